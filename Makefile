@@ -1,0 +1,34 @@
+# The test command of the README and of CI: `make test`. It installs what the
+# tests need, checks formatting and static analysis, then runs every test.
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+PKGS     := ./...
+
+.PHONY: test deps lint unit build fuzz-smoke bench
+
+test: deps lint unit
+
+deps:
+	@scripts/install-test-deps.sh
+
+lint:
+	@echo "== module graph: github.com/gopacket/gopacket only"
+	@if $(GO) list -m all | grep -q 'github.com/google/gopacket'; then \
+		echo "github.com/google/gopacket is in the module graph: use github.com/gopacket/gopacket only"; exit 1; fi
+	@echo "== gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@echo "== go vet"
+	@$(GO) vet $(PKGS)
+	@echo "== staticcheck"
+	@$(GOBIN)/staticcheck $(PKGS)
+
+unit:
+	@echo "== go test"
+	$(GO) test -count=1 $(PKGS)
+
+build:
+	$(GO) build -o bin/ntlmscope ./cmd/ntlmscope
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

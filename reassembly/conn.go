@@ -1,0 +1,115 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Protocol is what a connection was found to carry.
+type Protocol uint8
+
+// Protocols a connection can be classified as.
+const (
+	ProtoUnknown Protocol = iota // not yet decided (too few bytes)
+	ProtoHTTP1                   // HTTP/1.x: parsed
+	ProtoHTTP2                   // HTTP/2 prior knowledge (h2c preface): counted, not parsed
+	ProtoTLS                     // TLS records: counted, not parsed
+	ProtoOther                   // anything else: dropped after the detection window
+)
+
+var protoNames = [...]string{"unknown", "http/1.1", "http/2", "tls", "other"}
+
+// String returns the protocol's short name.
+func (p Protocol) String() string {
+	if int(p) < len(protoNames) {
+		return protoNames[p]
+	}
+	return "UNKNOWN_PROTOCOL"
+}
+
+// EndReason says why a connection's tracking ended.
+type EndReason uint8
+
+// Reasons a connection ends.
+const (
+	EndOpen     EndReason = iota // still open
+	EndFIN                       // both sides (or one side and then silence) sent FIN
+	EndRST                       // a RST was seen
+	EndIdle                      // no packet for the idle timeout (capture time)
+	EndEvicted                   // pushed out of a full connection table
+	EndCapture                   // the capture ended while it was open
+	EndReplaced                  // a new SYN reused the 4-tuple
+)
+
+var endNames = [...]string{"open", "fin", "rst", "idle", "evicted", "capture_end", "replaced"}
+
+// String returns the reason's short name.
+func (r EndReason) String() string {
+	if int(r) < len(endNames) {
+		return endNames[r]
+	}
+	return "UNKNOWN_END"
+}
+
+// Conn describes one TCP connection (one Wireshark tcp.stream).
+//
+// The reassembler owns it and updates it as packets arrive; a Handler may
+// read it during a callback and keep the pointer, but must not modify it.
+type Conn struct {
+	// ID is unique within a run, in order of each connection's first packet.
+	ID int
+	// File is the index of the capture file the connection was seen in.
+	File int
+	// Stream is Wireshark's tcp.stream index for the connection in its file.
+	Stream int
+	// Client and Server: the SYN's sender is the client; without a SYN, the
+	// side that sent an HTTP request (or, failing that, the side with the
+	// higher port) is.
+	Client, Server netip.AddrPort
+	// SawSYN is false when the capture started after the handshake
+	// (mid-stream start).
+	SawSYN bool
+	// Start and FirstFrame are the first packet's; End and LastFrame the
+	// last packet's seen so far.
+	Start, End            time.Time
+	FirstFrame, LastFrame int64
+	// Protocol is what the payload was classified as.
+	Protocol Protocol
+	// Gaps counts the holes in each direction (indexed by Direction): bytes
+	// the capture missed.
+	Gaps [2]int
+	// FIN and RST record, per direction, whether that side sent one, and
+	// the frames; zero when not seen.
+	FINFrame [2]int64
+	RSTFrame [2]int64
+	// Requests and Responses count the HTTP messages parsed.
+	Requests, Responses int
+	// Ended says why tracking ended (EndOpen until then).
+	Ended EndReason
+	// HTTPErrors counts bytes or lines the HTTP parser could not make sense
+	// of (resynchronisations).
+	HTTPErrors int
+}
+
+// Handler receives the reassembler's events. Calls are made from one
+// goroutine per reassembly worker, in capture order for each connection:
+//
+//	ConnectionOpened, then Message 0+ times, then ConnectionClosed once.
+//
+// Messages of both directions arrive in the order they completed; a response
+// is delivered with the request it answers (nil when the request was not
+// captured).
+type Handler interface {
+	// ConnectionOpened is called when a connection is first classified as
+	// HTTP/1.x (connections that never carry HTTP are reported only through
+	// ConnectionClosed).
+	ConnectionOpened(c *Conn)
+	// Request is called when a request has been read whole (body included).
+	Request(c *Conn, req *Message)
+	// Response is called when a response has been read whole; req is the
+	// request it answers in order (pipelining respected), or nil.
+	Response(c *Conn, req, resp *Message)
+	// ConnectionClosed is called once when tracking of c ends, for every
+	// connection, HTTP or not.
+	ConnectionClosed(c *Conn)
+}

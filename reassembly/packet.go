@@ -1,0 +1,79 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Packet is one TCP segment decoded from a capture, ready for connection
+// tracking and reassembly.
+//
+// A Source reuses the Packet it returns (and the memory TCP.Payload points
+// into) on the next call to Next: copy what must outlive it.
+type Packet struct {
+	// File is the index of the capture file in the run's list of inputs.
+	File int
+	// Frame is the packet's 1-based position in its file, counting every
+	// packet of the file (TCP or not), as Wireshark numbers frames.
+	Frame int64
+	// Time is the capture timestamp.
+	Time time.Time
+	// Src and Dst are the innermost IP addresses (after any tunnel).
+	Src, Dst netip.Addr
+	// TCP is the decoded TCP header; TCP.Payload holds the segment's
+	// payload as captured.
+	TCP layers.TCP
+	// Truncated is set when the capture cut the segment's payload short
+	// (snaplen): Payload then holds fewer bytes than the segment carried,
+	// and MissingBytes says how many are missing.
+	Truncated    bool
+	MissingBytes int
+}
+
+// SourceStats counts what a source read and what it could not use.
+type SourceStats struct {
+	// Files lists the inputs in the order they were given.
+	Files []string
+	// Packets and Bytes count every record read (captured lengths).
+	Packets int64
+	Bytes   int64
+	// TCP counts packets that decoded to a TCP segment and were returned.
+	TCP int64
+	// NonTCP counts packets that decoded fine but carry no TCP (UDP, ARP…).
+	NonTCP int64
+	// Malformed counts packets whose headers could not be decoded.
+	Malformed int64
+	// Truncated counts TCP segments whose payload the snaplen cut short.
+	Truncated int64
+	// Fragments counts IPv4/IPv6 fragments seen; FragmentsReassembled the
+	// datagrams rebuilt from them.
+	Fragments            int64
+	FragmentsReassembled int64
+	// Tunnelled counts packets decapsulated from GRE, ERSPAN or VXLAN.
+	Tunnelled int64
+	// UnknownLinkType counts packets on link types the decoder does not
+	// handle.
+	UnknownLinkType int64
+	// CorruptRecords counts damaged records the reader skipped over.
+	CorruptRecords int64
+	// FirstSeen and LastSeen are the earliest and latest packet timestamps.
+	FirstSeen, LastSeen time.Time
+	// Warnings are notes for the user, one line each, on input that was
+	// damaged or skipped: "trace.pcapng: truncated at offset 12345 (the
+	// file was cut off; the 310 packets before it were analysed)".
+	Warnings []string
+}
+
+// Source delivers decoded TCP packets in capture order.
+type Source interface {
+	// Next returns the next TCP packet. Packets that carry no TCP are
+	// counted in Stats and skipped. At the end of input Next returns
+	// io.EOF; any other error is fatal and is a *FileError.
+	Next() (*Packet, error)
+	// Stats returns the counts so far.
+	Stats() SourceStats
+	// Close releases the source's files.
+	Close() error
+}

@@ -1,0 +1,239 @@
+package reassembly
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	gpr "github.com/gopacket/gopacket/reassembly"
+)
+
+// Options tune the reassembler. The zero value uses the defaults.
+type Options struct {
+	// IdleTimeout ends a connection that saw no packet for this long, in
+	// capture time (default 5 minutes; IIS drops idle keep-alive
+	// connections after 2).
+	IdleTimeout time.Duration
+	// GapWait is how long (capture time) out-of-order data waits for the
+	// missing bytes before the gap is given up as lost (default 2 s).
+	GapWait time.Duration
+	// MaxConnections caps the connections under analysis at once; the
+	// least recently active is evicted (and counted) beyond it (default
+	// 250,000).
+	MaxConnections int
+	// RetainIndex is how long a finished conversation's 4-tuple keeps its
+	// tcp.stream index for late packets (default 15 minutes).
+	RetainIndex time.Duration
+}
+
+func (o *Options) setDefaults() {
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 5 * time.Minute
+	}
+	if o.GapWait <= 0 {
+		o.GapWait = 2 * time.Second
+	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 250_000
+	}
+	if o.RetainIndex <= 0 {
+		o.RetainIndex = 15 * time.Minute
+	}
+}
+
+// StreamStats counts what the reassembler saw across all connections.
+type StreamStats struct {
+	// Connections counts every TCP conversation (tcp.stream) seen.
+	Connections int64
+	// HTTPConnections counts those that carried at least one HTTP message.
+	HTTPConnections int64
+	// TLS, HTTP2 and Other count connections classified as such (not
+	// analysed).
+	TLS, HTTP2, Other int64
+	// MidStream counts connections whose SYN was not captured.
+	MidStream int64
+	// Gaps counts holes in reassembled streams (bytes never captured).
+	Gaps int64
+	// Evicted counts connections pushed out of a full table.
+	Evicted int64
+	// HTTPErrors counts resynchronisations of the HTTP parsers.
+	HTTPErrors int64
+}
+
+func (s *StreamStats) count(c *Conn) {
+	switch c.Protocol {
+	case ProtoTLS:
+		s.TLS++
+	case ProtoHTTP2:
+		s.HTTP2++
+	case ProtoOther:
+		s.Other++
+	}
+	if !c.SawSYN {
+		s.MidStream++
+	}
+	if c.Ended == EndEvicted {
+		s.Evicted++
+	}
+	s.HTTPErrors += int64(c.HTTPErrors)
+}
+
+// Reassembler tracks TCP connections, reassembles their streams and parses
+// HTTP/1.1, delivering events to a Handler. Feed it packets in capture
+// order with Packet, then call Finish once. It is not safe for concurrent
+// use.
+//
+// Memory is bounded by the connections open at once: connections end on
+// FIN/RST, on capture-time idleness, and by eviction beyond
+// Options.MaxConnections; bodies are counted, never buffered.
+type Reassembler struct {
+	h         Handler
+	opts      Options
+	tracker   *tracker
+	factory   streamFactory
+	assembler *gpr.Assembler
+	// ctx carries the current packet's frame and time to the assembler.
+	// gopacket keeps the pointer with every segment it queues out of order,
+	// so after such a segment (ctxKept) the next packet gets a new one; in
+	// order, one context serves every packet without allocating.
+	ctx     *pktContext
+	ctxKept bool
+	stats   StreamStats
+	nextID  int
+
+	now         time.Time // latest capture time seen
+	nextFlush   time.Time
+	flushReason EndReason
+}
+
+// NewReassembler returns a Reassembler that reports to h.
+func NewReassembler(h Handler, opts Options) *Reassembler {
+	opts.setDefaults()
+	r := &Reassembler{h: h, opts: opts, tracker: newTracker(), flushReason: EndIdle}
+	pool := gpr.NewStreamPool(&r.factory)
+	r.assembler = gpr.NewAssembler(pool)
+	// Bound what out-of-order data may hold (pages are 1900 bytes).
+	r.assembler.MaxBufferedPagesPerConnection = 512
+	r.assembler.MaxBufferedPagesTotal = 40_000
+	return r
+}
+
+// Stats returns the counts so far.
+func (r *Reassembler) Stats() StreamStats { return r.stats }
+
+// Packet processes one TCP packet. The packet may be reused after the call.
+func (r *Reassembler) Packet(p *Packet) {
+	if p.Time.After(r.now) {
+		r.now = p.Time
+	}
+	if !r.now.Before(r.nextFlush) {
+		r.flush()
+	}
+	src := netip.AddrPortFrom(p.Src, uint16(p.TCP.SrcPort))
+	dst := netip.AddrPortFrom(p.Dst, uint16(p.TCP.DstPort))
+	e, side, replaced := r.tracker.lookup(p, src, dst)
+	if replaced != nil && replaced.live != nil {
+		replaced.live.finalize(EndReplaced)
+	}
+	cs := e.live
+	if cs == nil {
+		if !e.closedAt.IsZero() && !p.TCP.SYN {
+			// A late packet of a finished conversation (the last ACK, a
+			// retransmitted FIN): same tcp.stream, nothing to analyse.
+			return
+		}
+		cs = r.newConn(e, p, side)
+		if r.tracker.active.n > r.opts.MaxConnections {
+			if old := r.tracker.oldestActive(); old != nil && old.live != nil && old != e {
+				old.live.finalize(EndEvicted)
+			}
+		}
+	}
+	tcp := &p.TCP
+	c := &cs.conn
+	c.End, c.LastFrame = p.Time, p.Frame
+	if tcp.SYN {
+		cs.sawSYN = true
+		if cs.clientSide < 0 {
+			if tcp.ACK {
+				cs.setClient(1 - side)
+			} else {
+				cs.setClient(side)
+			}
+		}
+	}
+	if cs.clientSide < 0 && len(tcp.Payload) > 0 {
+		cs.guessClient(p, side)
+	}
+	if tcp.FIN {
+		cs.fin[side] = true
+		if cs.clientSide >= 0 && c.FINFrame[cs.direction(side)] == 0 {
+			c.FINFrame[cs.direction(side)] = p.Frame
+		}
+	}
+	if tcp.RST && cs.clientSide >= 0 && c.RSTFrame[cs.direction(side)] == 0 {
+		c.RSTFrame[cs.direction(side)] = p.Frame
+	}
+	if !cs.dropped && (len(tcp.Payload) > 0 || tcp.SYN || tcp.FIN || tcp.RST) {
+		r.factory.current = cs
+		if r.ctx == nil || r.ctxKept {
+			r.ctx, r.ctxKept = new(pktContext), false
+		}
+		r.ctx.ci = gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(tcp.Payload), Length: len(tcp.Payload), InterfaceIndex: int(p.Frame)}
+		r.assembler.AssembleWithContext(cs.flows[side], tcp, r.ctx)
+	}
+	if cs.finalized {
+		return
+	}
+	switch {
+	case tcp.RST:
+		cs.finalize(EndRST)
+	case cs.fin[0] && cs.fin[1] && cs.dropped:
+		cs.finalize(EndFIN)
+	}
+}
+
+// flush pushes data stuck behind lost segments, ends idle connections and
+// forgets old stream indexes; it runs once per second of capture time.
+func (r *Reassembler) flush() {
+	r.nextFlush = r.now.Add(time.Second)
+	idleCutoff := r.now.Add(-r.opts.IdleTimeout)
+	r.flushReason = EndIdle
+	r.assembler.FlushWithOptions(gpr.FlushOptions{T: r.now.Add(-r.opts.GapWait), TC: idleCutoff})
+	for e := r.tracker.oldestActive(); e != nil && e.lastSeen.Before(idleCutoff); e = r.tracker.oldestActive() {
+		e.live.finalize(EndIdle)
+	}
+	r.tracker.dropRetired(r.now.Add(-r.opts.RetainIndex))
+}
+
+// Finish ends every open connection (the capture ended) and delivers the
+// remaining events.
+func (r *Reassembler) Finish() {
+	r.flushReason = EndCapture
+	r.assembler.FlushAll()
+	for e := r.tracker.oldestActive(); e != nil; e = r.tracker.oldestActive() {
+		e.live.finalize(EndCapture)
+	}
+}
+
+// Run reads every packet of src into a new Reassembler reporting to h, then
+// finishes it. It returns the reassembler's statistics and the source's
+// fatal error, if any.
+func Run(src Source, h Handler, opts Options) (StreamStats, error) {
+	r := NewReassembler(h, opts)
+	for {
+		p, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			r.Finish()
+			return r.Stats(), err
+		}
+		r.Packet(p)
+	}
+	r.Finish()
+	return r.Stats(), nil
+}

@@ -1,0 +1,303 @@
+package reassembly
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// event is one Handler call, recorded as text for easy comparison.
+type recorder struct {
+	events []string
+	conns  []*Conn
+	closed []Conn
+}
+
+func (r *recorder) ConnectionOpened(c *Conn) {
+	r.conns = append(r.conns, c)
+	r.events = append(r.events, fmt.Sprintf("open %d stream=%d client=%s", c.ID, c.Stream, c.Client))
+}
+
+func (r *recorder) Request(c *Conn, m *Message) {
+	r.events = append(r.events, fmt.Sprintf("req %d %s %s frames=%d-%d gaps=%v", c.ID, m.Method, m.Target, m.FirstFrame, m.Frame, m.GapsBefore))
+}
+
+func (r *recorder) Response(c *Conn, req, m *Message) {
+	reqTarget := "<nil>"
+	if req != nil {
+		reqTarget = req.Target
+	}
+	r.events = append(r.events, fmt.Sprintf("resp %d %d for=%s frames=%d-%d gaps=%v", c.ID, m.Status, reqTarget, m.FirstFrame, m.Frame, m.GapsBefore))
+}
+
+func (r *recorder) ConnectionClosed(c *Conn) {
+	r.closed = append(r.closed, *c)
+	r.events = append(r.events, fmt.Sprintf("close %d %s %s", c.ID, c.Ended, c.Protocol))
+}
+
+// script builds literal TCP packets of one or more conversations.
+type script struct {
+	pkts  []Packet
+	t0    time.Time
+	frame int64
+}
+
+type tcpConv struct {
+	s                 *script
+	client, server    netip.AddrPort
+	cseq, sseq        uint32
+	clientIsn, srvIsn uint32
+}
+
+func newScript() *script {
+	return &script{t0: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+}
+
+func (s *script) conv(client, server string, isn uint32) *tcpConv {
+	return &tcpConv{s: s, client: netip.MustParseAddrPort(client), server: netip.MustParseAddrPort(server), cseq: isn, sseq: isn + 100000}
+}
+
+func (s *script) add(src, dst netip.AddrPort, seq, ack uint32, flags string, payload string) {
+	s.frame++
+	p := Packet{Frame: s.frame, Time: s.t0.Add(time.Duration(s.frame) * time.Millisecond), Src: src.Addr(), Dst: dst.Addr()}
+	p.TCP = layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), Seq: seq, Ack: ack,
+		SYN: strings.Contains(flags, "S"), ACK: strings.Contains(flags, "A"), FIN: strings.Contains(flags, "F"), RST: strings.Contains(flags, "R")}
+	p.TCP.Payload = []byte(payload)
+	s.pkts = append(s.pkts, p)
+}
+
+func (c *tcpConv) handshake() {
+	c.s.add(c.client, c.server, c.cseq, 0, "S", "")
+	c.s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "")
+	c.cseq++
+	c.sseq++
+	c.s.add(c.client, c.server, c.cseq, c.sseq, "A", "")
+}
+
+// send sends data from the client (fromClient) or server in segments of
+// at most mss bytes.
+func (c *tcpConv) send(fromClient bool, data string, mss int) {
+	for len(data) > 0 {
+		n := min(mss, len(data))
+		if fromClient {
+			c.s.add(c.client, c.server, c.cseq, c.sseq, "A", data[:n])
+			c.cseq += uint32(n)
+		} else {
+			c.s.add(c.server, c.client, c.sseq, c.cseq, "A", data[:n])
+			c.sseq += uint32(n)
+		}
+		data = data[n:]
+	}
+}
+
+func (c *tcpConv) close() {
+	c.s.add(c.client, c.server, c.cseq, c.sseq, "FA", "")
+	c.cseq++
+	c.s.add(c.server, c.client, c.sseq, c.cseq, "FA", "")
+	c.sseq++
+	c.s.add(c.client, c.server, c.cseq, c.sseq, "A", "")
+}
+
+func (s *script) run(t *testing.T) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	r := NewReassembler(rec, Options{})
+	for i := range s.pkts {
+		p := s.pkts[i]
+		r.Packet(&p)
+	}
+	r.Finish()
+	return rec
+}
+
+const (
+	getReq  = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+	okResp  = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+	getReqB = "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+)
+
+func TestReassemblerKeepAliveFIN(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()             // frames 1-3
+	c.send(true, getReq, 10)  // frames 4-6
+	c.send(false, okResp, 30) // frames 7-8
+	c.send(true, getReqB, 1460)
+	c.send(false, okResp, 1460)
+	c.close()
+	rec := s.run(t)
+	want := []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=4-6 gaps=[0 0]",
+		"resp 0 200 for=/a frames=7-8 gaps=[0 0]",
+		"req 0 GET /b frames=9-9 gaps=[0 0]",
+		"resp 0 200 for=/b frames=10-10 gaps=[0 0]",
+		"close 0 fin http/1.1",
+	}
+	assertEvents(t, rec, want)
+	if got := rec.closed[0]; !got.SawSYN || got.Requests != 2 || got.Responses != 2 || got.FINFrame[0] != 11 || got.FINFrame[1] != 12 {
+		t.Errorf("conn = %+v", got)
+	}
+}
+
+func TestReassemblerOutOfOrderAndRetransmission(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 10) // frames 4,5,6
+	// Deliver 4, 6, 5, and retransmit 4.
+	s.pkts[4], s.pkts[5] = s.pkts[5], s.pkts[4]
+	s.pkts = append(s.pkts, s.pkts[3])
+	c.send(false, okResp, 1460)
+	c.close()
+	for i := range s.pkts {
+		s.pkts[i].Frame = int64(i + 1)
+	}
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=4-6 gaps=[0 0]",
+		"resp 0 200 for=/a frames=8-8 gaps=[0 0]",
+		"close 0 fin http/1.1",
+	})
+}
+
+func TestReassemblerMidStreamStart(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:8080", 1000)
+	// No handshake: the capture starts with a response's tail.
+	c.send(false, "lo", 10)
+	c.send(true, getReq, 1460)
+	c.send(false, okResp, 1460)
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=2-2 gaps=[0 0]",
+		"resp 0 200 for=/a frames=3-3 gaps=[0 0]",
+		"close 0 capture_end http/1.1",
+	})
+	if rec.closed[0].SawSYN {
+		t.Error("SawSYN set on a mid-stream connection")
+	}
+}
+
+func TestReassemblerPortReuseNewStream(t *testing.T) {
+	s := newScript()
+	a := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	a.handshake()
+	a.send(true, getReq, 1460)
+	a.send(false, okResp, 1460)
+	// Same 4-tuple, new SYN with another ISN, while the first never closed.
+	b := s.conv("10.0.0.1:50000", "10.0.0.2:80", 900000)
+	b.handshake()
+	b.send(true, getReqB, 1460)
+	b.send(false, okResp, 1460)
+	b.close()
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=4-4 gaps=[0 0]",
+		"resp 0 200 for=/a frames=5-5 gaps=[0 0]",
+		"close 0 replaced http/1.1",
+		"open 1 stream=1 client=10.0.0.1:50000",
+		"req 1 GET /b frames=9-9 gaps=[0 0]",
+		"resp 1 200 for=/b frames=10-10 gaps=[0 0]",
+		"close 1 fin http/1.1",
+	})
+}
+
+func TestReassemblerGapInServerDirection(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 1460)
+	c.send(false, okResp, 1460) // frame 5: lost
+	c.send(true, getReqB, 1460)
+	c.send(false, okResp, 1460)
+	c.close()
+	s.pkts = append(s.pkts[:4], s.pkts[5:]...)
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=4-4 gaps=[0 0]",
+		"req 0 GET /b frames=6-6 gaps=[0 0]",
+		"resp 0 200 for=/a frames=7-7 gaps=[0 1]",
+		"close 0 fin http/1.1",
+	})
+	if got := rec.closed[0].Gaps; got != [2]int{0, 1} {
+		t.Errorf("gaps = %v, want [0 1]", got)
+	}
+}
+
+func TestReassemblerNonHTTPCountsStreams(t *testing.T) {
+	s := newScript()
+	smb := s.conv("10.0.0.1:50001", "10.0.0.2:445", 1000)
+	smb.handshake()
+	smb.send(true, strings.Repeat("\x00\x00\x00\x85\xffSMBr", 2000), 1460)
+	smb.close()
+	tls := s.conv("10.0.0.1:50002", "10.0.0.2:443", 1000)
+	tls.handshake()
+	tls.send(true, "\x16\x03\x01\x00\x05hello", 1460)
+	tls.close()
+	h := s.conv("10.0.0.1:50003", "10.0.0.2:80", 1000)
+	h.handshake()
+	h.send(true, getReq, 1460)
+	h.send(false, okResp, 1460)
+	h.close()
+	rec := s.run(t)
+	if len(rec.conns) != 1 || rec.conns[0].Stream != 2 {
+		t.Fatalf("HTTP connections %v, want one on stream 2", rec.events)
+	}
+	protos := map[int]Protocol{}
+	for _, c := range rec.closed {
+		protos[c.Stream] = c.Protocol
+	}
+	if protos[0] != ProtoOther || protos[1] != ProtoTLS || protos[2] != ProtoHTTP1 {
+		t.Errorf("protocols by stream = %v", protos)
+	}
+}
+
+func TestReassemblerEarlyResponseBeforeBody(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, "POST /rpc HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234", 1460)
+	c.send(false, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n", 1460)
+	c.send(true, "56789", 1460)
+	c.send(true, getReqB, 1460)
+	c.send(false, okResp, 1460)
+	c.close()
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 POST /rpc frames=4-6 gaps=[0 0]",
+		"resp 0 401 for=/rpc frames=5-5 gaps=[0 0]",
+		"req 0 GET /b frames=7-7 gaps=[0 0]",
+		"resp 0 200 for=/b frames=8-8 gaps=[0 0]",
+		"close 0 fin http/1.1",
+	})
+}
+
+func TestReassemblerRSTEnds(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 1460)
+	s.add(c.server, c.client, c.sseq, c.cseq, "RA", "")
+	rec := s.run(t)
+	last := rec.closed[len(rec.closed)-1]
+	if last.Ended != EndRST || last.RSTFrame[ServerToClient] != 5 {
+		t.Errorf("conn ended %s, RST frames %v", last.Ended, last.RSTFrame)
+	}
+}
+
+func assertEvents(t *testing.T, rec *recorder, want []string) {
+	t.Helper()
+	if strings.Join(rec.events, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(rec.events, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,0 +1,408 @@
+package reassembly
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	gpr "github.com/gopacket/gopacket/reassembly"
+)
+
+// connEndpointType names the synthetic endpoints under which connections
+// are handed to gopacket's assembler. Each connection gets its own (its ID
+// and the tuple side), so a 4-tuple reused with a new SYN is a new key to the
+// assembler even while the old connection is still in its pool: gopacket
+// drops a SYN on a half it considers established, and offers no way to remove
+// one connection from its pool.
+var connEndpointType = gopacket.RegisterEndpointType(0x4e54, gopacket.EndpointTypeMetadata{
+	Name: "ntlmscope-conn",
+	Formatter: func(b []byte) string {
+		return "conn" // never shown to users
+	},
+})
+
+// connState is one connection under analysis: the public Conn, its two
+// HTTP parsers, request/response pairing, and the gopacket stream glue.
+type connState struct {
+	r     *Reassembler
+	e     *entry
+	conn  Conn
+	flows [2]gopacket.Flow // netFlow of packets sent by tuple side 0 and 1
+
+	// clientSide is the tuple side (0 = e.key.a, 1 = e.key.b) of the
+	// client, or -1 while unknown.
+	clientSide int
+	// gpFirstSide is the tuple side of the first packet handed to the
+	// assembler: gopacket's TCPDirClientToServer means "same direction as
+	// that packet".
+	gpFirstSide int
+
+	parsers [2]*HTTPParser // by Direction
+	ended   [2]bool        // End was called on that direction's parser
+	lastSeg [2]Segment     // last segment fed per direction
+	fin     [2]bool        // by tuple side
+	sawSYN  bool
+
+	// Pairing: requests waiting for their final response, and responses
+	// that arrived before any request they could answer.
+	pending []*Message
+	held    []*Message
+	methods []string // methods of every request, by request index
+
+	opened    bool
+	dropped   bool // no more reassembly: not HTTP, TLS, HTTP/2, or tunnel
+	finalized bool
+}
+
+func (r *Reassembler) newConn(e *entry, p *Packet, side int) *connState {
+	r.nextID++
+	cs := &connState{r: r, e: e, clientSide: -1, gpFirstSide: side}
+	cs.conn = Conn{
+		ID:         r.nextID - 1,
+		File:       p.File,
+		Stream:     e.stream,
+		Start:      p.Time,
+		End:        p.Time,
+		FirstFrame: p.Frame,
+		LastFrame:  p.Frame,
+	}
+	var a, b [9]byte
+	binary.BigEndian.PutUint64(a[:8], uint64(cs.conn.ID))
+	binary.BigEndian.PutUint64(b[:8], uint64(cs.conn.ID))
+	b[8] = 1
+	cs.flows[0] = gopacket.NewFlow(connEndpointType, a[:], b[:])
+	cs.flows[1] = cs.flows[0].Reverse()
+	e.live = cs
+	r.tracker.activate(e)
+	r.stats.Connections++
+	return cs
+}
+
+// sideAddr returns the address of tuple side s.
+func (cs *connState) sideAddr(s int) netip.AddrPort {
+	if s == 0 {
+		return cs.e.key.a
+	}
+	return cs.e.key.b
+}
+
+// setClient fixes which tuple side is the client.
+func (cs *connState) setClient(side int) {
+	cs.clientSide = side
+	cs.conn.Client = cs.sideAddr(side)
+	cs.conn.Server = cs.sideAddr(1 - side)
+}
+
+// guessClient decides the client side from the first payload when no SYN
+// told it: a status line is sent by the server, a request line by the
+// client; otherwise the side with the higher port is the client (servers
+// listen on the lower, well-known port).
+func (cs *connState) guessClient(p *Packet, side int) {
+	payload := p.TCP.Payload
+	switch {
+	case peekStatusLine(payload):
+		cs.setClient(1 - side)
+	case peekRequestLine(payload):
+		cs.setClient(side)
+	default:
+		if p.TCP.SrcPort > p.TCP.DstPort {
+			cs.setClient(side)
+		} else {
+			cs.setClient(1 - side)
+		}
+	}
+}
+
+// direction maps a tuple side that sends to the HTTP direction.
+func (cs *connState) direction(side int) Direction {
+	if side == cs.clientSide {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+// parser returns the HTTP parser of direction d, creating it on first use.
+func (cs *connState) parser(d Direction) *HTTPParser {
+	if cs.parsers[d] == nil {
+		cs.parsers[d] = NewHTTPParser(d, HTTPCallbacks{
+			Message:       func(m *Message) { cs.onMessage(m) },
+			RequestMethod: cs.requestMethod,
+		})
+	}
+	return cs.parsers[d]
+}
+
+func (cs *connState) requestMethod(idx int) (string, bool) {
+	if idx >= 0 && idx < len(cs.methods) {
+		return cs.methods[idx], true
+	}
+	return "", false
+}
+
+// Accept implements gopacket's reassembly.Stream.
+func (cs *connState) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TCPFlowDirection, nextSeq gpr.Sequence, start *bool, ac gpr.AssemblerContext) bool {
+	if cs.finalized || cs.dropped {
+		return false
+	}
+	if nextSeq == -1 && !tcp.SYN {
+		// No SYN for this half: the capture started mid-connection (or the
+		// SYN was lost). Start at the first segment seen.
+		*start = true
+	}
+	if nextSeq != -1 && nextSeq.Difference(gpr.Sequence(tcp.Seq)) > 0 {
+		// Out of order: the assembler will queue this segment with a
+		// pointer to ac, so ac must not be reused for the next packet.
+		cs.r.ctxKept = true
+	}
+	return true
+}
+
+// ReassembledSG implements gopacket's reassembly.Stream.
+func (cs *connState) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
+	if cs.finalized || cs.dropped {
+		return
+	}
+	gdir, _, end, skip := sg.Info()
+	side := cs.gpFirstSide
+	if gdir == gpr.TCPDirServerToClient {
+		side = 1 - side
+	}
+	if cs.clientSide < 0 {
+		cs.setClient(side) // only a FIN-only half can get here first
+	}
+	d := cs.direction(side)
+	p := cs.parser(d)
+	length, _ := sg.Lengths()
+	if skip > 0 {
+		cs.conn.Gaps[d]++
+		cs.r.stats.Gaps++
+		if !p.Done() {
+			seg := cs.lastSeg[d]
+			if length > 0 {
+				seg = cs.segment(d, sg.CaptureInfo(0))
+			}
+			p.Gap(seg, skip)
+		}
+	}
+	if length > 0 && !p.Done() {
+		cs.feed(p, d, sg, length)
+	}
+	if end && !cs.ended[d] {
+		cs.ended[d] = true
+		if !p.Done() {
+			p.End(cs.lastSeg[d])
+		}
+	}
+	cs.classify()
+}
+
+// feed hands the reassembled bytes to the parser one packet at a time. The
+// frame number travels in CaptureInfo.InterfaceIndex, which gopacket's
+// assembler carries through but never reads.
+//
+// Each byte is attributed the highest frame number fed so far in its
+// direction: the frame in which everything up to that byte had arrived. For
+// in-order data that is the packet that carried the byte; when a
+// retransmission fills a hole, it is the filling packet — the frame in which
+// Wireshark shows a message that reassembly completed.
+func (cs *connState) feed(p *HTTPParser, d Direction, sg gpr.ScatterGather, length int) {
+	data := sg.Fetch(length)
+	if sg.Stats().Chunks == 1 {
+		p.Feed(data, cs.segment(d, sg.CaptureInfo(0)))
+		return
+	}
+	for off := 0; off < length && !p.Done(); {
+		ci := sg.CaptureInfo(off)
+		frame := ci.InterfaceIndex
+		// Binary search for the end of this packet's bytes: one packet's
+		// bytes are contiguous in the scatter-gather list.
+		lo, hi := off+1, length
+		for lo < hi {
+			mid := int(uint(lo+hi) >> 1)
+			if sg.CaptureInfo(mid).InterfaceIndex == frame {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		p.Feed(data[off:lo], cs.segment(d, ci))
+		off = lo
+	}
+}
+
+// segment returns the Segment for bytes carried by the packet ci describes,
+// keeping the direction's running maximum frame (see feed).
+func (cs *connState) segment(d Direction, ci gopacket.CaptureInfo) Segment {
+	if f := int64(ci.InterfaceIndex); f > cs.lastSeg[d].Frame {
+		cs.lastSeg[d] = Segment{Frame: f, Time: ci.Timestamp}
+	}
+	return cs.lastSeg[d]
+}
+
+// classify updates the connection's protocol from its parsers and drops
+// the connection from reassembly once no parser wants more bytes.
+func (cs *connState) classify() {
+	var protos [2]Protocol
+	done := true
+	for d, p := range cs.parsers {
+		if p == nil {
+			done = false
+			continue
+		}
+		protos[d] = p.Protocol()
+		if !p.Done() {
+			done = false
+		}
+	}
+	proto := cs.conn.Protocol
+	for _, p := range protos {
+		switch {
+		case p == ProtoHTTP1:
+			proto = ProtoHTTP1
+		case (p == ProtoTLS || p == ProtoHTTP2) && proto != ProtoHTTP1:
+			proto = p
+		case p == ProtoOther && proto == ProtoUnknown:
+			proto = ProtoOther
+		}
+	}
+	cs.conn.Protocol = proto
+	// TLS and HTTP/2 are decided by either direction alone.
+	if proto == ProtoTLS || proto == ProtoHTTP2 {
+		done = true
+	}
+	if done && !cs.dropped {
+		cs.dropped = true
+	}
+}
+
+// onMessage receives every message from both parsers and turns them into
+// Handler events, pairing responses with requests.
+func (cs *connState) onMessage(m *Message) {
+	m.GapsBefore = cs.conn.Gaps
+	if !cs.opened {
+		cs.opened = true
+		cs.conn.Protocol = ProtoHTTP1
+		cs.r.stats.HTTPConnections++
+		cs.r.h.ConnectionOpened(&cs.conn)
+	}
+	h := cs.r.h
+	if m.Request {
+		cs.conn.Requests++
+		cs.methods = append(cs.methods, m.Method)
+		// Responses held for want of a request: those that started before
+		// this request did cannot answer it.
+		for len(cs.held) > 0 && cs.held[0].FirstTime.Before(m.FirstTime) {
+			h.Response(&cs.conn, nil, cs.held[0])
+			cs.held = cs.held[1:]
+		}
+		h.Request(&cs.conn, m)
+		cs.pending = append(cs.pending, m)
+		for len(cs.held) > 0 && len(cs.pending) > 0 {
+			resp := cs.held[0]
+			cs.held = cs.held[1:]
+			cs.answer(resp)
+		}
+		return
+	}
+	cs.conn.Responses++
+	if len(cs.pending) == 0 {
+		// The request is still being read (a 401 sent before a large
+		// body finished), or it was never captured: wait for it.
+		cs.held = append(cs.held, m)
+		return
+	}
+	cs.answer(m)
+}
+
+// answer delivers a response with the request at the head of the queue.
+func (cs *connState) answer(resp *Message) {
+	req := cs.pending[0]
+	interim := resp.Status >= 100 && resp.Status < 200 && resp.Status != 101
+	if !interim {
+		cs.pending[0] = nil
+		cs.pending = cs.pending[1:]
+	}
+	cs.r.h.Response(&cs.conn, req, resp)
+	if resp.Status == 101 || (req.Method == "CONNECT" && resp.Status >= 200 && resp.Status < 300) {
+		for _, p := range cs.parsers {
+			if p != nil {
+				p.Tunnel()
+			}
+		}
+		cs.classify()
+	}
+}
+
+// finalize ends the connection's analysis: parsers are told the stream
+// ended, held responses are delivered, and the Handler hears
+// ConnectionClosed. It is safe to call more than once.
+func (cs *connState) finalize(reason EndReason) {
+	if cs.finalized {
+		return
+	}
+	for d, p := range cs.parsers {
+		if p != nil && !cs.ended[d] && !p.Done() {
+			cs.ended[d] = true
+			p.End(cs.lastSeg[d])
+		}
+	}
+	for _, resp := range cs.held {
+		cs.r.h.Response(&cs.conn, nil, resp)
+	}
+	cs.held, cs.pending = nil, nil
+	cs.finalized = true
+	cs.conn.Ended = reason
+	cs.conn.SawSYN = cs.sawSYN
+	if cs.conn.Protocol == ProtoUnknown && cs.conn.Requests+cs.conn.Responses == 0 {
+		for _, p := range cs.parsers {
+			if p != nil && p.Protocol() != ProtoUnknown {
+				cs.conn.Protocol = p.Protocol()
+			}
+		}
+	}
+	for _, p := range cs.parsers {
+		if p != nil {
+			cs.conn.HTTPErrors += p.Errors()
+		}
+	}
+	cs.r.stats.count(&cs.conn)
+	cs.r.h.ConnectionClosed(&cs.conn)
+	cs.e.live = nil
+	cs.e.closedAt = cs.conn.End
+	cs.r.tracker.retire(cs.e)
+}
+
+// ReassemblyComplete implements gopacket's reassembly.Stream: both halves
+// closed (FIN or RST), or the assembler closed the stream on a flush.
+func (cs *connState) ReassemblyComplete(ac gpr.AssemblerContext) bool {
+	if !cs.finalized {
+		reason := cs.r.flushReason
+		switch {
+		case cs.conn.RSTFrame != [2]int64{}:
+			reason = EndRST
+		case cs.fin[0] && cs.fin[1]:
+			reason = EndFIN
+		}
+		cs.finalize(reason)
+	}
+	return true
+}
+
+// pktContext is the AssemblerContext handed to gopacket with each packet.
+type pktContext struct {
+	ci gopacket.CaptureInfo
+}
+
+// GetCaptureInfo implements gopacket's reassembly.AssemblerContext.
+func (c *pktContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+
+// streamFactory hands gopacket the connState the driver is processing.
+type streamFactory struct {
+	current *connState
+}
+
+// New implements gopacket's reassembly.StreamFactory.
+func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac gpr.AssemblerContext) gpr.Stream {
+	return f.current
+}
