@@ -1,0 +1,180 @@
+// Package analyzer turns the HTTP exchanges of a capture into a diagnosis of
+// NTLM authentication: a state machine per connection (server and proxy
+// auth, NTLM and Negotiate-wrapped NTLM), correlation across connections
+// (split handshakes, retries, the two legs of a proxy), findings with their
+// evidence, and a verdict with remedies.
+//
+// It consumes [reassembly.Handler] events and produces a [Report]; it reads
+// no packets and renders nothing. It never keeps a token: only decoded
+// non-secret fields and hashes keyed with a per-run key.
+package analyzer
+
+import (
+	"crypto/rand"
+	"sync"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/reassembly"
+)
+
+// Defaults for Options.
+const (
+	// DefaultRestartWindow is how soon after a failed or abandoned
+	// handshake a new one by the same client counts as a restart.
+	DefaultRestartWindow = 30 * time.Second
+	// DefaultLinkWindow bounds the time between the halves of a split
+	// handshake, and between a token on the client leg and its relay
+	// upstream. Ten seconds covers a browser's credential round trips and
+	// a slow backend, while keeping unrelated handshakes of a busy client
+	// apart (they are matched by keyed hashes anyway).
+	DefaultLinkWindow = 10 * time.Second
+)
+
+// Options configure an Analyzer. The zero value uses the defaults.
+type Options struct {
+	// RestartWindow: see DefaultRestartWindow (--restart-window).
+	RestartWindow time.Duration
+	// LinkWindow: see DefaultLinkWindow.
+	LinkWindow time.Duration
+	// HashKey keys the hashes that compare challenges and tokens; nil
+	// draws a random one.
+	HashKey []byte
+	// ToolVersion goes to Report.Tool.Version.
+	ToolVersion string
+	// Files goes to Report.Source.Files (SourceStats.Files when nil).
+	Files []string
+}
+
+// Analyzer collects the reassembler's events and builds the report. It
+// implements [reassembly.Handler] and is safe for concurrent use by several
+// reassembly workers.
+type Analyzer struct {
+	opts Options
+	hash hasher
+
+	mu     sync.Mutex
+	conns  map[int]*connState
+	byConn map[*reassembly.Conn]*connState
+	all    []*connState
+
+	// Counted from ConnectionClosed for every connection, HTTP or not.
+	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
+}
+
+// New returns an Analyzer.
+func New(opts Options) *Analyzer {
+	if opts.RestartWindow <= 0 {
+		opts.RestartWindow = DefaultRestartWindow
+	}
+	if opts.LinkWindow <= 0 {
+		opts.LinkWindow = DefaultLinkWindow
+	}
+	key := opts.HashKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			panic("analyzer: no randomness for the hash key: " + err.Error())
+		}
+	}
+	return &Analyzer{
+		opts:   opts,
+		hash:   hasher{key: key},
+		conns:  map[int]*connState{},
+		byConn: map[*reassembly.Conn]*connState{},
+	}
+}
+
+// conn returns the state of c, creating it on first sight.
+func (a *Analyzer) conn(c *reassembly.Conn) *connState {
+	cs := a.byConn[c]
+	if cs == nil {
+		cs = newConnState(c)
+		a.byConn[c] = cs
+		a.all = append(a.all, cs)
+	}
+	return cs
+}
+
+// ConnectionOpened implements reassembly.Handler.
+func (a *Analyzer) ConnectionOpened(c *reassembly.Conn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.conn(c).http = true
+}
+
+// Request implements reassembly.Handler.
+func (a *Analyzer) Request(c *reassembly.Conn, req *reassembly.Message) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cs := a.conn(c)
+	cs.http = true
+	cs.update(c)
+	cs.request(a.hash, req)
+}
+
+// Response implements reassembly.Handler.
+func (a *Analyzer) Response(c *reassembly.Conn, req, resp *reassembly.Message) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cs := a.conn(c)
+	cs.http = true
+	cs.update(c)
+	cs.response(a.hash, req, resp)
+}
+
+// ConnectionClosed implements reassembly.Handler: the connection's state is
+// compacted (open handshakes get a provisional outcome, per-request state
+// is dropped) and the reassembler's Conn is no longer referenced.
+func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tcpConns++
+	switch c.Protocol {
+	case reassembly.ProtoTLS:
+		a.tlsConns++
+	case reassembly.ProtoHTTP2:
+		a.http2Conns++
+	}
+	if c.Ended == reassembly.EndEvicted {
+		a.evicted++
+	}
+	a.gaps += int64(c.Gaps[0] + c.Gaps[1])
+	a.httpErrors += int64(c.HTTPErrors)
+	cs := a.byConn[c]
+	if cs == nil {
+		return
+	}
+	delete(a.byConn, c)
+	cs.close(c)
+	if !cs.sawSYN {
+		a.midstream++
+	}
+}
+
+// Finish correlates the connections, diagnoses them and builds the report.
+// Connections still open are closed as if the capture ended. Call it once,
+// after the last event.
+func (a *Analyzer) Finish(src reassembly.SourceStats) *Report {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for c, cs := range a.byConn {
+		cc := *c
+		if cc.Ended == reassembly.EndOpen {
+			cc.Ended = reassembly.EndCapture
+		}
+		cs.close(&cc)
+		if !cs.sawSYN {
+			a.midstream++
+		}
+		delete(a.byConn, c)
+	}
+	conns := make([]*connState, 0, len(a.all))
+	for _, cs := range a.all {
+		if cs.http && cs.requests+cs.responses > 0 {
+			conns = append(conns, cs)
+		}
+	}
+	d := newDiagnosis(a.opts, conns)
+	d.run()
+	return a.build(d, src)
+}

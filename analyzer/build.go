@@ -1,0 +1,257 @@
+package analyzer
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+
+	"github.com/ntlmscope/ntlmscope/reassembly"
+)
+
+// build assembles the report from a finished diagnosis.
+func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
+	files := a.opts.Files
+	if files == nil {
+		files = src.Files
+	}
+	if files == nil {
+		files = []string{}
+	}
+	r := &Report{
+		Schema: Schema,
+		Tool:   Tool{Name: "ntlmscope", Version: a.opts.ToolVersion},
+		Source: Source{
+			Files:                files,
+			Packets:              src.Packets,
+			Bytes:                src.Bytes,
+			FirstSeen:            src.FirstSeen.UTC(),
+			LastSeen:             src.LastSeen.UTC(),
+			Gaps:                 a.gaps,
+			EvictedConnections:   a.evicted,
+			Malformed:            src.Malformed,
+			TLSConnections:       a.tlsConns,
+			TLSWithoutKeys:       a.tlsConns,
+			HTTP2Connections:     a.http2Conns,
+			TCPConnections:       a.tcpConns,
+			MidstreamConnections: a.midstream,
+			Truncated:            src.Truncated,
+			HTTPErrors:           a.httpErrors,
+		},
+	}
+	r.Summary = d.summary()
+	r.Verdict = d.verdict(&r.Summary)
+	r.Users = d.users()
+	r.Backends = d.backends()
+	r.Summary.Users = 0
+	for _, u := range r.Users {
+		if u.Name != "(unknown)" {
+			r.Summary.Users++
+		}
+	}
+	r.Connections = make([]Connection, 0, len(d.conns))
+	for _, cs := range d.conns {
+		r.Connections = append(r.Connections, d.connection(cs))
+	}
+	r.Findings = make([]Finding, 0, len(d.findings))
+	for _, f := range d.sortedFindings() {
+		r.Findings = append(r.Findings, f.model())
+	}
+	return r
+}
+
+// summary counts the client leg once.
+func (d *diagnosis) summary() Summary {
+	var s Summary
+	for _, cs := range d.conns {
+		if cs.leg == LegUpstream {
+			s.UpstreamConnections++
+			s.UpstreamHTTPRequests += cs.requests
+			continue
+		}
+		s.Connections++
+		s.HTTPRequests += cs.requests
+		s.HTTPResponses += cs.responses
+		s.AuthenticatedRequests += cs.authRequests
+		s.AuthOffers += cs.offers
+		s.AuthChallenges += cs.challenges
+		s.KerberosExchanges += cs.kerberos
+		if len(cs.hs) > 0 {
+			s.NTLMConnections++
+		}
+	}
+	for _, h := range d.logical {
+		s.Handshakes++
+		switch h.outcome {
+		case OutcomeSucceeded:
+			s.HandshakesSucceeded++
+		case OutcomeFailed:
+			s.HandshakesFailed++
+		case OutcomeAbandoned:
+			s.HandshakesAbandoned++
+		case OutcomeIncomplete:
+			s.HandshakesIncomplete++
+		}
+		if h.has(fSplit) {
+			s.HandshakesSplit++
+		}
+		if h.evid == EvidenceChallengeNotCaptured {
+			s.ChallengesNotCaptured++
+		}
+	}
+	return s
+}
+
+// connection renders one connection with every handshake that crossed it.
+func (d *diagnosis) connection(cs *connState) Connection {
+	c := Connection{
+		ID:                    cs.id,
+		File:                  cs.file,
+		TCPStream:             cs.stream,
+		Client:                addrString(cs.client),
+		Server:                addrString(cs.server),
+		RealClients:           slices.Clone(cs.realClients),
+		Leg:                   cs.leg,
+		Linked:                []int{},
+		Start:                 cs.start.UTC(),
+		End:                   cs.end.UTC(),
+		Ended:                 cs.ended.String(),
+		Midstream:             !cs.sawSYN,
+		Gaps:                  Gaps{Client: cs.gaps[0], Server: cs.gaps[1]},
+		Requests:              cs.requests,
+		Responses:             cs.responses,
+		Statuses:              map[string]int{},
+		Users:                 []string{},
+		State:                 cs.state(),
+		AuthenticatedRequests: cs.authRequests,
+		Handshakes:            []Handshake{},
+		Findings:              []string{},
+	}
+	for o := range cs.linked {
+		c.Linked = append(c.Linked, o.id)
+	}
+	slices.Sort(c.Linked)
+	for st, n := range cs.statuses {
+		c.Statuses[strconv.Itoa(st)] = n
+	}
+	var hs []*handshake
+	for _, h := range cs.hs {
+		for h.mergedInto != nil {
+			h = h.mergedInto
+		}
+		if !slices.Contains(hs, h) {
+			hs = append(hs, h)
+		}
+	}
+	slices.SortFunc(hs, func(a, b *handshake) int { return cmp.Compare(a.id, b.id) })
+	for _, h := range hs {
+		c.Handshakes = append(c.Handshakes, h.model())
+		if h.hasUser {
+			c.Users = appendUnique(c.Users, h.userName())
+		}
+	}
+	for code := range cs.findings {
+		c.Findings = append(c.Findings, code)
+	}
+	slices.Sort(c.Findings)
+	return c
+}
+
+// model renders a handshake.
+func (h *handshake) model() Handshake {
+	m := Handshake{
+		ID:             h.id,
+		Scheme:         h.scheme,
+		SPNEGO:         h.spnego,
+		Proxy:          h.proxy,
+		Outcome:        h.outcome,
+		Cause:          h.cause,
+		Evidence:       h.evid,
+		Client:         h.client,
+		User:           h.userName(),
+		Domain:         h.domain,
+		Workstation:    h.workstation,
+		ServerIdentity: h.identity,
+		NTLMVersion:    h.responseKindName(),
+		Frames: HandshakeFrames{Type1: h.t1.frame, Type2: h.t2.frame, Type3: h.t3.frame,
+			Final: h.final.frame},
+		Times: HandshakeTimes{Type1: h.t1.time.UTC(), Type2: h.t2.time.UTC(), Type3: h.t3.time.UTC(),
+			Final: h.final.time.UTC()},
+		Status:                h.finalStatus,
+		DurationMs:            h.durationMs(),
+		AuthenticatedRequests: h.authRequests,
+		Upstream:              h.upstream,
+		Route:                 slices.Clone(h.route),
+	}
+	if m.ServerIdentity == "" {
+		m.ServerIdentity = h.echoIdentity
+	}
+	if m.Scheme == "" {
+		m.Scheme = "NTLM"
+	}
+	for _, c := range h.conns() {
+		m.Connections = append(m.Connections, c.id)
+	}
+	return m
+}
+
+// sortedFindings sorts the findings by time, then code, then evidence (in
+// place) and returns them.
+func (d *diagnosis) sortedFindings() []*finding {
+	slices.SortStableFunc(d.findings, func(a, b *finding) int {
+		if c := a.time.Compare(b.time); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.code, b.code); c != 0 {
+			return c
+		}
+		return cmp.Compare(firstID(a), firstID(b))
+	})
+	return d.findings
+}
+
+func firstID(f *finding) int {
+	if len(f.conns) == 0 {
+		return -1
+	}
+	return f.conns[0].id
+}
+
+// model renders a finding with its evidence lists capped.
+func (f *finding) model() Finding {
+	info := Codes[f.code]
+	m := Finding{
+		Code:        f.code,
+		Severity:    info.Severity,
+		Title:       info.Title,
+		Connections: []int{},
+		TCPStreams:  []int{},
+		Frames:      []int64{},
+		Count:       f.count,
+		Time:        f.time.UTC(),
+		Message:     f.msg,
+	}
+	for i, cs := range f.conns {
+		if i == MaxEvidence {
+			break
+		}
+		m.Connections = append(m.Connections, cs.id)
+		m.TCPStreams = append(m.TCPStreams, cs.stream)
+	}
+	frames := slices.Clone(f.frames)
+	slices.Sort(frames)
+	frames = slices.Compact(frames)
+	for _, fr := range frames {
+		if fr == 0 {
+			continue
+		}
+		if len(m.Frames) == MaxEvidence {
+			break
+		}
+		m.Frames = append(m.Frames, fr)
+	}
+	if len(f.users) > 0 {
+		m.Users = slices.Clone(f.users)
+		slices.SortFunc(m.Users, compareFold)
+	}
+	return m
+}

@@ -1,0 +1,101 @@
+package analyzer
+
+// assignCauses gives every failed or abandoned handshake one cause. A
+// relayed (upstream) handshake takes the cause of the client-leg handshake
+// it relays.
+func (d *diagnosis) assignCauses() {
+	for _, h := range d.records {
+		if h.failure() && h.relayOf == nil {
+			h.cause, h.evid = d.causeOf(h)
+		}
+	}
+	for _, h := range d.records {
+		if h.failure() && h.relayOf != nil {
+			if h.relayOf.cause != "" {
+				h.cause, h.evid = h.relayOf.cause, h.relayOf.evid
+			} else {
+				h.cause, h.evid = d.causeOf(h)
+			}
+		}
+	}
+}
+
+// causeOf decides the cause of a failed or abandoned handshake and names
+// the evidence. Lost evidence comes first (it can blame no one), then proof
+// that the path moved the handshake, then how the handshake was split or
+// left, then credentials. A client-side cause on a client that is itself a
+// proxy is the path's.
+func (d *diagnosis) causeOf(h *handshake) (cause, evidence string) {
+	cause, evidence = d.rawCause(h)
+	if cause == CauseClient && d.isProxyClient(h) {
+		cause = CauseBalancer
+	}
+	return cause, evidence
+}
+
+func (d *diagnosis) rawCause(h *handshake) (string, string) {
+	c := h.conn
+	if h.evid == EvidenceChallengeNotCaptured {
+		return CauseUnknown, EvidenceChallengeNotCaptured
+	}
+	if h.outcome == OutcomeAbandoned {
+		switch {
+		case h.has(fResponseLost) || (h.t1.ok && !h.t2.ok && c.gaps[1] > 0):
+			return CauseUnknown, EvidenceResponseNotCaptured
+		case h.t2.ok && c.gaps[0] > h.t2ClientGaps:
+			return CauseUnknown, EvidenceType3NotCaptured
+		case h.has(fNotChallenged):
+			return CauseUnknown, CodeType1NotChallenged
+		}
+	}
+	switch {
+	case h.has(fInterleaved):
+		return CauseBalancer, CodeInterleavedHandshakes
+	case h.routedDifferently || h.has(fEchoMismatch) || h.has(fHintMismatch):
+		return CauseBalancer, CodeType3RoutedToOtherBackend
+	case h.outcome == OutcomeFailed && h.cbNonZero && plaintext(h.t3conn):
+		return CauseBalancer, CodeEPABehindTLSOffload
+	case h.has(fSplit):
+		return splitCause(h)
+	case h.t3.ok && !h.t2.ok:
+		return CauseUnknown, CodeType3WithoutChallenge
+	case h.connChanged || h.burstChanged:
+		return CauseBalancer, CodeChallengeServerChanged
+	case d.reauthBefore(h):
+		return CauseBalancer, CodeReauthOnAuthenticated
+	case len(h.t3conn.shared) > 0:
+		return CauseBalancer, CodeAuthenticatedConnShared
+	}
+	if h.outcome == OutcomeFailed {
+		return CauseCredentials, CodeAuthFailed
+	}
+	// Abandoned: who left the handshake?
+	switch {
+	case h.has(fClientAskedClose):
+		return CauseClient, CodeClientClosedMidHS
+	case h.has(fServerSaidClose):
+		return CauseBalancer, CodeConnectionClosedMidHS
+	case h.has(fRestarted | fMovedOn):
+		return CauseClient, CodeClientAbandonedHandshake
+	}
+	sc, cc := c.closeFrame(1), c.closeFrame(0)
+	switch {
+	case sc != 0 && (cc == 0 || sc < cc):
+		return CauseBalancer, CodeConnectionClosedMidHS
+	case cc != 0:
+		return CauseClient, CodeClientClosedMidHS
+	}
+	return CauseClient, CodeClientAbandonedHandshake
+}
+
+// reauthBefore reports a re-authentication demand on the handshake's
+// connection before it started, unless the server asked for per-request
+// authentication itself (Persistent-Auth: false).
+func (d *diagnosis) reauthBefore(h *handshake) bool {
+	for _, r := range h.conn.reauths {
+		if !r.persist && r.proxy == h.proxy && !r.time.After(h.start()) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,299 @@
+package analyzer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/ntlm"
+)
+
+// splitCheck asserts one split handshake listed on both connections.
+func splitCheck(outcome string) func(t *testing.T, r *Report) {
+	return func(t *testing.T, r *Report) {
+		t.Helper()
+		if len(r.Connections) < 2 {
+			t.Fatalf("connections = %d", len(r.Connections))
+		}
+		a, b := r.Connections[0], r.Connections[1]
+		if len(a.Handshakes) != 1 || len(b.Handshakes) != 1 {
+			t.Fatalf("handshakes per connection = %d, %d", len(a.Handshakes), len(b.Handshakes))
+		}
+		h := a.Handshakes[0]
+		if h.ID != b.Handshakes[0].ID || len(h.Connections) != 2 || h.Outcome != outcome {
+			t.Errorf("split handshake = %+v / %+v", h, b.Handshakes[0])
+		}
+		if h.Frames.Type1 == 0 || h.Frames.Type2 == 0 || h.Frames.Type3 == 0 {
+			t.Errorf("frames = %+v", h.Frames)
+		}
+	}
+}
+
+func TestCorrelation(t *testing.T) {
+	runCases(t, []outcomeCase{
+		{
+			name: "split: server side closes after the Type 2",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.finServer()
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+				b.finClient()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS},
+				hasNot: []string{CodeClientClosedMidHS, CodeAuthFailed, CodeClientAbandonedHandshake},
+				causes: map[string]int{CauseBalancer: 1}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: splitCheck(OutcomeFailed),
+		},
+		{
+			name: "split: Type 2 response says Connection: close",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				a.req("GET", "/app", server.cred(type1(), true))
+				ch := a.t2(server, "WEB01", "Connection: close")
+				a.finServer()
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+			},
+			want:  expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: splitCheck(OutcomeFailed),
+		},
+		{
+			name: "split: client opens a new connection while the first is open",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+				b.finClient()
+				a.finClient()
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeType3WithoutChallenge, CodeClientClosedMidHS},
+				hasNot: []string{CodeConnectionClosedMidHS}, causes: map[string]int{CauseClient: 1, CauseBalancer: 0}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: splitCheck(OutcomeFailed),
+		},
+		{
+			name: "split: client sends Connection: close with its Type 1",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01", "Connection: close")
+				a.finServer()
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeClientClosedMidHS}, hasNot: []string{CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+		},
+		{
+			name: "split that still succeeds is one success",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				ch := a.t1(server, "WEB01")
+				a.finServer()
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 200)
+			},
+			want:  expect{verdict: VerdictHealthy, has: []string{CodeType3WithoutChallenge}},
+			sum:   Summary{Handshakes: 1, HandshakesSucceeded: 1, HandshakesSplit: 1, Connections: 2},
+			check: splitCheck(OutcomeSucceeded),
+		},
+		{
+			name: "Type 3 without any challenge in the capture",
+			play: func(s *script) {
+				other := s.newChallenge("WEB01")
+				b := s.conn(client1, vip)
+				b.t3(server, `CORP\alice`, other, 401)
+			},
+			want: expect{verdict: VerdictInconclusive, has: []string{CodeType3WithoutChallenge}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1},
+		},
+		{
+			name: "round robin: challenges from different backends, restarts",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				for _, be := range []string{"WEB01", "WEB02", "WEB01"} {
+					ch := c.t1(server, be)
+					c.t3(server, `CORP\alice`, ch, 401)
+				}
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeChallengeServerChanged, CodeHandshakeRestarted},
+				hasNot: []string{CodeAuthFailed}, causes: map[string]int{CauseBalancer: 3, CauseCredentials: 0}},
+			sum: Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				if u := findUser(t, r, `CORP\alice`); u.Restarts != 2 || u.Failed != 3 {
+					t.Errorf("user = %+v", u)
+				}
+				if len(r.Backends) != 2 {
+					t.Errorf("backends = %+v", r.Backends)
+				}
+			},
+		},
+		{
+			name: "retry burst on new connections reaches different backends",
+			play: func(s *script) {
+				for i, be := range []string{"WEB01", "WEB02", "WEB03"} {
+					c := s.conn([]string{client1, client2, client3}[i], vip)
+					c.anon(server)
+					ch := c.t1(server, be)
+					c.t3(server, `CORP\alice`, ch, 401)
+					c.finClient()
+					s.wait(time.Second)
+				}
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeChallengeServerChanged, CodeHandshakeRestarted}},
+			sum:  Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 3},
+		},
+		{
+			name: "re-authentication on an authenticated connection",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+				c.get(2, 200)
+				c.anon(server)
+				ch := c.t1(server, "WEB02")
+				c.t3(server, `CORP\alice`, ch, 401)
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeReauthOnAuthenticated, CodeChallengeServerChanged}},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1, AuthenticatedRequests: 2},
+		},
+		{
+			name: "Type 3 echoes another backend's challenge",
+			play: func(s *script) {
+				c := s.conn("10.0.0.100:40000", "10.0.1.12:80")
+				c.anon(server)
+				c.t1(server, "WEB02")
+				other := s.newChallenge("WEB01")
+				c.t3(server, `CORP\alice`, other, 401)
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3RoutedToOtherBackend}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1},
+		},
+		{
+			name: "backend-naming headers differ between Type 2 and final response",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				ch := c.t2(server, "WEB01", "X-Server: web01")
+				c.req("GET", "/app", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false))
+				c.resp(401, "WWW-Authenticate: NTLM", "X-Server: web02")
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3RoutedToOtherBackend}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1},
+		},
+		{
+			name: "interleaved handshakes on one connection",
+			play: func(s *script) {
+				c := s.conn("10.0.0.100:40000", "10.0.1.11:80")
+				first := c.t1(server, "WEB01")
+				c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, first, 401)
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeInterleavedHandshakes}},
+		},
+		{
+			name: "Extended Protection behind TLS offload",
+			play: func(s *script) {
+				c := s.conn("10.0.0.100:40000", "10.0.1.11:80")
+				c.login(server, "WEB01", `CORP\alice`, 401, t3opts{cb: true})
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeEPABehindTLSOffload}, hasNot: []string{CodeAuthFailed}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1},
+		},
+		{
+			name: "handshake per request",
+			play: func(s *script) {
+				for i := 0; i < 4; i++ {
+					c := s.conn([]string{client1, client2, client3, "10.0.0.5:50003"}[i], vip)
+					c.login(server, "WEB01", `CORP\alice`, 200)
+					c.finClient()
+				}
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeHandshakePerRequest}},
+			sum:  Summary{Handshakes: 4, HandshakesSucceeded: 4, Connections: 4},
+		},
+		{
+			name: "security posture: NTLMv1, anonymous, no MIC",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\old`, 200, t3opts{kind: ntlm.ResponseNTLMv1})
+				d := s.conn(client2, vip)
+				d.login(server, "WEB01", "", 200)
+				e := s.conn(client3, vip)
+				e.login(server, "WEB01", "bob@corp.example", 200, t3opts{noMIC: true})
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeNTLMv1InUse, CodeAnonymousNTLM, CodeNoMIC}},
+			sum:  Summary{Handshakes: 3, HandshakesSucceeded: 3, Connections: 3},
+			check: func(t *testing.T, r *Report) {
+				findUser(t, r, "(anonymous)")
+				findUser(t, r, "bob@corp.example")
+				if u := findUser(t, r, `CORP\old`); u.Succeeded != 1 {
+					t.Errorf("user = %+v", u)
+				}
+				if h := r.Connections[0].Handshakes[0]; h.NTLMVersion != "NTLMv1" && h.NTLMVersion != "NTLMv1-ESS" {
+					t.Errorf("ntlm_version = %s", h.NTLMVersion)
+				}
+			},
+		},
+		{
+			name: "users compared case-insensitively, named as first sent",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `Corp\Alice`, 200)
+				d := s.conn(client2, vip)
+				d.login(server, "WEB01", `CORP\alice`, 200)
+			},
+			want: expect{verdict: VerdictHealthy},
+			check: func(t *testing.T, r *Report) {
+				if len(r.Users) != 1 || r.Users[0].Name != `Corp\Alice` || r.Users[0].Handshakes != 2 {
+					t.Errorf("users = %+v", r.Users)
+				}
+			},
+		},
+		{
+			name: "mixed causes",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.login(server, "WEB01", `CORP\alice`, 401)
+				a.finClient()
+				s.wait(time.Minute)
+				b := s.conn("10.0.0.6:50000", vip)
+				b.anon(server)
+				b.t1(server, "WEB01")
+				b.get(1, 200)
+				s.wait(time.Minute)
+				c := s.conn("10.0.0.7:50000", vip)
+				c.anon(server)
+				c.t1(server, "WEB01")
+				c.finServer()
+			},
+			want: expect{verdict: VerdictMixed, causes: map[string]int{CauseCredentials: 1, CauseClient: 1, CauseBalancer: 1}},
+			sum:  Summary{Handshakes: 3, HandshakesFailed: 1, HandshakesAbandoned: 2, Connections: 3},
+		},
+		{
+			name: "two thirds of known causes decide",
+			play: func(s *script) {
+				for i, be := range []string{"WEB01", "WEB02"} {
+					c := s.conn([]string{client1, client2}[i], vip)
+					c.anon(server)
+					ch := c.t1(server, be)
+					c.finServer()
+					d := s.conn([]string{"10.0.0.5:50010", "10.0.0.5:50011"}[i], vip)
+					d.t3(server, `CORP\alice`, ch, 401)
+					s.wait(time.Minute)
+				}
+				e := s.conn("10.0.0.8:50000", vip)
+				e.login(server, "WEB01", `CORP\carol`, 401)
+			},
+			want: expect{verdict: VerdictBalancer, causes: map[string]int{CauseBalancer: 2, CauseCredentials: 1}},
+		},
+	})
+}

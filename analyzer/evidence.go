@@ -1,0 +1,127 @@
+package analyzer
+
+import (
+	"slices"
+	"strings"
+)
+
+// findProxyClients marks client IPs (client leg) that are themselves
+// proxies or balancers: they add Via, X-Forwarded-For or Forwarded, or
+// their connections carry several users' handshakes. A fault "on the client
+// side" of such a client is the path's.
+func (d *diagnosis) findProxyClients() {
+	users := map[string][]string{}
+	var ips []string
+	for _, cs := range d.conns {
+		if cs.leg != LegClient {
+			continue
+		}
+		ip := cs.clientIP()
+		if _, ok := users[ip]; !ok {
+			users[ip] = nil
+			ips = append(ips, ip)
+		}
+		if cs.proxied {
+			if _, ok := d.proxyClients[ip]; !ok {
+				d.proxyClients[ip] = "adds Via/X-Forwarded-For/Forwarded headers"
+			}
+		}
+	}
+	for _, h := range d.logical {
+		if !h.hasUser || h.userName() == "(anonymous)" {
+			continue
+		}
+		ip := h.t3conn.clientIP()
+		users[ip] = appendUnique(users[ip], h.userName())
+	}
+	slices.Sort(ips)
+	for _, ip := range ips {
+		if n := len(users[ip]); n >= 2 {
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", n)
+		}
+		why, ok := d.proxyClients[ip]
+		if !ok {
+			continue
+		}
+		f := &finding{code: CodeClientIsProxy}
+		for _, cs := range d.conns {
+			if cs.leg == LegClient && cs.clientIP() == ip {
+				if f.time.IsZero() {
+					f.time = cs.start
+				}
+				f.conns = append(f.conns, cs)
+			}
+		}
+		f.count = len(f.conns)
+		f.users = users[ip]
+		f.msg = sprintf("client %s %s: it is a proxy or balancer, so faults on its side are the path's", ip, why)
+		d.add(f)
+	}
+}
+
+// isProxyClient reports whether a handshake came through a client that is
+// itself a proxy.
+func (d *diagnosis) isProxyClient(h *handshake) bool {
+	for _, c := range h.conns() {
+		if _, ok := d.proxyClients[c.clientIP()]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// repairInterleaved gives each Type 3 to the handshake whose Type 2 it
+// echoes exactly, when that is an earlier handshake of the same connection
+// left without a Type 3: another handshake started in between
+// (interleaving on a shared connection), and the state machine paired the
+// Type 3 with the wrong Type 2.
+func (d *diagnosis) repairInterleaved() {
+	for _, h := range d.records {
+		if !h.t2.ok || !h.t3.ok || h.conn != h.t3conn || !h.echoTS || !h.t2TS || h.echoKey == h.idKey {
+			continue
+		}
+		var earlier *handshake
+		for _, o := range h.conn.hs {
+			if o != h && o.t2.ok && !o.t3.ok && o.mergedInto == nil && o.t2TS && o.idKey == h.echoKey &&
+				o.t2.time.Before(h.t3.time) {
+				earlier = o
+			}
+		}
+		if earlier != nil {
+			moveType3(h, earlier)
+		}
+	}
+}
+
+// checkEchoes compares each Type 3 with the Type 2 its own connection
+// carried last (unsplit handshakes): a different identity or timestamp
+// means the Type 3 answers a challenge another backend issued.
+// Backend-naming headers that differ between the Type 2 and the final
+// response are the same proof.
+func (d *diagnosis) checkEchoes() {
+	for _, h := range d.records {
+		if !h.t2.ok || !h.t3.ok || h.has(fSplit) {
+			continue
+		}
+		if h.t2Hint != "" && h.finalHint != "" && h.t2Hint != h.finalHint {
+			h.flags |= fHintMismatch
+		}
+		if h.echoIdentity == "" || h.identity == "" {
+			continue
+		}
+		if h.echoTS && h.t2TS {
+			if h.echoKey != h.idKey {
+				h.flags |= fEchoMismatch
+			}
+		} else if !strings.EqualFold(h.echoIdentity, h.identity) {
+			h.flags |= fEchoMismatch
+		}
+	}
+}
+
+// plaintext reports whether a connection carried HTTP in the clear (not a
+// decrypted TLS port).
+func plaintext(cs *connState) bool {
+	p := cs.server.Port()
+	return p != 443 && p != 8443
+}

@@ -1,0 +1,288 @@
+package analyzer
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// tokenOcc is one appearance of a token on a connection.
+type tokenOcc struct {
+	cs      *connState
+	time    time.Time
+	request bool
+}
+
+// linkLegs links connections that carry the same token bytes (Type 2,
+// Type 3, Kerberos; never Type 1, which clients send byte-identical on every
+// connection) within the link window. For a request token the connection
+// that carried it first is the client leg; for a Type 2 the connection that
+// carried it first is the upstream one (the backend answered there first).
+// Each pair of connections takes the majority of its tokens' votes; a
+// connection that relays any other is upstream.
+func (d *diagnosis) linkLegs() {
+	byHash := map[[32]byte][]tokenOcc{}
+	for _, cs := range d.conns {
+		for _, h := range cs.hs {
+			if h.hasT2 && h.conn == cs {
+				byHash[h.t2Hash] = append(byHash[h.t2Hash], tokenOcc{cs, h.t2.time, false})
+			}
+			if h.hasT3 && h.t3conn == cs {
+				byHash[h.t3Hash] = append(byHash[h.t3Hash], tokenOcc{cs, h.t3.time, true})
+			}
+		}
+		for _, k := range cs.kerbTokens {
+			byHash[k.hash] = append(byHash[k.hash], tokenOcc{cs, k.time, k.request})
+		}
+	}
+	type pair struct{ a, b *connState } // a.id < b.id
+	votes := map[pair]int{}             // > 0: a is the client leg
+	var pairs []pair
+	for _, occs := range byHash {
+		if len(occs) < 2 {
+			continue
+		}
+		slices.SortFunc(occs, func(x, y tokenOcc) int {
+			if c := x.time.Compare(y.time); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.cs.id, y.cs.id)
+		})
+		first := occs[0]
+		for _, o := range occs[1:] {
+			if o.cs == first.cs || !within(first.time, o.time, d.opts.LinkWindow) {
+				continue
+			}
+			client, up := first.cs, o.cs
+			if !first.request {
+				client, up = o.cs, first.cs
+			}
+			p, v := pair{client, up}, 1
+			if p.a.id > p.b.id {
+				p, v = pair{up, client}, -1
+			}
+			if _, seen := votes[p]; !seen {
+				pairs = append(pairs, p)
+			}
+			votes[p] += v
+		}
+	}
+	slices.SortFunc(pairs, func(x, y pair) int {
+		if c := cmp.Compare(x.a.id, y.a.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.b.id, y.b.id)
+	})
+	for _, p := range pairs {
+		up := p.b
+		if votes[p] < 0 {
+			up = p.a
+		}
+		up.leg = LegUpstream
+		p.a.linked[p.b] = true
+		p.b.linked[p.a] = true
+	}
+}
+
+// mapRelays ties each upstream handshake to the client-leg handshake it
+// relays, and records the route of each relayed handshake: which upstream
+// connection (and backend) each step crossed. A Type 2 and a Type 3 that
+// crossed different upstream connections prove the balancer moved the
+// handshake.
+func (d *diagnosis) mapRelays() {
+	type legs struct{ t2, t3 *handshake }
+	routes := map[*handshake]*legs{}
+	for _, u := range d.records {
+		if !u.upstream {
+			continue
+		}
+		if u.hasT2 && u.conn.leg == LegUpstream {
+			if c := d.clientByT2[u.t2Hash]; c != nil {
+				u.relayOf = c
+				r := routes[c]
+				if r == nil {
+					r = &legs{}
+					routes[c] = r
+				}
+				r.t2 = u
+			}
+		}
+		if u.hasT3 && u.t3conn.leg == LegUpstream {
+			if c := d.clientByT3[u.t3Hash]; c != nil {
+				u.relayOf = c
+				r := routes[c]
+				if r == nil {
+					r = &legs{}
+					routes[c] = r
+				}
+				r.t3 = u
+			}
+		}
+	}
+	for _, c := range d.logical {
+		r := routes[c]
+		if r == nil {
+			continue
+		}
+		if u := r.t2; u != nil {
+			if u.t1.ok {
+				c.route = append(c.route, RouteStep{Step: "type1", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
+			}
+			c.route = append(c.route, RouteStep{Step: "type2", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
+		}
+		if u := r.t3; u != nil {
+			id := ""
+			if u.t2.ok && u.conn == u.t3conn {
+				id = u.identity
+			}
+			c.route = append(c.route, RouteStep{Step: "type3", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
+			if u.final.ok {
+				c.route = append(c.route, RouteStep{Step: "final", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
+			}
+		}
+		if (r.t2 != nil && r.t3 != nil && r.t2.conn != r.t3.t3conn) || (r.t3 != nil && r.t3.has(fEchoMismatch)) {
+			c.routedDifferently = true
+		}
+		if (r.t2 != nil && r.t2.has(fInterleaved)) || (r.t3 != nil && r.t3.has(fInterleaved)) {
+			c.flags |= fInterleaved
+		}
+	}
+}
+
+// upstreamEvent is an NTLM message on an upstream connection, with the
+// client connection it belongs to.
+type upstreamEvent struct {
+	time   time.Time
+	frame  int64
+	client *connState
+	hs     *handshake // the client-leg handshake
+}
+
+// findInterleaved reports upstream connections on which handshakes of two
+// client connections interleave: after a Type 2 relayed to one client, the
+// next NTLM message belongs to another.
+func (d *diagnosis) findInterleaved() {
+	for _, y := range d.conns {
+		if y.leg != LegUpstream {
+			continue
+		}
+		var evs []upstreamEvent
+		for _, u := range d.records {
+			if u.relayOf == nil {
+				continue
+			}
+			c := u.relayOf
+			if u.hasT2 && u.conn == y && d.clientByT2[u.t2Hash] == c {
+				evs = append(evs, upstreamEvent{u.t2.time, u.t2.frame, c.conn, c})
+			}
+			if u.hasT3 && u.t3conn == y && d.clientByT3[u.t3Hash] == c {
+				evs = append(evs, upstreamEvent{u.t3.time, u.t3.frame, c.t3conn, c})
+			}
+		}
+		slices.SortFunc(evs, func(a, b upstreamEvent) int { return a.time.Compare(b.time) })
+		var f *finding
+		for i := 0; i+1 < len(evs); i++ {
+			if evs[i].client == evs[i+1].client {
+				continue
+			}
+			if f == nil {
+				f = &finding{code: CodeInterleavedHandshakes, time: evs[i].time}
+				f.conns = append(f.conns, y)
+			}
+			f.count++
+			evs[i].hs.flags |= fInterleaved
+			evs[i+1].hs.flags |= fInterleaved
+			f.conns = append(f.conns, evs[i].client, evs[i+1].client)
+			f.frames = append(f.frames, evs[i].frame, evs[i+1].frame)
+		}
+		if f != nil {
+			f.msg = sprintf("handshakes of %d client connections interleave on upstream connection %d (%s → %s): "+
+				"the balancer multiplexes NTLM handshakes over one backend connection", len(dedupeConns(f.conns))-1,
+				y.id, addrString(y.client), addrString(y.server))
+			d.add(f)
+		}
+	}
+}
+
+// findSharedUpstream reports upstream connections that, once authenticated
+// for one client connection, carry requests of another: each request
+// without credentials on the upstream connection is matched to the latest
+// client-leg request with the same request line within the link window.
+func (d *diagnosis) findSharedUpstream() {
+	type creq struct {
+		cs   *connState
+		time time.Time
+	}
+	index := map[uint64][]creq{}
+	hasUp := false
+	for _, cs := range d.conns {
+		if cs.leg == LegUpstream {
+			hasUp = true
+			continue
+		}
+		for _, r := range cs.reqs {
+			index[r.line] = append(index[r.line], creq{cs, r.time})
+		}
+	}
+	if !hasUp {
+		return
+	}
+	for _, y := range d.conns {
+		if y.leg != LegUpstream {
+			continue
+		}
+		var f *finding
+		users := map[string]bool{}
+		for _, u := range y.hs {
+			if u.relayOf == nil || u.outcome != OutcomeSucceeded || u.t3conn != y || !u.final.ok {
+				continue
+			}
+			owner := u.relayOf.t3conn
+			until := y.end.Add(time.Nanosecond)
+			for _, n := range y.hs {
+				if s := n.start(); s.After(u.final.time) && s.Before(until) {
+					until = s
+				}
+			}
+			for _, r := range y.reqs {
+				if r.hasAuth || !r.time.After(u.final.time) || !r.time.Before(until) {
+					continue
+				}
+				var best *creq
+				for i := range index[r.line] {
+					c := &index[r.line][i]
+					if !within(c.time, r.time, d.opts.LinkWindow) {
+						continue
+					}
+					if c.cs == owner {
+						best = c
+						break
+					}
+					if best == nil || c.time.After(best.time) {
+						best = c
+					}
+				}
+				if best == nil || best.cs == owner {
+					continue
+				}
+				if f == nil {
+					f = &finding{code: CodeAuthenticatedConnShared, time: r.time}
+					f.conns = append(f.conns, y, owner)
+				}
+				f.count++
+				f.conns = append(f.conns, best.cs)
+				f.frames = append(f.frames, r.frame)
+				users[u.relayOf.userName()] = true
+			}
+		}
+		if f != nil {
+			for n := range users {
+				f.users = append(f.users, n)
+			}
+			f.msg = sprintf("upstream connection %d (%s → %s), authenticated for client connection %d, carried %d "+
+				"request(s) of other client connections: they ran as %s", y.id, addrString(y.client),
+				addrString(y.server), f.conns[1].id, f.count, joinSorted(f.users))
+			d.add(f)
+		}
+	}
+}

@@ -1,0 +1,401 @@
+package analyzer
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/reassembly"
+)
+
+// outcomeCase plays a capture and checks the verdict, findings and counts.
+type outcomeCase struct {
+	name  string
+	play  func(s *script)
+	want  expect
+	sum   Summary // only the non-zero fields of interest are compared
+	check func(t *testing.T, r *Report)
+}
+
+// compareSummary compares the handshake counts of want with got.
+func compareSummary(t *testing.T, want, got Summary) {
+	t.Helper()
+	if want == (Summary{}) {
+		return
+	}
+	type kv struct {
+		name      string
+		want, got int
+	}
+	for _, x := range []kv{
+		{"handshakes", want.Handshakes, got.Handshakes},
+		{"succeeded", want.HandshakesSucceeded, got.HandshakesSucceeded},
+		{"failed", want.HandshakesFailed, got.HandshakesFailed},
+		{"abandoned", want.HandshakesAbandoned, got.HandshakesAbandoned},
+		{"incomplete", want.HandshakesIncomplete, got.HandshakesIncomplete},
+		{"authenticated_requests", want.AuthenticatedRequests, got.AuthenticatedRequests},
+		{"kerberos_exchanges", want.KerberosExchanges, got.KerberosExchanges},
+		{"connections", want.Connections, got.Connections},
+		{"upstream_connections", want.UpstreamConnections, got.UpstreamConnections},
+		{"handshakes_split", want.HandshakesSplit, got.HandshakesSplit},
+		{"challenges_not_captured", want.ChallengesNotCaptured, got.ChallengesNotCaptured},
+	} {
+		if x.want != x.got {
+			t.Errorf("summary %s = %d, want %d", x.name, x.got, x.want)
+		}
+	}
+}
+
+func runCases(t *testing.T, cases []outcomeCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScript(t)
+			tc.play(s)
+			r := s.finish()
+			tc.want.check(t, r)
+			compareSummary(t, tc.sum, r.Summary)
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+			if t.Failed() {
+				t.Logf("explanation: %s", r.Verdict.Explanation)
+				for _, f := range r.Findings {
+					t.Logf("finding %s %v: %s", f.Code, f.Connections, f.Message)
+				}
+				for _, c := range r.Connections {
+					for _, h := range c.Handshakes {
+						t.Logf("conn %d hs %d %s %s/%s %s frames %+v", c.ID, h.ID, h.User, h.Outcome, h.Cause, h.Evidence, h.Frames)
+					}
+				}
+			}
+		})
+	}
+}
+
+const (
+	client1 = "10.0.0.5:50000"
+	client2 = "10.0.0.5:50001"
+	client3 = "10.0.0.5:50002"
+	vip     = "10.0.0.100:80"
+)
+
+func TestOutcomes(t *testing.T) {
+	runCases(t, []outcomeCase{
+		{
+			name: "healthy keep-alive NTLM",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+				c.get(5, 200)
+				c.finClient()
+			},
+			want: expect{verdict: VerdictHealthy, hasNot: []string{CodeHandshakePerRequest, CodeReauthOnAuthenticated}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 5, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				u := findUser(t, r, `CORP\alice`)
+				if u.Handshakes != 1 || u.Succeeded != 1 || u.AuthenticatedRequests != 5 || u.Requests != 8 {
+					t.Errorf("user = %+v", u)
+				}
+				if st := r.Connections[0].State; st != StateAuthenticated {
+					t.Errorf("state = %s", st)
+				}
+			},
+		},
+		{
+			name: "one handshake serves 100 requests",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+				c.get(100, 200)
+			},
+			want: expect{verdict: VerdictHealthy, hasNot: []string{CodeHandshakePerRequest}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 100, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				if u := findUser(t, r, `CORP\alice`); u.AuthenticatedRequests != 100 {
+					t.Errorf("authenticated_requests = %d", u.AuthenticatedRequests)
+				}
+				if h := r.Connections[0].Handshakes[0]; h.AuthenticatedRequests != 100 {
+					t.Errorf("handshake authenticated_requests = %d", h.AuthenticatedRequests)
+				}
+			},
+		},
+		{
+			name: "Negotiate-wrapped NTLM",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(negoA, "WEB01", `CORP\alice`, 200)
+				c.get(2, 200)
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeNegotiateFellBackToNTLM}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 2, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				h := r.Connections[0].Handshakes[0]
+				if h.Scheme != "Negotiate" || !h.SPNEGO || h.User != `CORP\alice` || h.ServerIdentity != "web01.corp.example" {
+					t.Errorf("handshake = %+v", h)
+				}
+			},
+		},
+		{
+			name: "raw NTLMSSP under Negotiate",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(negoA)
+				c.req("GET", "/app", "Authorization: Negotiate "+b64(type1()))
+				ch := s.newChallenge("WEB01")
+				c.resp(401, "WWW-Authenticate: Negotiate "+b64(ch.token))
+				c.req("GET", "/app", "Authorization: Negotiate "+b64(s.type3(`10.0.1.101\Susan`, ch, t3opts{})))
+				c.resp(200)
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				h := r.Connections[0].Handshakes[0]
+				if h.Scheme != "Negotiate" || h.SPNEGO || h.User != `10.0.1.101\Susan` {
+					t.Errorf("handshake = %+v", h)
+				}
+			},
+		},
+		{
+			name: "proxy 407 healthy",
+			play: func(s *script) {
+				c := s.conn(client1, "10.0.0.3:3128")
+				c.login(proxyA, "SQUID", `CORP\bob`, 200)
+				c.get(4, 200)
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 4, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				h := r.Connections[0].Handshakes[0]
+				if !h.Proxy || h.Status != 200 || h.Frames.Type2 == 0 {
+					t.Errorf("handshake = %+v", h)
+				}
+				if r.Summary.AuthOffers != 1 || r.Summary.AuthChallenges != 1 {
+					t.Errorf("offers/challenges = %d/%d", r.Summary.AuthOffers, r.Summary.AuthChallenges)
+				}
+			},
+		},
+		{
+			name: "close right after the first bare 407 is not a fault",
+			play: func(s *script) {
+				a := s.conn(client1, "10.0.0.3:3128")
+				a.req("GET", "http://example.com/")
+				a.resp(407, "Proxy-Authenticate: NTLM", "Connection: close")
+				a.finServer()
+				b := s.conn(client2, "10.0.0.3:3128")
+				ch := b.t1(proxyA, "SQUID")
+				b.t3(proxyA, `CORP\bob`, ch, 200)
+			},
+			want: expect{verdict: VerdictHealthy, hasNot: []string{CodeConnectionClosedMidHS, CodeHandshakeRestarted}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 2},
+		},
+		{
+			name: "wrong password is a credential failure",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				for i := 0; i < 3; i++ {
+					ch := c.t1(server, "WEB01")
+					c.t3(server, `CORP\alice`, ch, 401)
+				}
+				c.finClient()
+			},
+			want: expect{verdict: VerdictCredentials, has: []string{CodeAuthFailed, CodeHandshakeRestarted},
+				hasNot: []string{CodeChallengeServerChanged, CodeType3WithoutChallenge, CodeType3RoutedToOtherBackend},
+				causes: map[string]int{CauseCredentials: 3, CauseBalancer: 0}},
+			sum: Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				u := findUser(t, r, `CORP\alice`)
+				if u.Failed != 3 || u.Restarts != 2 {
+					t.Errorf("user = %+v", u)
+				}
+				if len(r.Verdict.Remedies) == 0 {
+					t.Error("no remedies")
+				}
+			},
+		},
+		{
+			name: "wrong password then right one",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 401)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 200)
+			},
+			want: expect{verdict: VerdictCredentials, has: []string{CodeAuthFailed, CodeHandshakeRestarted}},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1},
+		},
+		{
+			name: "Kerberos under Negotiate with NTLMSSP in mechTypes",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(negoA)
+				c.req("GET", "/app", "Authorization: Negotiate "+b64(s.spnegoKerberos()))
+				c.resp(200)
+			},
+			want: expect{verdict: VerdictNoNTLM, has: []string{CodeKerberosInUse}, hasNot: []string{CodeNegotiateFellBackToNTLM}},
+			sum:  Summary{KerberosExchanges: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				if !contains(r.Verdict.Explanation, "Kerberos") {
+					t.Errorf("explanation does not say Kerberos: %s", r.Verdict.Explanation)
+				}
+				if len(r.Connections[0].Handshakes) != 0 || r.Connections[0].State != StateKerberos {
+					t.Errorf("connection = %+v", r.Connections[0])
+				}
+			},
+		},
+		{
+			name: "bare Kerberos scheme",
+			play: func(s *script) {
+				c := s.conn(client1, "10.0.0.1:5985")
+				c.req("POST", "/wsman", "Authorization: Kerberos "+b64(s.kerberosAPReq()))
+				c.resp(200)
+				c.get(3, 200)
+			},
+			want: expect{verdict: VerdictNoNTLM},
+			sum:  Summary{KerberosExchanges: 1, Connections: 1},
+		},
+		{
+			name: "no auth at all",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.get(2, 200)
+			},
+			want: expect{verdict: VerdictNoNTLM},
+			sum:  Summary{Connections: 1},
+		},
+		{
+			name: "Type 3 after a server-side gap succeeds",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				ch := s.newChallenge("WEB01")
+				c.gap(1)
+				c.drop()
+				c.t3(server, `CORP\alice`, ch, 200)
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeChallengeNotCaptured},
+				hasNot: []string{CodeType3WithoutChallenge}},
+			sum: Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1, ChallengesNotCaptured: 1},
+		},
+		{
+			name: "Type 3 after a server-side gap fails: not blamed",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				ch := s.newChallenge("WEB01")
+				c.gap(1)
+				c.drop()
+				c.t3(server, `CORP\alice`, ch, 401)
+			},
+			want: expect{verdict: VerdictInconclusive, has: []string{CodeChallengeNotCaptured},
+				hasNot: []string{CodeType3WithoutChallenge, CodeAuthFailed},
+				causes: map[string]int{CauseUnknown: 1, CauseBalancer: 0, CauseCredentials: 0}},
+			sum: Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1, ChallengesNotCaptured: 1},
+			check: func(t *testing.T, r *Report) {
+				if len(r.Verdict.Remedies) == 0 || !contains(r.Verdict.Explanation, "Capture again") {
+					t.Errorf("inconclusive without capture advice: %s", r.Verdict.Explanation)
+				}
+			},
+		},
+		{
+			name: "mid-stream start with a Type 3 first",
+			play: func(s *script) {
+				c := s.conn(client1, vip, midstream)
+				ch := s.newChallenge("WEB01")
+				c.t3(server, `CORP\alice`, ch, 200)
+				c.get(2, 200)
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeChallengeNotCaptured}, hasNot: []string{CodeType3WithoutChallenge}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1, ChallengesNotCaptured: 1, AuthenticatedRequests: 2},
+		},
+		{
+			name: "capture ends after the Type 2",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+				d := s.conn(client2, vip)
+				d.anon(server)
+				d.t1(server, "WEB01")
+			},
+			want: expect{verdict: VerdictHealthy, hasNot: []string{CodeClientAbandonedHandshake, CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesIncomplete: 1, Connections: 2},
+			check: func(t *testing.T, r *Report) {
+				if r.Connections[1].State != StateMidHandshake {
+					t.Errorf("state = %s", r.Connections[1].State)
+				}
+				if u := findUser(t, r, "(unknown)"); u.Incomplete != 1 {
+					t.Errorf("(unknown) = %+v", u)
+				}
+				if r.Summary.Users != 1 {
+					t.Errorf("users = %d", r.Summary.Users)
+				}
+			},
+		},
+		{
+			name: "Type 3 without response is incomplete",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 0)
+				c.rstServer()
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
+		},
+		{
+			name: "client moves on without a Type 3",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.t1(server, "WEB01")
+				c.get(1, 200)
+				c.finClient()
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeClientAbandonedHandshake}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+		},
+		{
+			name: "server closes after the Type 2 and no Type 3 follows",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.t1(server, "WEB01")
+				c.finServer()
+				s.wait(time.Minute)
+				d := s.conn(client2, "10.0.0.9:80")
+				d.get(1, 200)
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 2},
+		},
+		{
+			name: "Type 1 answered without a Type 2",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				c.resp(401, "WWW-Authenticate: NTLM")
+				c.finClient()
+			},
+			want: expect{verdict: VerdictInconclusive, has: []string{CodeType1NotChallenged}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+		},
+		{
+			name: "idle connection after the Type 2",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.t1(server, "WEB01")
+				c.endAs(reassembly.EndIdle)
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeClientAbandonedHandshake}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+		},
+	})
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

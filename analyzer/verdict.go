@@ -1,0 +1,157 @@
+package analyzer
+
+import (
+	"slices"
+	"strings"
+)
+
+// verdict judges the client-leg handshakes: no-ntlm without any; healthy
+// without failed or abandoned ones; inconclusive when most of those have
+// cause unknown; else the cause behind at least two thirds of the failures
+// whose cause is known (unknown ones are no evidence either way), or mixed.
+func (d *diagnosis) verdict(sum *Summary) Verdict {
+	v := Verdict{Causes: map[string]int{CauseBalancer: 0, CauseClient: 0, CauseCredentials: 0, CauseUnknown: 0}}
+	failures := 0
+	for _, h := range d.logical {
+		if h.failure() {
+			failures++
+			v.Causes[h.cause]++
+		}
+	}
+	switch {
+	case len(d.logical) == 0:
+		v.Code = VerdictNoNTLM
+	case failures == 0:
+		v.Code = VerdictHealthy
+	case v.Causes[CauseUnknown]*2 > failures:
+		v.Code = VerdictInconclusive
+	default:
+		known := failures - v.Causes[CauseUnknown]
+		v.Code = VerdictMixed
+		for _, c := range []string{CauseBalancer, CauseClient, CauseCredentials} {
+			if v.Causes[c]*3 >= known*2 {
+				v.Code = map[string]string{CauseBalancer: VerdictBalancer, CauseClient: VerdictClient,
+					CauseCredentials: VerdictCredentials}[c]
+				break
+			}
+		}
+	}
+	v.Title = VerdictTitles[v.Code]
+	v.Explanation = d.explain(v, sum, failures)
+	v.Remedies = d.remedies(v.Code)
+	return v
+}
+
+// explain writes the verdict's explanation: the counts, then the strongest
+// evidence.
+func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
+	var b strings.Builder
+	if v.Code == VerdictNoNTLM {
+		b.WriteString(sprintf("No NTLM handshake in %d HTTP connection(s).", s.Connections))
+		switch {
+		case s.KerberosExchanges > 0:
+			b.WriteString(sprintf(" Kerberos is in use: %d request(s) carried Kerberos tokens (under Negotiate or the "+
+				"Kerberos scheme), which ntlmscope counts but does not analyse.", s.KerberosExchanges))
+		case s.AuthOffers > 0:
+			b.WriteString(sprintf(" Servers offered NTLM or Negotiate %d time(s), but no client answered with NTLM.", s.AuthOffers))
+		}
+		return b.String()
+	}
+	b.WriteString(sprintf("%d NTLM handshake(s): %d succeeded, %d failed, %d abandoned, %d incomplete (capture ended; "+
+		"not judged).", s.Handshakes, s.HandshakesSucceeded, s.HandshakesFailed, s.HandshakesAbandoned, s.HandshakesIncomplete))
+	if failures > 0 {
+		var parts []string
+		for _, c := range []string{CauseBalancer, CauseClient, CauseCredentials, CauseUnknown} {
+			if n := v.Causes[c]; n > 0 {
+				parts = append(parts, sprintf("%s %d", c, n))
+			}
+		}
+		b.WriteString(sprintf(" Causes of the %d failed or abandoned: %s.", failures, strings.Join(parts, ", ")))
+	}
+	switch v.Code {
+	case VerdictHealthy:
+		if s.ChallengesNotCaptured > 0 {
+			b.WriteString(sprintf(" %d Type 3 message(s) answer challenges the capture lost; they are not blamed.", s.ChallengesNotCaptured))
+		}
+		if f := d.worstFinding(SeverityWarning); f != nil {
+			b.WriteString(sprintf(" Still worth a look: %s (%s).", f.msg, f.code))
+		}
+	case VerdictInconclusive:
+		b.WriteString(" Most failures have no visible cause because the capture lost the evidence (gaps, drops, " +
+			"connections that started before the capture). " + captureAdvice)
+	default:
+		if f := d.strongestEvidence(v.Code); f != nil {
+			b.WriteString(sprintf(" Strongest evidence (%s): %s.", f.code, f.msg))
+		}
+	}
+	return b.String()
+}
+
+// captureAdvice says how to capture so that the evidence survives.
+const captureAdvice = "Capture again: start the capture before the clients connect, on the balancer (both legs) " +
+	"or on the server, with full packets and a large buffer (tcpdump -s 0 -B 65536), on the plaintext side of any " +
+	"TLS termination or with the TLS keys (SSLKEYLOGFILE)."
+
+// strongestEvidence returns the finding behind the most common evidence of
+// the verdict's cause (ties: the more severe, then the earlier).
+func (d *diagnosis) strongestEvidence(code string) *finding {
+	want := map[string]string{VerdictBalancer: CauseBalancer, VerdictClient: CauseClient,
+		VerdictCredentials: CauseCredentials}[code]
+	counts := map[string]int{}
+	for _, h := range d.logical {
+		if h.failure() && (want == "" || h.cause == want) && h.cause != CauseUnknown && h.evid != "" {
+			counts[h.evid]++
+		}
+	}
+	var codes []string
+	for c := range counts {
+		if _, ok := Codes[c]; ok {
+			codes = append(codes, c)
+		}
+	}
+	slices.SortFunc(codes, func(a, b string) int {
+		if counts[a] != counts[b] {
+			return counts[b] - counts[a]
+		}
+		if sa, sb := severityRank(Codes[a].Severity), severityRank(Codes[b].Severity); sa != sb {
+			return sb - sa
+		}
+		return strings.Compare(a, b)
+	})
+	for _, c := range codes {
+		for _, f := range d.sortedFindings() {
+			if f.code == c {
+				return f
+			}
+		}
+	}
+	return d.worstFinding(SeverityError)
+}
+
+// worstFinding returns the most severe finding at or above min (earliest
+// first), or nil.
+func (d *diagnosis) worstFinding(min string) *finding {
+	var best *finding
+	for _, f := range d.sortedFindings() {
+		r := severityRank(Codes[f.code].Severity)
+		if r < severityRank(min) {
+			continue
+		}
+		if best == nil || r > severityRank(Codes[best.code].Severity) {
+			best = f
+		}
+	}
+	return best
+}
+
+func severityRank(s string) int {
+	switch s {
+	case SeverityCritical:
+		return 3
+	case SeverityError:
+		return 2
+	case SeverityWarning:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,321 @@
+package reassembly
+
+import (
+	"bytes"
+	"strings"
+)
+
+// blockScan is the progress of the search for the end of a header block
+// (or trailer section), in offsets from the block's first byte.
+type blockScan struct {
+	scan      int  // bytes searched for line ends
+	lineStart int  // start of the current line
+	lines     int  // field lines so far (trailers: the message's too)
+	startDone bool // the start line was checked (trailers have none)
+	checked   int  // length of the start line's prefix last checked
+}
+
+// blockResult is what reading a header block came to.
+type blockResult uint8
+
+const (
+	blockMore     blockResult = iota // incomplete: buffered, more bytes needed
+	blockDone                        // complete
+	blockBadStart                    // the first line is no start line
+	blockTooBig                      // over maxHeaderBytes or maxHeaderFields
+)
+
+// stepHeader reads a start line and header block (RFC 9112 §2.1):
+//
+//	HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
+//
+// then frames the body.
+func (p *HTTPParser) stepHeader(data []byte, seg Segment) int {
+	pos := 0
+	// A block carried over from earlier segments: data starts a Feed
+	// (readBlock consumes a whole Feed once it buffers).
+	carried := len(p.buf) > 0
+	if !carried {
+		// RFC 9112 §2.2: a recipient SHOULD ignore at least one empty line
+		// before a request line (clients send a stray CRLF after a body).
+		for pos < len(data) && (data[pos] == '\r' || data[pos] == '\n') {
+			pos++
+		}
+		if pos == len(data) {
+			return pos
+		}
+		p.firstSeg = seg
+	}
+	n, block, res := p.readBlock(data[pos:])
+	p.lastSeg = seg
+	end := pos + n
+	switch res {
+	case blockDone:
+		p.headerDone(block)
+	case blockBadStart:
+		if carried {
+			// The line begun in an earlier segment is no start line,
+			// but this segment may begin one (a capture starting with
+			// the tail of a body, say): look again from its first byte.
+			p.badStart(true)
+			return 0
+		}
+		p.badStart(data[end-1] == '\n')
+	case blockTooBig:
+		p.errors++
+		p.resynced = true
+		p.huntErr = true
+		p.startHunt(data[end-1] == '\n')
+	}
+	return end
+}
+
+// readBlock advances the header block (or trailer section) in progress
+// with data, which is not empty. It returns the bytes of data consumed and,
+// when blockDone, the whole block (valid until the next call).
+//
+// A block that arrives whole in one Feed is read in place; only a block
+// split across Feeds is copied into p.buf.
+func (p *HTTPParser) readBlock(data []byte) (int, []byte, blockResult) {
+	if len(p.buf) == 0 {
+		b := data[:min(len(data), maxHeaderBytes+1)]
+		end, res := p.scanBlock(b)
+		switch {
+		case res == blockDone && end > maxHeaderBytes:
+			return end, nil, blockTooBig
+		case res == blockDone:
+			return end, b[:end], res
+		case res != blockMore:
+			return p.blk.scan, nil, res
+		case len(b) > maxHeaderBytes:
+			return len(b), nil, blockTooBig
+		}
+		p.buf = append(p.buf, b...)
+		return len(b), nil, blockMore
+	}
+	old := len(p.buf)
+	take := min(len(data), maxHeaderBytes+1-old)
+	p.buf = append(p.buf, data[:take]...)
+	end, res := p.scanBlock(p.buf)
+	switch {
+	case res == blockDone && end > maxHeaderBytes:
+		return end - old, nil, blockTooBig
+	case res == blockDone:
+		return end - old, p.buf[:end], res
+	case res != blockMore:
+		return p.blk.scan - old, nil, res
+	case len(p.buf) > maxHeaderBytes:
+		return take, nil, blockTooBig
+	}
+	return take, nil, blockMore
+}
+
+// scanBlock searches b, the block so far, for the empty line that ends it,
+// from where the last search stopped. It checks the start line as soon as
+// it is whole (or as soon as its first bytes cannot begin one), and counts
+// field lines. It returns the block's length when blockDone; after
+// blockBadStart or blockTooBig, p.blk.scan is the length of b consumed.
+func (p *HTTPParser) scanBlock(b []byte) (int, blockResult) {
+	st := &p.blk
+	for {
+		i := bytes.IndexByte(b[st.scan:], '\n')
+		if i < 0 {
+			st.scan = len(b)
+			if !st.startDone && !p.startViable(b) {
+				return 0, blockBadStart
+			}
+			return 0, blockMore
+		}
+		j := st.scan + i // the line is b[st.lineStart:j]
+		st.scan = j + 1
+		if !st.startDone {
+			if !p.startLine(trimCR(b[:j])) {
+				return 0, blockBadStart
+			}
+			st.startDone = true
+			st.lineStart = j + 1
+			continue
+		}
+		if j == st.lineStart || j == st.lineStart+1 && b[st.lineStart] == '\r' {
+			return j + 1, blockDone
+		}
+		st.lineStart = j + 1
+		st.lines++
+		if st.lines > maxHeaderFields {
+			return 0, blockTooBig
+		}
+	}
+}
+
+// startViable reports whether b, the first bytes of a start line without
+// its end, may still become one. The prefix is checked again only when it
+// has doubled (short ones always): a start line fed a byte at a time costs
+// linear time, and a bad one is still caught by its line end or its limit.
+func (p *HTTPParser) startViable(b []byte) bool {
+	st := &p.blk
+	if len(b) > p.startLimit()+1 { // +1: a CR that may end the line
+		return false
+	}
+	if len(b) > 256 && len(b) < 2*st.checked {
+		return true
+	}
+	st.checked = len(b)
+	return p.startPrefix(b)
+}
+
+// badStart handles bytes that are no start line where one was expected.
+func (p *HTTPParser) badStart(atLine bool) {
+	switch {
+	case p.hunting:
+		// A candidate that was not one: hunt on.
+		p.skipped(1)
+	case p.tunnelCheck:
+		// RFC 9110 §9.3.6, §7.8: the client switched protocols after
+		// CONNECT or Upgrade without waiting for the answer.
+		p.resetBlock()
+		p.state = stDone
+		return
+	default:
+		p.errors++
+		p.resynced = true
+		p.huntErr = true
+	}
+	p.startHunt(atLine)
+}
+
+// headerDone builds the message from its complete header block and frames
+// its body.
+func (p *HTTPParser) headerDone(block []byte) {
+	m := p.newMessage(block)
+	p.resetBlock()
+	p.msg = m
+	p.frameBody(m)
+}
+
+// newMessage parses a complete header block whose start line was checked.
+// All its strings share one allocation: the block's.
+func (p *HTTPParser) newMessage(block []byte) *Message {
+	s := string(block)
+	nl := strings.IndexByte(s, '\n')
+	line := strings.TrimSuffix(s[:nl], "\r")
+	m := &Message{
+		FirstFrame:  p.firstSeg.Frame,
+		FirstTime:   p.firstSeg.Time,
+		HeaderBytes: len(block),
+		Resynced:    p.startResync,
+	}
+	if p.kind == kindRequest {
+		// checkRequestLine made sure of exactly two single spaces.
+		m.Request = true
+		sp1 := strings.IndexByte(line, ' ')
+		sp2 := sp1 + 1 + strings.IndexByte(line[sp1+1:], ' ')
+		m.Method, m.Target, m.Proto = line[:sp1], line[sp1+1:sp2], line[sp2+1:]
+	} else {
+		// checkStatusLine made sure of "HTTP/1.x 3DIGIT[ reason]".
+		m.Proto = line[:8]
+		m.Status = int(line[9]-'0')*100 + int(line[10]-'0')*10 + int(line[11]-'0')
+		if len(line) > 13 {
+			m.Reason = line[13:]
+		}
+	}
+	m.Header = p.parseFields(s[nl+1:], make([]HeaderField, 0, p.blk.lines))
+	return m
+}
+
+// parseFields appends the field lines of s, a block of lines ending with
+// an empty one, to h (RFC 9112 §5, RFC 9110 §5.5):
+//
+//	field-line = field-name ":" OWS field-value OWS
+//
+// A line that is no field line is counted as an error and skipped.
+// obs-fold continuation lines (RFC 9112 §5.2) are joined to their field
+// with one SP.
+func (p *HTTPParser) parseFields(s string, h []HeaderField) []HeaderField {
+	folds := false // the previous line was a field a fold may continue
+	for s != "" {
+		var line string
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			line, s = s[:i], s[i+1:]
+		} else {
+			line, s = s, ""
+		}
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// RFC 9112 §2.2: whitespace-preceded lines before the first
+			// field are consumed without further processing.
+			if folds {
+				f := &h[len(h)-1]
+				if v := trimOWS(line); v != "" && f.Value != "" {
+					f.Value += " " + v
+				} else if v != "" {
+					f.Value = v
+				}
+			}
+			continue
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 || !isToken(line[:colon]) {
+			p.errors++
+			folds = false
+			continue
+		}
+		h = append(h, HeaderField{Name: line[:colon], Value: trimOWS(line[colon+1:])})
+		folds = true
+	}
+	return h
+}
+
+// stepTrailer reads the trailer section after the last chunk (RFC 9112
+// §7.1.2) and completes the message; trailer fields are appended to its
+// Header.
+func (p *HTTPParser) stepTrailer(data []byte, seg Segment) int {
+	n, block, res := p.readBlock(data)
+	p.lastSeg = seg
+	switch res {
+	case blockDone:
+		m := p.msg
+		if len(trimCR(block)) > 1 { // not just the empty line
+			m.Header = p.parseFields(string(block), m.Header)
+		}
+		p.resetBlock()
+		p.expectStart(m)
+		p.emit()
+	case blockTooBig:
+		p.badFraming(data[n-1] == '\n')
+	}
+	return n
+}
+
+// isToken reports whether s is a token (RFC 9110 §5.6.2).
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !tchar[s[i]] {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// trimOWS trims optional whitespace (SP, HTAB: RFC 9110 §5.6.3) from both
+// ends of s.
+func trimOWS(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// trimCR drops one trailing CR: lines may end in CRLF or, tolerated, a bare
+// LF (RFC 9112 §2.2).
+func trimCR(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
+}

@@ -1,0 +1,360 @@
+package reassembly
+
+// Limits on what one HTTPParser buffers. Bodies are never buffered: only
+// start lines, header blocks, trailer sections and chunk-size lines are, and
+// each only until it is complete.
+const (
+	// httpDetectWindow is how many bytes of a direction the parser reads
+	// looking for a first start line before it calls the stream not HTTP.
+	httpDetectWindow = 8 << 10
+	// maxHeaderBytes bounds a header block (start line included) and a
+	// trailer section.
+	maxHeaderBytes = 64 << 10
+	// maxHeaderFields bounds the field lines of a message, trailers included.
+	maxHeaderFields = 256
+	// maxStartLine bounds a request or status line.
+	maxStartLine = 16 << 10
+	// maxChunkLine bounds a chunk-size line with its extensions.
+	maxChunkLine = 4 << 10
+	// maxKeptBuffer is the largest buffer a parser keeps between blocks.
+	maxKeptBuffer = 8 << 10
+	// maxMethodLen bounds a request method: a longer run of token
+	// characters is far likelier to be payload than a method.
+	maxMethodLen = 32
+)
+
+// HTTPCallbacks connect a parser to its connection.
+type HTTPCallbacks struct {
+	// Message receives each complete message (body included). The parser
+	// does not touch m afterwards.
+	Message func(m *Message)
+	// RequestMethod returns the method of the idx-th request (0-based,
+	// counting requests on the connection) so a response parser can frame
+	// the idx-th final response (HEAD → no body, CONNECT 2xx → tunnel).
+	// ok=false when unknown (request not captured): frame by headers alone.
+	RequestMethod func(idx int) (method string, ok bool)
+}
+
+// parseState is where an HTTPParser stands in the byte stream.
+type parseState uint8
+
+const (
+	stHunt       parseState = iota // looking for a start line at a line start
+	stHeader                       // reading a start line and header block
+	stBodyLength                   // counting a Content-Length body
+	stBodyClose                    // counting a body delimited by close
+	stChunkSize                    // reading a chunk-size line
+	stChunkData                    // counting chunk data
+	stChunkEnd                     // expecting the CRLF after chunk data
+	stTrailer                      // reading a trailer section
+	stDone                         // wants no more bytes
+)
+
+// msgKind is the kind of start line a parser accepts.
+type msgKind uint8
+
+const (
+	kindAny      msgKind = iota // not yet known: detection accepts both
+	kindRequest                 // request lines
+	kindResponse                // status lines
+)
+
+// HTTPParser reads the HTTP/1.x messages of one direction of a TCP
+// connection, incrementally, as reassembled bytes arrive.
+//
+// Calls: Feed and Gap any number of times, in stream order, then End once
+// (or Tunnel, from the connection glue, at any time). Messages reach
+// HTTPCallbacks.Message from inside Feed, Gap and End, in stream order. A
+// parser is not safe for concurrent use.
+//
+// The parser first detects what the direction carries (see Protocol), then
+// frames messages as RFC 9112 §6 says. It locks to the kind of the first
+// start line it finds: a ClientToServer parser normally finds requests, but
+// one whose direction was guessed wrong reads responses, and
+// Message.Request says which. After a loss (a gap, malformed framing,
+// garbage) it resynchronises on the next start line found at a line start.
+//
+// Memory is bounded: a header block is buffered up to 64 KiB and 256
+// fields, a start line while detecting up to httpDetectWindow; bodies are
+// counted and skipped, never copied.
+type HTTPParser struct {
+	dir   Direction
+	cb    HTTPCallbacks
+	state parseState
+	proto Protocol
+	kind  msgKind
+
+	// offset counts the bytes fed so far (for the detection window).
+	offset int64
+
+	// Detection and resynchronisation.
+	sniffing    bool // the first bytes may still be TLS or the HTTP/2 preface
+	sniffN      int
+	sniff       [len(h2Preface)]byte
+	detecting   bool // no start line found yet
+	hunting     bool // looking for a start line: detection or resync
+	atLine      bool // while hunting: the next byte begins a line
+	huntErr     bool // this resync's error has been counted
+	resynced    bool // bytes were skipped since the last start line
+	tunnelCheck bool // after CONNECT or Upgrade: non-HTTP bytes end the direction
+
+	// buf holds a partial header block, trailer section or chunk-size line.
+	buf []byte
+	blk blockScan
+
+	// The message in progress.
+	msg         *Message
+	firstSeg    Segment // segment of its first byte
+	lastSeg     Segment // segment of its last byte so far
+	startResync bool    // resynced, captured when its start line was found
+	remaining   int64   // body or chunk bytes still expected
+	chunkSawCR  bool    // stChunkEnd: the CR of the CRLF was read
+	respIdx     int     // final responses framed so far (RequestMethod index)
+	index       int     // messages emitted
+	errors      int
+}
+
+// NewHTTPParser returns a parser for direction dir of a connection.
+func NewHTTPParser(dir Direction, cb HTTPCallbacks) *HTTPParser {
+	p := &HTTPParser{dir: dir, cb: cb}
+	p.init()
+	return p
+}
+
+// init puts the parser at the start of a fresh stream.
+func (p *HTTPParser) init() {
+	p.state = stHunt
+	p.sniffing = true
+	p.detecting = true
+	p.hunting = true
+	p.atLine = true
+}
+
+// Reset readies the parser for a new connection, keeping its direction,
+// callbacks and buffer. Callbacks that must change per connection should
+// reach the connection through a pointer the caller updates.
+func (p *HTTPParser) Reset() {
+	*p = HTTPParser{dir: p.dir, cb: p.cb, buf: p.buf[:0]}
+	p.init()
+}
+
+// Protocol returns what the direction was found to carry: ProtoUnknown
+// while detecting, then ProtoHTTP1, ProtoHTTP2, ProtoTLS or ProtoOther.
+func (p *HTTPParser) Protocol() Protocol { return p.proto }
+
+// Done reports whether the parser wants no more bytes: the direction is not
+// HTTP/1.x, became a tunnel, or ended.
+func (p *HTTPParser) Done() bool { return p.state == stDone }
+
+// Errors counts resynchronisations and malformed things skipped.
+func (p *HTTPParser) Errors() int { return p.errors }
+
+// Tunnel tells the parser that the rest of its direction is not HTTP (a
+// CONNECT got a 2xx, or a 101 was sent): it stops quietly, dropping any
+// message in progress.
+func (p *HTTPParser) Tunnel() {
+	p.state = stDone
+	p.msg = nil
+	p.resetBlock()
+}
+
+// Feed parses the next bytes of the direction. seg is where they were
+// captured; data is only read during the call.
+func (p *HTTPParser) Feed(data []byte, seg Segment) {
+	if p.state == stDone || len(data) == 0 {
+		return
+	}
+	if p.sniffing && p.sniffData(data) {
+		p.offset += int64(len(data))
+		return
+	}
+	if p.state == stHunt {
+		// Messages tend to start at segment boundaries: while hunting,
+		// the first byte of a segment is as good a line start as one
+		// after LF.
+		p.atLine = true
+	}
+	for len(data) > 0 && p.state != stDone {
+		n := p.step(data, seg)
+		p.offset += int64(n)
+		data = data[n:]
+	}
+}
+
+// step consumes a prefix of data in the current state and returns its
+// length. It consumes at least one byte or changes the state.
+func (p *HTTPParser) step(data []byte, seg Segment) int {
+	switch p.state {
+	case stHunt:
+		return p.stepHunt(data)
+	case stHeader:
+		return p.stepHeader(data, seg)
+	case stBodyLength:
+		return p.stepBodyLength(data, seg)
+	case stBodyClose:
+		p.msg.BodyBytes += int64(len(data))
+		p.lastSeg = seg
+		return len(data)
+	case stChunkSize:
+		return p.stepChunkSize(data, seg)
+	case stChunkData:
+		return p.stepChunkData(data, seg)
+	case stChunkEnd:
+		return p.stepChunkEnd(data, seg)
+	case stTrailer:
+		return p.stepTrailer(data, seg)
+	}
+	return len(data)
+}
+
+// Gap says that missing bytes (-1: an unknown number) were lost before the
+// next Feed. A gap inside a Content-Length body only shortens it (the
+// message is Incomplete); a gap inside a body delimited by close only marks
+// it Incomplete; anywhere else the message in progress is abandoned and the
+// parser resynchronises on the next start line.
+func (p *HTTPParser) Gap(seg Segment, missing int) {
+	if p.state == stDone {
+		return
+	}
+	if p.sniffN > 0 {
+		// The bytes after the gap do not continue the ones sniffed.
+		p.sniffing = false
+	}
+	switch p.state {
+	case stHunt:
+		// The byte after a gap may start a message.
+		p.atLine = true
+		return
+	case stBodyLength:
+		if missing >= 0 {
+			p.gapInBody(int64(missing))
+			return
+		}
+	case stBodyClose:
+		// The close still delimits the body.
+		p.msg.Incomplete = true
+		return
+	case stHeader:
+		if len(p.buf) == 0 {
+			// Between messages: nothing is lost but what the gap held.
+			p.startHunt(true)
+			return
+		}
+		if p.hunting {
+			// A candidate start line, not yet a message.
+			p.skipped(1)
+			p.startHunt(true)
+			return
+		}
+	}
+	p.abandon()
+}
+
+// gapInBody accounts for missing bytes of a Content-Length body.
+func (p *HTTPParser) gapInBody(missing int64) {
+	p.msg.Incomplete = true
+	if missing < p.remaining {
+		p.remaining -= missing
+		return
+	}
+	// The body ended inside the gap. If the gap held more than the body,
+	// the next message lost its first bytes: look for the one after.
+	over := missing > p.remaining
+	p.remaining = 0
+	if over {
+		p.startHunt(true)
+	} else {
+		p.expectStart(p.msg)
+	}
+	p.emit()
+}
+
+// End says the direction ended (FIN, RST or end of capture). A body
+// delimited by close is complete; a body cut short is emitted Incomplete; a
+// partial header block is dropped and counted as an error.
+func (p *HTTPParser) End(seg Segment) {
+	state := p.state
+	p.state = stDone
+	switch state {
+	case stDone:
+		return
+	case stBodyClose:
+		p.emit()
+	case stBodyLength, stChunkSize, stChunkData, stChunkEnd, stTrailer:
+		p.msg.Incomplete = true
+		p.emit()
+	case stHeader:
+		if len(p.buf) > 0 && !p.hunting {
+			p.errors++
+		}
+	}
+	p.resetBlock()
+	if p.proto == ProtoUnknown && p.offset > 0 {
+		p.proto = ProtoOther
+	}
+}
+
+// abandon drops the message in progress after a loss and resynchronises.
+func (p *HTTPParser) abandon() {
+	p.msg = nil
+	p.errors++
+	p.resynced = true
+	p.huntErr = true
+	p.startHunt(true)
+}
+
+// startHunt makes the parser look for the next start line; atLine says
+// whether the next byte begins a line.
+func (p *HTTPParser) startHunt(atLine bool) {
+	p.resetBlock()
+	p.state = stHunt
+	p.hunting = true
+	p.atLine = atLine
+	p.tunnelCheck = false
+}
+
+// skipped records that n bytes (n > 0) were skipped while hunting: the next
+// message is Resynced, and a resync (not detection) counts one error.
+func (p *HTTPParser) skipped(n int) {
+	if n <= 0 {
+		return
+	}
+	p.resynced = true
+	if !p.detecting && !p.huntErr {
+		p.errors++
+		p.huntErr = true
+	}
+}
+
+// expectStart makes the parser expect the start line of the message after
+// m.
+func (p *HTTPParser) expectStart(m *Message) {
+	p.state = stHeader
+	// RFC 9110 §9.3.6, §7.8: after CONNECT or an Upgrade request, the
+	// client may switch to another protocol before the response arrives.
+	p.tunnelCheck = m.Request && (m.Method == "CONNECT" || m.Get("Upgrade") != "")
+}
+
+// emit completes the message in progress and hands it to the callback. The
+// parser's next state must be set before: the callback may call Tunnel.
+func (p *HTTPParser) emit() {
+	m := p.msg
+	p.msg = nil
+	m.Frame, m.Time = p.lastSeg.Frame, p.lastSeg.Time
+	m.Index = p.index
+	p.index++
+	if p.cb.Message != nil {
+		p.cb.Message(m)
+	}
+}
+
+// resetBlock forgets a partial header block, trailer or chunk-size line.
+// A buffer grown by an unusually large block is released, so that a long
+// connection does not hold on to it.
+func (p *HTTPParser) resetBlock() {
+	if cap(p.buf) > maxKeptBuffer {
+		p.buf = nil
+	}
+	p.buf = p.buf[:0]
+	p.blk = blockScan{}
+}
