@@ -234,6 +234,16 @@ func (p *HTTPParser) Gap(seg Segment, missing int) {
 		// The close still delimits the body.
 		p.msg.Incomplete = true
 		return
+	case stChunkSize, stChunkData, stChunkEnd, stTrailer:
+	}
+	if p.state != stHeader && p.msg != nil {
+		// The framing is lost but the header block was read whole: deliver
+		// the message, marked Incomplete, because its headers (a 401's
+		// challenge, say) are evidence; then hunt for the next one.
+		p.msg.Incomplete = true
+		p.emit()
+	}
+	switch p.state {
 	case stHeader:
 		if len(p.buf) == 0 {
 			// Between messages: nothing is lost but what the gap held.

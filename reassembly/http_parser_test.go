@@ -255,10 +255,11 @@ func TestHTTPParser(t *testing.T) {
 		want:   []string{"0 POST / HTTP/1.1 f1-1 b3 incomplete", "1 GET /c HTTP/1.1 f3-3 b0 resynced"},
 		errors: 1,
 	}, {
-		name:   "gap of unknown size: resync",
-		dir:    ServerToClient,
-		ops:    []httpOp{httpFeed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012"), httpGap(-1), httpFeed("xyz\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")},
-		want:   []string{"0 HTTP/1.1 200 OK f3-3 b0 resynced"},
+		name: "gap of unknown size: resync",
+		dir:  ServerToClient,
+		ops:  []httpOp{httpFeed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012"), httpGap(-1), httpFeed("xyz\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")},
+		// The first message's headers are kept (Incomplete): they are evidence.
+		want:   []string{"0 HTTP/1.1 200 OK f1-1 b3 incomplete", "1 HTTP/1.1 200 OK f3-3 b0 resynced"},
 		errors: 1,
 	}, {
 		name:   "gap inside a header block",
@@ -269,7 +270,7 @@ func TestHTTPParser(t *testing.T) {
 		name:   "gap inside a chunked body",
 		dir:    ServerToClient,
 		ops:    []httpOp{httpFeed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc"), httpGap(5), httpFeed("defgh\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")},
-		want:   []string{"0 HTTP/1.1 200 OK f3-3 b0 resynced"},
+		want:   []string{"0 HTTP/1.1 200 OK f1-1 b3 chunked incomplete", "1 HTTP/1.1 200 OK f3-3 b0 resynced"},
 		errors: 1,
 	}, {
 		name: "gap between messages that lands on a message",
@@ -767,7 +768,7 @@ func TestHTTPParserLongStartLineByteAtATime(t *testing.T) {
 		line string
 		want []string
 	}{
-		{"GET " + target + " HTTP/1.1\r\n\r\n", []string{"0 GET " + target + " HTTP/1.1 f1-1 b0"}},
+		{"GET " + target + " HTTP/1.1\r\n\r\n", []string{"1 GET " + target + " HTTP/1.1 f1-1 b0"}},
 		{"GET " + target + "\x01 HTTP/1.1\r\n\r\n", []string{}},
 		{"GET /" + target + target + " HTTP/1.1\r\n\r\n", []string{}},
 	} {

@@ -18,7 +18,8 @@ import (
 )
 
 // readBufSize is the read buffer of a capture. It bounds how far ngGuard
-// can look ahead, so it holds a maximum-size packet block with room left.
+// can look ahead: twice libpcap's largest snaplen (256 KiB), so a packet
+// block of any ordinary capture is checked whole.
 const readBufSize = 512 << 10
 
 // countingReader counts the bytes read through it.

@@ -46,7 +46,8 @@ type ngGuard struct {
 	order binary.ByteOrder
 }
 
-// check looks at the blocks ahead in br.
+// check looks at the blocks ahead in br. Every Peek may move br's buffer,
+// so a peeked slice is used only until the next Peek.
 func (g *ngGuard) check(br *bufio.Reader) error {
 	off := 0
 	order := g.order
@@ -77,6 +78,8 @@ func (g *ngGuard) check(br *bufio.Reader) error {
 		}
 		if order == nil {
 			order = inferOrder(br, off)
+			// Peeking further may have moved the buffer: head is stale.
+			head, _ = br.Peek(off + 8)
 		}
 		typ, length := order.Uint32(head[off:]), order.Uint32(head[off+4:])
 		if length < 12 || length%4 != 0 || length > maxNgBlock {
@@ -86,9 +89,16 @@ func (g *ngGuard) check(br *bufio.Reader) error {
 		blk, err := br.Peek(end)
 		if len(blk) < end {
 			if err == bufio.ErrBufferFull {
-				// Too far ahead to check here; the reader will read
-				// it with the lengths already found sane.
+				// Too long to check whole here. The reader will read
+				// it, with the block length (and the captured length,
+				// what it allocates) found sane.
 				g.order = nil
+				if fixed, _ := br.Peek(off + 32); len(fixed) == off+32 && (typ == ngBlockEPB || typ == ngBlockPB) {
+					if c := ngCheckCaplen(fixed[off:], length, order); c != nil {
+						c.off = off
+						return c
+					}
+				}
 				return nil
 			}
 			return &ngCorrupt{off: off, truncated: true, msg: "block runs past the end of the file"}
@@ -128,22 +138,33 @@ func checkNgBody(typ uint32, b []byte, order binary.ByteOrder) string {
 		return fmt.Sprintf("block of type %#x too short (%d bytes)", typ, len(b))
 	}
 	if typ == ngBlockEPB || typ == ngBlockPB {
-		// header (8) | interface (32) | timestamp (64) | captured length
-		// (32) | original length (32) | data, padded to 32 bits |
-		// options | trailer (32)
-		if caplen := order.Uint32(b[20:]); uint64(caplen)+32 > uint64(len(b)) {
-			return fmt.Sprintf("captured length %d does not fit its %d-byte block", caplen, len(b))
+		if err := ngCheckCaplen(b, uint32(len(b)), order); err != nil {
+			return err.msg
 		}
 	}
 	return ""
+}
+
+// ngCheckCaplen checks the captured length of a packet block of the given
+// length, whose first 32 bytes are b:
+//
+//	header (8) | interface (32) | timestamp (64) | captured length (32) |
+//	original length (32) | data, padded to 32 bits | options | trailer (32)
+func ngCheckCaplen(b []byte, length uint32, order binary.ByteOrder) *ngCorrupt {
+	if caplen := order.Uint32(b[20:]); uint64(caplen)+32 > uint64(length) {
+		return &ngCorrupt{msg: fmt.Sprintf("captured length %d does not fit its %d-byte block", caplen, length)}
+	}
+	return nil
 }
 
 // inferOrder guesses the byte order of the block at off from its lengths:
 // the one in which the leading length is sane and matches the trailing.
 func inferOrder(br *bufio.Reader, off int) binary.ByteOrder {
 	head, _ := br.Peek(off + 8)
+	var field [4]byte // copied: the Peeks below may move the buffer
+	copy(field[:], head[off+4:])
 	for _, o := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
-		n := o.Uint32(head[off+4:])
+		n := o.Uint32(field[:])
 		if n < 12 || n%4 != 0 || n > maxNgBlock {
 			continue
 		}

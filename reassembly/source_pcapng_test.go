@@ -98,3 +98,40 @@ func TestPcapngSections(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestPcapngLargeBlock reads a packet block larger than the read buffer
+// (a 600 kB TSO frame: IPv4 total length 0), and stops at one whose
+// captured length does not fit it.
+func TestPcapngLargeBlock(t *testing.T) {
+	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:1"), netip.MustParseAddrPort("10.0.0.2:80"))
+	c.MSS = 600000
+	c.Send(capwriter.ToServer, bytes.Repeat([]byte("z"), 600000))
+	p := c.Packets()[0]
+	frames, err := capwriter.Encap{}.Frames(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := frames[0]
+	binary.BigEndian.PutUint16(frame[14+2:], 0) // IPv4 total length 0: TSO
+	var buf bytes.Buffer
+	w := capwriter.NewWriter(&buf, capwriter.PCAPNG)
+	for range 2 {
+		if err := w.WriteFrame(layers.LinkTypeEthernet, p.Time, frame); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	got, st := srcDrain(t, srcOpenBytes(t, b))
+	if len(got) != 2 || len(got[1].Payload) != 600000 || got[1].Missing != 0 || len(st.Warnings) != 0 {
+		t.Fatalf("%d packets, stats %+v", len(got), st)
+	}
+	second := len(b) - int(binary.LittleEndian.Uint32(b[len(b)-4:]))
+	binary.LittleEndian.PutUint32(b[second+20:], 1<<30) // captured length
+	got, st = srcDrain(t, srcOpenBytes(t, b))
+	if len(got) != 1 || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "offset "+strconv.Itoa(second)+" (captured length 1073741824 does not fit") {
+		t.Errorf("%d packets, warnings %q", len(got), st.Warnings)
+	}
+}
