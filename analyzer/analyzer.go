@@ -53,7 +53,6 @@ type Analyzer struct {
 	hash hasher
 
 	mu     sync.Mutex
-	conns  map[int]*connState
 	byConn map[*reassembly.Conn]*connState
 	all    []*connState
 
@@ -79,7 +78,6 @@ func New(opts Options) *Analyzer {
 	return &Analyzer{
 		opts:   opts,
 		hash:   hasher{key: key},
-		conns:  map[int]*connState{},
 		byConn: map[*reassembly.Conn]*connState{},
 	}
 }
@@ -112,14 +110,16 @@ func (a *Analyzer) Request(c *reassembly.Conn, req *reassembly.Message) {
 	cs.request(a.hash, req)
 }
 
-// Response implements reassembly.Handler.
-func (a *Analyzer) Response(c *reassembly.Conn, req, resp *reassembly.Message) {
+// Response implements reassembly.Handler. The analyzer pairs responses
+// with requests itself (see connState.pair), so that a response lost in a
+// gap does not shift every later pair: req is not used.
+func (a *Analyzer) Response(c *reassembly.Conn, _, resp *reassembly.Message) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cs := a.conn(c)
 	cs.http = true
 	cs.update(c)
-	cs.response(a.hash, req, resp)
+	cs.response(a.hash, resp)
 }
 
 // ConnectionClosed implements reassembly.Handler: the connection's state is
@@ -163,6 +163,7 @@ func (a *Analyzer) Finish(src reassembly.SourceStats) *Report {
 			cc.Ended = reassembly.EndCapture
 		}
 		cs.close(&cc)
+		a.tcpConns++
 		if !cs.sawSYN {
 			a.midstream++
 		}

@@ -143,12 +143,14 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		}
 	}
 	slices.SortFunc(hs, func(a, b *handshake) int { return cmp.Compare(a.id, b.id) })
+	var users nameSet
 	for _, h := range hs {
 		c.Handshakes = append(c.Handshakes, h.model())
 		if h.hasUser {
-			c.Users = appendUnique(c.Users, h.userName())
+			users.add(h.userName())
 		}
 	}
+	c.Users = users.list()
 	for code := range cs.findings {
 		c.Findings = append(c.Findings, code)
 	}

@@ -1,5 +1,7 @@
 package analyzer
 
+import "time"
+
 // assignCauses gives every failed or abandoned handshake one cause. A
 // relayed (upstream) handshake takes the cause of the client-leg handshake
 // it relays.
@@ -53,10 +55,10 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeInterleavedHandshakes
 	case h.routedDifferently || h.has(fEchoMismatch) || h.has(fHintMismatch):
 		return CauseBalancer, CodeType3RoutedToOtherBackend
-	case h.outcome == OutcomeFailed && h.cbNonZero && plaintext(h.t3conn):
-		return CauseBalancer, CodeEPABehindTLSOffload
 	case h.has(fSplit):
 		return splitCause(h)
+	case h.outcome == OutcomeFailed && h.cbNonZero && plaintext(h.t3conn):
+		return CauseBalancer, CodeEPABehindTLSOffload
 	case h.t3.ok && !h.t2.ok:
 		return CauseUnknown, CodeType3WithoutChallenge
 	case h.connChanged || h.burstChanged:
@@ -67,6 +69,9 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeAuthenticatedConnShared
 	}
 	if h.outcome == OutcomeFailed {
+		if d.laterSuccess(h) {
+			return CauseBalancer, CodeIntermittentAuthFailure
+		}
 		return CauseCredentials, CodeAuthFailed
 	}
 	// Abandoned: who left the handshake?
@@ -98,4 +103,30 @@ func (d *diagnosis) reauthBefore(h *handshake) bool {
 		}
 	}
 	return false
+}
+
+// laterSuccess reports whether the same user later succeeded from the same
+// client (client-leg handshakes).
+func (d *diagnosis) laterSuccess(h *handshake) bool {
+	if !h.hasUser {
+		return false
+	}
+	if d.lastSuccess == nil {
+		d.lastSuccess = map[successKey]time.Time{}
+		for _, o := range d.logical {
+			if o.outcome == OutcomeSucceeded && o.hasUser {
+				k := successKey{o.userKey(), o.client, o.proxy}
+				if s := o.start(); s.After(d.lastSuccess[k]) {
+					d.lastSuccess[k] = s
+				}
+			}
+		}
+	}
+	return d.lastSuccess[successKey{h.userKey(), h.client, h.proxy}].After(h.end())
+}
+
+// successKey names a user on a client for laterSuccess.
+type successKey struct {
+	user, client string
+	proxy        bool
 }

@@ -35,6 +35,7 @@ const (
 	CodeType1NotChallenged        = "TYPE1_NOT_CHALLENGED"
 	CodeClientIsProxy             = "CLIENT_IS_PROXY"
 	CodeKerberosInUse             = "KERBEROS_IN_USE"
+	CodeIntermittentAuthFailure   = "INTERMITTENT_AUTH_FAILURE"
 )
 
 // CodeInfo describes one finding code.
@@ -94,9 +95,14 @@ var Codes = map[string]CodeInfo{
 			"multiplexes NTLM handshakes, so each Type 3 meets the other client's challenge."},
 	CodeAuthFailed: {SeverityWarning, "Authentication failed",
 		"A handshake failed with no sign of the path (same server identity, no split, nothing " +
-			"re-routed): most likely a wrong password or an account problem (locked, expired, not " +
-			"allowed). The message says when the same user later succeeded from the same client (a " +
-			"mistyped or stale password). A capture shows the same user, never the same password."},
+			"re-routed, no later success of the same user from the same client): most likely a wrong " +
+			"password or an account problem (locked, expired, not allowed). A capture shows the same " +
+			"user, never the same password."},
+	CodeIntermittentAuthFailure: {SeverityWarning, "Intermittent authentication failure",
+		"A handshake failed although nothing in it looks wrong, and the same user later succeeded from " +
+			"the same client: the same credentials both fail and work, the mark of a path that sometimes " +
+			"delivers the Type 3 to a backend that did not issue the challenge (a password retyped after " +
+			"a typo looks the same: check whether a person typed it)."},
 	CodeEPABehindTLSOffload: {SeverityError, "Extended Protection behind TLS offload",
 		"A Type 3 carries non-zero channel bindings (the client bound it to a TLS channel) but " +
 			"reached the server over plaintext HTTP: a balancer terminates TLS, and a server that " +

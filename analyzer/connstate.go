@@ -88,9 +88,12 @@ type connState struct {
 	proxied             bool
 	realClients         []string
 
-	ch         [numChannels]chanState
-	hs         []*handshake
-	pending    map[*reassembly.Message]*reqInfo
+	ch [numChannels]chanState
+	hs []*handshake
+	// queue holds the requests not answered yet, in order.
+	queue []*reqInfo
+	// respGaps is the server-side gap count at the last response.
+	respGaps   int
 	reqs       []reqRec
 	reauths    []reauth
 	shared     []sharedUse
@@ -105,7 +108,6 @@ type connState struct {
 func newConnState(c *reassembly.Conn) *connState {
 	cs := &connState{
 		statuses: map[int]int{},
-		pending:  map[*reassembly.Message]*reqInfo{},
 		leg:      LegClient,
 	}
 	cs.update(c)
@@ -163,210 +165,6 @@ func lineHash(m *reassembly.Message) uint64 {
 	return h.Sum64()
 }
 
-// request runs the state machines on a request.
-func (cs *connState) request(hs hasher, m *reassembly.Message) {
-	cs.requests++
-	info := &reqInfo{msg: m, client: realClient(m), proxied: isProxied(m), wantClose: wantsClose(m)}
-	if info.client != "" {
-		cs.addRealClient(info.client)
-	}
-	if info.proxied {
-		cs.proxied = true
-	}
-	hasAuth := false
-	for ch := chServer; ch < numChannels; ch++ {
-		a := hs.parseCredentials(m.Values(credHeader[ch]))
-		info.auth[ch] = a
-		if a.kind != kindNone {
-			hasAuth = true
-		}
-		cs.requestOn(ch, info, &a)
-	}
-	cs.reqs = append(cs.reqs, reqRec{line: lineHash(m), time: m.Time, frame: m.Frame, hasAuth: hasAuth})
-	cs.pending[m] = info
-}
-
-// requestOn advances one channel's state machine on a request.
-func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
-	st := &cs.ch[ch]
-	m := info.msg
-	switch a.kind {
-	case kindType1:
-		if st.cur != nil {
-			cs.interrupt(st.cur, fRestarted)
-		}
-		h := cs.newHandshake(ch, info, a)
-		h.t1 = stepOf(m)
-		h.requests++
-		if st.offer.ok {
-			h.open = st.offer
-			h.requests++
-			st.offer = step{}
-		}
-		if info.wantClose {
-			h.flags |= fClientAskedClose
-		}
-		st.cur, st.authed = h, nil
-		info.hs[ch] = h
-	case kindType3:
-		h := st.cur
-		if h == nil || h.t3.ok {
-			h = cs.newHandshake(ch, info, a)
-			st.cur = h
-		}
-		if h.t1.ok && !h.t2.ok {
-			h.flags |= fResponseLost
-		}
-		h.setType3(a, m)
-		st.authed = nil
-		info.hs[ch] = h
-	case kindKerberos:
-		cs.kerberos++
-		cs.kerbTokens = append(cs.kerbTokens, tokenSeen{hash: a.tokenHash, time: m.Time, request: true})
-		st.kerberos = true
-	case kindNone:
-		if h := st.cur; h != nil && h.t2.ok && !h.t3.ok {
-			cs.interrupt(h, fMovedOn)
-		}
-		if st.authed != nil {
-			info.authedBy[ch] = st.authed
-		}
-	}
-}
-
-// newHandshake starts a handshake on the connection.
-func (cs *connState) newHandshake(ch channel, info *reqInfo, a *authMsg) *handshake {
-	h := &handshake{proxy: ch == chProxy, conn: cs, t3conn: cs, scheme: a.scheme, spnego: a.spnego}
-	h.client = cs.clientIP()
-	if info != nil && info.client != "" {
-		h.client = info.client
-	}
-	cs.hs = append(cs.hs, h)
-	return h
-}
-
-// interrupt ends a handshake in progress that the client left (a new Type 1,
-// a request without credentials).
-func (cs *connState) interrupt(h *handshake, why hsFlag) {
-	h.flags |= why
-	if h.t3.ok && !h.final.ok {
-		h.outcome = OutcomeIncomplete // its response was not captured
-	} else if h.outcome == "" {
-		h.outcome = OutcomeAbandoned
-	}
-	for ch := range cs.ch {
-		if cs.ch[ch].cur == h {
-			cs.ch[ch].cur = nil
-		}
-	}
-}
-
-// response runs the state machines on a response.
-func (cs *connState) response(hs hasher, req, resp *reassembly.Message) {
-	cs.responses++
-	cs.statuses[resp.Status]++
-	if resp.Status >= 100 && resp.Status < 200 {
-		return
-	}
-	var info *reqInfo
-	if req != nil {
-		info = cs.pending[req]
-		delete(cs.pending, req)
-	}
-	counted := false
-	for ch := chServer; ch < numChannels; ch++ {
-		var a authMsg
-		if resp.Status == authStatus[ch] {
-			a = hs.parseChallenges(resp.Values(challengeHeader[ch]))
-		}
-		switch a.kind {
-		case kindOffer:
-			cs.offers++
-		case kindType2:
-			cs.challenges++
-		}
-		if cs.responseOn(ch, info, resp, &a) && !counted {
-			counted = true
-			cs.authRequests++
-		}
-	}
-}
-
-// responseOn advances one channel on a response; it reports whether the
-// request was served as an authenticated request.
-func (cs *connState) responseOn(ch channel, info *reqInfo, resp *reassembly.Message, a *authMsg) bool {
-	st := &cs.ch[ch]
-	var reqKind msgKind
-	var h *handshake
-	if info != nil {
-		reqKind, h = info.auth[ch].kind, info.hs[ch]
-	}
-	switch {
-	case reqKind == kindType1 && h != nil:
-		switch {
-		case a.kind == kindType2 && !h.t2.ok:
-			h.setType2(a, resp)
-			return false
-		case h.t2.ok:
-		default:
-			h.flags |= fNotChallenged
-			if st.cur == h {
-				cs.interrupt(h, 0)
-			}
-		}
-	case reqKind == kindType3 && h != nil:
-		if !h.final.ok {
-			h.setFinal(ch, resp)
-			if st.cur == h {
-				st.cur = nil
-			}
-			if h.outcome == OutcomeSucceeded {
-				st.authed = h
-			}
-		}
-	case reqKind == kindNone && info != nil:
-		if by := info.authedBy[ch]; by != nil && by == st.authed {
-			if resp.Status == authStatus[ch] && (a.kind == kindOffer || a.kind == kindType2) {
-				cs.reauths = append(cs.reauths, reauth{frame: resp.Frame, time: resp.Time, proxy: ch == chProxy,
-					via: info.msg.Get("Via") != "", persist: by.has(fPersistOff), hs: by})
-				st.authed = nil
-			} else if !failStatus(ch, resp.Status) {
-				by.authRequests++
-				by.lastAuthUse = resp.Time
-				if info.client != "" && by.client != info.client && by.client != cs.clientIP() {
-					cs.shared = append(cs.shared, sharedUse{frame: info.msg.Frame, time: info.msg.Time, client: info.client, hs: by})
-				}
-				if a.kind == kindNone {
-					return ch == chServer || info.authedBy[chServer] == nil
-				}
-			}
-		}
-		if a.kind == kindOffer {
-			st.offer = stepOf(info.msg)
-		}
-	}
-	if a.kind == kindType2 && (h == nil || h.t2.frame != resp.Frame) {
-		cs.orphanType2(ch, info, resp, a)
-	}
-	return false
-}
-
-// orphanType2 places a Type 2 whose Type 1 was not captured (or not paired):
-// on the handshake in progress when it lacks one, else on a new handshake.
-func (cs *connState) orphanType2(ch channel, info *reqInfo, resp *reassembly.Message, a *authMsg) {
-	st := &cs.ch[ch]
-	h := st.cur
-	if h == nil || h.t2.ok || h.t3.ok {
-		if h != nil {
-			cs.interrupt(h, fRestarted)
-		}
-		h = cs.newHandshake(ch, info, a)
-		st.cur = h
-	}
-	h.setType2(a, resp)
-	st.authed = nil
-}
-
 // close ends the connection: handshakes still open get a provisional
 // outcome (correlation may still merge them into a split handshake), and
 // the per-request state is dropped.
@@ -391,7 +189,7 @@ func (cs *connState) close(c *reassembly.Conn) {
 			h.outcome = OutcomeIncomplete
 		}
 	}
-	cs.pending = nil
+	cs.queue = nil
 }
 
 // state is the connection's authentication state at its end.

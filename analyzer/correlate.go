@@ -1,7 +1,9 @@
 package analyzer
 
 import (
+	"slices"
 	"strings"
+	"time"
 )
 
 // linkSplits joins the halves of split handshakes: a Type 3 on a connection
@@ -14,18 +16,46 @@ import (
 // on its own connection, in a handshake something else interrupted, is
 // joined to it (interleaving, not a split).
 func (d *diagnosis) linkSplits() {
-	var halves []*handshake
+	type groupKey struct {
+		client, leg string
+		proxy       bool
+	}
+	byKey := map[[32]byte][]*handshake{} // halves by keyed identity+timestamp
+	byClient := map[groupKey][]*handshake{}
 	for _, h := range d.records {
 		if h.t2.ok && !h.t3.ok {
-			halves = append(halves, h)
+			if h.t2TS {
+				byKey[h.idKey] = append(byKey[h.idKey], h)
+			}
+			k := groupKey{h.client, h.conn.leg, h.proxy}
+			byClient[k] = append(byClient[k], h)
 		}
+	}
+	for _, hs := range byClient {
+		slices.SortStableFunc(hs, func(a, b *handshake) int { return a.t2.time.Compare(b.t2.time) })
+	}
+	usable := func(a, h *handshake) bool {
+		return a.mergedInto == nil && !a.t3.ok && a.t2.time.Before(h.t3.time)
 	}
 	for _, h := range d.records {
 		if !h.t3.ok || h.t2.ok || h.mergedInto != nil {
 			continue
 		}
-		if o := sameConnHalf(h); o != nil {
-			merge(o, h)
+		var same, best *handshake
+		if h.echoTS {
+			for _, a := range byKey[h.echoKey] {
+				switch {
+				case !usable(a, h):
+				case a.conn == h.t3conn:
+					same = a
+				case a.conn.leg == h.t3conn.leg && a.proxy == h.proxy && a.client == h.client &&
+					within(a.t2.time, h.t3.time, d.opts.LinkWindow):
+					best = a
+				}
+			}
+		}
+		if same != nil {
+			merge(same, h)
 			h.flags = h.flags&^fSplit | fInterleaved | fInterleavedHere
 			continue
 		}
@@ -33,27 +63,8 @@ func (d *diagnosis) linkSplits() {
 			h.evid = EvidenceChallengeNotCaptured
 			continue
 		}
-		var best *handshake
-		bestExact := false
-		for _, a := range halves {
-			if a.mergedInto != nil || a.conn == h.conn || a.conn.leg != h.conn.leg || a.proxy != h.proxy ||
-				a.client != h.client || !within(a.t2.time, h.t3.time, d.opts.LinkWindow) {
-				continue
-			}
-			exact := false
-			if h.echoIdentity != "" && a.identity != "" {
-				if h.echoTS && a.t2TS {
-					if h.echoKey != a.idKey {
-						continue
-					}
-					exact = true
-				} else if !strings.EqualFold(h.echoIdentity, a.identity) {
-					continue
-				}
-			}
-			if best == nil || (exact && !bestExact) || (exact == bestExact && a.t2.time.After(best.t2.time)) {
-				best, bestExact = a, exact
-			}
+		if best == nil {
+			best = d.looseHalf(h, byClient[groupKey{h.client, h.t3conn.leg, h.proxy}])
 		}
 		if best != nil {
 			merge(best, h)
@@ -61,20 +72,25 @@ func (d *diagnosis) linkSplits() {
 	}
 }
 
-// sameConnHalf finds, on the Type 3's own connection, the earlier Type 2
-// it echoes exactly, when that handshake was left without a Type 3 (another
-// handshake or request came in between: interleaving on a shared
-// connection).
-func sameConnHalf(h *handshake) *handshake {
-	if !h.echoTS {
-		return nil
-	}
+// looseHalf finds the first half of a split handshake without an exact
+// echo (NTLMv1, or a Type 2 without MsvAvTimestamp): the latest open Type 2
+// of the same client within the link window, from the server identity the
+// Type 3 names when both name one. halves are sorted by Type 2 time.
+func (d *diagnosis) looseHalf(h *handshake, halves []*handshake) *handshake {
+	from := h.t3.time.Add(-d.opts.LinkWindow)
+	i, _ := slices.BinarySearchFunc(halves, from, func(a *handshake, t time.Time) int { return a.t2.time.Compare(t) })
 	var best *handshake
-	for _, o := range h.t3conn.hs {
-		if o != h && o.t2.ok && !o.t3.ok && o.mergedInto == nil && o.t2TS && o.idKey == h.echoKey &&
-			o.t2.time.Before(h.t3.time) {
-			best = o
+	for _, a := range halves[i:] {
+		if a.t2.time.After(h.t3.time) {
+			break
 		}
+		if a.mergedInto != nil || a.t3.ok || a.conn == h.t3conn || (h.echoTS && a.t2TS) {
+			continue
+		}
+		if h.echoIdentity != "" && a.identity != "" && !strings.EqualFold(h.echoIdentity, a.identity) {
+			continue
+		}
+		best = a
 	}
 	return best
 }
@@ -139,42 +155,54 @@ func splitCause(h *handshake) (cause, code string) {
 // checkServerChanges marks client-leg connections whose Type 2 messages
 // (per channel) came from several server identities, and reports them.
 func (d *diagnosis) checkServerChanges() {
-	for _, cs := range d.conns {
+	type key struct {
+		cs    *connState
+		proxy bool
+	}
+	onConn := map[key][]*handshake{}
+	var keys []key
+	for _, h := range d.logical {
+		for _, c := range h.conns() {
+			k := key{c, h.proxy}
+			if _, ok := onConn[k]; !ok {
+				keys = append(keys, k)
+			}
+			onConn[k] = append(onConn[k], h)
+		}
+	}
+	for _, k := range keys {
+		cs := k.cs
 		if cs.leg != LegClient {
 			continue
 		}
-		for _, proxy := range []bool{false, true} {
-			var ids []string
-			var f *finding
-			for _, h := range d.logical {
-				if h.conn != cs || h.proxy != proxy || h.identity == "" || !h.t2.ok {
-					continue
-				}
-				if len(ids) > 0 && !containsFold(ids, h.identity) {
-					if f == nil {
-						f = &finding{code: CodeChallengeServerChanged, time: h.t2.time}
-						f.conns = append(f.conns, cs)
-					}
-					f.count++
-					f.frames = append(f.frames, h.t2.frame)
-				}
-				if !containsFold(ids, h.identity) {
-					ids = append(ids, h.identity)
-				}
-			}
-			if f == nil {
+		var ids []string
+		var f *finding
+		for _, h := range onConn[k] {
+			if h.conn != cs || h.identity == "" || !h.t2.ok {
 				continue
 			}
-			for _, h := range d.logical {
-				if h.proxy == proxy && (h.conn == cs || h.t3conn == cs) {
-					h.connChanged = true
+			if len(ids) > 0 && !containsFold(ids, h.identity) {
+				if f == nil {
+					f = &finding{code: CodeChallengeServerChanged, time: h.t2.time}
+					f.conns = append(f.conns, cs)
 				}
+				f.count++
+				f.frames = append(f.frames, h.t2.frame)
 			}
-			f.msg = sprintf("client connection %d (%s → %s) received Type 2 messages from %d server identities (%s): "+
-				"the balancer sends one client connection's requests to different backends", cs.id,
-				addrString(cs.client), addrString(cs.server), len(ids), strings.Join(ids, ", "))
-			d.add(f)
+			if !containsFold(ids, h.identity) {
+				ids = append(ids, h.identity)
+			}
 		}
+		if f == nil {
+			continue
+		}
+		for _, h := range onConn[k] {
+			h.connChanged = true
+		}
+		f.msg = sprintf("client connection %d (%s → %s) received Type 2 messages from %d server identities (%s): "+
+			"the balancer sends one client connection's requests to different backends", cs.id,
+			addrString(cs.client), addrString(cs.server), len(ids), strings.Join(ids, ", "))
+		d.add(f)
 	}
 }
 
@@ -184,43 +212,86 @@ func (d *diagnosis) checkServerChanges() {
 // chain of restarts is a retry burst: Type 2 messages from different
 // server identities within it are CHALLENGE_SERVER_CHANGED.
 func (d *diagnosis) findRestarts() {
-	byClient := map[string][]*handshake{}
-	var order []string
+	type key struct {
+		client, user string
+		proxy        bool
+	}
+	// Handshakes (sorted by start) per client and user; user "" holds
+	// those no Type 3 attributes, "*" all of them.
+	groups := map[key][]*handshake{}
 	for _, h := range d.logical {
-		k := h.client
-		if h.proxy {
-			k += "|proxy"
+		u := ""
+		if h.hasUser {
+			u = h.userKey()
 		}
-		if _, ok := byClient[k]; !ok {
-			order = append(order, k)
+		groups[key{h.client, u, h.proxy}] = append(groups[key{h.client, u, h.proxy}], h)
+		if u != "" {
+			groups[key{h.client, "*", h.proxy}] = append(groups[key{h.client, "*", h.proxy}], h)
 		}
-		byClient[k] = append(byClient[k], h)
+	}
+	// firstFrom returns the first handshake of hs starting at or after t,
+	// other than h, within the restart window.
+	firstFrom := func(hs []*handshake, h *handshake, t time.Time) *handshake {
+		i, _ := slices.BinarySearchFunc(hs, t, func(x *handshake, t time.Time) int { return x.start().Compare(t) })
+		for ; i < len(hs); i++ {
+			if hs[i] != h {
+				if within(t, hs[i].start(), d.opts.RestartWindow) {
+					return hs[i]
+				}
+				return nil
+			}
+		}
+		return nil
+	}
+	earliest := func(a, b *handshake) *handshake {
+		switch {
+		case a == nil:
+			return b
+		case b == nil || a.start().Before(b.start()) || (a.start().Equal(b.start()) && a.id < b.id):
+			return a
+		}
+		return b
+	}
+	pos := map[*handshake]int{} // position on the Type 3's connection
+	for _, cs := range d.conns {
+		for i, o := range cs.hs {
+			pos[o] = i
+		}
 	}
 	next := map[*handshake]*handshake{}
-	for _, k := range order {
-		hs := byClient[k]
-		for i, h := range hs {
-			if !h.failure() {
-				continue
+	for _, h := range d.logical {
+		if !h.failure() {
+			continue
+		}
+		end := h.end()
+		var n *handshake
+		// On the same connection: the next handshake, however late.
+		hs := h.t3conn.hs
+		for i := pos[h] + 1; i < len(hs); i++ {
+			o := hs[i]
+			for o.mergedInto != nil {
+				o = o.mergedInto
 			}
-			end := h.end()
-			for _, n := range hs[i+1:] {
-				s := n.start()
-				if s.Before(end) {
-					continue
-				}
-				if !within(end, s, d.opts.RestartWindow) {
-					break
-				}
-				if h.hasUser && n.hasUser && h.userKey() != n.userKey() {
-					continue
-				}
-				h.restartedBy = n
-				next[h] = n
-				d.restarts = append(d.restarts, restart{h, n})
+			if o != h && o.proxy == h.proxy && !o.start().Before(end) {
+				n = o
 				break
 			}
 		}
+		// From the same client: the next one within the window, by the same
+		// user (or by none known).
+		if h.hasUser {
+			n = earliest(n, firstFrom(groups[key{h.client, h.userKey(), h.proxy}], h, end))
+			n = earliest(n, firstFrom(groups[key{h.client, "", h.proxy}], h, end))
+		} else {
+			n = earliest(n, firstFrom(groups[key{h.client, "", h.proxy}], h, end))
+			n = earliest(n, firstFrom(groups[key{h.client, "*", h.proxy}], h, end))
+		}
+		if n == nil || (h.hasUser && n.hasUser && h.userKey() != n.userKey()) {
+			continue
+		}
+		h.restartedBy = n
+		next[h] = n
+		d.restarts = append(d.restarts, restart{h, n})
 	}
 	pointed := map[*handshake]bool{}
 	for _, n := range next {
@@ -252,8 +323,9 @@ func (d *diagnosis) findRestarts() {
 				f.users = appendUnique(f.users, x.userName())
 			}
 		}
-		f.msg = sprintf("client %s retried %d times; its Type 2 messages came from %d server identities (%s): "+
-			"the balancer sends the retries to different backends", h.client, len(chain)-1, len(ids), strings.Join(ids, ", "))
+		f.msg = sprintf("client %s retried %s; its Type 2 messages came from %d server identities (%s): "+
+			"the balancer sends the retries to different backends", h.client, plural(len(chain)-1, "time"), len(ids),
+			strings.Join(ids, ", "))
 		d.add(f)
 	}
 }

@@ -28,8 +28,11 @@ func splitCheck(outcome string) func(t *testing.T, r *Report) {
 	}
 }
 
-func TestCorrelation(t *testing.T) {
-	runCases(t, []outcomeCase{
+func TestCorrelation(t *testing.T) { runCases(t, correlationCases()) }
+
+// correlationCases are the scenarios of TestCorrelation.
+func correlationCases() []outcomeCase {
+	return []outcomeCase{
 		{
 			name: "split: server side closes after the Type 2",
 			play: func(s *script) {
@@ -295,5 +298,5 @@ func TestCorrelation(t *testing.T) {
 			},
 			want: expect{verdict: VerdictBalancer, causes: map[string]int{CauseBalancer: 2, CauseCredentials: 1}},
 		},
-	})
+	}
 }

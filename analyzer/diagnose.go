@@ -26,6 +26,8 @@ type diagnosis struct {
 	// restarts pairs each restarted handshake with the one that restarted
 	// it.
 	restarts []restart
+	// lastSuccess indexes the latest success per user and client.
+	lastSuccess map[successKey]time.Time
 
 	findings []*finding
 }

@@ -10,17 +10,18 @@ import (
 // their connections carry several users' handshakes. A fault "on the client
 // side" of such a client is the path's.
 func (d *diagnosis) findProxyClients() {
-	users := map[string][]string{}
+	users := map[string]*nameSet{}
+	byIP := map[string][]*connState{}
 	var ips []string
 	for _, cs := range d.conns {
 		if cs.leg != LegClient {
 			continue
 		}
 		ip := cs.clientIP()
-		if _, ok := users[ip]; !ok {
-			users[ip] = nil
+		if _, ok := byIP[ip]; !ok {
 			ips = append(ips, ip)
 		}
+		byIP[ip] = append(byIP[ip], cs)
 		if cs.proxied {
 			if _, ok := d.proxyClients[ip]; !ok {
 				d.proxyClients[ip] = "adds Via/X-Forwarded-For/Forwarded headers"
@@ -32,28 +33,34 @@ func (d *diagnosis) findProxyClients() {
 			continue
 		}
 		ip := h.t3conn.clientIP()
-		users[ip] = appendUnique(users[ip], h.userName())
+		if users[ip] == nil {
+			users[ip] = &nameSet{}
+		}
+		users[ip].add(h.userName())
 	}
 	slices.Sort(ips)
 	for _, ip := range ips {
-		if n := len(users[ip]); n >= 2 {
-			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", n)
+		if u := users[ip]; u != nil && len(u.names) >= 2 {
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", len(u.names))
 		}
 		why, ok := d.proxyClients[ip]
 		if !ok {
 			continue
 		}
 		f := &finding{code: CodeClientIsProxy}
-		for _, cs := range d.conns {
-			if cs.leg == LegClient && cs.clientIP() == ip {
-				if f.time.IsZero() {
-					f.time = cs.start
-				}
-				f.conns = append(f.conns, cs)
+		for _, cs := range byIP[ip] {
+			if f.time.IsZero() || cs.start.Before(f.time) {
+				f.time = cs.start
 			}
+			f.conns = append(f.conns, cs)
 		}
 		f.count = len(f.conns)
-		f.users = users[ip]
+		if u := users[ip]; u != nil {
+			f.users = u.names
+			if len(f.users) > MaxEvidence {
+				f.users = f.users[:MaxEvidence]
+			}
+		}
 		f.msg = sprintf("client %s %s: it is a proxy or balancer, so faults on its side are the path's", ip, why)
 		d.add(f)
 	}
@@ -76,19 +83,25 @@ func (d *diagnosis) isProxyClient(h *handshake) bool {
 // (interleaving on a shared connection), and the state machine paired the
 // Type 3 with the wrong Type 2.
 func (d *diagnosis) repairInterleaved() {
+	open := map[[32]byte][]*handshake{} // Type 2 without Type 3, by keyed identity+timestamp
+	for _, o := range d.records {
+		if o.t2.ok && !o.t3.ok && o.t2TS {
+			open[o.idKey] = append(open[o.idKey], o)
+		}
+	}
 	for _, h := range d.records {
 		if !h.t2.ok || !h.t3.ok || h.conn != h.t3conn || !h.echoTS || !h.t2TS || h.echoKey == h.idKey {
 			continue
 		}
 		var earlier *handshake
-		for _, o := range h.conn.hs {
-			if o != h && o.t2.ok && !o.t3.ok && o.mergedInto == nil && o.t2TS && o.idKey == h.echoKey &&
-				o.t2.time.Before(h.t3.time) {
+		for _, o := range open[h.echoKey] {
+			if o.conn == h.conn && !o.t3.ok && o.mergedInto == nil && o.t2.time.Before(h.t3.time) {
 				earlier = o
 			}
 		}
 		if earlier != nil {
 			moveType3(h, earlier)
+			open[h.idKey] = append(open[h.idKey], h)
 		}
 	}
 }

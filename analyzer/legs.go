@@ -19,7 +19,8 @@ type tokenOcc struct {
 // that carried it first is the client leg; for a Type 2 the connection that
 // carried it first is the upstream one (the backend answered there first).
 // Each pair of connections takes the majority of its tokens' votes; a
-// connection that relays any other is upstream.
+// connection that relays any other is upstream, and so is every other
+// connection from a balancer's address to one of its backends.
 func (d *diagnosis) linkLegs() {
 	byHash := map[[32]byte][]tokenOcc{}
 	for _, cs := range d.conns {
@@ -73,6 +74,7 @@ func (d *diagnosis) linkLegs() {
 		}
 		return cmp.Compare(x.b.id, y.b.id)
 	})
+	balancers, backends := map[string]bool{}, map[string]bool{}
 	for _, p := range pairs {
 		up := p.b
 		if votes[p] < 0 {
@@ -81,6 +83,16 @@ func (d *diagnosis) linkLegs() {
 		up.leg = LegUpstream
 		p.a.linked[p.b] = true
 		p.b.linked[p.a] = true
+		balancers[up.clientIP()] = true
+		backends[addrString(up.server)] = true
+	}
+	// The balancer's other connections to the same backends (a bare
+	// request before any token, a request the balancer sent on a fresh
+	// connection) are upstream too, though no token links them.
+	for _, cs := range d.conns {
+		if balancers[cs.clientIP()] && backends[addrString(cs.server)] {
+			cs.leg = LegUpstream
+		}
 	}
 }
 
@@ -167,10 +179,15 @@ func (d *diagnosis) findInterleaved() {
 			continue
 		}
 		var evs []upstreamEvent
-		for _, u := range d.records {
-			if u.relayOf == nil {
+		seen := map[*handshake]bool{}
+		for _, u := range y.hs {
+			for u.mergedInto != nil {
+				u = u.mergedInto
+			}
+			if u.relayOf == nil || seen[u] {
 				continue
 			}
+			seen[u] = true
 			c := u.relayOf
 			if u.hasT2 && u.conn == y && d.clientByT2[u.t2Hash] == c {
 				evs = append(evs, upstreamEvent{u.t2.time, u.t2.frame, c.conn, c})
@@ -227,6 +244,9 @@ func (d *diagnosis) findSharedUpstream() {
 	if !hasUp {
 		return
 	}
+	for _, cands := range index {
+		slices.SortStableFunc(cands, func(a, b creq) int { return a.time.Compare(b.time) })
+	}
 	for _, y := range d.conns {
 		if y.leg != LegUpstream {
 			continue
@@ -249,18 +269,17 @@ func (d *diagnosis) findSharedUpstream() {
 					continue
 				}
 				var best *creq
-				for i := range index[r.line] {
-					c := &index[r.line][i]
-					if !within(c.time, r.time, d.opts.LinkWindow) {
-						continue
-					}
+				cands := index[r.line]
+				i, _ := slices.BinarySearchFunc(cands, r.time.Add(-d.opts.LinkWindow), func(c creq, t time.Time) int {
+					return c.time.Compare(t)
+				})
+				for j := i; j < len(cands) && !cands[j].time.After(r.time); j++ {
+					c := &cands[j]
 					if c.cs == owner {
 						best = c
 						break
 					}
-					if best == nil || c.time.After(best.time) {
-						best = c
-					}
+					best = c
 				}
 				if best == nil || best.cs == owner {
 					continue

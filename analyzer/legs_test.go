@@ -47,8 +47,11 @@ const (
 	web02      = "10.0.1.12:80"
 )
 
-func TestLegs(t *testing.T) {
-	runCases(t, []outcomeCase{
+func TestLegs(t *testing.T) { runCases(t, legCases()) }
+
+// legCases are the scenarios of TestLegs.
+func legCases() []outcomeCase {
+	return []outcomeCase{
 		{
 			name: "both legs, healthy: linked and counted once",
 			play: func(s *script) {
@@ -205,6 +208,32 @@ func TestLegs(t *testing.T) {
 			want: expect{verdict: VerdictHealthy, has: []string{CodeAuthenticatedConnShared}},
 		},
 		{
+			name: "both legs, server-close balancer: each request on a new upstream connection",
+			play: func(s *script) {
+				cl := s.conn(client1, vip)
+				u1 := s.conn(balancerIP+":40000", web01)
+				relay("GET", "/app", "", cl, u1)
+				relayBack(401, []string{"WWW-Authenticate: NTLM"}, cl, u1)
+				u1.finClient()
+				u2 := s.conn(balancerIP+":40001", web02)
+				relay("GET", "/app", server.cred(type1(), true), cl, u2)
+				ch := s.newChallenge("WEB02")
+				relayBack(401, []string{server.chal(ch.token)}, cl, u2)
+				u2.finClient()
+				u3 := s.conn(balancerIP+":40002", web01)
+				relay("GET", "/app", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false), cl, u3)
+				relayBack(401, []string{"WWW-Authenticate: NTLM"}, cl, u3)
+				u3.finClient()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3RoutedToOtherBackend}, hasNot: []string{CodeAuthFailed}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1, UpstreamConnections: 3},
+			check: func(t *testing.T, r *Report) {
+				if r.Summary.UpstreamHTTPRequests != 3 || r.Summary.HTTPRequests != 3 {
+					t.Errorf("requests = %d, upstream %d", r.Summary.HTTPRequests, r.Summary.UpstreamHTTPRequests)
+				}
+			},
+		},
+		{
 			name: "tokens byte-identical Type 1 do not link connections",
 			play: func(s *script) {
 				for _, c := range []string{client1, client2} {
@@ -215,5 +244,5 @@ func TestLegs(t *testing.T) {
 			want: expect{verdict: VerdictHealthy},
 			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 2, Connections: 2},
 		},
-	})
+	}
 }

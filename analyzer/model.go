@@ -88,12 +88,19 @@ type Source struct {
 // users count the client leg once: connections that only relay another
 // captured connection's NTLM messages are counted as upstream.
 type Summary struct {
-	Connections          int `json:"connections"`
-	UpstreamConnections  int `json:"upstream_connections"`
-	NTLMConnections      int `json:"ntlm_connections"`
+	// Connections counts client-leg connections with at least one parsed
+	// HTTP message; UpstreamConnections those that relay them.
+	Connections         int `json:"connections"`
+	UpstreamConnections int `json:"upstream_connections"`
+	// NTLMConnections counts client-leg connections that carried NTLM.
+	NTLMConnections int `json:"ntlm_connections"`
+	// HTTPRequests and HTTPResponses count the client leg's messages;
+	// UpstreamHTTPRequests the requests of upstream connections.
 	HTTPRequests         int `json:"http_requests"`
 	HTTPResponses        int `json:"http_responses"`
 	UpstreamHTTPRequests int `json:"upstream_http_requests"`
+	// Handshakes counts NTLM handshakes once (a split one once, a relayed
+	// one on its client leg only), then per outcome.
 	Handshakes           int `json:"handshakes"`
 	HandshakesSucceeded  int `json:"handshakes_succeeded"`
 	HandshakesFailed     int `json:"handshakes_failed"`

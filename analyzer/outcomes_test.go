@@ -80,8 +80,11 @@ const (
 	vip     = "10.0.0.100:80"
 )
 
-func TestOutcomes(t *testing.T) {
-	runCases(t, []outcomeCase{
+func TestOutcomes(t *testing.T) { runCases(t, outcomeCases()) }
+
+// outcomeCases are the scenarios of TestOutcomes.
+func outcomeCases() []outcomeCase {
+	return []outcomeCase{
 		{
 			name: "healthy keep-alive NTLM",
 			play: func(s *script) {
@@ -215,15 +218,16 @@ func TestOutcomes(t *testing.T) {
 			},
 		},
 		{
-			name: "wrong password then right one",
+			name: "same user fails then succeeds: intermittent, not credentials",
 			play: func(s *script) {
 				c := s.conn(client1, vip)
 				c.login(server, "WEB01", `CORP\alice`, 401)
 				ch := c.t1(server, "WEB01")
 				c.t3(server, `CORP\alice`, ch, 200)
 			},
-			want: expect{verdict: VerdictCredentials, has: []string{CodeAuthFailed, CodeHandshakeRestarted}},
-			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeIntermittentAuthFailure, CodeHandshakeRestarted},
+				hasNot: []string{CodeAuthFailed}},
+			sum: Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1},
 		},
 		{
 			name: "Kerberos under Negotiate with NTLMSSP in mechTypes",
@@ -297,6 +301,28 @@ func TestOutcomes(t *testing.T) {
 			check: func(t *testing.T, r *Report) {
 				if len(r.Verdict.Remedies) == 0 || !contains(r.Verdict.Explanation, "Capture again") {
 					t.Errorf("inconclusive without capture advice: %s", r.Verdict.Explanation)
+				}
+			},
+		},
+		{
+			name: "responses lost in a gap do not shift the pairing",
+			play: func(s *script) {
+				c := s.conn(client1, vip, midstream)
+				c.req("GET", "/")
+				c.req("GET", "/", server.cred(type1(), true))
+				ch := s.newChallenge("WEB01")
+				c.req("GET", "/", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false))
+				c.gap(1)
+				c.pending = c.pending[2:] // the reassembler would pair in order; the analyzer must not
+				c.resp(302)
+				c.get(2, 200)
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeChallengeNotCaptured},
+				hasNot: []string{CodeType1NotChallenged}},
+			sum: Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1, ChallengesNotCaptured: 1, AuthenticatedRequests: 2},
+			check: func(t *testing.T, r *Report) {
+				if h := r.Connections[0].Handshakes[0]; h.Status != 302 || h.Frames.Final != h.Frames.Type3+1 {
+					t.Errorf("handshake = %+v", h)
 				}
 			},
 		},
@@ -395,7 +421,7 @@ func TestOutcomes(t *testing.T) {
 			want: expect{verdict: VerdictClient, has: []string{CodeClientAbandonedHandshake}},
 			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
 		},
-	})
+	}
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

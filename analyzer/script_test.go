@@ -31,6 +31,10 @@ type script struct {
 	stream int
 	open   []*tconn
 	secret byte // varies challenges and proofs
+	// secrets collects every secret the script put on the wire (server
+	// challenges, proofs, responses, MICs, session keys, whole tokens), for
+	// the redaction test.
+	secrets [][]byte
 }
 
 func newScript(t *testing.T) *script {
@@ -201,7 +205,9 @@ func (s *script) newChallenge(server string) *challenge {
 	info := &ntlm.AVPairs{NbComputerName: server, NbDomainName: "CORP", DnsComputerName: strings.ToLower(server) + ".corp.example",
 		DnsDomainName: "corp.example", Timestamp: ts, HasTimestamp: true}
 	c := &ntlm.Challenge{Flags: testFlags, TargetName: "CORP", ServerChallenge: secretBytes(s.secret, 8), TargetInfo: info}
-	return &challenge{server: server, ts: ts, token: c.Marshal(), info: info}
+	tok := c.Marshal()
+	s.secrets = append(s.secrets, c.ServerChallenge, tok)
+	return &challenge{server: server, ts: ts, token: tok, info: info}
 }
 
 // secretBytes returns n recognisable secret bytes (0xA5 pattern + seed).
@@ -269,7 +275,12 @@ func (s *script) type3(user string, ch *challenge, o t3opts) []byte {
 			a.Version = &ntlm.Version{Major: 10, Build: 19041, Revision: 15}
 		}
 	}
-	return a.Marshal()
+	tok := a.Marshal()
+	s.secrets = append(s.secrets, a.LMResponse, a.NTResponse, a.EncryptedSessionKey, a.MIC, tok)
+	if a.ClientBlob != nil {
+		s.secrets = append(s.secrets, a.ClientBlob.NTProofStr)
+	}
+	return tok
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -10,19 +10,24 @@ import (
 // users aggregates the client-leg handshakes per user (compared
 // case-insensitively, named as first sent).
 func (d *diagnosis) users() []User {
-	by := map[string]*User{}
-	conns := map[string]map[int]bool{}
+	type agg struct {
+		u                     *User
+		key                   string
+		workstations, clients nameSet
+		conns                 map[int]bool
+	}
+	by := map[string]*agg{}
 	for _, h := range d.logical {
 		k := h.userKey()
-		u := by[k]
-		if u == nil {
-			u = &User{Name: h.userName(), Workstations: []string{}, Clients: []string{}, ConnectionIDs: []int{}}
+		a := by[k]
+		if a == nil {
+			a = &agg{u: &User{Name: h.userName()}, key: k, conns: map[int]bool{}}
 			if h.hasUser {
-				u.Domain, u.User = h.domain, h.user
+				a.u.Domain, a.u.User = h.domain, h.user
 			}
-			by[k] = u
-			conns[k] = map[int]bool{}
+			by[k] = a
 		}
+		u := a.u
 		u.Handshakes++
 		switch h.outcome {
 		case OutcomeSucceeded:
@@ -35,11 +40,11 @@ func (d *diagnosis) users() []User {
 			u.Incomplete++
 		}
 		if h.hasUser && h.workstation != "" {
-			u.Workstations = appendUnique(u.Workstations, h.workstation)
+			a.workstations.add(h.workstation)
 		}
-		u.Clients = appendUnique(u.Clients, h.client)
+		a.clients.add(h.client)
 		for _, c := range h.conns() {
-			conns[k][c.id] = true
+			a.conns[c.id] = true
 		}
 		u.Requests += h.requests + h.authRequests
 		u.AuthenticatedRequests += h.authRequests
@@ -56,28 +61,33 @@ func (d *diagnosis) users() []User {
 		if !h.hasUser {
 			h = r.to
 		}
-		if u := by[h.userKey()]; u != nil {
-			u.Restarts++
+		if a := by[h.userKey()]; a != nil {
+			a.u.Restarts++
 		}
 	}
-	out := make([]User, 0, len(by))
-	for k, u := range by {
-		for id := range conns[k] {
+	aggs := make([]*agg, 0, len(by))
+	for _, a := range by {
+		u := a.u
+		u.ConnectionIDs = make([]int, 0, len(a.conns))
+		for id := range a.conns {
 			u.ConnectionIDs = append(u.ConnectionIDs, id)
 		}
 		slices.Sort(u.ConnectionIDs)
 		u.Connections = len(u.ConnectionIDs)
+		u.Workstations = slices.Clone(a.workstations.list())
 		slices.SortFunc(u.Workstations, compareFold)
-		slices.SortFunc(u.Clients, strings.Compare)
+		u.Clients = slices.Clone(a.clients.list())
+		slices.Sort(u.Clients)
 		u.FirstSeen, u.LastSeen = u.FirstSeen.UTC(), u.LastSeen.UTC()
-		out = append(out, *u)
+		aggs = append(aggs, a)
 	}
-	slices.SortFunc(out, func(a, b User) int {
-		if c := compareFold(a.Name, b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
+	slices.SortFunc(aggs, func(a, b *agg) int {
+		return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(a.u.Name, b.u.Name))
 	})
+	out := make([]User, len(aggs))
+	for i, a := range aggs {
+		out[i] = *a.u
+	}
 	return out
 }
 
@@ -97,19 +107,21 @@ func compareFold(a, b string) int { return strings.Compare(strings.ToLower(a), s
 // identity crossed names a server address.
 func (d *diagnosis) backends() []Backend {
 	by := map[string]*Backend{}
+	servers := map[string]*nameSet{}
 	get := func(id string) *Backend {
 		k := strings.ToLower(id)
 		b := by[k]
 		if b == nil {
-			b = &Backend{Identity: id, Servers: []string{}}
+			b = &Backend{Identity: id}
 			by[k] = b
+			servers[k] = &nameSet{}
 		}
 		return b
 	}
 	for _, h := range d.records {
 		if h.identity != "" && h.t2.ok {
-			b := get(h.identity)
-			b.Servers = appendUnique(b.Servers, addrString(h.conn.server))
+			get(h.identity)
+			servers[strings.ToLower(h.identity)].add(addrString(h.conn.server))
 		}
 	}
 	for _, h := range d.logical {
@@ -134,7 +146,8 @@ func (d *diagnosis) backends() []Backend {
 		}
 	}
 	out := make([]Backend, 0, len(by))
-	for _, b := range by {
+	for k, b := range by {
+		b.Servers = slices.Clone(servers[k].list())
 		slices.Sort(b.Servers)
 		out = append(out, *b)
 	}

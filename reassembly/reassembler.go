@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
 	gpr "github.com/gopacket/gopacket/reassembly"
 )
 
@@ -104,6 +105,7 @@ type Reassembler struct {
 	nextID  int
 
 	now         time.Time // latest capture time seen
+	idleCutoff  time.Time // connections quiet since before this are idle
 	nextFlush   time.Time
 	flushReason EndReason
 }
@@ -176,13 +178,8 @@ func (r *Reassembler) Packet(p *Packet) {
 	if tcp.RST && cs.clientSide >= 0 && c.RSTFrame[cs.direction(side)] == 0 {
 		c.RSTFrame[cs.direction(side)] = p.Frame
 	}
-	if !cs.dropped && (len(tcp.Payload) > 0 || tcp.SYN || tcp.FIN || tcp.RST) {
-		r.factory.current = cs
-		if r.ctx == nil || r.ctxKept {
-			r.ctx, r.ctxKept = new(pktContext), false
-		}
-		r.ctx.ci = gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(tcp.Payload), Length: len(tcp.Payload), InterfaceIndex: int(p.Frame)}
-		r.assembler.AssembleWithContext(cs.flows[side], tcp, r.ctx)
+	if !cs.dropped && (len(tcp.Payload) > 0 || tcp.SYN || tcp.FIN) && !cs.fastPath(p, side) {
+		r.assemble(cs, side, tcp, p)
 	}
 	if cs.finalized {
 		return
@@ -190,9 +187,22 @@ func (r *Reassembler) Packet(p *Packet) {
 	switch {
 	case tcp.RST:
 		cs.finalize(EndRST)
+	case cs.half[0].finDone && cs.half[1].finDone:
+		cs.finalize(EndFIN)
 	case cs.fin[0] && cs.fin[1] && cs.dropped:
 		cs.finalize(EndFIN)
 	}
+}
+
+// assemble hands a segment of cs (sent by tuple side) to gopacket's
+// assembler, with p's frame and time.
+func (r *Reassembler) assemble(cs *connState, side int, tcp *layers.TCP, p *Packet) {
+	if r.ctx == nil || r.ctxKept {
+		r.ctx, r.ctxKept = new(pktContext), false
+	}
+	r.ctx.ci = gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(tcp.Payload), Length: len(tcp.Payload), InterfaceIndex: int(p.Frame)}
+	r.factory.current = cs
+	r.assembler.AssembleWithContext(cs.flows[side], tcp, r.ctx)
 }
 
 // flush pushes data stuck behind lost segments, ends idle connections and
@@ -200,6 +210,7 @@ func (r *Reassembler) Packet(p *Packet) {
 func (r *Reassembler) flush() {
 	r.nextFlush = r.now.Add(time.Second)
 	idleCutoff := r.now.Add(-r.opts.IdleTimeout)
+	r.idleCutoff = idleCutoff
 	r.flushReason = EndIdle
 	r.assembler.FlushWithOptions(gpr.FlushOptions{T: r.now.Add(-r.opts.GapWait), TC: idleCutoff})
 	for e := r.tracker.oldestActive(); e != nil && e.lastSeen.Before(idleCutoff); e = r.tracker.oldestActive() {

@@ -34,9 +34,12 @@ type connState struct {
 	// client, or -1 while unknown.
 	clientSide int
 	// gpFirstSide is the tuple side of the first packet handed to the
-	// assembler: gopacket's TCPDirClientToServer means "same direction as
-	// that packet".
+	// assembler (gpStarted): gopacket's TCPDirClientToServer means "same
+	// direction as that packet".
 	gpFirstSide int
+	gpStarted   bool
+
+	half [2]halfState // by tuple side: the in-order fast path
 
 	parsers [2]*HTTPParser // by Direction
 	ended   [2]bool        // End was called on that direction's parser
@@ -57,7 +60,7 @@ type connState struct {
 
 func (r *Reassembler) newConn(e *entry, p *Packet, side int) *connState {
 	r.nextID++
-	cs := &connState{r: r, e: e, clientSide: -1, gpFirstSide: side}
+	cs := &connState{r: r, e: e, clientSide: -1}
 	cs.conn = Conn{
 		ID:         r.nextID - 1,
 		File:       p.File,
@@ -174,27 +177,31 @@ func (cs *connState) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext
 	d := cs.direction(side)
 	p := cs.parser(d)
 	length, _ := sg.Lengths()
+	// Keep the fast path's idea of the next byte, in case the assembler
+	// lets go of this half while the connection lives on.
+	h := &cs.half[side]
 	if skip > 0 {
-		cs.conn.Gaps[d]++
-		cs.r.stats.Gaps++
-		if !p.Done() {
-			seg := cs.lastSeg[d]
-			if length > 0 {
-				seg = cs.segment(d, sg.CaptureInfo(0))
-			}
-			p.Gap(seg, skip)
+		h.next += uint32(skip)
+	}
+	h.next += uint32(length)
+	if skip > 0 {
+		seg := cs.lastSeg[d]
+		if length > 0 {
+			seg = cs.segment(d, sg.CaptureInfo(0))
 		}
+		cs.gap(d, seg, skip)
 	}
 	if length > 0 && !p.Done() {
 		cs.feed(p, d, sg, length)
 	}
-	if end && !cs.ended[d] {
-		cs.ended[d] = true
-		if !p.Done() {
-			p.End(cs.lastSeg[d])
-		}
+	if end {
+		cs.half[side].finDone = true
+		cs.endDirection(d)
 	}
 	cs.classify()
+	if cs.half[0].finDone && cs.half[1].finDone {
+		cs.finalize(EndFIN)
+	}
 }
 
 // feed hands the reassembled bytes to the parser one packet at a time. The
@@ -376,6 +383,17 @@ func (cs *connState) finalize(reason EndReason) {
 // ReassemblyComplete implements gopacket's reassembly.Stream: both halves
 // closed (FIN or RST), or the assembler closed the stream on a flush.
 func (cs *connState) ReassemblyComplete(ac gpr.AssemblerContext) bool {
+	if !cs.finalized && cs.r.flushReason == EndIdle && !cs.e.lastSeen.Before(cs.r.idleCutoff) {
+		// The assembler closed its halves for lack of packets on them, but
+		// the other direction is busy on the fast path: the connection is
+		// not idle. Its out-of-order halves go back to the fast path; a
+		// later hole hands them to a new assembler connection.
+		for i := range cs.half {
+			cs.half[i].slow = false
+		}
+		cs.gpStarted = false
+		return true
+	}
 	if !cs.finalized {
 		reason := cs.r.flushReason
 		switch {

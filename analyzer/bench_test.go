@@ -1,0 +1,70 @@
+package analyzer
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// playBusy plays n clients through a balancer that closes after every Type 2
+// (every handshake split) plus as many healthy keep-alive clients. With
+// behind set, the capture is the backend side: every connection comes from
+// the balancer, which names the client in X-Forwarded-For.
+func playBusy(s *script, n int, behind bool) {
+	for i := 0; i < n; i++ {
+		ip := fmt.Sprintf("10.%d.%d.%d", 1+i/65536, (i/256)%256, i%256)
+		addr := func(k int) string { return ip + ":5000" + itoa(k) }
+		var xff []string
+		if behind {
+			addr = func(k int) string { return fmt.Sprintf("%s:%d", balancerIP, 1024+(3*i+k)%60000) }
+			xff = []string{"X-Forwarded-For: " + ip}
+		}
+		a := s.conn(addr(0), vip)
+		a.anon(server, xff...)
+		ch := a.t1(server, "WEB0"+itoa(i%4), xff...)
+		a.finServer()
+		b := s.conn(addr(1), vip)
+		b.req("GET", "/app", append([]string{server.cred(s.type3(`CORP\user`+itoa(i), ch, t3opts{}), false)}, xff...)...)
+		b.resp(401, "WWW-Authenticate: NTLM")
+		b.finClient()
+		h := s.conn(addr(2), vip)
+		h.anon(server, xff...)
+		ch = h.t1(server, "WEB01", xff...)
+		h.req("GET", "/app", append([]string{server.cred(s.type3(`CORP\ok`+itoa(i), ch, t3opts{}), false)}, xff...)...)
+		h.resp(200)
+		h.get(3, 200, xff...)
+		h.finClient()
+		s.wait(time.Millisecond)
+	}
+}
+
+// TestScale checks that correlation stays near-linear: 5,000 clients
+// (15,000 connections, 10,000 handshakes, half of them split), seen from
+// the clients, then from the backends behind one balancer address.
+func TestScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("scale test")
+	}
+	for _, behind := range []bool{false, true} {
+		s := newScript(t)
+		playBusy(s, 5000, behind)
+		start := time.Now()
+		r := s.finish()
+		el := time.Since(start)
+		if r.Summary.Handshakes != 10000 || r.Summary.HandshakesSplit != 5000 || r.Verdict.Code != VerdictBalancer {
+			t.Errorf("behind=%v: summary = %+v, verdict %s", behind, r.Summary, r.Verdict.Code)
+		}
+		if el > 10*time.Second {
+			t.Errorf("behind=%v: Finish took %v", behind, el)
+		}
+		t.Logf("behind=%v: Finish %v", behind, el)
+	}
+}
+
+func BenchmarkFinish(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		s := newScript(&testing.T{})
+		playBusy(s, 2000, true)
+		s.finish()
+	}
+}

@@ -1,0 +1,295 @@
+package analyzer
+
+import (
+	"strings"
+	"time"
+)
+
+// Findings about handshakes and connections: restarts, splits, lost
+// challenges, routing, re-authentication, sharing, failures.
+
+func (d *diagnosis) restartFindings() {
+	for _, r := range d.restarts {
+		f := hsFinding(CodeHandshakeRestarted, r.from, r.to)
+		where := "on the same connection"
+		if r.to.conn != r.from.t3conn {
+			where = sprintf("on connection %d", r.to.conn.id)
+		}
+		f.count = 1
+		f.msg = sprintf("%s's handshake on connection %d %s (%s); the client started a new one %s %.0f ms later",
+			r.from.client, r.from.t3conn.id, r.from.outcome, causeText(r.from), where,
+			float64(r.to.start().Sub(r.from.end()))/float64(time.Millisecond))
+		d.add(f)
+	}
+}
+
+// causeText says why a handshake failed, for messages.
+func causeText(h *handshake) string {
+	if h.cause == "" {
+		return "no cause"
+	}
+	if h.evid != "" {
+		return h.cause + ": " + strings.ToLower(strings.ReplaceAll(h.evid, "_", " "))
+	}
+	return h.cause
+}
+
+// handshakeFindings reports splits, lost challenges, handshakes left
+// mid-way and Type 3 messages routed to another backend.
+func (d *diagnosis) handshakeFindings() {
+	var lost, notChallenged, epa []*handshake
+	for _, h := range d.logical {
+		switch {
+		case h.evid == EvidenceChallengeNotCaptured:
+			lost = append(lost, h)
+		case h.has(fSplit):
+			f := hsFinding(CodeType3WithoutChallenge, h)
+			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
+				"the handshake was split across connections", h.userName(), h.t3.frame, h.t3conn.id, h.conn.id, h.t2.frame)
+			d.add(f)
+			_, code := splitCause(h)
+			g := hsFinding(code, h)
+			if code == CodeConnectionClosedMidHS {
+				g.msg = sprintf("the server side closed connection %d after its Type 2 (frame %d); the client sent the "+
+					"Type 3 on connection %d, where no backend knows the challenge", h.conn.id, h.t2.frame, h.t3conn.id)
+			} else {
+				g.msg = sprintf("the client left connection %d after its Type 2 (frame %d) and sent the Type 3 on "+
+					"connection %d", h.conn.id, h.t2.frame, h.t3conn.id)
+				if d.isProxyClient(h) {
+					g.msg += "; that client is itself a proxy, so the path split it"
+				} else {
+					g.msg += ": a client-side fault (keep the connection open for the whole handshake)"
+				}
+			}
+			d.add(g)
+		case h.t3.ok && !h.t2.ok:
+			f := hsFinding(CodeType3WithoutChallenge, h)
+			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) came on a connection that never carried a Type 2, "+
+				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame, h.t3conn.id)
+			d.add(f)
+		}
+		if h.has(fNotChallenged) {
+			notChallenged = append(notChallenged, h)
+		}
+		if h.t3.ok && h.cbNonZero && plaintext(h.t3conn) {
+			epa = append(epa, h)
+		}
+		if h.routedDifferently || h.has(fEchoMismatch) || h.has(fHintMismatch) {
+			d.add(routedFinding(h))
+		}
+		if h.outcome == OutcomeAbandoned && !h.has(fSplit) {
+			switch h.evid {
+			case CodeConnectionClosedMidHS:
+				f := hsFinding(CodeConnectionClosedMidHS, h)
+				f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
+					h.conn.id, lastStepName(h), lastFrame(h))
+				d.add(f)
+			case CodeClientClosedMidHS:
+				f := hsFinding(CodeClientClosedMidHS, h)
+				f.msg = sprintf("the client closed connection %d (or asked to) during the handshake, after frame %d, "+
+					"and sent no Type 3", h.conn.id, lastFrame(h))
+				d.add(f)
+			case CodeClientAbandonedHandshake:
+				f := hsFinding(CodeClientAbandonedHandshake, h)
+				f.msg = sprintf("the client received the Type 2 (frame %d) on connection %d and sent no Type 3",
+					h.t2.frame, h.conn.id)
+				if !h.t2.ok {
+					f.msg = sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue",
+						h.t1.frame, h.conn.id)
+				}
+				d.add(f)
+			}
+		}
+	}
+	if len(lost) > 0 {
+		f := hsFinding(CodeChallengeNotCaptured, lost...)
+		f.msg = sprintf("%d Type 3 message(s) answer a Type 2 the capture did not record (gaps in the server's "+
+			"direction or a capture started mid-connection): not counted as splits, not blamed", len(lost))
+		d.add(f)
+	}
+	if len(notChallenged) > 0 {
+		f := hsFinding(CodeType1NotChallenged, notChallenged...)
+		f.msg = sprintf("%d Type 1 message(s) were answered without a Type 2", len(notChallenged))
+		d.add(f)
+	}
+	if len(epa) > 0 {
+		f := hsFinding(CodeEPABehindTLSOffload, epa...)
+		failed := 0
+		for _, h := range epa {
+			if h.outcome == OutcomeFailed {
+				failed++
+			}
+		}
+		f.msg = sprintf("%d Type 3 message(s) carry TLS channel bindings but reached the server over plaintext HTTP "+
+			"(%d failed): a balancer terminates TLS in front of a server that checks Extended Protection", len(epa), failed)
+		d.add(f)
+	}
+}
+
+// routedFinding explains a TYPE3_ROUTED_TO_OTHER_BACKEND.
+func routedFinding(h *handshake) *finding {
+	f := hsFinding(CodeType3RoutedToOtherBackend, h)
+	for _, r := range h.route {
+		for cs := range h.conn.linked {
+			if cs.id == r.Connection {
+				f.conns = append(f.conns, cs)
+			}
+		}
+		for cs := range h.t3conn.linked {
+			if cs.id == r.Connection {
+				f.conns = append(f.conns, cs)
+			}
+		}
+	}
+	switch {
+	case h.routedDifferently:
+		var t2, t3 string
+		for _, r := range h.route {
+			switch r.Step {
+			case "type2":
+				t2 = sprintf("upstream connection %d to %s", r.Connection, r.Server)
+			case "type3":
+				t3 = sprintf("upstream connection %d to %s", r.Connection, r.Server)
+			}
+		}
+		if t2 == "" {
+			t2 = "an upstream connection the capture did not link"
+		}
+		f.msg = sprintf("the Type 2 of handshake %d came over %s but its Type 3 (frame %d) went over %s: the balancer "+
+			"moved the handshake", h.id, t2, h.t3.frame, t3)
+	case h.has(fEchoMismatch):
+		f.msg = sprintf("the Type 3 on connection %d (frame %d) answers a challenge from %s, but the connection's last "+
+			"Type 2 (frame %d) came from %s", h.t3conn.id, h.t3.frame, h.echoIdentity, h.t2.frame, h.identity)
+		if strings.EqualFold(h.echoIdentity, h.identity) {
+			f.msg = sprintf("the Type 3 on connection %d (frame %d) answers another challenge of %s than the connection's "+
+				"last Type 2 (frame %d): another connection's handshake reached this backend connection",
+				h.t3conn.id, h.t3.frame, h.identity, h.t2.frame)
+		}
+	default:
+		f.msg = sprintf("the Type 2 (frame %d) and the final response (frame %d) of the handshake on connection %d "+
+			"name different backends (%s, then %s)", h.t2.frame, h.final.frame, h.t3conn.id, h.t2Hint, h.finalHint)
+	}
+	return f
+}
+
+func lastStepName(h *handshake) string {
+	if h.t2.ok {
+		return "Type 2"
+	}
+	return "Type 1"
+}
+
+func lastFrame(h *handshake) int64 {
+	fs := h.frames()
+	if len(fs) == 0 {
+		return 0
+	}
+	return fs[len(fs)-1]
+}
+
+// connectionFindings reports re-authentications, single-leg sharing and
+// interleaving per client-leg connection.
+func (d *diagnosis) connectionFindings() {
+	for _, cs := range d.conns {
+		if cs.leg != LegClient {
+			continue
+		}
+		for _, r := range cs.reauths {
+			f := &finding{code: CodeReauthOnAuthenticated, conns: []*connState{cs}, time: r.time, frames: []int64{r.frame}}
+			if r.hs.hasUser {
+				f.users = []string{r.hs.userName()}
+			}
+			status := 401
+			if r.proxy {
+				status = 407
+			}
+			f.msg = sprintf("connection %d, authenticated as %s, was answered %d asking for NTLM again (frame %d)",
+				cs.id, r.hs.userName(), status, r.frame)
+			switch {
+			case r.persist:
+				f.msg += ": the server sent Persistent-Auth: false (IIS authPersistSingleRequest), so this is by design"
+			case r.via:
+				f.msg += ": the request carried Via, and IIS authenticates every request that comes through a proxy"
+			default:
+				f.msg += ": a different backend now serves this client connection"
+			}
+			d.add(f)
+		}
+		if len(cs.shared) > 0 {
+			f := &finding{code: CodeAuthenticatedConnShared, conns: []*connState{cs}, time: cs.shared[0].time, count: len(cs.shared)}
+			var clients, users nameSet
+			for _, s := range cs.shared {
+				f.frames = append(f.frames, s.frame)
+				clients.add(s.client)
+				if s.hs.hasUser {
+					users.add(s.hs.userName())
+				}
+			}
+			f.users = users.names
+			s := cs.shared[0]
+			f.msg = sprintf("connection %d, authenticated for client %s as %s, carried %d request(s) of other clients (%s): "+
+				"they ran with that user's identity", cs.id, s.hs.client, s.hs.userName(), len(cs.shared), strings.Join(clients.names, ", "))
+			d.add(f)
+		}
+		var inter []*handshake
+		for _, h := range cs.hs {
+			if h.mergedInto == nil && h.t3conn == cs && h.has(fInterleavedHere) && h.t3.ok {
+				inter = append(inter, h)
+			}
+		}
+		if len(inter) > 0 {
+			f := hsFinding(CodeInterleavedHandshakes, inter...)
+			f.msg = sprintf("on connection %d, %d Type 3 message(s) answer an earlier Type 2 than the connection's last "+
+				"(another handshake started in between): handshakes of several clients interleave on it", cs.id, len(inter))
+			d.add(f)
+		}
+	}
+}
+
+// authFailedFindings groups credential failures (AUTH_FAILED) and
+// intermittent failures by user and client.
+func (d *diagnosis) authFailedFindings() {
+	type key struct{ code, user, client string }
+	groups := map[key][]*handshake{}
+	var order []key
+	for _, h := range d.logical {
+		if h.outcome != OutcomeFailed || (h.evid != CodeAuthFailed && h.evid != CodeIntermittentAuthFailure) {
+			continue
+		}
+		k := key{h.evid, h.userKey(), h.client}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], h)
+	}
+	for _, k := range order {
+		hs := groups[k]
+		var ids []string
+		for _, h := range hs {
+			if h.identity != "" {
+				ids = appendUnique(ids, h.identity)
+			}
+		}
+		server := "the same server"
+		if len(ids) > 0 {
+			server = strings.Join(ids, ", ")
+		}
+		f := hsFinding(k.code, hs...)
+		if k.code == CodeAuthFailed {
+			f.msg = sprintf("%s of %s from %s failed against %s with no split, nothing re-routed and no later "+
+				"success: wrong password or account problem", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
+		} else {
+			f.msg = sprintf("%s of %s from %s failed against %s although the same user later succeeded from the "+
+				"same client: the same credentials fail and work", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
+		}
+		d.add(f)
+	}
+}
+
+// plural formats "1 handshake", "3 handshakes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return sprintf("%d %ss", n, noun)
+}

@@ -1,0 +1,135 @@
+package reassembly
+
+import (
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// halfState follows one direction of a connection (by tuple side) on the
+// in-order fast path.
+//
+// Most segments of a capture arrive in order. Those are handed straight to
+// the HTTP parser, trimming retransmitted bytes, without gopacket's
+// assembler: that roughly halves the cost per packet. The first time a
+// segment leaves a hole, the direction is handed to the assembler for the
+// rest of its life (slow), which queues out-of-order data, fills holes from
+// retransmissions and gives up on lost bytes after Options.GapWait.
+type halfState struct {
+	started bool   // next is known
+	next    uint32 // sequence number of the next byte expected
+	slow    bool   // handed to gopacket's assembler
+	finDone bool   // the FIN was reached in order (or the half ended)
+}
+
+// fastPath processes a packet of tuple side on the in-order path; it
+// returns false when the packet must go to the assembler instead.
+func (cs *connState) fastPath(p *Packet, side int) bool {
+	h := &cs.half[side]
+	if h.slow {
+		return false
+	}
+	tcp := &p.TCP
+	seq := tcp.Seq
+	if tcp.SYN {
+		if !h.started {
+			h.started, h.next = true, seq+1
+		}
+		return true // data on a SYN (TCP Fast Open) is not HTTP we follow
+	}
+	if !h.started {
+		// No SYN seen for this direction: start at the first segment.
+		h.started, h.next = true, seq
+	}
+	segLen := uint32(len(tcp.Payload) + p.MissingBytes)
+	diff := int32(seq - h.next)
+	if diff > 0 {
+		// A hole: bytes before this segment are missing (yet).
+		cs.goSlow(side, p)
+		return false
+	}
+	if h.finDone {
+		return true // after the FIN: retransmissions only
+	}
+	payload := tcp.Payload
+	if diff < 0 {
+		// Retransmission or overlap: keep only bytes not yet delivered.
+		over := uint32(-diff)
+		switch {
+		case over >= segLen:
+			payload, segLen = nil, 0
+		case over >= uint32(len(payload)):
+			// The new bytes are all past what the snaplen kept.
+			segLen -= over
+			payload = nil
+		default:
+			payload = payload[over:]
+			segLen -= over
+		}
+		if segLen == 0 && !(tcp.FIN && int32(seq+uint32(len(tcp.Payload)+p.MissingBytes)-h.next) == 0) {
+			return true
+		}
+	}
+	d := cs.direction(side)
+	if len(payload) > 0 {
+		cs.deliver(d, payload, p)
+	}
+	if missing := int(segLen) - len(payload); missing > 0 {
+		// The capture's snaplen cut this segment: its tail is lost.
+		cs.gap(d, cs.lastSeg[d], missing)
+	}
+	h.next += segLen
+	if tcp.FIN {
+		h.next++
+		h.finDone = true
+		cs.endDirection(d)
+	}
+	return true
+}
+
+// deliver feeds in-order bytes of direction d to its parser.
+func (cs *connState) deliver(d Direction, payload []byte, p *Packet) {
+	parser := cs.parser(d)
+	if parser.Done() {
+		return
+	}
+	parser.Feed(payload, cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)}))
+	if parser.Done() || parser.Protocol() != ProtoUnknown {
+		cs.classify()
+	}
+}
+
+// gap tells direction d's parser that missing bytes (-1: unknown) were lost
+// and counts the gap.
+func (cs *connState) gap(d Direction, seg Segment, missing int) {
+	cs.conn.Gaps[d]++
+	cs.r.stats.Gaps++
+	if p := cs.parser(d); !p.Done() {
+		p.Gap(seg, missing)
+	}
+}
+
+// endDirection tells direction d's parser its stream ended.
+func (cs *connState) endDirection(d Direction) {
+	if cs.ended[d] {
+		return
+	}
+	cs.ended[d] = true
+	if p := cs.parsers[d]; p != nil && !p.Done() {
+		p.End(cs.lastSeg[d])
+	}
+	cs.classify()
+}
+
+// goSlow hands tuple side's direction to gopacket's assembler from its
+// next expected byte on: a zero-length segment at h.next starts the
+// assembler's half there (a forced start, see Accept), so the bytes between
+// it and p's segment count as a hole the assembler waits for.
+func (cs *connState) goSlow(side int, p *Packet) {
+	h := &cs.half[side]
+	h.slow = true
+	if !cs.gpStarted {
+		cs.gpStarted, cs.gpFirstSide = true, side
+	}
+	start := layers.TCP{SrcPort: p.TCP.SrcPort, DstPort: p.TCP.DstPort, Seq: h.next, ACK: p.TCP.ACK, Ack: p.TCP.Ack}
+	cs.r.assemble(cs, side, &start, p)
+}
