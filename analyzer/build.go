@@ -119,6 +119,7 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		Gaps:                  Gaps{Client: cs.gaps[0], Server: cs.gaps[1]},
 		Requests:              cs.requests,
 		Responses:             cs.responses,
+		IncompleteMessages:    cs.incompleteMessages,
 		Statuses:              map[string]int{},
 		Users:                 []string{},
 		State:                 cs.state(),

@@ -81,6 +81,7 @@ type connState struct {
 	http             bool
 
 	requests, responses int
+	incompleteMessages  int // requests and responses whose body was cut
 	statuses            map[int]int
 	authRequests        int
 	offers, challenges  int

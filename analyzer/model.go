@@ -215,8 +215,13 @@ type Connection struct {
 	Requests int  `json:"requests"`
 	// Responses counts responses, interim 1xx included; Statuses counts
 	// them per status code.
-	Responses int            `json:"responses"`
-	Statuses  map[string]int `json:"statuses"`
+	Responses int `json:"responses"`
+	// IncompleteMessages counts requests and responses whose body did not
+	// arrive whole (a gap, or the capture ended first): they are not in
+	// Requests, Responses or Statuses, as Wireshark does not show them as
+	// HTTP, but their headers were analysed.
+	IncompleteMessages int            `json:"incomplete_messages"`
+	Statuses           map[string]int `json:"statuses"`
 	// Users lists the users of the handshakes the connection carried.
 	Users []string `json:"users"`
 	// State is the connection's authentication state at its end (State*

@@ -19,7 +19,7 @@ import (
 
 // request runs the state machines on a request.
 func (cs *connState) request(hs hasher, m *reassembly.Message) {
-	cs.requests++
+	cs.countMessage(m, &cs.requests)
 	info := &reqInfo{msg: m, client: realClient(m), proxied: isProxied(m), wantClose: wantsClose(m)}
 	if info.client != "" {
 		cs.addRealClient(info.client)
@@ -117,8 +117,9 @@ func (cs *connState) interrupt(h *handshake, why hsFlag) {
 
 // response runs the state machines on a response.
 func (cs *connState) response(hs hasher, resp *reassembly.Message) {
-	cs.responses++
-	cs.statuses[resp.Status]++
+	if cs.countMessage(resp, &cs.responses) {
+		cs.statuses[resp.Status]++
+	}
 	if resp.Status >= 100 && resp.Status < 200 {
 		cs.respGaps = resp.GapsBefore[reassembly.ServerToClient]
 		return
@@ -255,4 +256,18 @@ func (cs *connState) orphanType2(ch channel, info *reqInfo, resp *reassembly.Mes
 	}
 	h.setType2(a, resp)
 	st.authed = nil
+}
+
+// countMessage counts m in *n when it arrived whole, and reports whether it
+// did. A message whose body was cut (a gap, or the capture ended first) is
+// not counted, as Wireshark does not show one whose reassembly never
+// completed; it is counted in incompleteMessages, and its headers still
+// drive the state machine.
+func (cs *connState) countMessage(m *reassembly.Message, n *int) bool {
+	if m.Incomplete {
+		cs.incompleteMessages++
+		return false
+	}
+	*n++
+	return true
 }

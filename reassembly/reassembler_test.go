@@ -225,7 +225,7 @@ func TestReassemblerGapInServerDirection(t *testing.T) {
 		"open 0 stream=0 client=10.0.0.1:50000",
 		"req 0 GET /a frames=4-4 gaps=[0 0]",
 		"req 0 GET /b frames=6-6 gaps=[0 0]",
-		"resp 0 200 for=/a frames=7-7 gaps=[0 1]",
+		"resp 0 200 for=/b frames=7-7 gaps=[0 1]",
 		"close 0 fin http/1.1",
 	})
 	if got := rec.closed[0].Gaps; got != [2]int{0, 1} {

@@ -52,6 +52,9 @@ type connState struct {
 	pending []*Message
 	held    []*Message
 	methods []string // methods of every request, by request index
+	// respGaps is the server-direction gap count when the last response
+	// was paired.
+	respGaps int
 
 	opened    bool
 	dropped   bool // no more reassembly: not HTTP, TLS, HTTP/2, or tunnel
@@ -322,8 +325,20 @@ func (cs *connState) onMessage(m *Message) {
 	cs.answer(m)
 }
 
-// answer delivers a response with the request at the head of the queue.
+// answer delivers a response with the request it answers: the head of the
+// queue, except after lost server bytes (a gap, or a resynchronised
+// parser), when responses may have been lost with them: the response then
+// answers the latest queued request that started before it, and the
+// requests skipped get none.
 func (cs *connState) answer(resp *Message) {
+	lost := resp.Resynced || resp.GapsBefore[ServerToClient] > cs.respGaps
+	cs.respGaps = resp.GapsBefore[ServerToClient]
+	if lost {
+		for len(cs.pending) > 1 && !cs.pending[1].FirstTime.After(resp.FirstTime) {
+			cs.pending[0] = nil
+			cs.pending = cs.pending[1:]
+		}
+	}
 	req := cs.pending[0]
 	interim := resp.Status >= 100 && resp.Status < 200 && resp.Status != 101
 	if !interim {
