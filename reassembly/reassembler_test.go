@@ -301,3 +301,73 @@ func assertEvents(t *testing.T, rec *recorder, want []string) {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(rec.events, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestReassemblerSnaplenCutSegment(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 1460)
+	c.send(false, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789", 1460) // frame 5
+	c.send(true, getReqB, 1460)
+	c.send(false, okResp, 1460)
+	c.close()
+	// The snaplen kept only the response's headers and 5 body bytes.
+	p := &s.pkts[4]
+	p.MissingBytes = 15
+	p.Truncated = true
+	p.TCP.Payload = p.TCP.Payload[:len(p.TCP.Payload)-15]
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=4-4 gaps=[0 0]",
+		"resp 0 200 for=/a frames=5-5 gaps=[0 1]",
+		"req 0 GET /b frames=6-6 gaps=[0 1]",
+		"resp 0 200 for=/b frames=7-7 gaps=[0 1]",
+		"close 0 fin http/1.1",
+	})
+}
+
+func TestReassemblerPartialOverlap(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq[:10], 1460)
+	// A retransmission that repeats the first 10 bytes and carries the rest.
+	s.add(c.client, c.server, c.cseq-10, c.sseq, "A", getReq)
+	c.cseq += uint32(len(getReq) - 10)
+	c.send(false, okResp, 1460)
+	c.close()
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=4-5 gaps=[0 0]",
+		"resp 0 200 for=/a frames=6-6 gaps=[0 0]",
+		"close 0 fin http/1.1",
+	})
+}
+
+// TestReassemblerSlowHalfIdleRevert: a direction handed to the assembler
+// after a hole that then goes quiet while the other direction stays busy
+// must not end the connection at the assembler's idle flush.
+func TestReassemblerSlowHalfIdleRevert(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 1460)       // 4
+	c.send(false, okResp[:10], 1460) // 5: dropped below
+	c.send(false, okResp[10:], 1460) // 6: leaves a hole
+	for i := 0; i < 8; i++ {
+		// The client keeps sending (a long upload) for 8 minutes.
+		s.add(c.client, c.server, c.cseq, c.sseq, "A", "")
+		s.pkts[len(s.pkts)-1].Time = s.t0.Add(time.Duration(i+1) * time.Minute)
+	}
+	s.pkts = append(s.pkts[:4], s.pkts[5:]...)
+	rec := NewReassembler(&recorder{}, Options{IdleTimeout: 5 * time.Minute})
+	for i := range s.pkts {
+		p := s.pkts[i]
+		rec.Packet(&p)
+	}
+	if got := rec.tracker.active.n; got != 1 {
+		t.Fatalf("active connections %d, want 1 (the connection is not idle)", got)
+	}
+}
