@@ -1,0 +1,82 @@
+package reassembly_test
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/internal/capwriter"
+	"github.com/ntlmscope/ntlmscope/reassembly"
+)
+
+// nopHandler counts events and does nothing else, so the benchmark
+// measures the packet path alone.
+type nopHandler struct{ requests, responses int }
+
+func (*nopHandler) ConnectionOpened(*reassembly.Conn)                       {}
+func (h *nopHandler) Request(*reassembly.Conn, *reassembly.Message)         { h.requests++ }
+func (h *nopHandler) Response(_ *reassembly.Conn, _, _ *reassembly.Message) { h.responses++ }
+func (*nopHandler) ConnectionClosed(*reassembly.Conn)                       {}
+
+// benchCapture writes a pcapng of conns keep-alive HTTP connections, each
+// with reqs request/response pairs (4 KB bodies), interleaved in time as
+// busy servers see them, and returns its path and packet count.
+func benchCapture(b *testing.B, conns, reqs int) (string, int) {
+	b.Helper()
+	var all capwriter.Packets
+	body := strings.Repeat("x", 4096)
+	for i := 0; i < conns; i++ {
+		c := capwriter.NewConversation(
+			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), uint16(40000+i%20000)),
+			netip.MustParseAddrPort("10.0.0.80:80"))
+		c.Base = time.Unix(1700000000, 0).Add(time.Duration(i) * time.Millisecond)
+		c.Step = 50 * time.Microsecond
+		c.Handshake()
+		for j := 0; j < reqs; j++ {
+			c.Send(capwriter.ToServer, []byte(fmt.Sprintf("GET /item/%d HTTP/1.1\r\nHost: intranet\r\nUser-Agent: bench\r\n\r\n", j)))
+			c.Send(capwriter.ToClient, []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4096\r\n\r\n"+body))
+		}
+		c.Close()
+		all = append(all, c.Packets()...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	data, err := capwriter.Bytes(capwriter.PCAPNG, capwriter.Encap{}, all)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "bench.pcapng")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path, len(all)
+}
+
+// BenchmarkPipeline measures reading, decoding, reassembling and parsing
+// HTTP per packet (no analysis).
+func BenchmarkPipeline(b *testing.B) {
+	path, n := benchCapture(b, 200, 20)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		src, err := reassembly.OpenFiles([]string{path}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := &nopHandler{}
+		if _, err := reassembly.Run(src, h, reassembly.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		src.Close()
+		if h.requests != 200*20 || h.responses != 200*20 {
+			b.Fatalf("got %d requests, %d responses", h.requests, h.responses)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
+}
