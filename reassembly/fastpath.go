@@ -2,7 +2,6 @@ package reassembly
 
 import (
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // halfState follows one direction of a connection (by tuple side) on the
@@ -130,6 +129,11 @@ func (cs *connState) goSlow(side int, p *Packet) {
 	if !cs.gpStarted {
 		cs.gpStarted, cs.gpFirstSide = true, side
 	}
-	start := layers.TCP{SrcPort: p.TCP.SrcPort, DstPort: p.TCP.DstPort, Seq: h.next, ACK: p.TCP.ACK, Ack: p.TCP.Ack}
+	// A copy of p's header keeps the decoded ports that TransportFlow (the
+	// assembler's key) reads from unexported fields.
+	start := p.TCP
+	start.Seq = h.next
+	start.SYN, start.FIN, start.RST = false, false, false
+	start.Payload = nil
 	cs.r.assemble(cs, side, &start, p)
 }

@@ -108,6 +108,10 @@ type Reassembler struct {
 	idleCutoff  time.Time // connections quiet since before this are idle
 	nextFlush   time.Time
 	flushReason EndReason
+
+	// holding and heldConns order events during assembler flushes (emit.go).
+	holding   bool
+	heldConns []*connState
 }
 
 // NewReassembler returns a Reassembler that reports to h.
@@ -212,7 +216,9 @@ func (r *Reassembler) flush() {
 	idleCutoff := r.now.Add(-r.opts.IdleTimeout)
 	r.idleCutoff = idleCutoff
 	r.flushReason = EndIdle
+	r.holdEvents()
 	r.assembler.FlushWithOptions(gpr.FlushOptions{T: r.now.Add(-r.opts.GapWait), TC: idleCutoff})
+	r.releaseEvents()
 	for e := r.tracker.oldestActive(); e != nil && e.lastSeen.Before(idleCutoff); e = r.tracker.oldestActive() {
 		e.live.finalize(EndIdle)
 	}
@@ -223,7 +229,9 @@ func (r *Reassembler) flush() {
 // remaining events.
 func (r *Reassembler) Finish() {
 	r.flushReason = EndCapture
+	r.holdEvents()
 	r.assembler.FlushAll()
+	r.releaseEvents()
 	for e := r.tracker.oldestActive(); e != nil; e = r.tracker.oldestActive() {
 		e.live.finalize(EndCapture)
 	}

@@ -56,6 +56,8 @@ type connState struct {
 	// was paired.
 	respGaps int
 
+	heldEvents []heldEvent // events waiting for the end of a flush (emit.go)
+
 	opened    bool
 	dropped   bool // no more reassembly: not HTTP, TLS, HTTP/2, or tunnel
 	finalized bool
@@ -294,19 +296,18 @@ func (cs *connState) onMessage(m *Message) {
 		cs.opened = true
 		cs.conn.Protocol = ProtoHTTP1
 		cs.r.stats.HTTPConnections++
-		cs.r.h.ConnectionOpened(&cs.conn)
+		cs.emit(evOpened, nil, nil)
 	}
-	h := cs.r.h
 	if m.Request {
 		cs.conn.Requests++
 		cs.methods = append(cs.methods, m.Method)
 		// Responses held for want of a request: those that started before
 		// this request did cannot answer it.
 		for len(cs.held) > 0 && cs.held[0].FirstTime.Before(m.FirstTime) {
-			h.Response(&cs.conn, nil, cs.held[0])
+			cs.emit(evResponse, nil, cs.held[0])
 			cs.held = cs.held[1:]
 		}
-		h.Request(&cs.conn, m)
+		cs.emit(evRequest, m, nil)
 		cs.pending = append(cs.pending, m)
 		for len(cs.held) > 0 && len(cs.pending) > 0 {
 			resp := cs.held[0]
@@ -345,7 +346,7 @@ func (cs *connState) answer(resp *Message) {
 		cs.pending[0] = nil
 		cs.pending = cs.pending[1:]
 	}
-	cs.r.h.Response(&cs.conn, req, resp)
+	cs.emit(evResponse, req, resp)
 	if resp.Status == 101 || (req.Method == "CONNECT" && resp.Status >= 200 && resp.Status < 300) {
 		for _, p := range cs.parsers {
 			if p != nil {
@@ -370,7 +371,7 @@ func (cs *connState) finalize(reason EndReason) {
 		}
 	}
 	for _, resp := range cs.held {
-		cs.r.h.Response(&cs.conn, nil, resp)
+		cs.emit(evResponse, nil, resp)
 	}
 	cs.held, cs.pending = nil, nil
 	cs.finalized = true
@@ -389,7 +390,7 @@ func (cs *connState) finalize(reason EndReason) {
 		}
 	}
 	cs.r.stats.count(&cs.conn)
-	cs.r.h.ConnectionClosed(&cs.conn)
+	cs.emit(evClosed, nil, nil)
 	cs.e.live = nil
 	cs.e.closedAt = cs.conn.End
 	cs.r.tracker.retire(cs.e)
