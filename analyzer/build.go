@@ -152,6 +152,12 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		}
 	}
 	c.Users = users.list()
+	index := make(map[*handshake]int, len(hs))
+	for i, h := range hs {
+		index[h] = i
+	}
+	c.Exchanges = cs.buildExchanges(index)
+	c.ExchangesOmitted = cs.exchangesOmitted
 	for code := range cs.findings {
 		c.Findings = append(c.Findings, code)
 	}

@@ -30,6 +30,7 @@ type reqInfo struct {
 	client    string                  // real client named by a proxy header
 	proxied   bool
 	wantClose bool
+	exch      *exchRec // its exchange record, nil beyond maxExchanges
 }
 
 // reqRec is the compact record of a request kept for linking the legs of a
@@ -101,6 +102,9 @@ type connState struct {
 	kerbTokens []tokenSeen
 
 	// Set in Finish.
+	exchanges        []*exchRec
+	exchangesOmitted int
+
 	leg      string
 	linked   map[*connState]bool
 	findings map[string]bool

@@ -234,7 +234,13 @@ type Connection struct {
 	// (a split handshake appears on each of its connections).
 	Handshakes []Handshake `json:"handshakes"`
 	// Findings lists the codes of the findings that involve it.
-	Findings []string `json:"findings"`
+	// Exchanges lists the request/response exchanges of a connection that
+	// carried authentication (NTLM, Negotiate or Kerberos), for ladder
+	// diagrams: the first maxExchanges of them; ExchangesOmitted counts the
+	// rest.
+	Exchanges        []Exchange `json:"exchanges,omitempty"`
+	ExchangesOmitted int        `json:"exchanges_omitted,omitempty"`
+	Findings         []string   `json:"findings"`
 }
 
 // Gaps counts the holes of a connection per direction.
@@ -340,4 +346,30 @@ type Finding struct {
 	Message string `json:"message"`
 	// Users lists the users involved, when known.
 	Users []string `json:"users,omitempty"`
+}
+
+// Exchange is one request and its response on a connection, for ladder
+// diagrams.
+type Exchange struct {
+	Method string `json:"method"`
+	// Target is the request-target as sent; renderers drop the query
+	// string unless asked to keep it.
+	Target       string    `json:"target"`
+	RequestFrame int64     `json:"request_frame"`
+	RequestTime  time.Time `json:"request_time"`
+	// RequestAuth names the credentials the request carried: "NTLM type1",
+	// "NTLM type3", "Negotiate type1", "Kerberos", "Basic", or "".
+	RequestAuth string `json:"request_auth,omitempty"`
+	// Proxy is set for proxy authentication (Proxy-Authorization, 407).
+	Proxy bool `json:"proxy,omitempty"`
+	// Status is the response's status code; 0 when no response was captured.
+	Status        int       `json:"status,omitempty"`
+	ResponseFrame int64     `json:"response_frame,omitempty"`
+	ResponseTime  time.Time `json:"response_time,omitempty"`
+	// ResponseAuth names what the response's challenge carried: "NTLM
+	// offer", "NTLM type2", "Negotiate type2", "Kerberos", or "".
+	ResponseAuth string `json:"response_auth,omitempty"`
+	// Handshake indexes the connection's Handshakes; -1 when the exchange
+	// belongs to none.
+	Handshake int `json:"handshake"`
 }

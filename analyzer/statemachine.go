@@ -36,6 +36,7 @@ func (cs *connState) request(hs hasher, m *reassembly.Message) {
 		}
 		cs.requestOn(ch, info, &a)
 	}
+	cs.recordRequest(info)
 	cs.reqs = append(cs.reqs, reqRec{line: lineHash(m), time: m.Time, frame: m.Frame, hasAuth: hasAuth})
 	cs.queue = append(cs.queue, info)
 }
@@ -126,11 +127,13 @@ func (cs *connState) response(hs hasher, resp *reassembly.Message) {
 	}
 	info := cs.pair(resp)
 	counted := false
+	var auths [numChannels]authMsg
 	for ch := chServer; ch < numChannels; ch++ {
 		var a authMsg
 		if resp.Status == authStatus[ch] {
 			a = hs.parseChallenges(resp.Values(challengeHeader[ch]))
 		}
+		auths[ch] = a
 		switch a.kind {
 		case kindOffer:
 			cs.offers++
@@ -142,6 +145,7 @@ func (cs *connState) response(hs hasher, resp *reassembly.Message) {
 			cs.authRequests++
 		}
 	}
+	cs.recordResponse(info, resp, auths)
 }
 
 // pair finds the request a response answers. Without loss it is the oldest
