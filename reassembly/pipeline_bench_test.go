@@ -80,3 +80,52 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
 }
+
+// BenchmarkPipelineReadAhead is BenchmarkPipeline with reading and
+// decoding on another goroutine (ReadAhead), as --workers 2 runs it.
+func BenchmarkPipelineReadAhead(b *testing.B) {
+	path, n := benchCapture(b, 200, 20)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		src, err := reassembly.OpenFiles([]string{path}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ra := reassembly.ReadAhead(src)
+		h := &nopHandler{}
+		if _, err := reassembly.Run(ra, h, reassembly.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		ra.Close()
+		if h.requests != 200*20 || h.responses != 200*20 {
+			b.Fatalf("got %d requests, %d responses", h.requests, h.responses)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
+}
+
+// BenchmarkSourceOnly reads and decodes the same capture and does nothing
+// else: the floor the pipeline is measured against.
+func BenchmarkSourceOnly(b *testing.B) {
+	path, n := benchCapture(b, 200, 20)
+	st, _ := os.Stat(path)
+	b.SetBytes(st.Size())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		src, err := reassembly.OpenFiles([]string{path}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := src.Next(); err != nil {
+				break
+			}
+		}
+		src.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
+}
