@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian packages the tests start for real: tshark (parity checks), tcpdump.
-packages=(tshark tcpdump)
+packages=(tshark tcpdump chromium haproxy nginx squid curl gss-ntlmssp) # lab (internal/lab): haproxy, nginx, squid, curl; gss-ntlmssp for curl --negotiate
 
 missing=()
 for p in "${packages[@]}"; do

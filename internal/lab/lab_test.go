@@ -1,0 +1,149 @@
+package lab
+
+import (
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "keep the captures and truths the live lab makes in testdata/lab")
+
+// keptDir holds the captures the lab produced (scripts/regen-lab-captures.sh).
+const keptDir = "../../testdata/lab"
+
+// skipOrFail skips the test with why, or fails it when the environment
+// requires the lab (NTLMSCOPE_REQUIRE_LAB=1, set by CI).
+func skipOrFail(t *testing.T, why error) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("%v (%s=1)", why, RequireEnv)
+	}
+	t.Skipf("lab skipped: %v (set %s=1 to make this a failure)", why, RequireEnv)
+}
+
+// TestLab runs every scenario live with real programs, one after the other
+// (each takes a fraction of a second; in parallel they would only compete
+// for the CPU and tcpdump's ring), checks that the lab
+// did what the scenario says (from the backends' and clients' own
+// accounts), then checks ntlmscope's report on the client leg, the upstream
+// leg and both.
+func TestLab(t *testing.T) {
+	if err := Check(); err != nil {
+		skipOrFail(t, err)
+	}
+	start := time.Now()
+	t.Cleanup(func() { t.Logf("lab: %d scenarios in %v", len(Scenarios()), time.Since(start).Round(time.Millisecond)) })
+	for _, s := range Scenarios() {
+		t.Run(s.Name, func(t *testing.T) {
+			if err := s.Available(); err != nil {
+				skipOrFail(t, err)
+			}
+			out, err := Run(t, s, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("ran in %v", out.Duration.Round(time.Millisecond))
+			if !checkTruth(t, s, out.Truth) {
+				return // the lab misbehaved: its captures prove nothing
+			}
+			if *update {
+				keep(t, s, out)
+			}
+			checkReports(t, s, out.FilesFor)
+		})
+	}
+}
+
+// TestLabCaptures checks ntlmscope on the captures the lab produced and
+// kept in testdata/lab: no programs needed.
+func TestLabCaptures(t *testing.T) {
+	for _, s := range Scenarios() {
+		t.Run(s.Name, func(t *testing.T) {
+			truth, err := ReadTruth(keptPath(s.Name + ".truth.json"))
+			if errors.Is(err, fs.ErrNotExist) && len(s.Needs) > 0 {
+				t.Skipf("no kept capture (the scenario needs %v): run scripts/regen-lab-captures.sh where it can run", s.Needs)
+			}
+			if err != nil {
+				t.Fatalf("%v: run scripts/regen-lab-captures.sh", err)
+			}
+			checkTruth(t, s, truth)
+			checkReports(t, s, func(v View) []string {
+				if v == ViewBoth {
+					return []string{keptCapture(s, ViewClient), keptCapture(s, ViewUpstream)}
+				}
+				return []string{keptCapture(s, v)}
+			})
+		})
+	}
+}
+
+// checkTruth checks that the run went as the scenario says, from the
+// programs' own accounts; it reports whether it did.
+func checkTruth(t *testing.T, s *Scenario, truth *Truth) bool {
+	t.Helper()
+	ok := true
+	results := truth.Type3Results()
+	if len(s.Type3Results) == 0 && len(results) > 0 {
+		t.Errorf("lab: backends saw Type 3 messages %v, the scenario expects none", results)
+		ok = false
+	}
+	for _, r := range results {
+		if len(s.Type3Results) > 0 && !slices.Contains(s.Type3Results, r) {
+			t.Errorf("lab: a backend answered a Type 3 %q, the scenario allows %v (all: %v)", r, s.Type3Results, results)
+			ok = false
+		}
+	}
+	if got, want := truth.ClientUsers(), s.Expect[ViewClient].Users; !slices.Equal(got, want) {
+		t.Errorf("lab: clients saw\n %v\nthe scenario expects\n %v", got, want)
+		ok = false
+	}
+	upstream := ViewUpstream
+	if s.Topology == Direct {
+		upstream = ViewClient
+	}
+	if got, want := truth.ServerUsers(), s.Expect[upstream].Users; !slices.Equal(got, want) {
+		t.Errorf("lab: backends saw\n %v\nthe scenario expects\n %v", got, want)
+		ok = false
+	}
+	if !ok {
+		for _, e := range truth.Backends {
+			t.Logf("backend log: %s conn %d %s %s step %s → %d %s user %q challenge from %q",
+				e.Backend, e.Conn, e.Remote, e.Path, e.Step, e.Status, e.Result, e.User, e.ChallengeFrom)
+		}
+		for _, l := range truth.Clients {
+			t.Logf("client: %s %s %s step %s proxy %v → %d", l.User, l.Local, l.Path, l.Step, l.Proxy, l.Status)
+		}
+	}
+	return ok
+}
+
+// keep copies a run's captures and truth into testdata/lab.
+func keep(t *testing.T, s *Scenario, out *Outcome) {
+	t.Helper()
+	if err := os.MkdirAll(keptDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for v, path := range out.Files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(keptCapture(s, v), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := out.Truth.WriteFile(keptPath(s.Name + ".truth.json")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keptPath(name string) string { return filepath.Join(keptDir, name) }
+
+func keptCapture(s *Scenario, v View) string {
+	return keptPath(s.Name + "-" + string(v) + ".pcap")
+}

@@ -1,0 +1,167 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/internal/ntlmserver"
+)
+
+// clientTimeout bounds a scenario's clients; each scenario takes well
+// under a second on an idle machine.
+const clientTimeout = 60 * time.Second
+
+// Users is the backends' user table; scenarios log in as these.
+var Users = []ntlmserver.User{
+	{Name: "alice", Password: "Passw0rd!"},
+	{Name: "bob", Password: "S3cret-bob"},
+}
+
+// Outcome is what a scenario run leaves: a capture file per leg and the
+// ground truth.
+type Outcome struct {
+	// Files maps ViewClient and, behind a balancer or proxy,
+	// ViewUpstream to a pcap file.
+	Files map[View]string
+	Truth *Truth
+	// Duration is the wall time of the run.
+	Duration time.Duration
+}
+
+// FilesFor returns the capture files one view reads.
+func (o *Outcome) FilesFor(v View) []string {
+	if v == ViewBoth {
+		return []string{o.Files[ViewClient], o.Files[ViewUpstream]}
+	}
+	return []string{o.Files[v]}
+}
+
+// Run runs scenario s with everything in dir: backends, balancer or proxy,
+// capture, clients; then stops them all and splits the capture into legs.
+// Programs are stopped by process id when the test ends, whatever happens.
+func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
+	t.Helper()
+	start := time.Now()
+	n := NetFor(s.Number)
+
+	backends, log, err := startBackends(t, n, s)
+	if err != nil {
+		return nil, err
+	}
+	stopProxy, err := startTopology(t, dir, n, s)
+	if err != nil {
+		return nil, err
+	}
+	capture, err := startCapture(t, dir, n)
+	if err != nil {
+		return nil, err
+	}
+
+	env := &Env{net: n, topology: s.Topology, dir: dir}
+	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+	clientErr := s.Clients(ctx, env)
+	cancel()
+
+	// Stop the middle and the backends while capturing, so that every
+	// connection's end is in the capture.
+	if err := stopProxy(); err != nil {
+		return nil, err
+	}
+	for _, b := range backends {
+		_ = b.Close()
+	}
+	if err := capture.Stop(); err != nil {
+		return nil, err
+	}
+	if clientErr != nil {
+		return nil, clientErr
+	}
+
+	// The raw capture holds only the scenario's /24, so the port tells the
+	// legs apart: clients talk to the frontend port, the balancer or proxy
+	// to the backends' port.
+	out := &Outcome{Files: map[View]string{}}
+	split := map[View]string{ViewClient: fmt.Sprintf("tcp port %d", FrontendPort), ViewUpstream: fmt.Sprintf("tcp port %d", BackendPort)}
+	if s.Topology == Direct {
+		split = map[View]string{ViewClient: fmt.Sprintf("tcp port %d", BackendPort)}
+	}
+	for v, filter := range split {
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s.pcap", s.Name, v))
+		if err := capture.Split(path, filter); err != nil {
+			return nil, err
+		}
+		out.Files[v] = path
+	}
+	entries, err := ntlmserver.ReadLog(bytes.NewReader(log.Bytes()))
+	if err != nil {
+		return nil, err
+	}
+	out.Truth = &Truth{Scenario: s.Name, Backends: entries, Clients: env.legs}
+	out.Duration = time.Since(start)
+	return out, nil
+}
+
+// startBackends starts s.Backends NTLM servers, WEB01 …, sharing one log.
+func startBackends(t testing.TB, n Net, s *Scenario) ([]*ntlmserver.Server, *lockedBuffer, error) {
+	t.Helper()
+	log := &lockedBuffer{}
+	var servers []*ntlmserver.Server
+	for i := range s.Backends {
+		srv, err := ntlmserver.Start(ntlmserver.Options{
+			Name:      fmt.Sprintf("WEB%02d", i+1),
+			Users:     Users,
+			Anonymous: s.Anonymous,
+			Log:       log,
+		}, n.Backend(i))
+		if err != nil {
+			return nil, nil, fmt.Errorf("lab: backend %d: %w", i+1, err)
+		}
+		t.Cleanup(func() { _ = srv.Close() })
+		servers = append(servers, srv)
+	}
+	return servers, log, nil
+}
+
+// startTopology starts the balancer or proxy of s, if any, and returns
+// the function that stops it.
+func startTopology(t testing.TB, dir string, n Net, s *Scenario) (func() error, error) {
+	t.Helper()
+	var backends []string
+	for i := range s.Backends {
+		backends = append(backends, n.Backend(i))
+	}
+	haproxy := func(mode haproxyMode) (func() error, error) {
+		p, err := startHAProxy(t, dir, haproxyConfig{Mode: mode, Bind: n.Frontend(), Source: n.Proxy(), Backends: backends})
+		if err != nil {
+			return nil, err
+		}
+		return func() error { return stopHAProxy(p) }, nil
+	}
+	switch s.Topology {
+	case Direct:
+		return func() error { return nil }, nil
+	case HAProxyKeepAliveRR:
+		return haproxy(modeKeepAlive)
+	case HAProxyServerClose:
+		return haproxy(modeServerClose)
+	case HAProxyTCPRR:
+		return haproxy(modeTCP)
+	case NginxKeepalive:
+		p, err := startNginx(t, nginxConfig{Dir: dir, Listen: n.Frontend(), Source: n.Proxy(), Backends: backends})
+		if err != nil {
+			return nil, err
+		}
+		return func() error { return stopNginx(p) }, nil
+	case SquidProxyAuth:
+		p, err := startSquid(t, n.Frontend(), n.Proxy())
+		if err != nil {
+			return nil, err
+		}
+		return func() error { return stopSquid(p) }, nil
+	}
+	return nil, fmt.Errorf("lab: unknown topology %q", s.Topology)
+}
