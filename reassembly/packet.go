@@ -58,8 +58,19 @@ type SourceStats struct {
 	UnknownLinkType int64
 	// CorruptRecords counts damaged records the reader skipped over.
 	CorruptRecords int64
+	// TLSSecretsBlocks counts pcapng Decryption Secrets Blocks holding a
+	// TLS key log (editcap --inject-secrets); their secrets decrypt the
+	// capture's TLS without a key log file (EmbeddedKeyLogs).
+	TLSSecretsBlocks int64
 	// FirstSeen and LastSeen are the earliest and latest packet timestamps.
 	FirstSeen, LastSeen time.Time
+	// Interface is the interface of a live capture ("any" for all), ""
+	// for files.
+	Interface string
+	// KernelDrops counts packets the kernel captured but dropped because
+	// the capture's ring buffer was full (live capture only): the report
+	// misses them.
+	KernelDrops int64
 	// Warnings are notes for the user, one line each, on input that was
 	// damaged or skipped: "trace.pcapng: truncated at offset 12345 (the
 	// file was cut off; the 310 packets before it were analysed)".

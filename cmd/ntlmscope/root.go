@@ -40,6 +40,7 @@ func newCmdRoot(ios *IOStreams) *cobra.Command {
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(newCmdAnalyze(ios, nil))
 	root.AddCommand(newCmdVersion(ios))
+	root.AddCommand(newCmdCapture(ios, nil), newCmdInterfaces(ios, nil))
 	return root
 }
 
