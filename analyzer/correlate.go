@@ -303,7 +303,11 @@ func (d *diagnosis) findRestarts() {
 		}
 		var chain []*handshake
 		var ids []string
-		for x := h; x != nil; x = next[x] {
+		seen := map[*handshake]bool{}
+		// seen guards against a cycle: damaged timestamps can make two
+		// handshakes each other's restart.
+		for x := h; x != nil && !seen[x]; x = next[x] {
+			seen[x] = true
 			chain = append(chain, x)
 			if x.identity != "" && !containsFold(ids, x.identity) {
 				ids = append(ids, x.identity)
