@@ -5,132 +5,191 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
 // tableRenderer writes the report for a person at a terminal: the verdict
-// in one sentence first, then the users and the connections with findings.
+// in one sentence first, the facts that back it, what to do, then the
+// users, the connections with findings (every connection with Verbose) and
+// the findings, drawn with tablewriter.
 type tableRenderer struct {
 	opts Options
 }
 
+// cellWidth is where long cells (messages, filters) wrap, so that the
+// widest table stays near 160 columns.
+const cellWidth = 48
+
 func (t tableRenderer) Render(w io.Writer, r *analyzer.Report) error {
-	ew := &errWriter{w: w}
-	ew.printf("%s\n", t.bold(sanitize(r.Verdict.Title)))
-	if r.Verdict.Explanation != "" {
-		ew.printf("%s\n", sanitize(r.Verdict.Explanation))
+	p := &printer{w: w, color: t.opts.Color}
+	g := newGlance(r)
+	p.line(p.paint(verdictColor(r.Verdict.Code), sanitize(g.Title)+"."))
+	if g.Explanation != "" {
+		p.line(sanitize(g.Explanation))
 	}
+	p.line("")
+	p.fact("Capture", fmt.Sprintf("%s, %d packets, %s", g.Range, r.Source.Packets, plural(len(r.Source.Files), "file")))
 	s := r.Summary
-	ew.printf("\n%d HTTP connections, %d NTLM handshakes: %d succeeded, %d failed, %d abandoned, %d incomplete; %d Kerberos exchanges.\n",
-		s.Connections, s.Handshakes, s.HandshakesSucceeded, s.HandshakesFailed, s.HandshakesAbandoned, s.HandshakesIncomplete, s.KerberosExchanges)
-	if !r.Source.FirstSeen.IsZero() {
-		ew.printf("Capture: %s to %s, %d packets.\n", r.Source.FirstSeen.Format(time.RFC3339), r.Source.LastSeen.Format(time.RFC3339), r.Source.Packets)
+	p.fact("Handshakes", fmt.Sprintf("%d: %d succeeded, %d failed, %d abandoned, %d incomplete; %d split across connections; %d HTTP requests on %s",
+		s.Handshakes, s.HandshakesSucceeded, s.HandshakesFailed, s.HandshakesAbandoned, s.HandshakesIncomplete,
+		s.HandshakesSplit, s.HTTPRequests, plural(s.Connections, "connection")))
+	if len(g.Affected) > 0 && g.AnyFailed {
+		parts := make([]string, 0, len(g.Affected))
+		for _, u := range g.Affected {
+			parts = append(parts, fmt.Sprintf("%s (%d of %d failed)", sanitize(u.Name), u.Failed+u.Abandoned, u.Handshakes))
+		}
+		p.fact("Affected", strings.Join(parts, ", ")+more(g.AffectedMore))
 	}
-	if len(r.Verdict.Remedies) > 0 {
-		ew.printf("\nWhat to do:\n")
-		for _, rem := range r.Verdict.Remedies {
-			ew.printf("  - %s\n", sanitize(rem))
+	if len(g.Backends) > 0 {
+		parts := make([]string, 0, len(g.Backends))
+		for _, b := range g.Backends {
+			parts = append(parts, sanitize(backendText(b)))
+		}
+		p.fact("Backends", strings.Join(parts, "; ")+more(g.BackendsMore))
+	}
+	if f := g.Evidence; f != nil {
+		p.fact("Evidence", fmt.Sprintf("%s %s: %s", p.severity(f.Severity), f.Code, sanitize(f.Message)))
+		if g.Filter != "" {
+			p.fact("", "Wireshark: "+g.Filter+more(g.FilterMore)+fileNote(g.File)+framesNote(f.Frames))
 		}
 	}
-	if ew.err != nil {
-		return ew.err
-	}
-	if len(r.Users) > 0 {
-		ew.printf("\nUsers:\n")
-		tbl := tablewriter.NewWriter(w)
-		tbl.Header("User", "Clients", "Handshakes", "OK", "Failed", "Abandoned", "Restarts", "Requests")
-		for _, u := range r.Users {
-			if err := tbl.Append(sanitize(u.Name), sanitize(strings.Join(u.Clients, " ")), strconv.Itoa(u.Handshakes), strconv.Itoa(u.Succeeded),
-				strconv.Itoa(u.Failed), strconv.Itoa(u.Abandoned), strconv.Itoa(u.Restarts), strconv.Itoa(u.Requests)); err != nil {
-				return err
-			}
+	if len(g.Remedies) > 0 {
+		p.line("")
+		p.line(p.paint(ansiBold, "What to do:"))
+		for i, rem := range g.Remedies {
+			p.line(fmt.Sprintf("  %d. %s", i+1, sanitize(rem)))
 		}
-		if err := tbl.Render(); err != nil {
+	}
+	if p.err != nil {
+		return p.err
+	}
+	v := newTableView(r, t.opts)
+	for _, section := range []func(*printer, tableView) error{usersTable, connectionsTable, findingsTable} {
+		if err := section(p, v); err != nil {
 			return err
 		}
 	}
-	if len(r.Findings) > 0 {
-		ew.printf("\nFindings:\n")
-		tbl := tablewriter.NewWriter(w)
-		tbl.Header("Severity", "Code", "Wireshark filter", "Frames", "What happened")
-		for _, f := range r.Findings {
-			if err := tbl.Append(f.Severity, f.Code, streamFilter(f.TCPStreams), frameList(f.Frames), sanitize(f.Message)); err != nil {
-				return err
-			}
+	return p.err
+}
+
+func usersTable(p *printer, v tableView) error {
+	if len(v.users) == 0 {
+		return p.err
+	}
+	p.line("")
+	p.line(p.paint(ansiBold, "Users"+v.note))
+	tbl := newTable(p.w)
+	tbl.Header("User", "Clients", "Handshakes", "OK", "Failed", "Abandoned", "Restarts", "Requests", "Connections")
+	for _, u := range v.users {
+		failed := strconv.Itoa(u.Failed)
+		if u.Failed > 0 {
+			failed = p.paint(ansiRed, failed)
 		}
-		if err := tbl.Render(); err != nil {
+		if err := tbl.Append(sanitize(u.Name), sanitize(strings.Join(u.Clients, " ")), strconv.Itoa(u.Handshakes),
+			strconv.Itoa(u.Succeeded), failed, strconv.Itoa(u.Abandoned), strconv.Itoa(u.Restarts),
+			strconv.Itoa(u.Requests), intList(u.ConnectionIDs)); err != nil {
 			return err
 		}
 	}
-	return ew.err
+	return tbl.Render()
 }
 
-func (t tableRenderer) bold(s string) string {
-	if !t.opts.Color {
-		return s
+func connectionsTable(p *printer, v tableView) error {
+	if len(v.conns) == 0 {
+		return p.err
 	}
-	return "\x1b[1m" + s + "\x1b[0m"
+	title := "Connections with findings"
+	if v.verbose {
+		title = "Connections"
+	}
+	p.line("")
+	p.line(p.paint(ansiBold, title+v.note))
+	tbl := newTable(p.w)
+	tbl.Header("ID", "Filter", "Client", "Server", "Users", "State", "Handshakes", "Requests", "Findings")
+	for _, c := range v.conns {
+		if err := tbl.Append(strconv.Itoa(c.ID), "tcp.stream eq "+strconv.Itoa(c.TCPStream), sanitize(c.Client),
+			sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), c.State, handshakeCounts(c.Handshakes),
+			strconv.Itoa(c.Requests), strings.Join(c.Findings, " ")); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
 }
 
-// streamFilter returns a Wireshark display filter for the streams.
-func streamFilter(streams []int) string {
-	if len(streams) == 0 {
+func findingsTable(p *printer, v tableView) error {
+	if len(v.findings) == 0 {
+		return p.err
+	}
+	p.line("")
+	p.line(p.paint(ansiBold, "Findings"+v.note))
+	tbl := newTable(p.w)
+	tbl.Header("Severity", "Code", "Count", "Wireshark filter and frames", "What happened")
+	for _, f := range v.findings {
+		filter, left := streamFilter(f.TCPStreams, glanceStreams)
+		where := filter + more(left)
+		if len(f.Frames) > 0 {
+			where += "\nframes " + frameList(f.Frames, 8)
+		}
+		if err := tbl.Append(p.severity(f.Severity), f.Code, strconv.Itoa(f.Count), where, sanitize(f.Message)); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
+}
+
+// newTable returns a tablewriter table whose long cells wrap.
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w, tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithRowMaxWidth(cellWidth))
+}
+
+// handshakeCounts summarises a connection's handshakes: "2 (1 ok, 1 failed)".
+func handshakeCounts(hs []analyzer.Handshake) string {
+	if len(hs) == 0 {
+		return "0"
+	}
+	n := map[string]int{}
+	for _, h := range hs {
+		n[h.Outcome]++
+	}
+	var parts []string
+	for _, o := range []string{analyzer.OutcomeSucceeded, analyzer.OutcomeFailed, analyzer.OutcomeAbandoned, analyzer.OutcomeIncomplete} {
+		if n[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[o], o))
+		}
+	}
+	return fmt.Sprintf("%d (%s)", len(hs), strings.Join(parts, ", "))
+}
+
+// backendText describes a backend in one line.
+func backendText(b backendLine) string {
+	name := b.Identity
+	servers := strings.Join(b.Servers, ", ")
+	switch {
+	case name == "":
+		name = servers + " (no NTLM identity captured)"
+	case servers != "":
+		name += " (" + servers + ")"
+	}
+	if b.Handshakes == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s: %d of %d failed", name, b.Failed+b.Aborted, b.Handshakes)
+}
+
+func fileNote(file string) string {
+	if file == "" {
 		return ""
 	}
-	parts := make([]string, 0, len(streams))
-	for i, s := range streams {
-		if i == 4 {
-			parts = append(parts, "…")
-			break
-		}
-		parts = append(parts, "tcp.stream eq "+strconv.Itoa(s))
-	}
-	return strings.Join(parts, " || ")
+	return " in " + sanitize(file)
 }
 
-func frameList(frames []int64) string {
-	parts := make([]string, 0, len(frames))
-	for i, f := range frames {
-		if i == 6 {
-			parts = append(parts, "…")
-			break
-		}
-		parts = append(parts, strconv.FormatInt(f, 10))
+func framesNote(frames []int64) string {
+	if len(frames) == 0 {
+		return ""
 	}
-	return strings.Join(parts, ",")
-}
-
-// sanitize escapes control characters in text that came off the wire
-// (user names, host names) so it cannot drive the terminal.
-func sanitize(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
-
-// errWriter remembers the first write error so rendering code stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
+	return ", frames " + frameList(frames, 8)
 }

@@ -1,0 +1,139 @@
+package report
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// htmlRenderer writes one self-contained HTML file: inline CSS, SVG and a
+// few lines of script, nothing fetched (a Content-Security-Policy forbids
+// it, so the file works offline, e-mailed, or opened from a ticket). The
+// verdict and what a reader must act on fill the first screen; below come
+// the user and finding tables, a timeline of all connections, a ladder
+// diagram per NTLM connection, and the connection table. html/template
+// escapes everything that came off the wire.
+type htmlRenderer struct{ anonymized bool }
+
+//go:embed html/report.tmpl html/style.css html/script.js
+var htmlAssets embed.FS
+
+var (
+	htmlCSS = mustAsset("html/style.css")
+	htmlJS  = mustAsset("html/script.js")
+	// htmlCSP allows exactly the inline style and script above, by hash,
+	// and nothing from anywhere else.
+	htmlCSP = "default-src 'none'; style-src '" + cspHash(htmlCSS) + "'; script-src '" + cspHash(htmlJS) +
+		"'; img-src data:; base-uri 'none'; form-action 'none'"
+	htmlTemplate = template.Must(template.New("report.tmpl").Funcs(htmlFuncs).ParseFS(htmlAssets, "html/report.tmpl"))
+)
+
+// htmlView is what the template reads.
+type htmlView struct {
+	R              *analyzer.Report
+	G              glance
+	Tone           string
+	Causes         string
+	Lost           string
+	Anonymized     bool
+	Timeline       *timeline
+	Ladders        []ladder
+	LaddersOmitted int
+	CSS            template.CSS
+	JS             template.JS
+	CSP            string
+}
+
+func (h htmlRenderer) Render(w io.Writer, r *analyzer.Report) error {
+	v := htmlView{
+		R:          r,
+		G:          newGlance(r),
+		Tone:       verdictTone(r.Verdict.Code),
+		Causes:     causeText(r.Verdict.Causes),
+		Lost:       lostText(r.Source),
+		Anonymized: h.anonymized,
+		Timeline:   newTimeline(r),
+		CSS:        template.CSS(htmlCSS),
+		JS:         template.JS(htmlJS),
+		CSP:        htmlCSP,
+	}
+	v.Ladders, v.LaddersOmitted = ladders(r)
+	return htmlTemplate.Execute(w, v)
+}
+
+// verdictTone colours the verdict: bad when something breaks NTLM, ok when
+// it works, warn when the capture cannot tell.
+func verdictTone(code string) string {
+	switch code {
+	case analyzer.VerdictHealthy:
+		return "ok"
+	case analyzer.VerdictInconclusive:
+		return "warn"
+	case analyzer.VerdictNoNTLM:
+		return ""
+	}
+	return "bad"
+}
+
+var htmlFuncs = template.FuncMap{
+	"join":   strings.Join,
+	"add":    func(a, b int) int { return a + b },
+	"plural": plural,
+	"time":   func(t time.Time) string { return timeText(t) },
+	"frames": frameList,
+	"seen":   seenText,
+	"filter": func(streams []int) string {
+		f, _ := streamFilter(streams, len(streams))
+		return f
+	},
+	"sevrank":  severityRank,
+	"hscounts": handshakeCounts,
+	"statuses": statusList,
+}
+
+func mustAsset(name string) string {
+	b, err := htmlAssets.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// cspHash is the CSP source expression allowing one inline element whose
+// text is s.
+func cspHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// lostText lists the ways the capture lost evidence, zeros left out: a
+// reader weighs the verdict by it.
+func lostText(s analyzer.Source) string {
+	var parts []string
+	for _, c := range []struct {
+		n         int64
+		one, many string
+	}{
+		{s.Gaps, "gap", "gaps"},
+		{s.KernelDrops, "kernel drop", "kernel drops"},
+		{s.EvictedConnections, "evicted connection", "evicted connections"},
+		{s.MidstreamConnections, "connection started before the capture", "connections started before the capture"},
+		{s.Truncated, "truncated segment", "truncated segments"},
+		{s.TLSWithoutKeys, "TLS connection without keys", "TLS connections without keys"},
+	} {
+		switch {
+		case c.n == 1:
+			parts = append(parts, "1 "+c.one)
+		case c.n > 1:
+			parts = append(parts, strconv.FormatInt(c.n, 10)+" "+c.many)
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,305 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// Geometry of a ladder diagram (SVG user units).
+const (
+	ldWidth    = 1000
+	ldAxisX    = 88  // the time axis; times are right-aligned left of it
+	ldClientX  = 175 // client lane
+	ldServerX  = 700 // server lane
+	ldTop      = 52  // first arrow
+	ldRowH     = 30
+	ldGapH     = 16 // extra room for a break in time
+	ldHeadH    = 18 // room for a handshake's label above its first row
+	ldLabelMax = 72 // characters of an arrow label
+	// ldGap is the pause between two messages that gets a drawn break.
+	ldGap = time.Second
+	// ldMax caps the diagrams of one report; ldOpen is how many are shown
+	// unfolded when none stands out.
+	ldMax  = 100
+	ldOpen = 10
+)
+
+// step is one arrow of a ladder: a request (client to server) or a
+// response (server to client).
+type step struct {
+	Request   bool
+	Label     string
+	Title     string
+	Time      time.Time
+	Frame     int64
+	Handshake int // index into the connection's Handshakes, -1 if none
+}
+
+// ladder is the sequence diagram of one connection.
+type ladder struct {
+	ID, Stream              int
+	Client, Server, Users   string
+	Outcomes, Note          string
+	Failed, Open            bool
+	Width, Height, LaneEnd  int
+	AxisX, ClientX, ServerX int
+	Rows                    []ladderRow
+	Bands                   []band
+	Gaps                    []gapLine
+	// End says how the connection ended, written under the lanes at
+	// (MidX, EndY).
+	End        string
+	EndY, MidX int
+}
+
+type ladderRow struct {
+	Y, TextY, X1, X2, LabelX, TimeX int
+	FrameX, FrameY                  int
+	FrameAnchor                     string
+	Label, Title, Time, Frame       string
+	Class                           string // plain, ok, failed, restart
+}
+
+// band shades the rows of one handshake.
+type band struct {
+	X, Y, W, H, LabelX, LabelY int
+	Class, Label               string
+}
+
+// gapLine marks a pause in time between two rows.
+type gapLine struct {
+	X1, X2, Y, TextY int
+	Label            string
+}
+
+// ladders draws a diagram for each connection that carried NTLM (or
+// Negotiate or Kerberos), up to ldMax: connections with findings first
+// when there are more, then in id order.
+func ladders(r *analyzer.Report) ([]ladder, int) {
+	var picked []analyzer.Connection
+	for _, c := range r.Connections {
+		if len(c.Handshakes) > 0 || hasExchanges(c) {
+			picked = append(picked, c)
+		}
+	}
+	omitted := 0
+	if len(picked) > ldMax {
+		slices.SortStableFunc(picked, func(a, b analyzer.Connection) int {
+			return cmp.Compare(min(len(b.Findings), 1), min(len(a.Findings), 1))
+		})
+		picked, omitted = picked[:ldMax], len(picked)-ldMax
+		slices.SortFunc(picked, func(a, b analyzer.Connection) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	shades := handshakeShades(r)
+	out := make([]ladder, 0, len(picked))
+	for _, c := range picked {
+		l := newLadder(c, shades)
+		l.Open = len(picked) <= ldOpen || l.Failed || len(c.Findings) > 0
+		out = append(out, l)
+	}
+	return out, omitted
+}
+
+func newLadder(c analyzer.Connection, shades map[int]shade) ladder {
+	l := ladder{ID: c.ID, Stream: c.TCPStream, Client: c.Client, Server: c.Server, Users: strings.Join(c.Users, " "),
+		Width: ldWidth, AxisX: ldAxisX, ClientX: ldClientX, ServerX: ldServerX}
+	steps, note := connectionSteps(c)
+	l.Note = note
+	var outcomes []string
+	for _, h := range c.Handshakes {
+		outcomes = append(outcomes, h.Outcome)
+		l.Failed = l.Failed || isFailure(h.Outcome)
+	}
+	l.Outcomes = outcomeText(outcomes)
+	y := ldTop
+	var start, prev time.Time
+	first := map[int]int{} // handshake index → first and last row y
+	last := map[int]int{}
+	for i, s := range steps {
+		if start.IsZero() {
+			start = s.Time
+		}
+		if i > 0 && !prev.IsZero() && s.Time.Sub(prev) >= ldGap {
+			l.Gaps = append(l.Gaps, gapLine{X1: ldAxisX, X2: ldWidth - 8, Y: y - ldRowH/2 - 3, TextY: y - ldRowH/2 - 6,
+				Label: durationText(s.Time.Sub(prev)) + " later"})
+			y += ldGapH
+		}
+		prev = s.Time
+		opens := false
+		if s.Handshake >= 0 && s.Handshake < len(c.Handshakes) {
+			_, seen := first[s.Handshake]
+			opens = !seen
+		}
+		if opens {
+			y += ldHeadH
+		}
+		row := ladderRow{Y: y, TextY: y - 6, LabelX: (ldClientX + ldServerX) / 2, TimeX: ldAxisX - 6,
+			Label: clip(s.Label, ldLabelMax), Title: s.Title, Class: "plain", FrameY: y + 4}
+		if !s.Time.IsZero() && !start.IsZero() {
+			row.Time = "+" + durationText(s.Time.Sub(start))
+		}
+		if s.Request {
+			row.X1, row.X2 = ldClientX+2, ldServerX-3
+		} else {
+			row.X1, row.X2 = ldServerX-2, ldClientX+3
+		}
+		row.FrameX, row.FrameAnchor = ldServerX+10, "start"
+		if s.Frame > 0 {
+			row.Frame = fmt.Sprintf("frame %d", s.Frame)
+		}
+		if s.Handshake >= 0 && s.Handshake < len(c.Handshakes) {
+			row.Class = shades[c.Handshakes[s.Handshake].ID].Class
+			if _, ok := first[s.Handshake]; !ok {
+				first[s.Handshake] = y
+			}
+			last[s.Handshake] = y
+		}
+		l.Rows = append(l.Rows, row)
+		y += ldRowH
+	}
+	for i, h := range c.Handshakes {
+		top, ok := first[i]
+		if !ok {
+			continue
+		}
+		sh := shades[h.ID]
+		b := band{X: ldAxisX + 6, Y: top - 24 - ldHeadH + 4, W: ldWidth - ldAxisX - 12, H: last[i] - top + 34 + ldHeadH - 4,
+			LabelX: ldClientX + 8, LabelY: top - 24 - ldHeadH + 17, Class: sh.Class, Label: bandLabel(h, sh)}
+		l.Bands = append(l.Bands, b)
+	}
+	l.LaneEnd = y - ldRowH + 14
+	if c.Ended != "" {
+		l.End = "connection ended: " + c.Ended
+		if !c.End.IsZero() && !start.IsZero() {
+			l.End += " at +" + durationText(c.End.Sub(start))
+		}
+		l.EndY, l.MidX = l.LaneEnd+14, (ldClientX+ldServerX)/2
+	}
+	l.Height = max(l.LaneEnd+22, ldTop+10)
+	return l
+}
+
+// connectionSteps returns the arrows of a connection: from its exchanges
+// when the analyzer recorded them, else from the steps of its handshakes
+// (only those wholly on this connection: a split handshake's steps cannot
+// be placed without the exchanges).
+func connectionSteps(c analyzer.Connection) ([]step, string) {
+	if steps, note := exchangeSteps(c); len(steps) > 0 {
+		return steps, note
+	}
+	var steps []step
+	var split []string
+	for i, h := range c.Handshakes {
+		if len(h.Connections) > 1 {
+			split = append(split, fmt.Sprintf("handshake %d (connections %s)", h.ID, intList(h.Connections)))
+			continue
+		}
+		scheme := h.Scheme
+		add := func(req bool, label string, at time.Time, frame int64) {
+			if frame > 0 {
+				steps = append(steps, step{Request: req, Label: label, Title: label, Time: at, Frame: frame, Handshake: i})
+			}
+		}
+		add(true, scheme+" type1", h.Times.Type1, h.Frames.Type1)
+		add(false, "401 · "+scheme+" type2", h.Times.Type2, h.Frames.Type2)
+		add(true, scheme+" type3", h.Times.Type3, h.Frames.Type3)
+		add(false, statusLabel(h.Status), h.Times.Final, h.Frames.Final)
+	}
+	slices.SortStableFunc(steps, func(a, b step) int { return cmp.Compare(a.Frame, b.Frame) })
+	note := ""
+	if len(split) > 0 {
+		note = "Split across connections, drawn only with the exchanges: " + strings.Join(split, ", ") + "."
+	}
+	return steps, note
+}
+
+func statusLabel(status int) string {
+	if status == 0 {
+		return "no response captured"
+	}
+	return itoa(status)
+}
+
+// shade is how a handshake is drawn: Class failed (failed or
+// abandoned), restart (a retry after the same client's failed handshake
+// that did not fail itself), ok (succeeded) or plain (incomplete);
+// Restart marks any retry after a failure.
+type shade struct {
+	Class   string
+	Restart bool
+}
+
+// handshakeShades classifies every handshake of the report, by id.
+func handshakeShades(r *analyzer.Report) map[int]shade {
+	shades := map[int]shade{}
+	hs := logicalHandshakes(r)
+	slices.SortStableFunc(hs, func(a, b analyzer.Handshake) int { return firstTime(a.Times).Compare(firstTime(b.Times)) })
+	lastFailed := map[string]bool{}
+	for _, h := range hs {
+		failed := isFailure(h.Outcome)
+		sh := shade{Class: outcomeClass(h.Outcome), Restart: lastFailed[h.Client]}
+		if sh.Restart && !failed {
+			sh.Class = "restart"
+		}
+		shades[h.ID] = sh
+		lastFailed[h.Client] = failed
+	}
+	for _, c := range r.Connections { // upstream copies keep their outcome
+		for _, h := range c.Handshakes {
+			if _, ok := shades[h.ID]; !ok {
+				shades[h.ID] = shade{Class: outcomeClass(h.Outcome)}
+			}
+		}
+	}
+	return shades
+}
+
+func isFailure(outcome string) bool {
+	return outcome == analyzer.OutcomeFailed || outcome == analyzer.OutcomeAbandoned
+}
+
+func outcomeClass(outcome string) string {
+	switch {
+	case isFailure(outcome):
+		return "failed"
+	case outcome == analyzer.OutcomeSucceeded:
+		return "ok"
+	}
+	return "plain"
+}
+
+// bandLabel names a handshake on its band: "CORP\alice · handshake 3:
+// failed (balancer), restart".
+func bandLabel(h analyzer.Handshake, sh shade) string {
+	s := fmt.Sprintf("handshake %d: %s", h.ID, h.Outcome)
+	if h.Cause != "" {
+		s += " (" + h.Cause + ")"
+	}
+	if sh.Restart {
+		s += ", restart"
+	}
+	if h.User != "" {
+		s = clip(h.User, 24) + " · " + s
+	}
+	return s
+}
+
+// outcomeText counts outcomes: "1 failed, 1 succeeded".
+func outcomeText(outcomes []string) string {
+	n := map[string]int{}
+	for _, o := range outcomes {
+		n[o]++
+	}
+	var parts []string
+	for _, o := range []string{analyzer.OutcomeFailed, analyzer.OutcomeAbandoned, analyzer.OutcomeSucceeded, analyzer.OutcomeIncomplete} {
+		if n[o] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[o], o))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

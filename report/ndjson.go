@@ -1,0 +1,217 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"slices"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// NDJSON record types: the "type" member of every line.
+const (
+	RecordConnection = "connection"
+	RecordHandshake  = "handshake"
+	RecordFinding    = "finding"
+	RecordUser       = "user"
+	RecordSummary    = "summary"
+)
+
+// NDJSONWriter writes the report as newline-delimited JSON, one record per
+// line, for jq, Elastic, Splunk or Loki. Every line is one JSON object whose
+// first member is "type" and whose other members are those of the model
+// type it carries (same names as in the JSON format):
+//
+//   - connection: an [analyzer.Connection] without its handshakes and
+//     exchanges; "handshake_ids" lists the ids of its handshakes instead.
+//   - handshake: an [analyzer.Handshake], written once per handshake even
+//     when it crossed several connections ("connections" lists them).
+//   - finding: an [analyzer.Finding].
+//   - user: an [analyzer.User].
+//   - summary: "schema", "tool", "source", "summary", "verdict" and
+//     "backends" of the [analyzer.Report], always the last line.
+//
+// Records can be written one at a time as they happen (the live capture
+// streams connections and handshakes as they end), or all at once with
+// Report. The writer applies the sharing rules of its [Options] to every
+// record: queries dropped, names pseudonymized consistently over the whole
+// stream (a name a finding's message quotes is replaced when an earlier
+// record or the finding's own users named it). Methods must not be called
+// concurrently. After the first write error every method returns it.
+type NDJSONWriter struct {
+	w     io.Writer
+	scrub *scrubber
+	// seen remembers the handshakes written, by id and leg, so a split
+	// handshake is one record.
+	seen map[handshakeKey]bool
+	err  error
+}
+
+type handshakeKey struct {
+	id       int
+	upstream bool
+}
+
+// NewNDJSONWriter returns a writer of NDJSON records to w. The zero Options
+// drop query strings and anonymize nothing.
+func NewNDJSONWriter(w io.Writer, opts Options) *NDJSONWriter {
+	return &NDJSONWriter{w: w, scrub: newScrubber(opts), seen: map[handshakeKey]bool{}}
+}
+
+// connectionRecord is a connection line. Its Handshakes field, shallower
+// than the embedded one, hides the model's list of handshake objects
+// (and, nil, is omitted): each handshake has its own line.
+type connectionRecord struct {
+	Type string `json:"type"`
+	*analyzer.Connection
+	Handshakes   *struct{} `json:"handshakes,omitempty"`
+	HandshakeIDs []int     `json:"handshake_ids"`
+}
+
+// Connection writes a connection record, then a record for each of its
+// handshakes not written before.
+func (n *NDJSONWriter) Connection(c analyzer.Connection) error {
+	c = copyConnection(c)
+	n.scrub.connection(&c)
+	ids := make([]int, 0, len(c.Handshakes))
+	for _, h := range c.Handshakes {
+		ids = append(ids, h.ID)
+	}
+	hs := c.Handshakes
+	dropExchanges(&c)
+	n.write(connectionRecord{Type: RecordConnection, Connection: &c, HandshakeIDs: ids})
+	for _, h := range hs {
+		n.handshake(h)
+	}
+	return n.err
+}
+
+// Handshake writes a handshake record unless a record of the same
+// handshake (id and leg) was written before.
+func (n *NDJSONWriter) Handshake(h analyzer.Handshake) error {
+	h = copyHandshake(h)
+	n.scrub.handshake(&h)
+	n.handshake(h)
+	return n.err
+}
+
+// handshake writes an already scrubbed handshake.
+func (n *NDJSONWriter) handshake(h analyzer.Handshake) {
+	k := handshakeKey{h.ID, h.Upstream}
+	if n.seen[k] {
+		return
+	}
+	n.seen[k] = true
+	n.write(struct {
+		Type string `json:"type"`
+		analyzer.Handshake
+	}{RecordHandshake, h})
+}
+
+// Finding writes a finding record.
+func (n *NDJSONWriter) Finding(f analyzer.Finding) error {
+	f.Users = slices.Clone(f.Users)
+	n.scrub.finding(&f)
+	n.write(struct {
+		Type string `json:"type"`
+		analyzer.Finding
+	}{RecordFinding, f})
+	return n.err
+}
+
+// User writes a user record.
+func (n *NDJSONWriter) User(u analyzer.User) error {
+	u.Workstations = slices.Clone(u.Workstations)
+	u.Clients = slices.Clone(u.Clients)
+	n.scrub.user(&u)
+	n.write(struct {
+		Type string `json:"type"`
+		analyzer.User
+	}{RecordUser, u})
+	return n.err
+}
+
+// summaryRecord is the last line: the report without its lists of
+// connections, findings and users (those have their own lines).
+type summaryRecord struct {
+	Type     string             `json:"type"`
+	Schema   string             `json:"schema"`
+	Tool     analyzer.Tool      `json:"tool"`
+	Source   analyzer.Source    `json:"source"`
+	Summary  analyzer.Summary   `json:"summary"`
+	Verdict  analyzer.Verdict   `json:"verdict"`
+	Backends []analyzer.Backend `json:"backends"`
+}
+
+// Summary writes the summary record of r (its lists are not written: use
+// Report for everything at once).
+func (n *NDJSONWriter) Summary(r *analyzer.Report) error {
+	c := deepCopy(&analyzer.Report{Schema: r.Schema, Tool: r.Tool, Source: r.Source, Summary: r.Summary,
+		Verdict: r.Verdict, Backends: r.Backends})
+	for i := range c.Backends {
+		n.scrub.backend(&c.Backends[i])
+	}
+	n.scrub.source(&c.Source)
+	n.scrub.verdict(&c.Verdict)
+	n.write(summaryRecord{Type: RecordSummary, Schema: c.Schema, Tool: c.Tool, Source: c.Source,
+		Summary: c.Summary, Verdict: c.Verdict, Backends: c.Backends})
+	return n.err
+}
+
+// Report writes every record of r: connections (each followed by its new
+// handshakes), findings, users, then the summary.
+func (n *NDJSONWriter) Report(r *analyzer.Report) error {
+	for _, c := range r.Connections {
+		n.Connection(c)
+	}
+	for _, f := range r.Findings {
+		n.Finding(f)
+	}
+	for _, u := range r.Users {
+		n.User(u)
+	}
+	return n.Summary(r)
+}
+
+// write encodes v on one line. HTML characters stay as they are (the
+// output is no web page) and the encoder escapes control characters.
+func (n *NDJSONWriter) write(v any) {
+	if n.err != nil {
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if n.err = enc.Encode(v); n.err != nil {
+		return
+	}
+	_, n.err = n.w.Write(buf.Bytes())
+}
+
+// ndjsonRenderer renders a whole report through an NDJSONWriter. The
+// report it gets has already been scrubbed by [New]'s wrapper, so it writes
+// with a writer that changes nothing more.
+type ndjsonRenderer struct{}
+
+func (ndjsonRenderer) Render(w io.Writer, r *analyzer.Report) error {
+	return NewNDJSONWriter(w, Options{KeepQuery: true}).Report(r)
+}
+
+// copyConnection copies the slices of c that scrubbing rewrites.
+func copyConnection(c analyzer.Connection) analyzer.Connection {
+	c.RealClients = slices.Clone(c.RealClients)
+	c.Users = slices.Clone(c.Users)
+	hs := make([]analyzer.Handshake, len(c.Handshakes))
+	for i, h := range c.Handshakes {
+		hs[i] = copyHandshake(h)
+	}
+	c.Handshakes = hs
+	copyExchanges(&c)
+	return c
+}
+
+func copyHandshake(h analyzer.Handshake) analyzer.Handshake {
+	h.Route = slices.Clone(h.Route)
+	return h
+}

@@ -1,0 +1,85 @@
+package report
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// tableView is what the table format lists below the verdict, after the
+// --user and --connection filters and -v.
+type tableView struct {
+	users    []analyzer.User
+	conns    []analyzer.Connection
+	findings []analyzer.Finding
+	verbose  bool
+	// note says which filters apply, appended to section titles.
+	note string
+}
+
+// newTableView selects the rows to list. Without filters: every user and
+// finding, and the connections with findings (all with Verbose). With
+// filters, a connection is kept when its id was asked for or one of its
+// users was, a user when asked for or seen on a kept connection
+// (--connection alone), and a finding when it involves a kept connection
+// or user.
+func newTableView(r *analyzer.Report, o Options) tableView {
+	v := tableView{verbose: o.Verbose}
+	filtered := len(o.Users) > 0 || len(o.Connections) > 0
+	wantUser := func(name string) bool {
+		return slices.ContainsFunc(o.Users, func(u string) bool { return userMatches(u, name) })
+	}
+	keptUsers := map[string]bool{}
+	keptConns := map[int]bool{}
+	for _, c := range r.Connections {
+		keep := !filtered || slices.Contains(o.Connections, c.ID) || slices.ContainsFunc(c.Users, wantUser)
+		if !keep {
+			continue
+		}
+		keptConns[c.ID] = true
+		for _, u := range c.Users {
+			keptUsers[strings.ToLower(u)] = true
+		}
+		if o.Verbose || filtered || len(c.Findings) > 0 {
+			v.conns = append(v.conns, c)
+		}
+	}
+	for _, u := range r.Users {
+		if !filtered || wantUser(u.Name) || (len(o.Users) == 0 && keptUsers[strings.ToLower(u.Name)]) {
+			v.users = append(v.users, u)
+		}
+	}
+	for _, f := range r.Findings {
+		if !filtered || slices.ContainsFunc(f.Connections, func(id int) bool { return keptConns[id] }) ||
+			slices.ContainsFunc(f.Users, wantUser) {
+			v.findings = append(v.findings, f)
+		}
+	}
+	if filtered {
+		var parts []string
+		for _, u := range o.Users {
+			parts = append(parts, "user "+sanitize(u))
+		}
+		for _, id := range o.Connections {
+			parts = append(parts, "connection "+strconv.Itoa(id))
+		}
+		v.note = " (only " + strings.Join(parts, ", ") + ")"
+	}
+	return v
+}
+
+// userMatches reports whether a --user value names a user: the whole name
+// (DOMAIN\user, user@realm) or, given without a domain, the account part,
+// compared case-insensitively as Windows does.
+func userMatches(want, name string) bool {
+	if strings.EqualFold(want, name) {
+		return true
+	}
+	if strings.Contains(want, `\`) {
+		return false
+	}
+	_, account, ok := strings.Cut(name, `\`)
+	return ok && strings.EqualFold(want, account)
+}

@@ -1,0 +1,171 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// This file holds the small text helpers every human-readable format
+// shares, so that a filter or a time reads the same in the terminal, the
+// ticket and the HTML page.
+
+// timeLayout is RFC 3339 in UTC with milliseconds: what a person compares
+// with Wireshark's absolute time column (the JSON keeps nanoseconds).
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// timeText formats a capture time; a zero time was not captured.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return "not captured"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// rangeText formats a time range with its length.
+func rangeText(from, to time.Time) string {
+	if from.IsZero() {
+		return "no packets"
+	}
+	return seenText(from, to) + " (" + durationText(to.Sub(from)) + ")"
+}
+
+// durationText writes a duration the way people say it: 18 ms, 4.2 s,
+// 23 min 44 s, 3 h 5 min.
+func durationText(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + " ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// streamFilter returns a Wireshark display filter for the first max
+// streams ("tcp.stream eq 3 || tcp.stream eq 7") and how many it left out.
+// The filter is always complete for the streams it names, so it can be
+// pasted as is.
+func streamFilter(streams []int, max int) (string, int) {
+	n := min(len(streams), max)
+	parts := make([]string, n)
+	for i := range n {
+		parts[i] = "tcp.stream eq " + strconv.Itoa(streams[i])
+	}
+	return strings.Join(parts, " || "), len(streams) - n
+}
+
+// frameList lists the first max frame numbers, saying how many more
+// there are.
+func frameList(frames []int64, max int) string {
+	n := min(len(frames), max)
+	parts := make([]string, 0, n)
+	for _, f := range frames[:n] {
+		parts = append(parts, strconv.FormatInt(f, 10))
+	}
+	return strings.Join(parts, ", ") + more(len(frames)-n)
+}
+
+// intList joins ids (connection ids) for a table cell.
+func intList(ids []int) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(id)
+	}
+	return strings.Join(parts, " ")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// more writes " (+N more)" for lists cut short.
+func more(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (+%d more)", n)
+}
+
+// seenText writes when something was seen, compactly: the end repeats
+// only the time of day when both fall on the same day.
+func seenText(from, to time.Time) string {
+	if from.IsZero() {
+		return "not captured"
+	}
+	from, to = from.UTC(), to.UTC()
+	if to.IsZero() || to.Equal(from) {
+		return from.Format(timeLayout)
+	}
+	end := to.Format(timeLayout)
+	if from.Format(time.DateOnly) == to.Format(time.DateOnly) {
+		end = to.Format("15:04:05.000Z07:00")
+	}
+	return from.Format(timeLayout) + " – " + end
+}
+
+// severityRank orders severities, least serious first; unknown ones rank
+// below info.
+func severityRank(s string) int {
+	switch s {
+	case analyzer.SeverityInfo:
+		return 1
+	case analyzer.SeverityWarning:
+		return 2
+	case analyzer.SeverityError:
+		return 3
+	case analyzer.SeverityCritical:
+		return 4
+	}
+	return 0
+}
+
+// sanitize escapes control characters in text that came off the wire
+// (user, host and path names) so that it cannot drive a terminal or break
+// a Markdown line.
+func sanitize(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !isControl(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return b.String()
+}
+
+// isControl: C0, DEL and C1 controls, and the Unicode bidirectional
+// overrides that can make a terminal line read differently from its bytes.
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// plural writes "1 handshake" or "3 handshakes".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// clip shortens s to at most n runes, ending with "…" when cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
