@@ -17,7 +17,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 	# tshark asks whether non-root users may capture: answer no, quietly.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections
+	# The lab starts its own haproxy, nginx and squid on loopback: keep the
+	# packages' system services from starting on install (policy-rc.d).
+	policy=""
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+		$sudo chmod +x "$policy"
+	fi
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	[ -n "$policy" ] && $sudo rm -f "$policy"
 fi
 
 # Go tools, pinned.
