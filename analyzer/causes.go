@@ -53,7 +53,7 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 	switch {
 	case h.has(fInterleaved):
 		return CauseBalancer, CodeInterleavedHandshakes
-	case h.routedDifferently || h.has(fEchoMismatch) || h.has(fHintMismatch):
+	case routed(h):
 		return CauseBalancer, CodeType3RoutedToOtherBackend
 	case h.has(fSplit):
 		return splitCause(h)
@@ -74,23 +74,28 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		}
 		return CauseCredentials, CodeAuthFailed
 	}
-	// Abandoned: who left the handshake?
+	// Abandoned: who left the handshake? A server side that closed the
+	// connection after the Type 2 made the Type 3 impossible; a client that
+	// closed it (or asked to), moved on or started over gave up
+	// (CLIENT_CLOSED_MID_HANDSHAKE is for splits only: see codes.go).
 	switch {
 	case h.has(fClientAskedClose):
-		return CauseClient, CodeClientClosedMidHS
+		return CauseClient, CodeClientAbandonedHandshake
 	case h.has(fServerSaidClose):
 		return CauseBalancer, CodeConnectionClosedMidHS
 	case h.has(fRestarted | fMovedOn):
 		return CauseClient, CodeClientAbandonedHandshake
 	}
-	sc, cc := c.closeFrame(1), c.closeFrame(0)
-	switch {
-	case sc != 0 && (cc == 0 || sc < cc):
+	if sc, cc := c.closeFrame(1), c.closeFrame(0); sc != 0 && (cc == 0 || sc < cc) {
 		return CauseBalancer, CodeConnectionClosedMidHS
-	case cc != 0:
-		return CauseClient, CodeClientClosedMidHS
 	}
 	return CauseClient, CodeClientAbandonedHandshake
+}
+
+// routed reports the proofs that the path moved a handshake
+// (TYPE3_ROUTED_TO_OTHER_BACKEND).
+func routed(h *handshake) bool {
+	return h.routedDifferently || h.has(fEchoMismatch|fHintMismatch|fRoutedHere)
 }
 
 // reauthBefore reports a re-authentication demand on the handshake's

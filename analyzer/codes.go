@@ -61,16 +61,22 @@ var Codes = map[string]CodeInfo{
 			"capture shows it."},
 	CodeConnectionClosedMidHS: {SeverityError, "Server side closed mid-handshake",
 		"The server side (server or balancer) closed the connection (FIN, RST or Connection: close) " +
-			"after sending the Type 2 and before the Type 3 could follow on it."},
+			"after sending the Type 2 and before the Type 3 could follow on it. Reported with " +
+			"TYPE3_WITHOUT_CHALLENGE when the client sent its Type 3 on another connection, and alone " +
+			"(an abandoned handshake, cause balancer) when it did not: either way the server side made " +
+			"the Type 3 impossible on the connection that owns the challenge."},
 	CodeClientClosedMidHS: {SeverityError, "Client closed mid-handshake",
-		"The client sent Connection: close (or spoke HTTP/1.0 without keep-alive) during the " +
-			"handshake, closed the connection after the Type 2, or opened a new connection for the " +
-			"Type 3 while the old one was still open: a client-side fault, not the balancer's (unless " +
-			"the \"client\" is itself a proxy)."},
+		"A split handshake's cause (always reported with TYPE3_WITHOUT_CHALLENGE): the client sent " +
+			"Connection: close (or spoke HTTP/1.0 without keep-alive) during the handshake, closed the " +
+			"connection after the Type 2, or opened a new connection for the Type 3 while the old one was " +
+			"still open: a client-side fault, not the balancer's (unless the \"client\" is itself a " +
+			"proxy). A client that closes after the Type 2 and sends no Type 3 anywhere is " +
+			"CLIENT_ABANDONED_HANDSHAKE instead: nothing was split."},
 	CodeClientAbandonedHandshake: {SeverityWarning, "Client abandoned handshake",
-		"The client received a Type 2 and sent no Type 3: it moved on to other requests, started " +
-			"over, or went quiet (a cancelled credential prompt, a client that cannot use the " +
-			"challenge)."},
+		"The client received a Type 2 and sent no Type 3 anywhere: it moved on to other requests, " +
+			"started over, closed the connection (or asked to), or went quiet (a cancelled credential " +
+			"prompt, a client that cannot use the challenge). The handshake is abandoned with cause " +
+			"client (balancer when the client is itself a proxy)."},
 	CodeReauthOnAuthenticated: {SeverityWarning, "Re-authentication on an authenticated connection",
 		"A request on an already authenticated connection was answered 401/407 asking for NTLM " +
 			"again: a different backend now serves the client's connection (the balancer re-routed " +
@@ -83,9 +89,12 @@ var Codes = map[string]CodeInfo{
 	CodeType3RoutedToOtherBackend: {SeverityError, "Type 3 routed to another backend",
 		"A Type 3 reached a backend connection whose last Type 2 came from a different server " +
 			"identity or carried a different timestamp than the one the Type 3 answers, or (both legs " +
-			"captured) the Type 2 and the Type 3 crossed different upstream connections, or the " +
-			"backend-naming headers (X-Server, X-BEServer…) of the Type 2 and the final response " +
-			"differ: proof that the balancer moved the handshake."},
+			"captured) the Type 2 and the Type 3 came over one client connection but crossed different " +
+			"upstream connections, or a Type 3 echoing another connection's Type 2 reached a proxy's " +
+			"connection that had carried another Type 2 last, or the backend-naming headers (X-Server, " +
+			"X-BEServer…) of the Type 2 and the final response differ: proof that the balancer moved the " +
+			"handshake. (A client that sends its Type 1 and Type 3 on connections of its own that each " +
+			"reach one backend connection splits the handshake itself: CLIENT_CLOSED_MID_HANDSHAKE.)"},
 	CodeAuthenticatedConnShared: {SeverityCritical, "Authenticated connection shared",
 		"An upstream connection authenticated as one user carried requests of another client " +
 			"connection or client: those requests ran with the first user's identity (identity " +

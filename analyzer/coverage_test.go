@@ -17,6 +17,7 @@ func TestEveryCodeAndVerdictCovered(t *testing.T) {
 	all = append(all, outcomeCases()...)
 	all = append(all, correlationCases()...)
 	all = append(all, legCases()...)
+	all = append(all, regressionCases()...)
 	for _, tc := range all {
 		s := newScript(t)
 		tc.play(s)

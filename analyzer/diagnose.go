@@ -64,12 +64,15 @@ func sortHandshakes(hs []*handshake) {
 // run performs the correlation and diagnosis steps in order.
 func (d *diagnosis) run() {
 	d.linkLegs()           // legs.go: which connections relay others
+	d.markProxyClients()   // evidence.go: clients that are proxies
 	d.repairInterleaved()  // evidence.go: a Type 3 back to the Type 2 it answers
+	d.detachMisrouted()    // rematch.go: ... or to another connection's
 	d.linkSplits()         // correlate.go: one handshake across connections
+	d.markRoutedHere()     // rematch.go: split Type 3s that met another challenge
 	d.checkEchoes()        // evidence.go: Type 3 vs its connection's Type 2
 	d.collectLogical()     // the handshakes the summary counts
 	d.mapRelays()          // legs.go: routes of relayed handshakes
-	d.findProxyClients()   // evidence.go: clients that are proxies
+	d.findProxyClients()   // evidence.go: CLIENT_IS_PROXY
 	d.checkServerChanges() // correlate.go: identities per connection
 	d.findRestarts()       // correlate.go: HANDSHAKE_RESTARTED and bursts
 	d.findInterleaved()    // legs.go: both legs, handshakes multiplexed upstream

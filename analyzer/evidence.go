@@ -5,10 +5,61 @@ import (
 	"strings"
 )
 
-// findProxyClients marks client IPs (client leg) that are themselves
+// markProxyClients finds the client IPs (client leg) that are themselves
 // proxies or balancers: they add Via, X-Forwarded-For or Forwarded, or
-// their connections carry several users' handshakes. A fault "on the client
-// side" of such a client is the path's.
+// their connections carry several users' Type 3 messages. A fault "on the
+// client side" of such a client is the path's, and its connections are
+// treated like upstream ones (rematch.go). It runs before correlation, on
+// the handshake records: correlation moves Type 1/Type 2 halves but never a
+// Type 3 off its connection, so the users per IP are already final.
+func (d *diagnosis) markProxyClients() {
+	users := map[string]*nameSet{}
+	var ips []string
+	seen := map[string]bool{}
+	for _, cs := range d.conns {
+		if cs.leg != LegClient {
+			continue
+		}
+		ip := cs.clientIP()
+		if !seen[ip] {
+			seen[ip] = true
+			ips = append(ips, ip)
+		}
+		if cs.proxied {
+			if _, ok := d.proxyClients[ip]; !ok {
+				d.proxyClients[ip] = "adds Via/X-Forwarded-For/Forwarded headers"
+			}
+		}
+	}
+	for _, h := range d.records {
+		if !h.hasUser || h.t3conn.leg != LegClient || h.userName() == "(anonymous)" {
+			continue
+		}
+		ip := h.t3conn.clientIP()
+		if users[ip] == nil {
+			users[ip] = &nameSet{}
+		}
+		users[ip].add(h.userName())
+	}
+	for _, ip := range ips {
+		if u := users[ip]; u != nil && len(u.names) >= 2 {
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", len(u.names))
+		}
+	}
+}
+
+// proxyConn reports a connection whose client is a proxy or balancer: an
+// upstream connection, or one from a client markProxyClients found.
+func (d *diagnosis) proxyConn(cs *connState) bool {
+	if cs.leg == LegUpstream {
+		return true
+	}
+	_, ok := d.proxyClients[cs.clientIP()]
+	return ok
+}
+
+// findProxyClients reports the clients markProxyClients found
+// (CLIENT_IS_PROXY), with their connections and users.
 func (d *diagnosis) findProxyClients() {
 	users := map[string]*nameSet{}
 	byIP := map[string][]*connState{}
@@ -22,11 +73,6 @@ func (d *diagnosis) findProxyClients() {
 			ips = append(ips, ip)
 		}
 		byIP[ip] = append(byIP[ip], cs)
-		if cs.proxied {
-			if _, ok := d.proxyClients[ip]; !ok {
-				d.proxyClients[ip] = "adds Via/X-Forwarded-For/Forwarded headers"
-			}
-		}
 	}
 	for _, h := range d.logical {
 		if !h.hasUser || h.userName() == "(anonymous)" {
@@ -40,9 +86,6 @@ func (d *diagnosis) findProxyClients() {
 	}
 	slices.Sort(ips)
 	for _, ip := range ips {
-		if u := users[ip]; u != nil && len(u.names) >= 2 {
-			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", len(u.names))
-		}
 		why, ok := d.proxyClients[ip]
 		if !ok {
 			continue

@@ -36,6 +36,7 @@ const (
 	fInterleavedHere                     // ... on its own connection
 	fPersistOff                          // the final response said Persistent-Auth: false
 	fSplit                               // halves on two connections
+	fRoutedHere                          // split, and its Type 3 reached a proxy's connection that carried another Type 2 last
 )
 
 // handshake is one NTLM handshake as the analyzer keeps it after its
@@ -52,6 +53,10 @@ type handshake struct {
 	conn, t3conn *connState
 	// client is the real client (X-Forwarded-For) or the TCP client IP.
 	client string
+	// t3client is the real client of the Type 3's request. On a proxy's
+	// connection the state machine may pair one client's Type 3 with
+	// another client's Type 2; rematching (rematch.go) goes by it.
+	t3client string
 
 	open, t1, t2, t3, final step
 	t2Status, finalStatus   int
@@ -78,6 +83,12 @@ type handshake struct {
 	hasT3                     bool
 	t3ServerGaps              int
 	finalHint                 string
+
+	// hereT2 and hereIdentity are the Type 2 that the Type 3's connection
+	// carried last before the Type 3, when it was another handshake's
+	// (fRoutedHere).
+	hereT2       step
+	hereIdentity string
 
 	flags                     hsFlag
 	authRequests              int
@@ -253,6 +264,7 @@ func moveType3(h, o *handshake) {
 	o.echoIdentity, o.echoKey, o.echoTS = h.echoIdentity, h.echoKey, h.echoTS
 	o.hasMIC, o.cbNonZero = h.hasMIC, h.cbNonZero
 	o.t3Hash, o.hasT3, o.t3ServerGaps = h.t3Hash, h.hasT3, h.t3ServerGaps
+	o.t3client = h.t3client
 	o.outcome, o.authRequests, o.lastAuthUse = h.outcome, h.authRequests, h.lastAuthUse
 	o.requests++
 	o.flags |= h.flags&fPersistOff | fInterleaved | fInterleavedHere

@@ -42,7 +42,7 @@ func (d *diagnosis) handshakeFindings() {
 		switch {
 		case h.evid == EvidenceChallengeNotCaptured:
 			lost = append(lost, h)
-		case h.has(fSplit):
+		case h.has(fSplit) && !h.has(fRoutedHere):
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
 				"the handshake was split across connections", h.userName(), h.t3.frame, h.t3conn.id, h.conn.id, h.t2.frame)
@@ -74,7 +74,7 @@ func (d *diagnosis) handshakeFindings() {
 		if h.t3.ok && h.cbNonZero && plaintext(h.t3conn) {
 			epa = append(epa, h)
 		}
-		if h.routedDifferently || h.has(fEchoMismatch) || h.has(fHintMismatch) {
+		if routed(h) {
 			d.add(routedFinding(h))
 		}
 		if h.outcome == OutcomeAbandoned && !h.has(fSplit) {
@@ -84,19 +84,9 @@ func (d *diagnosis) handshakeFindings() {
 				f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
 					h.conn.id, lastStepName(h), lastFrame(h))
 				d.add(f)
-			case CodeClientClosedMidHS:
-				f := hsFinding(CodeClientClosedMidHS, h)
-				f.msg = sprintf("the client closed connection %d (or asked to) during the handshake, after frame %d, "+
-					"and sent no Type 3", h.conn.id, lastFrame(h))
-				d.add(f)
 			case CodeClientAbandonedHandshake:
 				f := hsFinding(CodeClientAbandonedHandshake, h)
-				f.msg = sprintf("the client received the Type 2 (frame %d) on connection %d and sent no Type 3",
-					h.t2.frame, h.conn.id)
-				if !h.t2.ok {
-					f.msg = sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue",
-						h.t1.frame, h.conn.id)
-				}
+				f.msg = abandonedText(h)
 				d.add(f)
 			}
 		}
@@ -157,6 +147,10 @@ func routedFinding(h *handshake) *finding {
 		}
 		f.msg = sprintf("the Type 2 of handshake %d came over %s but its Type 3 (frame %d) went over %s: the balancer "+
 			"moved the handshake", h.id, t2, h.t3.frame, t3)
+	case h.has(fRoutedHere):
+		f.msg = sprintf("the Type 3 of %s (frame %d) answers the Type 2 of connection %d (frame %d) but went over "+
+			"connection %d, whose last Type 2 (frame %d, %s) belongs to another handshake: the balancer moved the handshake",
+			h.userName(), h.t3.frame, h.conn.id, h.t2.frame, h.t3conn.id, h.hereT2.frame, orUnknown(h.hereIdentity))
 	case h.has(fEchoMismatch):
 		f.msg = sprintf("the Type 3 on connection %d (frame %d) answers a challenge from %s, but the connection's last "+
 			"Type 2 (frame %d) came from %s", h.t3conn.id, h.t3.frame, h.echoIdentity, h.t2.frame, h.identity)
@@ -170,6 +164,34 @@ func routedFinding(h *handshake) *finding {
 			"name different backends (%s, then %s)", h.t2.frame, h.final.frame, h.t3conn.id, h.t2Hint, h.finalHint)
 	}
 	return f
+}
+
+// abandonedText explains a CLIENT_ABANDONED_HANDSHAKE: how the client
+// left the handshake.
+func abandonedText(h *handshake) string {
+	if !h.t2.ok {
+		return sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue", h.t1.frame, h.conn.id)
+	}
+	how := "sent no Type 3"
+	switch {
+	case h.has(fClientAskedClose):
+		how = "sent no Type 3 (it had asked to close the connection)"
+	case h.has(fRestarted):
+		how = "started a new handshake instead of sending the Type 3"
+	case h.has(fMovedOn):
+		how = "sent a request without credentials instead of the Type 3"
+	case h.conn.closeFrame(0) != 0:
+		how = sprintf("closed the connection (frame %d) without a Type 3", h.conn.closeFrame(0))
+	}
+	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame, h.conn.id, how)
+}
+
+// orUnknown names an identity, or says none was sent.
+func orUnknown(id string) string {
+	if id == "" {
+		return "no server identity"
+	}
+	return id
 }
 
 func lastStepName(h *handshake) string {

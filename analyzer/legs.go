@@ -99,8 +99,8 @@ func (d *diagnosis) linkLegs() {
 // mapRelays ties each upstream handshake to the client-leg handshake it
 // relays, and records the route of each relayed handshake: which upstream
 // connection (and backend) each step crossed. A Type 2 and a Type 3 that
-// crossed different upstream connections prove the balancer moved the
-// handshake.
+// came over one client connection but crossed different upstream
+// connections prove the balancer moved the handshake.
 func (d *diagnosis) mapRelays() {
 	type legs struct{ t2, t3 *handshake }
 	routes := map[*handshake]*legs{}
@@ -152,7 +152,13 @@ func (d *diagnosis) mapRelays() {
 				c.route = append(c.route, RouteStep{Step: "final", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
 			}
 		}
-		if (r.t2 != nil && r.t3 != nil && r.t2.conn != r.t3.t3conn) || (r.t3 != nil && r.t3.has(fEchoMismatch)) {
+		// Type 2 and Type 3 on different upstream connections blame the
+		// balancer only when both came over one client connection: a
+		// client that split the handshake across its own connections
+		// (each relayed to one upstream connection, as in TCP mode) moved
+		// it itself, and splitCause judges it on the client leg.
+		moved := r.t2 != nil && r.t3 != nil && r.t2.conn != r.t3.t3conn && c.conn == c.t3conn
+		if moved || (r.t3 != nil && r.t3.has(fEchoMismatch)) {
 			c.routedDifferently = true
 		}
 		if (r.t2 != nil && r.t2.has(fInterleaved)) || (r.t3 != nil && r.t3.has(fInterleaved)) {

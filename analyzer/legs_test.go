@@ -191,8 +191,19 @@ func legCases() []outcomeCase {
 				u2.t3(server, `CORP\alice`, cha, 401)
 				u1.t3(server, `CORP\bob`, chb, 401)
 			},
-			want: expect{verdict: VerdictBalancer, has: []string{CodeType3RoutedToOtherBackend, CodeClientIsProxy}},
-			sum:  Summary{Handshakes: 2, HandshakesFailed: 2, Connections: 2},
+			// Each Type 3 echoes the other connection's Type 2: it is
+			// joined with that one (a split the balancer made), and its own
+			// connection's Type 2 is the proof that the balancer moved it.
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3RoutedToOtherBackend, CodeClientIsProxy},
+				hasNot: []string{CodeType3WithoutChallenge, CodeClientAbandonedHandshake}},
+			sum: Summary{Handshakes: 2, HandshakesFailed: 2, HandshakesSplit: 2, Connections: 2},
+			check: func(t *testing.T, r *Report) {
+				for _, h := range r.Connections[0].Handshakes {
+					if want := map[string]int64{`CORP\alice`: 4, `CORP\bob`: 6}[h.User]; h.Frames.Type2 != want {
+						t.Errorf("%s answers the Type 2 of frame %d, want %d", h.User, h.Frames.Type2, want)
+					}
+				}
+			},
 		},
 		{
 			name: "backend side only, authenticated connection serves another client",

@@ -73,6 +73,10 @@ func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
 			h.flags |= fResponseLost
 		}
 		h.setType3(a, m)
+		h.t3client = cs.clientIP()
+		if info.client != "" {
+			h.t3client = info.client
+		}
 		st.authed = nil
 		info.hs[ch] = h
 	case kindKerberos:

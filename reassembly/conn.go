@@ -13,7 +13,7 @@ const (
 	ProtoUnknown Protocol = iota // not yet decided (too few bytes)
 	ProtoHTTP1                   // HTTP/1.x: parsed
 	ProtoHTTP2                   // HTTP/2 prior knowledge (h2c preface): counted, not parsed
-	ProtoTLS                     // TLS records: counted, not parsed
+	ProtoTLS                     // TLS records not decrypted (no key, or keys that failed): counted, not parsed
 	ProtoOther                   // anything else: dropped after the detection window
 )
 
@@ -89,6 +89,15 @@ type Conn struct {
 	// HTTPErrors counts bytes or lines the HTTP parser could not make sense
 	// of (resynchronisations).
 	HTTPErrors int
+	// Decrypted says the connection carried TLS that was decrypted with a
+	// key source's secret: its messages are the plaintext's, and Protocol
+	// what the plaintext carried. An undecrypted TLS connection has
+	// Protocol ProtoTLS.
+	Decrypted bool
+	// TLS describes the TLS layer of a connection followed by the
+	// decryptor (a key source existed); nil otherwise, and for plaintext
+	// connections.
+	TLS *TLSInfo
 }
 
 // Handler receives the reassembler's events. Calls are made from one

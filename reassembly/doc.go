@@ -9,6 +9,9 @@
 //   - connection tracking (tracker*.go): give every TCP conversation the
 //     index Wireshark's tcp.stream gives it, and a stable [Conn];
 //   - TCP reassembly (stream*.go), on gopacket's reassembly package;
+//   - TLS decryption (tls*.go), when a key source exists ([KeyLog], or
+//     secrets embedded in pcapng captures): records are decrypted and their
+//     plaintext goes on to the HTTP parsers;
 //   - HTTP/1.1 extraction (http*.go): requests and responses per direction,
 //     with the frames and times of their first and last segments.
 //

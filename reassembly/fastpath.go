@@ -91,7 +91,7 @@ func (cs *connState) deliver(d Direction, payload []byte, p *Packet) {
 	if parser.Done() {
 		return
 	}
-	parser.Feed(payload, cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)}))
+	cs.parse(parser, d, payload, cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)})) // TLS: parse may decrypt
 	if parser.Done() || parser.Protocol() != ProtoUnknown {
 		cs.classify()
 	}
@@ -102,6 +102,9 @@ func (cs *connState) deliver(d Direction, payload []byte, p *Packet) {
 func (cs *connState) gap(d Direction, seg Segment, missing int) {
 	cs.conn.Gaps[d]++
 	cs.r.stats.Gaps++
+	if cs.tlsGap(d, seg, missing) { // TLS: the decryptor tells the parser
+		return
+	}
 	if p := cs.parser(d); !p.Done() {
 		p.Gap(seg, missing)
 	}
@@ -113,6 +116,7 @@ func (cs *connState) endDirection(d Direction) {
 		return
 	}
 	cs.ended[d] = true
+	cs.tlsEnd(d) // TLS: count a record cut off
 	if p := cs.parsers[d]; p != nil && !p.Done() {
 		p.End(cs.lastSeg[d])
 	}

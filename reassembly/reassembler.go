@@ -27,6 +27,11 @@ type Options struct {
 	// RetainIndex is how long a finished conversation's 4-tuple keeps its
 	// tcp.stream index for late packets (default 15 minutes).
 	RetainIndex time.Duration
+	// TLS: KeyLog supplies secrets to decrypt TLS connections (see
+	// KeyLog); nil for none. Run adds the secrets embedded in pcapng
+	// captures without it. While a key source exists, TLS connections are
+	// kept and followed rather than dropped.
+	KeyLog *KeyLog
 }
 
 func (o *Options) setDefaults() {
@@ -61,6 +66,13 @@ type StreamStats struct {
 	Evicted int64
 	// HTTPErrors counts resynchronisations of the HTTP parsers.
 	HTTPErrors int64
+	// TLS: decryption, counted when a key source exists (see TLSInfo):
+	// connections decrypted, without a secret (or without a captured
+	// handshake), with a secret that failed, and with a version or suite
+	// not supported; records that failed to decrypt; directions whose
+	// decryption stopped early (a gap, a failure).
+	TLSDecrypted, TLSWithoutKeys, TLSBadKeys, TLSUnsupported int64
+	TLSFailedRecords, TLSStopped                             int64
 }
 
 func (s *StreamStats) count(c *Conn) {
@@ -79,6 +91,9 @@ func (s *StreamStats) count(c *Conn) {
 		s.Evicted++
 	}
 	s.HTTPErrors += int64(c.HTTPErrors)
+	if c.TLS != nil {
+		s.countTLS(c.TLS) // TLS
+	}
 }
 
 // Reassembler tracks TCP connections, reassembles their streams and parses
@@ -112,12 +127,18 @@ type Reassembler struct {
 	// holding and heldConns order events during assembler flushes (emit.go).
 	holding   bool
 	heldConns []*connState
+
+	keys     keyRing // TLS: key sources (tls_keylog.go)
+	tlsPlain []byte  // TLS: plaintext scratch, shared (consumed as decrypted)
 }
 
 // NewReassembler returns a Reassembler that reports to h.
 func NewReassembler(h Handler, opts Options) *Reassembler {
 	opts.setDefaults()
 	r := &Reassembler{h: h, opts: opts, tracker: newTracker(), flushReason: EndIdle}
+	if opts.KeyLog != nil {
+		r.keys = keyRing{opts.KeyLog} // TLS
+	}
 	pool := gpr.NewStreamPool(&r.factory)
 	r.assembler = gpr.NewAssembler(pool)
 	// Bound what out-of-order data may hold (pages are 1900 bytes).
@@ -242,6 +263,7 @@ func (r *Reassembler) Finish() {
 // fatal error, if any.
 func Run(src Source, h Handler, opts Options) (StreamStats, error) {
 	r := NewReassembler(h, opts)
+	r.AddKeyLog(EmbeddedKeyLogs(src)...) // TLS: secrets inside the captures
 	for {
 		p, err := src.Next()
 		if errors.Is(err, io.EOF) {

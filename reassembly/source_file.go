@@ -45,6 +45,7 @@ type captureFile struct {
 	pcap    *pcapgo.Reader
 	ng      *pcapgo.NgReader
 	guard   ngGuard
+	secrets secretsScan // TLS: Decryption Secrets Blocks (tls_dsb.go)
 	dec     pktDecoder
 	pkt     Packet
 	frame   int64
@@ -98,6 +99,7 @@ func openCapture(path string, index int, r io.Reader, closer io.Closer) (*captur
 	if len(head) == 12 && binary.BigEndian.Uint32(head[8:]) == 0x1a2b3c4d {
 		f.guard.order = binary.BigEndian
 	}
+	f.secrets = secretsScan{keys: NewKeyLog(), order: f.guard.order} // TLS
 	return f, nil
 }
 
@@ -191,6 +193,7 @@ func (f *captureFile) read() ([]byte, gopacket.CaptureInfo, layers.LinkType, err
 	if err := f.guard.check(f.br); err != nil {
 		return nil, gopacket.CaptureInfo{}, 0, err
 	}
+	f.scanSecrets() // TLS: secrets among the blocks read next
 	data, ci, err := f.ng.ZeroCopyReadPacketData()
 	if err != nil {
 		return nil, ci, 0, err
@@ -250,6 +253,7 @@ func (f *captureFile) warnf(format string, args ...any) {
 func (f *captureFile) statsNow() SourceStats {
 	s := f.stats
 	s.Warnings = slices.Clone(f.stats.Warnings)
+	s.Warnings = append(s.Warnings, f.secretsWarnings()...) // TLS
 	for _, lt := range slices.Sorted(maps.Keys(f.unknown)) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf(
 			"%s: %d packets on link type %v (%d) were skipped: ntlmscope decodes Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",

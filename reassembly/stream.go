@@ -58,6 +58,8 @@ type connState struct {
 
 	heldEvents []heldEvent // events waiting for the end of a flush (emit.go)
 
+	tls *tlsConn // TLS: the decryptor, when a key source exists (tls_conn.go)
+
 	opened    bool
 	dropped   bool // no more reassembly: not HTTP, TLS, HTTP/2, or tunnel
 	finalized bool
@@ -221,7 +223,7 @@ func (cs *connState) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext
 func (cs *connState) feed(p *HTTPParser, d Direction, sg gpr.ScatterGather, length int) {
 	data := sg.Fetch(length)
 	if sg.Stats().Chunks == 1 {
-		p.Feed(data, cs.segment(d, sg.CaptureInfo(0)))
+		cs.parse(p, d, data, cs.segment(d, sg.CaptureInfo(0))) // TLS: parse may decrypt
 		return
 	}
 	for off := 0; off < length && !p.Done(); {
@@ -238,7 +240,7 @@ func (cs *connState) feed(p *HTTPParser, d Direction, sg gpr.ScatterGather, leng
 				hi = mid
 			}
 		}
-		p.Feed(data[off:lo], cs.segment(d, ci))
+		cs.parse(p, d, data[off:lo], cs.segment(d, ci)) // TLS: parse may decrypt
 		off = lo
 	}
 }
@@ -279,8 +281,9 @@ func (cs *connState) classify() {
 		}
 	}
 	cs.conn.Protocol = proto
-	// TLS and HTTP/2 are decided by either direction alone.
-	if proto == ProtoTLS || proto == ProtoHTTP2 {
+	// TLS and HTTP/2 are decided by either direction alone (TLS: unless
+	// the decryptor still wants the bytes).
+	if proto == ProtoTLS && !cs.tlsLive() || proto == ProtoHTTP2 {
 		done = true
 	}
 	if done && !cs.dropped {
@@ -370,6 +373,7 @@ func (cs *connState) finalize(reason EndReason) {
 			p.End(cs.lastSeg[d])
 		}
 	}
+	cs.tlsFinish() // TLS: settle the outcome and the protocol
 	for _, resp := range cs.held {
 		cs.emit(evResponse, nil, resp)
 	}

@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		$sudo chmod +x "$policy"
 	fi
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-	[ -n "$policy" ] && $sudo rm -f "$policy"
+	if [ -n "$policy" ]; then $sudo rm -f "$policy"; fi
 fi
 
 # Go tools, pinned.
