@@ -55,6 +55,7 @@ func TestLab(t *testing.T) {
 				keep(t, s, out)
 			}
 			checkReports(t, s, out.FilesFor)
+			t.Run("live-capture", func(t *testing.T) { checkLive(t, s, out) })
 		})
 	}
 }
@@ -146,4 +147,30 @@ func keptPath(name string) string { return filepath.Join(keptDir, name) }
 
 func keptCapture(s *Scenario, v View) string {
 	return keptPath(s.Name + "-" + string(v) + ".pcap")
+}
+
+// checkLive checks the report of `ntlmscope capture -i lo`, taken during
+// the scenario: it covers every leg in one file, so it must meet the
+// expectations of the view that covers them all, and the pcapng it wrote
+// must give the same answer offline.
+func checkLive(t *testing.T, s *Scenario, out *Outcome) {
+	view := ViewBoth
+	if s.Topology == Direct {
+		view = ViewClient
+	}
+	want, ok := s.Expect[view]
+	if !ok {
+		t.Fatalf("scenario %s declares no expectation for the %s view", s.Name, view)
+	}
+	live, err := out.Live.ReadReport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReport(t, live, want)
+	offline := analyze(t, []string{out.Live.File})
+	if live.Verdict.Code != offline.Verdict.Code || live.Summary != offline.Summary {
+		t.Errorf("live report and offline analysis of its capture differ:\nlive    %s %+v\noffline %s %+v",
+			live.Verdict.Code, live.Summary, offline.Verdict.Code, offline.Summary)
+	}
+	t.Logf("live report:\n%s", describe(live))
 }

@@ -30,6 +30,9 @@ type Outcome struct {
 	Truth *Truth
 	// Duration is the wall time of the run.
 	Duration time.Duration
+	// Live is ntlmscope's own live capture of the whole scenario (both
+	// legs, one file), taken next to tcpdump's.
+	Live *LiveCapture
 }
 
 // FilesFor returns the capture files one view reads.
@@ -60,6 +63,10 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	live, err := startLiveCapture(t, dir, n)
+	if err != nil {
+		return nil, err
+	}
 
 	env := &Env{net: n, topology: s.Topology, dir: dir}
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
@@ -77,6 +84,9 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	if err := capture.Stop(); err != nil {
 		return nil, err
 	}
+	if err := live.Stop(); err != nil {
+		return nil, err
+	}
 	if clientErr != nil {
 		return nil, clientErr
 	}
@@ -84,7 +94,7 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	// The raw capture holds only the scenario's /24, so the port tells the
 	// legs apart: clients talk to the frontend port, the balancer or proxy
 	// to the backends' port.
-	out := &Outcome{Files: map[View]string{}}
+	out := &Outcome{Files: map[View]string{}, Live: live}
 	split := map[View]string{ViewClient: fmt.Sprintf("tcp port %d", FrontendPort), ViewUpstream: fmt.Sprintf("tcp port %d", BackendPort)}
 	if s.Topology == Direct {
 		split = map[View]string{ViewClient: fmt.Sprintf("tcp port %d", BackendPort)}
