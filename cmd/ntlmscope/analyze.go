@@ -20,6 +20,7 @@ type analyzeOptions struct {
 	IdleTimeout   time.Duration
 	MaxConns      int
 	Workers       int
+	KeyLogs       []string
 
 	// Format and Output are the main report (standard output unless
 	// Output); HTMLFile, JSONFile and MarkdownFile add reports in those
@@ -130,6 +131,7 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 	f.DurationVar(&opts.RestartWindow, "restart-window", 30*time.Second, "a new handshake by the same client within this time after a failed one counts as a restart")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long in capture time")
 	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
+	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, keylogUsage)
 	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines for the pipeline: 1 runs everything on one core; 2 or more read and decode packets on one while another reassembles and analyses (the report is identical)")
 	return cmd
 }
@@ -142,6 +144,10 @@ func analyzeRun(opts *analyzeOptions) error {
 		return err
 	}
 	outputs, err := planOutputs(opts)
+	if err != nil {
+		return err
+	}
+	keys, err := loadKeyLogs(opts.KeyLogs, false, opts.IO.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -160,14 +166,20 @@ func analyzeRun(opts *analyzeOptions) error {
 		ToolVersion:   version,
 		Files:         opts.Files,
 	})
-	_, err = reassembly.Run(src, an, reassembly.Options{
+	streamStats, err := reassembly.Run(src, an, reassembly.Options{
 		IdleTimeout:    opts.IdleTimeout,
 		MaxConnections: opts.MaxConns,
+		KeyLog:         keys,
 	})
 	if err != nil {
 		return err
 	}
-	rep := an.Finish(src.Stats())
+	srcStats := src.Stats()
+	srcStats.Warnings = append(srcStats.Warnings, reassembly.TLSWarnings(streamStats, keys)...)
+	for _, w := range srcStats.Warnings {
+		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
+	}
+	rep := an.Finish(srcStats)
 
 	if err := writeOutputs(opts.IO, outputs, rep); err != nil {
 		return err

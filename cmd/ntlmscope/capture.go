@@ -43,6 +43,7 @@ type captureOptions struct {
 	RestartWindow time.Duration
 	IdleTimeout   time.Duration
 	MaxConns      int
+	KeyLogs       []string
 
 	// stop ends the capture when closed, as SIGTERM does (tests).
 	stop <-chan struct{}
@@ -115,6 +116,7 @@ func newCmdCapture(ios *IOStreams, runF func(*captureOptions) error) *cobra.Comm
 	f.DurationVar(&opts.RestartWindow, "restart-window", 30*time.Second, "a new handshake by the same client within this time after a failed one counts as a restart")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long")
 	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
+	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, keylogUsage)
 	return cmd
 }
 
@@ -153,13 +155,18 @@ func captureRun(opts *captureOptions) error {
 	defer release()
 	fmt.Fprintf(opts.IO.ErrOut, "capturing on %s (%s)%s; Ctrl-C to stop\n", opts.Interface, linkName(src.LinkType()), filterNote(opts))
 
-	r := reassembly.NewReassembler(counts, reassembly.Options{IdleTimeout: opts.IdleTimeout, MaxConnections: opts.MaxConns})
+	keys, err := loadKeyLogs(opts.KeyLogs, true, opts.IO.ErrOut)
+	if err != nil {
+		return err
+	}
+	r := reassembly.NewReassembler(counts, reassembly.Options{IdleTimeout: opts.IdleTimeout, MaxConnections: opts.MaxConns, KeyLog: keys})
 	fatal := captureLoop(src, r, status)
 	// Stopped: flush every open connection through the analyzer, then
 	// release the ring (the reader has returned) and close the file.
 	release()
 	r.Finish()
 	st := src.Stats()
+	st.Warnings = append(st.Warnings, reassembly.TLSWarnings(r.Stats(), keys)...)
 	src.Close()
 	status.clear()
 	if pw != nil {
