@@ -56,6 +56,9 @@ type SourceStats struct {
 	// UnknownLinkType counts packets on link types the decoder does not
 	// handle.
 	UnknownLinkType int64
+	// Filtered counts records a -f filter rejected (files only; a live
+	// capture filters in the kernel).
+	Filtered int64
 	// CorruptRecords counts damaged records the reader skipped over.
 	CorruptRecords int64
 	// TLSSecretsBlocks counts pcapng Decryption Secrets Blocks holding a

@@ -12,6 +12,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
+
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -36,6 +38,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // captureFile reads the records of one capture and decodes them.
 type captureFile struct {
+	match   *pcapfilter.Matcher // -f on files; nil keeps every packet
 	path    string
 	index   int
 	closer  io.Closer // nil for stdin
@@ -153,6 +156,10 @@ func (f *captureFile) next() (*Packet, error) {
 		f.frame++
 		f.stats.Packets++
 		f.stats.Bytes += int64(len(data))
+		if f.match != nil && !f.match.Match(lt, data) {
+			f.stats.Filtered++
+			continue
+		}
 		if t := ci.Timestamp; !t.IsZero() {
 			if f.stats.FirstSeen.IsZero() || t.Before(f.stats.FirstSeen) {
 				f.stats.FirstSeen = t
@@ -254,6 +261,11 @@ func (f *captureFile) statsNow() SourceStats {
 	s := f.stats
 	s.Warnings = slices.Clone(f.stats.Warnings)
 	s.Warnings = append(s.Warnings, f.secretsWarnings()...) // TLS
+	if f.match != nil {
+		for _, w := range f.match.Warnings() {
+			s.Warnings = append(s.Warnings, displayName(f.path)+": "+w)
+		}
+	}
 	for _, lt := range slices.Sorted(maps.Keys(f.unknown)) {
 		s.Warnings = append(s.Warnings, fmt.Sprintf(
 			"%s: %d packets on link type %v (%d) were skipped: ntlmscope decodes Ethernet, Linux cooked (SLL, SLL2), BSD loopback and raw IP",

@@ -175,6 +175,7 @@ func (m *mergeSource) Stats() SourceStats {
 		s.Tunnelled += fs.Tunnelled
 		s.UnknownLinkType += fs.UnknownLinkType
 		s.CorruptRecords += fs.CorruptRecords
+		s.Filtered += fs.Filtered
 		s.TLSSecretsBlocks += fs.TLSSecretsBlocks
 		if !fs.FirstSeen.IsZero() && (s.FirstSeen.IsZero() || fs.FirstSeen.Before(s.FirstSeen)) {
 			s.FirstSeen = fs.FirstSeen

@@ -21,6 +21,8 @@ type analyzeOptions struct {
 	MaxConns      int
 	Workers       int
 	KeyLogs       []string
+	Filter        string
+	BPFFile       string
 
 	// Format and Output are the main report (standard output unless
 	// Output); HTMLFile, JSONFile and MarkdownFile add reports in those
@@ -132,6 +134,8 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long in capture time")
 	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
 	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, keylogUsage)
+	f.StringVarP(&opts.Filter, "filter", "f", "", "analyse only packets matching the tcpdump filter `EXPR` (the subset `ntlmscope capture --help` lists)")
+	f.StringVar(&opts.BPFFile, "bpf-file", "", "classic BPF program `FILE`, as tcpdump -ddd prints it, instead of -f")
 	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines for the pipeline: 1 runs everything on one core; 2 or more read and decode packets on one while another reassembles and analyses (the report is identical)")
 	return cmd
 }
@@ -151,7 +155,11 @@ func analyzeRun(opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := reassembly.OpenFiles(opts.Files, opts.IO.In)
+	fileOpts, err := fileFilter(opts.Filter, opts.BPFFile)
+	if err != nil {
+		return err
+	}
+	src, err := reassembly.OpenFilesWith(opts.Files, opts.IO.In, fileOpts)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +71,47 @@ func TestAnalyzeStdinNotACapture(t *testing.T) {
 	}
 	if out.Len() != 0 || !strings.Contains(errOut.String(), "not a pcap or pcapng") {
 		t.Errorf("stdout %q stderr %q", out.String(), errOut.String())
+	}
+}
+
+// TestAnalyzeFilter: -f keeps only matching packets of files, and frame
+// numbers stay those of the file (Wireshark's).
+func TestAnalyzeFilter(t *testing.T) {
+	client := filepath.Join("..", "..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
+	upstream := filepath.Join("..", "..", "testdata", "lab", "scenario3-balancer-round-robin-upstream.pcap")
+	all := jsonReport(t, client, upstream)
+	ios, out, errOut := testIO()
+	if code := run([]string{"analyze", "--format", "json", "-f", "tcp port 48080", client, upstream}, ios); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var filtered map[string]any
+	if err := json.Unmarshal(out.Bytes(), &filtered); err != nil {
+		t.Fatal(err)
+	}
+	summary := func(r map[string]any, k string) float64 { return r["summary"].(map[string]any)[k].(float64) }
+	if summary(all, "upstream_connections") == 0 || summary(filtered, "upstream_connections") != 0 {
+		t.Errorf("upstream connections: %v unfiltered, %v with the filter (want > 0, then 0)",
+			summary(all, "upstream_connections"), summary(filtered, "upstream_connections"))
+	}
+	frames := func(r map[string]any) []string {
+		var out []string
+		for _, c := range r["connections"].([]any) {
+			cm := c.(map[string]any)
+			if cm["leg"] != "client" {
+				continue
+			}
+			for _, h := range cm["handshakes"].([]any) {
+				hm := h.(map[string]any)
+				out = append(out, fmt.Sprint(hm["frames"], hm["user"], hm["outcome"]))
+			}
+		}
+		return out
+	}
+	if fmt.Sprint(frames(all)) != fmt.Sprint(frames(filtered)) {
+		t.Errorf("the client leg's handshakes changed with the filter:\n%v\n%v", frames(all), frames(filtered))
+	}
+	ios, _, errOut = testIO()
+	if code := run([]string{"analyze", "-f", "tcp prt 80", client}, ios); code != exitError || !strings.Contains(errOut.String(), "column 5") {
+		t.Errorf("bad filter: exit %d, %q", code, errOut.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/ntlmscope/ntlmscope/reassembly"
+	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
 )
 
 const keylogUsage = "TLS key log `FILE` (NSS format, as SSLKEYLOGFILE writes it) to decrypt HTTPS; repeatable. " +
@@ -26,4 +27,29 @@ func loadKeyLogs(paths []string, live bool, errOut io.Writer) (*reassembly.KeyLo
 		fmt.Fprintf(errOut, "warning: --keylog: %v; it is read again as it grows\n", err)
 	}
 	return keys, nil
+}
+
+// fileFilter turns -f / --bpf-file into file-reading options: the same
+// filter capture gives the kernel, run on each record of the files.
+func fileFilter(expr, bpfFile string) (reassembly.FileOptions, error) {
+	if expr == "" && bpfFile == "" {
+		return reassembly.FileOptions{}, nil
+	}
+	if expr != "" && bpfFile != "" {
+		return reassembly.FileOptions{}, fmt.Errorf("give -f or --bpf-file, not both")
+	}
+	f, prog, err := parseFilterFlags(expr, bpfFile)
+	if err != nil {
+		return reassembly.FileOptions{}, err
+	}
+	if prog != nil {
+		if _, err := pcapfilter.NewProgramMatcher(prog); err != nil {
+			return reassembly.FileOptions{}, fmt.Errorf("%s: %w", bpfFile, err)
+		}
+		return reassembly.FileOptions{NewMatcher: func() *pcapfilter.Matcher {
+			m, _ := pcapfilter.NewProgramMatcher(prog)
+			return m
+		}}, nil
+	}
+	return reassembly.FileOptions{NewMatcher: func() *pcapfilter.Matcher { return pcapfilter.NewMatcher(f) }}, nil
 }
