@@ -230,6 +230,20 @@ func (r *Reassembler) assemble(cs *connState, side int, tcp *layers.TCP, p *Pack
 	r.assembler.AssembleWithContext(cs.flows[side], tcp, r.ctx)
 }
 
+// Tick tells the reassembler the time is now when no packet arrives (a
+// live capture on a quiet interface): connections idle past
+// Options.IdleTimeout end, and data waiting behind a lost segment is given
+// up after Options.GapWait, without waiting for the next packet. Times
+// earlier than the latest packet's are ignored.
+func (r *Reassembler) Tick(now time.Time) {
+	if now.After(r.now) {
+		r.now = now
+	}
+	if !r.now.Before(r.nextFlush) {
+		r.flush()
+	}
+}
+
 // flush pushes data stuck behind lost segments, ends idle connections and
 // forgets old stream indexes; it runs once per second of capture time.
 func (r *Reassembler) flush() {

@@ -371,3 +371,27 @@ func TestReassemblerSlowHalfIdleRevert(t *testing.T) {
 		t.Fatalf("active connections %d, want 1 (the connection is not idle)", got)
 	}
 }
+
+// TestReassemblerTickEndsIdle: with no packets arriving, Tick ends idle
+// connections on time (a live capture on a quiet interface).
+func TestReassemblerTickEndsIdle(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 1460)
+	c.send(false, okResp, 1460)
+	rec := &recorder{}
+	r := NewReassembler(rec, Options{IdleTimeout: time.Minute})
+	for i := range s.pkts {
+		p := s.pkts[i]
+		r.Packet(&p)
+	}
+	r.Tick(s.t0.Add(30 * time.Second))
+	if len(rec.closed) != 0 {
+		t.Fatalf("closed after 30 s: %v", rec.events)
+	}
+	r.Tick(s.t0.Add(2 * time.Minute))
+	if len(rec.closed) != 1 || rec.closed[0].Ended != EndIdle {
+		t.Fatalf("not ended as idle after 2 min: %v", rec.events)
+	}
+}

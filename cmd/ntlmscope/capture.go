@@ -136,10 +136,15 @@ func captureRun(opts *captureOptions) error {
 	if err != nil {
 		return err
 	}
-	var status *liveStatus // set once the capture runs
-	src, pw, err := startCapture(opts, func() {
+	var status *liveStatus        // set once the capture runs
+	var r *reassembly.Reassembler // likewise
+	src, pw, err := startCapture(opts, func(now time.Time) {
 		if status != nil {
 			status.tick()
+		}
+		if r != nil {
+			// A quiet interface: idle connections still end on time.
+			r.Tick(now)
 		}
 	})
 	if err != nil {
@@ -159,7 +164,7 @@ func captureRun(opts *captureOptions) error {
 	if err != nil {
 		return err
 	}
-	r := reassembly.NewReassembler(counts, reassembly.Options{IdleTimeout: opts.IdleTimeout, MaxConnections: opts.MaxConns, KeyLog: keys})
+	r = reassembly.NewReassembler(counts, reassembly.Options{IdleTimeout: opts.IdleTimeout, MaxConnections: opts.MaxConns, KeyLog: keys})
 	fatal := captureLoop(src, r, status)
 	// Stopped: flush every open connection through the analyzer, then
 	// release the ring (the reader has returned) and close the file.
@@ -190,7 +195,7 @@ func captureRun(opts *captureOptions) error {
 // startCapture compiles the filter, opens the capture and, once it runs,
 // creates the capture file: a capture refused for want of privilege leaves
 // a previous file alone.
-func startCapture(opts *captureOptions, idle func()) (*reassembly.LiveSource, *reassembly.PcapngWriter, error) {
+func startCapture(opts *captureOptions, idle func(now time.Time)) (*reassembly.LiveSource, *reassembly.PcapngWriter, error) {
 	filter, prog, err := parseFilterFlags(opts.Filter, opts.BPFFile)
 	if err != nil {
 		return nil, nil, err
@@ -203,7 +208,7 @@ func startCapture(opts *captureOptions, idle func()) (*reassembly.LiveSource, *r
 		Promisc:    opts.Promisc,
 		BufferSize: opts.BufferMiB << 20,
 		MaxPackets: opts.Count,
-		Idle:       func(time.Time) { idle() },
+		Idle:       idle,
 	})
 	if err != nil {
 		return nil, nil, err
