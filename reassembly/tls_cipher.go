@@ -4,6 +4,11 @@ import (
 	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
+	// The suites' hashes are looked up as crypto.SHA256 and crypto.SHA384,
+	// which are available only when their packages are linked in: a binary
+	// without crypto/tls elsewhere would otherwise panic on a SHA-384 suite.
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"encoding/binary"
 	"errors"
 	"fmt"

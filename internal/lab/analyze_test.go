@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -11,23 +12,88 @@ import (
 )
 
 // analyze runs files through ntlmscope's pipeline, as `ntlmscope analyze
-// --format json FILE…` does.
-func analyze(t *testing.T, files []string) *analyzer.Report {
+// --format json [--keylog KEYLOG]… FILE…` does.
+func analyze(t *testing.T, files []string, keyLogs ...string) *analyzer.Report {
 	t.Helper()
+	return analyzeTLS(t, files, keyLogs).rep
+}
+
+// analysis is a report and what the reassembler said about TLS, which the
+// report model does not carry per connection.
+type analysis struct {
+	rep   *analyzer.Report
+	stats reassembly.StreamStats
+	// decrypted holds the connections decrypted with a key log secret,
+	// and what they negotiated.
+	decrypted map[connKey]tlsParams
+}
+
+// tlsParams is what a decrypted connection negotiated, for the test log.
+type tlsParams struct{ version, suite uint16 }
+
+// String prints them as Wireshark does, in hex.
+func (p tlsParams) String() string {
+	return fmt.Sprintf("version %#04x suite %#04x", p.version, p.suite)
+}
+
+// connKey names a connection as report.connections[] does.
+type connKey struct{ file, stream int }
+
+// analyzeTLS is analyze, keeping the reassembler's TLS accounts. A key
+// log that does not load fails the test: the lab writes its own.
+func analyzeTLS(t *testing.T, files, keyLogs []string) analysis {
+	t.Helper()
+	var opts reassembly.Options
+	if len(keyLogs) > 0 {
+		keys, err := reassembly.LoadKeyLogs(keyLogs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := keys.Stats(); st.BadLines != 0 || st.Secrets == 0 {
+			t.Fatalf("key logs %v: %d secrets, %d bad lines %v", keyLogs, st.Secrets, st.BadLines, st.Warnings)
+		}
+		opts.KeyLog = keys
+	}
 	src, err := reassembly.OpenFiles(files, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	an := analyzer.New(analyzer.Options{Files: files})
-	if _, err := reassembly.Run(src, an, reassembly.Options{}); err != nil {
+	w := &decryptWatch{Analyzer: analyzer.New(analyzer.Options{Files: files}), decrypted: map[connKey]tlsParams{}}
+	stats, err := reassembly.Run(src, w, opts)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return an.Finish(src.Stats())
+	return analysis{rep: w.Finish(src.Stats()), stats: stats, decrypted: w.decrypted}
+}
+
+// decryptWatch hands the reassembler's events to the analyzer and notes
+// which connections were decrypted.
+type decryptWatch struct {
+	*analyzer.Analyzer
+	mu        sync.Mutex
+	decrypted map[connKey]tlsParams
+}
+
+// ConnectionClosed implements reassembly.Handler.
+func (w *decryptWatch) ConnectionClosed(c *reassembly.Conn) {
+	if c.Decrypted {
+		var p tlsParams
+		if c.TLS != nil {
+			p = tlsParams{c.TLS.Version, c.TLS.CipherSuite}
+		}
+		w.mu.Lock()
+		w.decrypted[connKey{c.File, c.Stream}] = p
+		w.mu.Unlock()
+	}
+	w.Analyzer.ConnectionClosed(c)
 }
 
 // checkReports analyses every view of s and checks the report against the
-// scenario's expectations.
+// scenario's expectations. A client leg's key log is found next to its
+// capture (keyLogOf); an HTTPS scenario's views must also show the client
+// leg decrypted (checkDecrypted), and the captures are checked without
+// the key log too (checkWithoutKeyLog).
 func checkReports(t *testing.T, s *Scenario, files func(View) []string) {
 	for _, v := range s.Views() {
 		t.Run(string(v), func(t *testing.T) {
@@ -35,11 +101,22 @@ func checkReports(t *testing.T, s *Scenario, files func(View) []string) {
 			if !ok {
 				t.Fatalf("scenario %s declares no expectation for the %s view", s.Name, v)
 			}
-			rep := analyze(t, files(v))
+			keys := keyLogsFor(files(v))
+			if s.TLS() && v != ViewUpstream && len(keys) == 0 {
+				t.Fatalf("no key log next to %v: the client leg of %s is TLS", files(v), s.Name)
+			}
+			a := analyzeTLS(t, files(v), keys)
+			rep := a.rep
 			checkReport(t, rep, want)
+			if s.TLS() {
+				checkDecrypted(t, v, a)
+			}
 			// Shown on failure, and with go test -v.
 			t.Logf("report on %s:\n%s", strings.Join(files(v), " + "), describe(rep))
 		})
+	}
+	if s.TLS() {
+		t.Run("https-without-keylog", func(t *testing.T) { checkWithoutKeyLog(t, s, files) })
 	}
 }
 

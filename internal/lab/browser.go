@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ type Browser struct {
 	NewConnPerLeg bool
 	// LocalIP is the source address of the client's connections.
 	LocalIP string
+	// TLS configures https URLs (Env.TLSConfig: key log, throwaway
+	// certificate); nil for Go's defaults.
+	TLS *tls.Config
 	// Turns, when set, makes each request wait for this client's turn;
 	// Name is the client's name in it.
 	Turns *Turnstile
@@ -177,6 +181,7 @@ func (b *Browser) transport() *http.Transport {
 	}
 	b.tr = &http.Transport{
 		DialContext:        d.DialContext,
+		TLSClientConfig:    b.TLS,
 		MaxConnsPerHost:    1,
 		DisableCompression: true,
 		ForceAttemptHTTP2:  false,

@@ -32,6 +32,10 @@ type haproxyConfig struct {
 	Bind     string   // frontend ip:port
 	Source   string   // address of the upstream connections
 	Backends []string // ip:port
+	// CertPEM, when set, makes the frontend terminate TLS with the
+	// certificate and key in that PEM file (TLS offload: the backends
+	// still get plaintext).
+	CertPEM string
 }
 
 // haproxyTemplate is a minimal haproxy.cfg: round robin over the backends,
@@ -56,7 +60,7 @@ defaults
     timeout server 60s
 
 frontend lab
-    bind {{.Bind}}
+    bind {{.Bind}}{{if .CertPEM}} ssl crt {{.CertPEM}} alpn http/1.1{{end}}
     default_backend web
 
 backend web

@@ -123,18 +123,26 @@ func checkTruth(t *testing.T, s *Scenario, truth *Truth) bool {
 	return ok
 }
 
-// keep copies a run's captures and truth into testdata/lab.
+// keep copies a run's captures, key log and truth into testdata/lab.
 func keep(t *testing.T, s *Scenario, out *Outcome) {
 	t.Helper()
 	if err := os.MkdirAll(keptDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	copies := map[string]string{}
 	for v, path := range out.Files {
-		b, err := os.ReadFile(path)
+		copies[path] = keptCapture(s, v)
+	}
+	if out.KeyLog != "" {
+		// Next to the kept client leg, where checkReports looks for it.
+		copies[out.KeyLog] = keyLogOf(keptCapture(s, ViewClient))
+	}
+	for from, to := range copies {
+		b, err := os.ReadFile(from)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(keptCapture(s, v), b, 0o644); err != nil {
+		if err := os.WriteFile(to, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,7 +175,7 @@ func checkLive(t *testing.T, s *Scenario, out *Outcome) {
 		t.Fatal(err)
 	}
 	checkReport(t, live, want)
-	offline := analyze(t, []string{out.Live.File})
+	offline := analyze(t, []string{out.Live.File}, out.KeyLogsFor(view)...)
 	if live.Verdict.Code != offline.Verdict.Code || live.Summary != offline.Summary {
 		t.Errorf("live report and offline analysis of its capture differ:\nlive    %s %+v\noffline %s %+v",
 			live.Verdict.Code, live.Summary, offline.Verdict.Code, offline.Summary)

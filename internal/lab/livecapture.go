@@ -48,16 +48,21 @@ func ntlmscopeBinary() (string, error) {
 }
 
 // startLiveCapture starts `ntlmscope capture -i lo` on n's block and returns
-// once it says it is capturing.
-func startLiveCapture(t testing.TB, dir string, n Net) (*LiveCapture, error) {
+// once it says it is capturing. keyLog, when set, is the clients' TLS key
+// log (--keylog): capture re-reads it as the clients append their secrets.
+func startLiveCapture(t testing.TB, dir string, n Net, keyLog string) (*LiveCapture, error) {
 	t.Helper()
 	bin, err := ntlmscopeBinary()
 	if err != nil {
 		return nil, err
 	}
 	lc := &LiveCapture{Report: filepath.Join(dir, "live-report.json"), File: filepath.Join(dir, "live.pcapng")}
-	p, err := startProc(t, dir, nil, bin, "capture", "-i", "lo", "-B", "32", "-f", "net "+n.CIDR(),
-		"-w", lc.File, "--format", "json", "-o", lc.Report)
+	args := []string{"capture", "-i", "lo", "-B", "32", "-f", "net " + n.CIDR(),
+		"-w", lc.File, "--format", "json", "-o", lc.Report}
+	if keyLog != "" {
+		args = append(args, "--keylog", keyLog)
+	}
+	p, err := startProc(t, dir, nil, append([]string{bin}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +82,7 @@ func (lc *LiveCapture) Stop() error {
 		return err
 	}
 	if _, err := os.Stat(lc.Report); err != nil {
-		return fmt.Errorf("lab: ntlmscope capture wrote no report: %v\n%s", err, lc.proc.Output())
+		return fmt.Errorf("lab: ntlmscope capture wrote no report: %v (exit %v)\n%s", err, lc.proc.err, lc.proc.Output())
 	}
 	return nil
 }

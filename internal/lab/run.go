@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -33,6 +34,9 @@ type Outcome struct {
 	// Live is ntlmscope's own live capture of the whole scenario (both
 	// legs, one file), taken next to tcpdump's.
 	Live *LiveCapture
+	// KeyLog is the clients' TLS key log of an HTTPS scenario, next to
+	// the client leg's capture (keyLogOf); "" for plaintext scenarios.
+	KeyLog string
 }
 
 // FilesFor returns the capture files one view reads.
@@ -41,6 +45,16 @@ func (o *Outcome) FilesFor(v View) []string {
 		return []string{o.Files[ViewClient], o.Files[ViewUpstream]}
 	}
 	return []string{o.Files[v]}
+}
+
+// KeyLogsFor returns the key logs one view needs: the clients' for the
+// views that read the client leg of an HTTPS scenario, none otherwise
+// (the upstream leg is plaintext).
+func (o *Outcome) KeyLogsFor(v View) []string {
+	if o.KeyLog == "" || v == ViewUpstream {
+		return nil
+	}
+	return []string{o.KeyLog}
 }
 
 // Run runs scenario s with everything in dir: backends, balancer or proxy,
@@ -63,12 +77,21 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := startLiveCapture(t, dir, n)
+	// The key log exists, empty, before anything reads it: the live
+	// capture watches it grow as the clients add their secrets.
+	var keyLog string
+	if s.TLS() {
+		keyLog = keyLogOf(legPath(dir, s, ViewClient))
+		if err := os.WriteFile(keyLog, nil, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	live, err := startLiveCapture(t, dir, n, keyLog)
 	if err != nil {
 		return nil, err
 	}
 
-	env := &Env{net: n, topology: s.Topology, dir: dir}
+	env := &Env{net: n, topology: s.Topology, dir: dir, keyLog: keyLog}
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	clientErr := s.Clients(ctx, env)
 	cancel()
@@ -94,13 +117,13 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	// The raw capture holds only the scenario's /24, so the port tells the
 	// legs apart: clients talk to the frontend port, the balancer or proxy
 	// to the backends' port.
-	out := &Outcome{Files: map[View]string{}, Live: live}
+	out := &Outcome{Files: map[View]string{}, Live: live, KeyLog: keyLog}
 	split := map[View]string{ViewClient: fmt.Sprintf("tcp port %d", FrontendPort), ViewUpstream: fmt.Sprintf("tcp port %d", BackendPort)}
 	if s.Topology == Direct {
 		split = map[View]string{ViewClient: fmt.Sprintf("tcp port %d", BackendPort)}
 	}
 	for v, filter := range split {
-		path := filepath.Join(dir, fmt.Sprintf("%s-%s.pcap", s.Name, v))
+		path := legPath(dir, s, v)
 		if err := capture.Split(path, filter); err != nil {
 			return nil, err
 		}
@@ -113,6 +136,11 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	out.Truth = &Truth{Scenario: s.Name, Backends: entries, Clients: env.legs}
 	out.Duration = time.Since(start)
 	return out, nil
+}
+
+// legPath is where Run writes the capture of view v.
+func legPath(dir string, s *Scenario, v View) string {
+	return filepath.Join(dir, fmt.Sprintf("%s-%s.pcap", s.Name, v))
 }
 
 // startBackends starts s.Backends NTLM servers, WEB01 …, sharing one log.
@@ -144,8 +172,10 @@ func startTopology(t testing.TB, dir string, n Net, s *Scenario) (func() error, 
 	for i := range s.Backends {
 		backends = append(backends, n.Backend(i))
 	}
-	haproxy := func(mode haproxyMode) (func() error, error) {
-		p, err := startHAProxy(t, dir, haproxyConfig{Mode: mode, Bind: n.Frontend(), Source: n.Proxy(), Backends: backends})
+	// haproxy starts it in mode, terminating TLS with certPEM when set.
+	haproxy := func(mode haproxyMode, certPEM string) (func() error, error) {
+		p, err := startHAProxy(t, dir, haproxyConfig{Mode: mode, Bind: n.Frontend(), Source: n.Proxy(), Backends: backends,
+			CertPEM: certPEM})
 		if err != nil {
 			return nil, err
 		}
@@ -155,11 +185,17 @@ func startTopology(t testing.TB, dir string, n Net, s *Scenario) (func() error, 
 	case Direct:
 		return func() error { return nil }, nil
 	case HAProxyKeepAliveRR:
-		return haproxy(modeKeepAlive)
+		return haproxy(modeKeepAlive, "")
 	case HAProxyServerClose:
-		return haproxy(modeServerClose)
+		return haproxy(modeServerClose, "")
+	case HAProxyTLSServerClose:
+		pem, err := writeCertPEM(dir)
+		if err != nil {
+			return nil, err
+		}
+		return haproxy(modeServerClose, pem)
 	case HAProxyTCPRR:
-		return haproxy(modeTCP)
+		return haproxy(modeTCP, "")
 	case NginxKeepalive:
 		p, err := startNginx(t, nginxConfig{Dir: dir, Listen: n.Frontend(), Source: n.Proxy(), Backends: backends})
 		if err != nil {

@@ -88,6 +88,8 @@ type Env struct {
 	net      Net
 	topology Topology
 	dir      string
+	// keyLog is where HTTPS clients append their TLS secrets.
+	keyLog string
 
 	mu   sync.Mutex
 	legs []ClientLeg
@@ -99,6 +101,8 @@ func (e *Env) URL(path string) string {
 	switch e.topology {
 	case Direct, SquidProxyAuth:
 		return "http://" + e.net.Backend(0) + path
+	case HAProxyTLSServerClose:
+		return "https://" + e.net.Frontend() + path
 	}
 	return "http://" + e.net.Frontend() + path
 }

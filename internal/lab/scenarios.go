@@ -48,7 +48,7 @@ func same(e Expect) map[View]Expect {
 }
 
 // Scenarios returns the lab's scenarios, in order (issue 5, 1 to 8, then the
-// optional SPNEGO one).
+// optional SPNEGO one, then scenario 3 over HTTPS for issue 9).
 func Scenarios() []*Scenario {
 	return []*Scenario{
 		{
@@ -90,22 +90,9 @@ func Scenarios() []*Scenario {
 				"request gets a new backend connection on the next backend, so each Type 3 reaches " +
 				"a connection that issued no challenge. The browser retries three times (401/401).",
 			Topology: HAProxyServerClose, Backends: 3,
-			Clients: func(ctx context.Context, env *Env) error {
-				a := env.Browser(0, alice, alicePwd)
-				a.MaxHandshakes = 3
-				return browse(ctx, env, nil, map[*Browser][]string{a: {"/s3/1"}})
-			},
+			Clients:      roundRobinClients("/s3/1", false),
 			Type3Results: []ntlmserver.Result{ntlmserver.ResultNoChallenge},
-			Expect: map[View]Expect{
-				ViewClient: {Verdict: verdictBalancer, Findings: []string{findingRestarted, findingServerChanged},
-					Absent: []string{findingClientClosed}, Users: []UserCounts{counts(alice, 3, 0, 3, 0)}},
-				// Alone, the upstream leg shows haproxy (a proxy: it adds
-				// X-Forwarded-For) closing each connection after the Type 2.
-				ViewUpstream: {Verdict: verdictBalancer, Findings: []string{findingType3NoChallenge},
-					Users: []UserCounts{counts(alice, 3, 0, 3, 0)}},
-				ViewBoth: {Verdict: verdictBalancer, Findings: []string{findingRestarted, findingRoutedElsewhere},
-					Absent: []string{findingClientClosed}, Users: []UserCounts{counts(alice, 3, 0, 3, 0)}},
-			},
+			Expect:       roundRobinExpect(),
 		},
 		{
 			Number: 4, Name: "scenario4-nginx-upstream-keepalive",
@@ -222,6 +209,48 @@ func Scenarios() []*Scenario {
 			Expect: map[View]Expect{ViewClient: {Verdict: verdictHealthy,
 				Users: []UserCounts{counts(alice, 1, 1, 0, 1)}}},
 		},
+		{
+			Number: 10, Name: "scenario10-balancer-round-robin-https",
+			Story: "Scenario 3 over HTTPS (issue 9): haproxy terminates TLS on the frontend and talks " +
+				"plaintext to three backends, option http-server-close, round robin. The browser " +
+				"retries three times and writes its TLS secrets to a key log (SSLKEYLOGFILE): with " +
+				"it, the client leg says what scenario 3's plaintext client leg says.",
+			Topology: HAProxyTLSServerClose, Backends: 3,
+			Clients:      roundRobinClients("/s10/1", true),
+			Type3Results: []ntlmserver.Result{ntlmserver.ResultNoChallenge},
+			// Scenario 3's, view for view: TLS must change nothing
+			// ntlmscope says once the key log is given.
+			Expect: roundRobinExpect(),
+		},
+	}
+}
+
+// roundRobinClients is the client of scenarios 3 and 10: one browser that
+// fetches path and retries the handshake three times, over HTTPS with the
+// scenario's key log when https is set.
+func roundRobinClients(path string, https bool) func(context.Context, *Env) error {
+	return func(ctx context.Context, env *Env) error {
+		a := env.Browser(0, alice, alicePwd)
+		a.MaxHandshakes = 3
+		if https {
+			a.TLS = env.TLSConfig()
+		}
+		return browse(ctx, env, nil, map[*Browser][]string{a: {path}})
+	}
+}
+
+// roundRobinExpect is what scenarios 3 and 10 must yield: every Type 3
+// reaches a backend connection that issued no challenge.
+func roundRobinExpect() map[View]Expect {
+	return map[View]Expect{
+		ViewClient: {Verdict: verdictBalancer, Findings: []string{findingRestarted, findingServerChanged},
+			Absent: []string{findingClientClosed}, Users: []UserCounts{counts(alice, 3, 0, 3, 0)}},
+		// Alone, the upstream leg shows haproxy (a proxy: it adds
+		// X-Forwarded-For) closing each connection after the Type 2.
+		ViewUpstream: {Verdict: verdictBalancer, Findings: []string{findingType3NoChallenge},
+			Users: []UserCounts{counts(alice, 3, 0, 3, 0)}},
+		ViewBoth: {Verdict: verdictBalancer, Findings: []string{findingRestarted, findingRoutedElsewhere},
+			Absent: []string{findingClientClosed}, Users: []UserCounts{counts(alice, 3, 0, 3, 0)}},
 	}
 }
 
