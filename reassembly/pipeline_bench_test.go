@@ -58,7 +58,13 @@ func benchCapture(b *testing.B, conns, reqs int) (string, int) {
 
 // BenchmarkPipeline measures reading, decoding, reassembling and parsing
 // HTTP per packet (no analysis).
-func BenchmarkPipeline(b *testing.B) {
+func BenchmarkPipeline(b *testing.B) { benchPipeline(b, nil) }
+
+// BenchmarkPipelineReadAhead is BenchmarkPipeline with reading and
+// decoding on another goroutine (ReadAhead), as --workers 2 runs it.
+func BenchmarkPipelineReadAhead(b *testing.B) { benchPipeline(b, reassembly.ReadAhead) }
+
+func benchPipeline(b *testing.B, wrap func(reassembly.Source) reassembly.Source) {
 	path, n := benchCapture(b, 200, 20)
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
@@ -68,38 +74,15 @@ func BenchmarkPipeline(b *testing.B) {
 		src, err := reassembly.OpenFiles([]string{path}, nil)
 		if err != nil {
 			b.Fatal(err)
+		}
+		if wrap != nil {
+			src = wrap(src)
 		}
 		h := &nopHandler{}
 		if _, err := reassembly.Run(src, h, reassembly.Options{}); err != nil {
 			b.Fatal(err)
 		}
 		src.Close()
-		if h.requests != 200*20 || h.responses != 200*20 {
-			b.Fatalf("got %d requests, %d responses", h.requests, h.responses)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
-}
-
-// BenchmarkPipelineReadAhead is BenchmarkPipeline with reading and
-// decoding on another goroutine (ReadAhead), as --workers 2 runs it.
-func BenchmarkPipelineReadAhead(b *testing.B) {
-	path, n := benchCapture(b, 200, 20)
-	st, _ := os.Stat(path)
-	b.SetBytes(st.Size())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		src, err := reassembly.OpenFiles([]string{path}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ra := reassembly.ReadAhead(src)
-		h := &nopHandler{}
-		if _, err := reassembly.Run(ra, h, reassembly.Options{}); err != nil {
-			b.Fatal(err)
-		}
-		ra.Close()
 		if h.requests != 200*20 || h.responses != 200*20 {
 			b.Fatalf("got %d requests, %d responses", h.requests, h.responses)
 		}
