@@ -47,12 +47,25 @@ type Options struct {
 
 // Analyzer collects the reassembler's events and builds the report. It
 // implements [reassembly.Handler] and is safe for concurrent use by several
-// reassembly workers.
+// reassembly workers; the report does not depend on how the events of
+// different connections interleave (only each connection's own order
+// matters).
+//
+// Memory: an open connection holds its unanswered requests (each keeps the
+// reassembler's Message until its response) and up to maxExchanges
+// exchange records. When it closes, it is compacted to what Finish and the
+// report need: about 300 bytes, 24 per request (for linking the legs of a
+// proxy), about 500 per handshake, and, when it carried authentication, its
+// exchange records (80 bytes each, at most maxHealthyExchanges when it
+// closed healthy). Strings are interned, and nothing kept shares a
+// message's header block.
 type Analyzer struct {
 	opts Options
-	hash hasher
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// hash and in are used under mu only.
+	hash   *hasher
+	in     *interner
 	byConn map[*reassembly.Conn]*connState
 	all    []*connState
 
@@ -77,7 +90,8 @@ func New(opts Options) *Analyzer {
 	}
 	return &Analyzer{
 		opts:   opts,
-		hash:   hasher{key: key},
+		hash:   newHasher(key),
+		in:     newInterner(),
 		byConn: map[*reassembly.Conn]*connState{},
 	}
 }
@@ -86,7 +100,7 @@ func New(opts Options) *Analyzer {
 func (a *Analyzer) conn(c *reassembly.Conn) *connState {
 	cs := a.byConn[c]
 	if cs == nil {
-		cs = newConnState(c)
+		cs = newConnState(c, a.in)
 		a.byConn[c] = cs
 		a.all = append(a.all, cs)
 	}
@@ -107,7 +121,7 @@ func (a *Analyzer) Request(c *reassembly.Conn, req *reassembly.Message) {
 	cs := a.conn(c)
 	cs.http = true
 	cs.update(c)
-	cs.request(a.hash, req)
+	cs.request(a, req)
 }
 
 // Response implements reassembly.Handler. The analyzer pairs responses
@@ -119,12 +133,14 @@ func (a *Analyzer) Response(c *reassembly.Conn, _, resp *reassembly.Message) {
 	cs := a.conn(c)
 	cs.http = true
 	cs.update(c)
-	cs.response(a.hash, resp)
+	cs.response(a, resp)
 }
 
 // ConnectionClosed implements reassembly.Handler: the connection's state is
-// compacted (open handshakes get a provisional outcome, per-request state
-// is dropped) and the reassembler's Conn is no longer referenced.
+// compacted (open handshakes get a provisional outcome, its final
+// authentication state is decided, per-request state and messages are
+// dropped, exchanges are cut to what the report draws) and the
+// reassembler's Conn is no longer referenced.
 func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

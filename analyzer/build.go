@@ -65,16 +65,16 @@ func (d *diagnosis) summary() Summary {
 	for _, cs := range d.conns {
 		if cs.leg == LegUpstream {
 			s.UpstreamConnections++
-			s.UpstreamHTTPRequests += cs.requests
+			s.UpstreamHTTPRequests += int(cs.requests)
 			continue
 		}
 		s.Connections++
-		s.HTTPRequests += cs.requests
-		s.HTTPResponses += cs.responses
-		s.AuthenticatedRequests += cs.authRequests
-		s.AuthOffers += cs.offers
-		s.AuthChallenges += cs.challenges
-		s.KerberosExchanges += cs.kerberos
+		s.HTTPRequests += int(cs.requests)
+		s.HTTPResponses += int(cs.responses)
+		s.AuthenticatedRequests += int(cs.authRequests)
+		s.AuthOffers += int(cs.offers)
+		s.AuthChallenges += int(cs.challenges)
+		s.KerberosExchanges += int(cs.kerberos)
 		if len(cs.hs) > 0 {
 			s.NTLMConnections++
 		}
@@ -109,21 +109,21 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		TCPStream:             cs.stream,
 		Client:                addrString(cs.client),
 		Server:                addrString(cs.server),
-		RealClients:           slices.Clone(cs.realClients),
+		RealClients:           slices.Clone(cs.ext().realClients),
 		Leg:                   cs.leg,
 		Linked:                []int{},
-		Start:                 cs.start.UTC(),
-		End:                   cs.end.UTC(),
+		Start:                 cs.start.time(),
+		End:                   cs.end.time(),
 		Ended:                 cs.ended.String(),
 		Midstream:             !cs.sawSYN,
-		Gaps:                  Gaps{Client: cs.gaps[0], Server: cs.gaps[1]},
-		Requests:              cs.requests,
-		Responses:             cs.responses,
-		IncompleteMessages:    cs.incompleteMessages,
+		Gaps:                  Gaps{Client: int(cs.gaps[0]), Server: int(cs.gaps[1])},
+		Requests:              int(cs.requests),
+		Responses:             int(cs.responses),
+		IncompleteMessages:    int(cs.incompleteMessages),
 		Statuses:              map[string]int{},
 		Users:                 []string{},
-		State:                 cs.state(),
-		AuthenticatedRequests: cs.authRequests,
+		State:                 stateNames[cs.authState],
+		AuthenticatedRequests: int(cs.authRequests),
 		Handshakes:            []Handshake{},
 		Findings:              []string{},
 	}
@@ -131,8 +131,8 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		c.Linked = append(c.Linked, o.id)
 	}
 	slices.Sort(c.Linked)
-	for st, n := range cs.statuses {
-		c.Statuses[strconv.Itoa(st)] = n
+	for _, sc := range cs.statuses {
+		c.Statuses[strconv.Itoa(int(sc.status))] = int(sc.n)
 	}
 	var hs []*handshake
 	for _, h := range cs.hs {
@@ -157,7 +157,7 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		index[h] = i
 	}
 	c.Exchanges = cs.buildExchanges(index)
-	c.ExchangesOmitted = cs.exchangesOmitted
+	c.ExchangesOmitted = cs.ext().exchangesOmitted
 	for code := range cs.findings {
 		c.Findings = append(c.Findings, code)
 	}
@@ -183,13 +183,13 @@ func (h *handshake) model() Handshake {
 		NTLMVersion:    h.responseKindName(),
 		Frames: HandshakeFrames{Type1: h.t1.frame, Type2: h.t2.frame, Type3: h.t3.frame,
 			Final: h.final.frame},
-		Times: HandshakeTimes{Type1: h.t1.time.UTC(), Type2: h.t2.time.UTC(), Type3: h.t3.time.UTC(),
-			Final: h.final.time.UTC()},
-		Status:                h.finalStatus,
+		Times: HandshakeTimes{Type1: h.t1.time().UTC(), Type2: h.t2.time().UTC(), Type3: h.t3.time().UTC(),
+			Final: h.final.time().UTC()},
+		Status:                int(h.finalStatus),
 		DurationMs:            h.durationMs(),
-		AuthenticatedRequests: h.authRequests,
+		AuthenticatedRequests: int(h.authRequests),
 		Upstream:              h.upstream,
-		Route:                 slices.Clone(h.route),
+		Route:                 slices.Clone(h.note().route),
 	}
 	if m.ServerIdentity == "" {
 		m.ServerIdentity = h.echoIdentity

@@ -65,7 +65,7 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeChallengeServerChanged
 	case d.reauthBefore(h):
 		return CauseBalancer, CodeReauthOnAuthenticated
-	case len(h.t3conn.shared) > 0:
+	case len(h.t3conn.ext().shared) > 0:
 		return CauseBalancer, CodeAuthenticatedConnShared
 	}
 	if h.outcome == OutcomeFailed {
@@ -102,7 +102,7 @@ func routed(h *handshake) bool {
 // connection before it started, unless the server asked for per-request
 // authentication itself (Persistent-Auth: false).
 func (d *diagnosis) reauthBefore(h *handshake) bool {
-	for _, r := range h.conn.reauths {
+	for _, r := range h.conn.ext().reauths {
 		if !r.persist && r.proxy == h.proxy && !r.time.After(h.start()) {
 			return true
 		}

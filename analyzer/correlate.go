@@ -20,7 +20,7 @@ func (d *diagnosis) linkSplits() {
 		client, leg string
 		proxy       bool
 	}
-	byKey := map[[32]byte][]*handshake{} // halves by keyed identity+timestamp
+	byKey := map[digest][]*handshake{} // halves by keyed identity+timestamp
 	byClient := map[groupKey][]*handshake{}
 	for _, h := range d.records {
 		if h.t2.ok && !h.t3.ok {
@@ -32,10 +32,10 @@ func (d *diagnosis) linkSplits() {
 		}
 	}
 	for _, hs := range byClient {
-		slices.SortStableFunc(hs, func(a, b *handshake) int { return a.t2.time.Compare(b.t2.time) })
+		slices.SortStableFunc(hs, func(a, b *handshake) int { return a.t2.time().Compare(b.t2.time()) })
 	}
 	usable := func(a, h *handshake) bool {
-		return a.mergedInto == nil && !a.t3.ok && a.t2.time.Before(h.t3.time)
+		return a.mergedInto == nil && !a.t3.ok && a.t2.time().Before(h.t3.time())
 	}
 	for _, h := range d.records {
 		if !h.t3.ok || h.t2.ok || h.mergedInto != nil {
@@ -49,7 +49,7 @@ func (d *diagnosis) linkSplits() {
 				case a.conn == h.t3conn:
 					same = a
 				case a.conn.leg == h.t3conn.leg && a.proxy == h.proxy && a.client == h.client &&
-					within(a.t2.time, h.t3.time, d.opts.LinkWindow):
+					within(a.t2.time(), h.t3.time(), d.opts.LinkWindow):
 					best = a
 				}
 			}
@@ -77,11 +77,11 @@ func (d *diagnosis) linkSplits() {
 // of the same client within the link window, from the server identity the
 // Type 3 names when both name one. halves are sorted by Type 2 time.
 func (d *diagnosis) looseHalf(h *handshake, halves []*handshake) *handshake {
-	from := h.t3.time.Add(-d.opts.LinkWindow)
-	i, _ := slices.BinarySearchFunc(halves, from, func(a *handshake, t time.Time) int { return a.t2.time.Compare(t) })
+	from := h.t3.time().Add(-d.opts.LinkWindow)
+	i, _ := slices.BinarySearchFunc(halves, from, func(a *handshake, t time.Time) int { return a.t2.time().Compare(t) })
 	var best *handshake
 	for _, a := range halves[i:] {
-		if a.t2.time.After(h.t3.time) {
+		if a.t2.time().After(h.t3.time()) {
 			break
 		}
 		if a.mergedInto != nil || a.t3.ok || a.conn == h.t3conn || (h.echoTS && a.t2TS) {
@@ -106,7 +106,7 @@ func (d *diagnosis) lostChallenge(h *handshake) bool {
 	}
 	if !c.sawSYN {
 		for _, o := range c.hs {
-			if o != h && o.t2.ok && o.conn == c && o.t2.time.Before(h.t3.time) {
+			if o != h && o.t2.ok && o.conn == c && o.t2.time().Before(h.t3.time()) {
 				return false
 			}
 		}
@@ -119,9 +119,9 @@ func (d *diagnosis) lostChallenge(h *handshake) bool {
 // first half is a.
 func merge(a, h *handshake) {
 	h.open, h.t1, h.t2 = a.open, a.t1, a.t2
-	h.t2Status = a.t2Status
 	h.identity, h.idKey, h.t2TS = a.identity, a.idKey, a.t2TS
-	h.t2Hash, h.hasT2, h.t2Hint, h.t2ClientGaps = a.t2Hash, a.hasT2, a.t2Hint, a.t2ClientGaps
+	h.t2Hash, h.hasT2, h.t2ClientGaps = a.t2Hash, a.hasT2, a.t2ClientGaps
+	h.setHints(a.note().t2Hint, h.note().finalHint)
 	h.flags |= a.flags&(fClientAskedClose|fServerSaidClose) | fSplit
 	h.requests += a.requests
 	if a.scheme == "Negotiate" {
@@ -183,7 +183,7 @@ func (d *diagnosis) checkServerChanges() {
 			}
 			if len(ids) > 0 && !containsFold(ids, h.identity) {
 				if f == nil {
-					f = &finding{code: CodeChallengeServerChanged, time: h.t2.time}
+					f = &finding{code: CodeChallengeServerChanged, time: h.t2.time()}
 					f.conns = append(f.conns, cs)
 				}
 				f.count++
@@ -289,7 +289,6 @@ func (d *diagnosis) findRestarts() {
 		if n == nil || (h.hasUser && n.hasUser && h.userKey() != n.userKey()) {
 			continue
 		}
-		h.restartedBy = n
 		next[h] = n
 		d.restarts = append(d.restarts, restart{h, n})
 	}

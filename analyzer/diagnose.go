@@ -20,7 +20,7 @@ type diagnosis struct {
 
 	// clientByT2 and clientByT3 find a client-leg handshake by the keyed
 	// hash of its Type 2 / Type 3 token.
-	clientByT2, clientByT3 map[[32]byte]*handshake
+	clientByT2, clientByT3 map[digest]*handshake
 	// proxyClients maps a client IP that is itself a proxy to the reason.
 	proxyClients map[string]string
 	// restarts pairs each restarted handshake with the one that restarted
@@ -39,8 +39,6 @@ func newDiagnosis(opts Options, conns []*connState) *diagnosis {
 	slices.SortFunc(conns, func(a, b *connState) int { return cmp.Compare(a.id, b.id) })
 	d := &diagnosis{opts: opts, conns: conns, proxyClients: map[string]string{}}
 	for _, cs := range conns {
-		cs.findings = map[string]bool{}
-		cs.linked = map[*connState]bool{}
 		d.records = append(d.records, cs.hs...)
 	}
 	sortHandshakes(d.records)
@@ -51,7 +49,7 @@ func newDiagnosis(opts Options, conns []*connState) *diagnosis {
 // frame): the order of ids and of every list built from them.
 func sortHandshakes(hs []*handshake) {
 	slices.SortStableFunc(hs, func(a, b *handshake) int {
-		if c := a.start().Compare(b.start()); c != 0 {
+		if c := cmp.Compare(a.startAt(), b.startAt()); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.conn.id, b.conn.id); c != 0 {
@@ -92,8 +90,8 @@ func (d *diagnosis) collectLogical() {
 	}
 	d.records = kept
 	sortHandshakes(d.records)
-	d.clientByT2 = map[[32]byte]*handshake{}
-	d.clientByT3 = map[[32]byte]*handshake{}
+	d.clientByT2 = map[digest]*handshake{}
+	d.clientByT3 = map[digest]*handshake{}
 	for i, h := range d.records {
 		h.id = i + 1
 		h.upstream = h.conn.leg == LegUpstream || h.t3conn.leg == LegUpstream

@@ -20,7 +20,7 @@ func (d *diagnosis) markProxyClients() {
 		if cs.leg != LegClient {
 			continue
 		}
-		ip := cs.clientIP()
+		ip := cs.clientIP
 		if !seen[ip] {
 			seen[ip] = true
 			ips = append(ips, ip)
@@ -35,7 +35,7 @@ func (d *diagnosis) markProxyClients() {
 		if !h.hasUser || h.t3conn.leg != LegClient || h.userName() == "(anonymous)" {
 			continue
 		}
-		ip := h.t3conn.clientIP()
+		ip := h.t3conn.clientIP
 		if users[ip] == nil {
 			users[ip] = &nameSet{}
 		}
@@ -54,7 +54,7 @@ func (d *diagnosis) proxyConn(cs *connState) bool {
 	if cs.leg == LegUpstream {
 		return true
 	}
-	_, ok := d.proxyClients[cs.clientIP()]
+	_, ok := d.proxyClients[cs.clientIP]
 	return ok
 }
 
@@ -68,7 +68,7 @@ func (d *diagnosis) findProxyClients() {
 		if cs.leg != LegClient {
 			continue
 		}
-		ip := cs.clientIP()
+		ip := cs.clientIP
 		if _, ok := byIP[ip]; !ok {
 			ips = append(ips, ip)
 		}
@@ -78,7 +78,7 @@ func (d *diagnosis) findProxyClients() {
 		if !h.hasUser || h.userName() == "(anonymous)" {
 			continue
 		}
-		ip := h.t3conn.clientIP()
+		ip := h.t3conn.clientIP
 		if users[ip] == nil {
 			users[ip] = &nameSet{}
 		}
@@ -92,8 +92,8 @@ func (d *diagnosis) findProxyClients() {
 		}
 		f := &finding{code: CodeClientIsProxy}
 		for _, cs := range byIP[ip] {
-			if f.time.IsZero() || cs.start.Before(f.time) {
-				f.time = cs.start
+			if f.time.IsZero() || cs.start.time().Before(f.time) {
+				f.time = cs.start.time()
 			}
 			f.conns = append(f.conns, cs)
 		}
@@ -113,7 +113,7 @@ func (d *diagnosis) findProxyClients() {
 // itself a proxy.
 func (d *diagnosis) isProxyClient(h *handshake) bool {
 	for _, c := range h.conns() {
-		if _, ok := d.proxyClients[c.clientIP()]; ok {
+		if _, ok := d.proxyClients[c.clientIP]; ok {
 			return true
 		}
 	}
@@ -126,7 +126,7 @@ func (d *diagnosis) isProxyClient(h *handshake) bool {
 // (interleaving on a shared connection), and the state machine paired the
 // Type 3 with the wrong Type 2.
 func (d *diagnosis) repairInterleaved() {
-	open := map[[32]byte][]*handshake{} // Type 2 without Type 3, by keyed identity+timestamp
+	open := map[digest][]*handshake{} // Type 2 without Type 3, by keyed identity+timestamp
 	for _, o := range d.records {
 		if o.t2.ok && !o.t3.ok && o.t2TS {
 			open[o.idKey] = append(open[o.idKey], o)
@@ -138,7 +138,7 @@ func (d *diagnosis) repairInterleaved() {
 		}
 		var earlier *handshake
 		for _, o := range open[h.echoKey] {
-			if o.conn == h.conn && !o.t3.ok && o.mergedInto == nil && o.t2.time.Before(h.t3.time) {
+			if o.conn == h.conn && !o.t3.ok && o.mergedInto == nil && o.t2.time().Before(h.t3.time()) {
 				earlier = o
 			}
 		}
@@ -159,7 +159,7 @@ func (d *diagnosis) checkEchoes() {
 		if !h.t2.ok || !h.t3.ok || h.has(fSplit) {
 			continue
 		}
-		if h.t2Hint != "" && h.finalHint != "" && h.t2Hint != h.finalHint {
+		if h.hintsDiffer() {
 			h.flags |= fHintMismatch
 		}
 		if h.echoIdentity == "" || h.identity == "" {

@@ -28,6 +28,9 @@ func (d *diagnosis) add(f *finding) {
 	}
 	f.conns = dedupeConns(f.conns)
 	for _, cs := range f.conns {
+		if cs.findings == nil {
+			cs.findings = map[string]bool{}
+		}
 		cs.findings[f.code] = true
 	}
 	d.findings = append(d.findings, f)

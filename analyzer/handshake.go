@@ -11,12 +11,20 @@ import (
 // step locates one message of a handshake.
 type step struct {
 	frame int64
-	time  time.Time
+	at    nanotime
 	ok    bool
 }
 
 func stepOf(m *reassembly.Message) step {
-	return step{frame: m.Frame, time: m.Time, ok: true}
+	return step{frame: m.Frame, at: nanoOf(m.Time), ok: true}
+}
+
+// time is the step's capture time (zero when not seen).
+func (s step) time() time.Time {
+	if !s.ok {
+		return time.Time{}
+	}
+	return s.at.time()
 }
 
 // hsFlag records what happened around a handshake: the evidence causes are
@@ -40,87 +48,137 @@ const (
 )
 
 // handshake is one NTLM handshake as the analyzer keeps it after its
-// connection closed: decoded fields and keyed hashes only.
+// connection closed: decoded fields and keyed hashes only. Fields are laid
+// out for size (about 470 bytes: the analyzer keeps one per handshake of
+// the capture); what few handshakes have lives in notes.
 type handshake struct {
-	id    int
-	proxy bool
-	// scheme is "NTLM" or "Negotiate"; spnego tells wrapped NTLM.
-	scheme string
-	spnego bool
-
 	// conn carries the Type 1/Type 2 (the first half); t3conn the Type 3
 	// when the handshake was split (else equal to conn).
 	conn, t3conn *connState
+	mergedInto   *handshake // a first half absorbed by its split Type 3
+	relayOf      *handshake // the client-leg handshake an upstream one relays
+	notes        *hsNotes
+
+	// scheme is "NTLM" or "Negotiate"; spnego tells wrapped NTLM.
+	scheme string
 	// client is the real client (X-Forwarded-For) or the TCP client IP.
 	client string
 	// t3client is the real client of the Type 3's request. On a proxy's
 	// connection the state machine may pair one client's Type 3 with
 	// another client's Type 2; rematching (rematch.go) goes by it.
 	t3client string
+	// identity is the Type 2's server identity; echoIdentity the one the
+	// Type 3 echoes.
+	identity, echoIdentity    string
+	user, domain, workstation string
+	outcome, cause, evid      string
 
 	open, t1, t2, t3, final step
-	t2Status, finalStatus   int
-	requests                int // requests of the handshake (bare one, Type 1, Type 3)
 
-	identity string
-	idKey    [32]byte
-	t2TS     bool
-	t2Hash   [32]byte
-	hasT2    bool
-	t2Hint   string
-	// gaps in the client direction when the Type 2 was seen.
-	t2ClientGaps int
+	idKey, t2Hash, echoKey, t3Hash digest
 
-	user, domain, workstation string
-	hasUser                   bool
-	resp                      ntlm.ResponseKind
-	echoIdentity              string
-	echoKey                   [32]byte
-	echoTS                    bool
-	hasMIC                    bool
-	cbNonZero                 bool
-	t3Hash                    [32]byte
-	hasT3                     bool
-	t3ServerGaps              int
-	finalHint                 string
+	lastAuthUse nanotime
+	id          int
 
+	finalStatus int32
+	requests    int32 // requests of the handshake (bare one, Type 1, Type 3)
+	// t2ClientGaps counts the gaps in the client direction when the Type 2
+	// was seen; t3ServerGaps those in the server direction before the
+	// Type 3.
+	t2ClientGaps, t3ServerGaps int32
+	authRequests               int32
+	flags                      hsFlag
+	resp                       ntlm.ResponseKind
+
+	proxy, spnego             bool
+	t2TS, hasT2               bool
+	hasUser, echoTS, hasT3    bool
+	hasMIC, cbNonZero         bool
+	upstream                  bool // seen on an upstream connection
+	routedDifferently         bool // both legs: Type 2 and Type 3 crossed different upstream connections
+	burstChanged, connChanged bool
+}
+
+// hsNotes holds what only some handshakes have.
+type hsNotes struct {
+	// t2Hint and finalHint are the backend-naming headers of the Type 2
+	// and of the final response.
+	t2Hint, finalHint string
 	// hereT2 and hereIdentity are the Type 2 that the Type 3's connection
 	// carried last before the Type 3, when it was another handshake's
 	// (fRoutedHere).
 	hereT2       step
 	hereIdentity string
+	// route says where each step of a relayed handshake went.
+	route []RouteStep
+}
 
-	flags                     hsFlag
-	authRequests              int
-	lastAuthUse               time.Time
-	outcome, cause, evid      string
-	mergedInto                *handshake // a first half absorbed by its split Type 3
-	upstream                  bool       // seen on an upstream connection
-	relayOf                   *handshake // the client-leg handshake an upstream one relays
-	route                     []RouteStep
-	restartedBy               *handshake
-	routedDifferently         bool // both legs: Type 2 and Type 3 crossed different upstream connections
-	burstChanged, connChanged bool
+// noNotes stands for missing notes when reading; never written.
+var noNotes hsNotes
+
+// note returns the handshake's notes for reading.
+func (h *handshake) note() *hsNotes {
+	if h.notes == nil {
+		return &noNotes
+	}
+	return h.notes
+}
+
+// notesRW returns the handshake's notes for writing, allocating them.
+func (h *handshake) notesRW() *hsNotes {
+	if h.notes == nil {
+		h.notes = &hsNotes{}
+	}
+	return h.notes
+}
+
+// setHints records the backend-naming headers of the Type 2 and the final
+// response (moving them between handshakes).
+func (h *handshake) setHints(t2, final string) {
+	if h.notes != nil || t2 != "" || final != "" {
+		n := h.notesRW()
+		n.t2Hint, n.finalHint = t2, final
+	}
+}
+
+// hintsDiffer reports backend-naming headers that name one backend on the
+// Type 2 and another on the final response.
+func (h *handshake) hintsDiffer() bool {
+	n := h.note()
+	return n.t2Hint != "" && n.finalHint != "" && n.t2Hint != n.finalHint
 }
 
 func (h *handshake) has(f hsFlag) bool { return h.flags&f != 0 }
 
 // start is the time of the handshake's first NTLM message.
-func (h *handshake) start() time.Time {
-	for _, s := range []step{h.t1, h.t2, h.t3, h.final} {
-		if s.ok {
-			return s.time
-		}
+func (h *handshake) start() time.Time { return h.startAt().time() }
+
+// startAt is start as a nanotime (cheap to compare).
+func (h *handshake) startAt() nanotime {
+	switch {
+	case h.t1.ok:
+		return h.t1.at
+	case h.t2.ok:
+		return h.t2.at
+	case h.t3.ok:
+		return h.t3.at
+	case h.final.ok:
+		return h.final.at
 	}
-	return time.Time{}
+	return noTime
 }
 
 // end is the time of its last captured step.
 func (h *handshake) end() time.Time {
-	for _, s := range []step{h.final, h.t3, h.t2, h.t1} {
-		if s.ok {
-			return s.time
-		}
+	switch {
+	case h.final.ok:
+		return h.final.time()
+	case h.t3.ok:
+		return h.t3.time()
+	case h.t2.ok:
+		return h.t2.time()
+	case h.t1.ok:
+		return h.t1.time()
 	}
 	return time.Time{}
 }
@@ -182,14 +240,13 @@ func (h *handshake) frames() []int64 {
 }
 
 // setType2 records a Type 2 answer.
-func (h *handshake) setType2(m *authMsg, resp *reassembly.Message) {
+func (h *handshake) setType2(in *interner, m *authMsg, resp *reassembly.Message, hd *msgHeaders) {
 	h.t2 = stepOf(resp)
-	h.t2Status = resp.Status
-	h.identity, h.idKey, h.t2TS = m.identity, m.idKey, m.hasTS
+	h.identity, h.idKey, h.t2TS = in.str(m.identity), m.idKey, m.hasTS
 	h.t2Hash, h.hasT2 = m.tokenHash, m.hasToken
-	h.t2Hint = backendHint(resp)
-	h.t2ClientGaps = resp.GapsBefore[reassembly.ClientToServer]
-	if wantsClose(resp) {
+	h.setHints(in.str(backendHint(hd)), h.note().finalHint)
+	h.t2ClientGaps = int32(resp.GapsBefore[reassembly.ClientToServer])
+	if wantsClose(resp, hd) {
 		h.flags |= fServerSaidClose
 	}
 	if h.scheme == "" {
@@ -198,18 +255,18 @@ func (h *handshake) setType2(m *authMsg, resp *reassembly.Message) {
 }
 
 // setType3 records a Type 3.
-func (h *handshake) setType3(m *authMsg, req *reassembly.Message) {
+func (h *handshake) setType3(in *interner, m *authMsg, req *reassembly.Message) {
 	h.t3 = stepOf(req)
 	h.requests++
 	if m.hasFields {
 		h.hasUser = true
-		h.user, h.domain, h.workstation = m.user, m.domain, m.workstation
+		h.user, h.domain, h.workstation = in.str(m.user), in.str(m.domain), in.str(m.workstation)
 		h.resp = m.resp
-		h.echoIdentity, h.echoKey, h.echoTS = m.echoIdentity, m.echoKey, m.echoTS
+		h.echoIdentity, h.echoKey, h.echoTS = in.str(m.echoIdentity), m.echoKey, m.echoTS
 		h.hasMIC, h.cbNonZero = m.hasMIC, m.cbNonZero
 	}
 	h.t3Hash, h.hasT3 = m.tokenHash, m.hasToken
-	h.t3ServerGaps = req.GapsBefore[reassembly.ServerToClient]
+	h.t3ServerGaps = int32(req.GapsBefore[reassembly.ServerToClient])
 	if req.Resynced {
 		h.t3ServerGaps++
 	}
@@ -220,15 +277,15 @@ func (h *handshake) setType3(m *authMsg, req *reassembly.Message) {
 }
 
 // setFinal records the response to the Type 3.
-func (h *handshake) setFinal(ch channel, resp *reassembly.Message) {
+func (h *handshake) setFinal(in *interner, ch channel, resp *reassembly.Message, hd *msgHeaders) {
 	h.final = stepOf(resp)
-	h.finalStatus = resp.Status
-	h.finalHint = backendHint(resp)
-	if persistentAuthOff(resp) {
+	h.finalStatus = int32(resp.Status)
+	h.setHints(h.note().t2Hint, in.str(backendHint(hd)))
+	if persistentAuthOff(hd) {
 		h.flags |= fPersistOff
 	}
-	if resp.GapsBefore[reassembly.ServerToClient] > h.t3ServerGaps && !h.t2.ok {
-		h.t3ServerGaps = resp.GapsBefore[reassembly.ServerToClient]
+	if g := int32(resp.GapsBefore[reassembly.ServerToClient]); g > h.t3ServerGaps && !h.t2.ok {
+		h.t3ServerGaps = g
 	}
 	if failStatus(ch, resp.Status) {
 		h.outcome = OutcomeFailed
@@ -259,7 +316,8 @@ func (h *handshake) responseKindName() string {
 // handshake whose Type 2 it echoes; h is left with its Type 1 and Type 2,
 // abandoned.
 func moveType3(h, o *handshake) {
-	o.t3, o.final, o.finalStatus, o.finalHint = h.t3, h.final, h.finalStatus, h.finalHint
+	o.t3, o.final, o.finalStatus = h.t3, h.final, h.finalStatus
+	o.setHints(o.note().t2Hint, h.note().finalHint)
 	o.user, o.domain, o.workstation, o.hasUser, o.resp = h.user, h.domain, h.workstation, h.hasUser, h.resp
 	o.echoIdentity, o.echoKey, o.echoTS = h.echoIdentity, h.echoKey, h.echoTS
 	o.hasMIC, o.cbNonZero = h.hasMIC, h.cbNonZero
@@ -268,17 +326,13 @@ func moveType3(h, o *handshake) {
 	o.outcome, o.authRequests, o.lastAuthUse = h.outcome, h.authRequests, h.lastAuthUse
 	o.requests++
 	o.flags |= h.flags&fPersistOff | fInterleaved | fInterleavedHere
-	h.t3, h.final, h.finalStatus, h.finalHint = step{}, step{}, 0, ""
+	h.t3, h.final, h.finalStatus = step{}, step{}, 0
+	h.setHints(h.note().t2Hint, "")
 	h.user, h.domain, h.workstation, h.hasUser = "", "", "", false
-	h.echoIdentity, h.echoKey, h.echoTS = "", [32]byte{}, false
-	h.hasMIC, h.cbNonZero, h.t3Hash, h.hasT3, h.t3ServerGaps = false, false, [32]byte{}, false, 0
-	h.authRequests, h.lastAuthUse = 0, time.Time{}
+	h.echoIdentity, h.echoKey, h.echoTS = "", digest{}, false
+	h.hasMIC, h.cbNonZero, h.t3Hash, h.hasT3, h.t3ServerGaps = false, false, digest{}, false, 0
+	h.authRequests, h.lastAuthUse = 0, noTime
 	h.requests--
 	h.outcome = OutcomeAbandoned
 	h.flags = h.flags&^fPersistOff | fInterleaved | fInterleavedHere
-	for ch := range h.conn.ch {
-		if h.conn.ch[ch].authed == h {
-			h.conn.ch[ch].authed = o
-		}
-	}
 }

@@ -7,45 +7,160 @@ import (
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
+// headerID names a header field the analyzer reads.
+type headerID uint8
+
+const (
+	hdrOther headerID = iota
+	hdrAuthorization
+	hdrProxyAuthorization
+	hdrWWWAuthenticate
+	hdrProxyAuthenticate
+	hdrConnection
+	hdrXForwardedFor
+	hdrForwarded
+	hdrVia
+	hdrPersistentAuth
+	// Backend-naming headers, in backendHint's order.
+	hdrXBEServer
+	hdrXBackendServer
+	hdrXServer
+	hdrXServedBy
+	hdrXFEServer
+	numHeaders
+)
+
+// headerNames spells each header as the analyzer looks it up
+// (case-insensitively).
+var headerNames = [numHeaders]string{
+	hdrAuthorization:      "Authorization",
+	hdrProxyAuthorization: "Proxy-Authorization",
+	hdrWWWAuthenticate:    "WWW-Authenticate",
+	hdrProxyAuthenticate:  "Proxy-Authenticate",
+	hdrConnection:         "Connection",
+	hdrXForwardedFor:      "X-Forwarded-For",
+	hdrForwarded:          "Forwarded",
+	hdrVia:                "Via",
+	hdrPersistentAuth:     "Persistent-Auth",
+	hdrXBEServer:          "X-BEServer",
+	hdrXBackendServer:     "X-Backend-Server",
+	hdrXServer:            "X-Server",
+	hdrXServedBy:          "X-Served-By",
+	hdrXFEServer:          "X-FEServer",
+}
+
+// headersByLen lists the headers of each name length, so that most fields
+// of a message are rejected on their length alone.
+var headersByLen = func() (t [maxHeaderLen + 1][]headerID) {
+	for id := hdrOther + 1; id < numHeaders; id++ {
+		n := len(headerNames[id])
+		t[n] = append(t[n], id)
+	}
+	return t
+}()
+
+// maxHeaderLen is the longest name in headerNames.
+const maxHeaderLen = len("Proxy-Authorization")
+
+// msgHeaders holds the header fields the analyzer reads from one message,
+// found in one pass over its fields (a message is never scanned again).
+// The values are the message's own strings: they share the message's
+// header block and must not outlive the event (clone or intern what is
+// kept).
+type msgHeaders struct {
+	// first is each header's first value; has says whether it appeared.
+	first [numHeaders]string
+	has   [numHeaders]bool
+	// more holds the second and later values of the headers that may
+	// repeat (rare: nil on almost every message).
+	more map[headerID][]string
+}
+
+// scanHeaders reads m's fields once.
+func scanHeaders(m *reassembly.Message) msgHeaders {
+	var h msgHeaders
+	for i := range m.Header {
+		f := &m.Header[i]
+		n := len(f.Name)
+		if n > maxHeaderLen {
+			continue
+		}
+		for _, id := range headersByLen[n] {
+			if !strings.EqualFold(f.Name, headerNames[id]) {
+				continue
+			}
+			if !h.has[id] {
+				h.has[id], h.first[id] = true, f.Value
+			} else {
+				if h.more == nil {
+					h.more = map[headerID][]string{}
+				}
+				h.more[id] = append(h.more[id], f.Value)
+			}
+			break
+		}
+	}
+	return h
+}
+
+// values calls f with every value of header id, in order.
+func (h *msgHeaders) values(id headerID, f func(string)) {
+	if !h.has[id] {
+		return
+	}
+	f(h.first[id])
+	for _, v := range h.more[id] {
+		f(v)
+	}
+}
+
 // wantsClose reports whether a message ends its connection: Connection:
 // close, or HTTP/1.0 without Connection: keep-alive.
-func wantsClose(m *reassembly.Message) bool {
-	keepAlive := false
-	for _, v := range m.Values("Connection") {
-		for _, tok := range strings.Split(v, ",") {
-			switch strings.ToLower(strings.TrimSpace(tok)) {
-			case "close":
-				return true
-			case "keep-alive":
+func wantsClose(m *reassembly.Message, h *msgHeaders) bool {
+	closing, keepAlive := false, false
+	h.values(hdrConnection, func(v string) {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			switch tok = strings.TrimSpace(tok); {
+			case strings.EqualFold(tok, "close"):
+				closing = true
+			case strings.EqualFold(tok, "keep-alive"):
 				keepAlive = true
 			}
 		}
-	}
-	return strings.EqualFold(m.Proto, "HTTP/1.0") && !keepAlive
+	})
+	return closing || (strings.EqualFold(m.Proto, "HTTP/1.0") && !keepAlive)
 }
 
 // realClient returns the original client a proxy names in X-Forwarded-For
 // (leftmost entry) or Forwarded (first for=), normalised to an IP address
-// when it parses as one; "" when neither header is present.
-func realClient(m *reassembly.Message) string {
-	if v := m.Get("X-Forwarded-For"); v != "" {
+// when it parses as one; "" when neither header is present. The result may
+// share the message's header block.
+func realClient(h *msgHeaders) string {
+	if v := h.first[hdrXForwardedFor]; v != "" {
 		first, _, _ := strings.Cut(v, ",")
 		if c := normaliseNode(first); c != "" {
 			return c
 		}
 	}
-	for _, v := range m.Values("Forwarded") {
+	found := ""
+	h.values(hdrForwarded, func(v string) {
+		if found != "" {
+			return
+		}
 		elem, _, _ := strings.Cut(v, ",")
 		for _, pair := range strings.Split(elem, ";") {
 			k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
 			if ok && strings.EqualFold(k, "for") {
 				if c := normaliseNode(val); c != "" {
-					return c
+					found = c
+					return
 				}
 			}
 		}
-	}
-	return ""
+	})
+	return found
 }
 
 // normaliseNode turns "1.2.3.4", "1.2.3.4:5", "[::1]:5" or "\"[::1]\"" into
@@ -55,6 +170,9 @@ func normaliseNode(s string) string {
 	s = strings.Trim(strings.TrimSpace(s), "\"")
 	if s == "" {
 		return ""
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().String()
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		return ap.Addr().Unmap().String()
@@ -75,26 +193,24 @@ func normaliseNode(s string) string {
 }
 
 // isProxied reports whether a request was relayed by a proxy that says so.
-func isProxied(m *reassembly.Message) bool {
-	return m.Get("Via") != "" || m.Get("X-Forwarded-For") != "" || m.Get("Forwarded") != ""
+func isProxied(h *msgHeaders) bool {
+	return h.first[hdrVia] != "" || h.first[hdrXForwardedFor] != "" || h.first[hdrForwarded] != ""
 }
 
-// backendHintHeaders name the backend that answered, as Exchange, some
-// balancers and many admins configure them. Server is left out on purpose:
-// IIS answers 401s from HTTP.sys ("Microsoft-HTTPAPI/2.0") and 200s from
-// IIS, so it changes within a healthy handshake.
-var backendHintHeaders = []string{"X-BEServer", "X-Backend-Server", "X-Server", "X-Served-By", "X-FEServer"}
-
 // backendHint returns the response's backend-naming headers as one string
-// ("" when none).
-func backendHint(m *reassembly.Message) string {
+// ("" when none): X-BEServer, X-Backend-Server, X-Server, X-Served-By and
+// X-FEServer, as Exchange, some balancers and many admins configure them.
+// Server is left out on purpose: IIS answers 401s from HTTP.sys
+// ("Microsoft-HTTPAPI/2.0") and 200s from IIS, so it changes within a
+// healthy handshake.
+func backendHint(h *msgHeaders) string {
 	var b strings.Builder
-	for _, h := range backendHintHeaders {
-		if v := m.Get(h); v != "" {
+	for id := hdrXBEServer; id <= hdrXFEServer; id++ {
+		if v := h.first[id]; v != "" {
 			if b.Len() > 0 {
 				b.WriteByte(';')
 			}
-			b.WriteString(strings.ToLower(h))
+			b.WriteString(strings.ToLower(headerNames[id]))
 			b.WriteByte('=')
 			b.WriteString(strings.ToLower(strings.TrimSpace(v)))
 		}
@@ -104,8 +220,8 @@ func backendHint(m *reassembly.Message) string {
 
 // persistentAuthOff reports Persistent-Auth: false (the server asks for a
 // handshake on every request, IIS authPersistSingleRequest).
-func persistentAuthOff(m *reassembly.Message) bool {
-	return strings.EqualFold(strings.TrimSpace(m.Get("Persistent-Auth")), "false")
+func persistentAuthOff(h *msgHeaders) bool {
+	return strings.EqualFold(strings.TrimSpace(h.first[hdrPersistentAuth]), "false")
 }
 
 // addrString formats an address per the conventions (IPv6 in brackets).

@@ -119,7 +119,7 @@ func (d *diagnosis) handshakeFindings() {
 // routedFinding explains a TYPE3_ROUTED_TO_OTHER_BACKEND.
 func routedFinding(h *handshake) *finding {
 	f := hsFinding(CodeType3RoutedToOtherBackend, h)
-	for _, r := range h.route {
+	for _, r := range h.note().route {
 		for cs := range h.conn.linked {
 			if cs.id == r.Connection {
 				f.conns = append(f.conns, cs)
@@ -134,7 +134,7 @@ func routedFinding(h *handshake) *finding {
 	switch {
 	case h.routedDifferently:
 		var t2, t3 string
-		for _, r := range h.route {
+		for _, r := range h.note().route {
 			switch r.Step {
 			case "type2":
 				t2 = sprintf("upstream connection %d to %s", r.Connection, r.Server)
@@ -150,7 +150,7 @@ func routedFinding(h *handshake) *finding {
 	case h.has(fRoutedHere):
 		f.msg = sprintf("the Type 3 of %s (frame %d) answers the Type 2 of connection %d (frame %d) but went over "+
 			"connection %d, whose last Type 2 (frame %d, %s) belongs to another handshake: the balancer moved the handshake",
-			h.userName(), h.t3.frame, h.conn.id, h.t2.frame, h.t3conn.id, h.hereT2.frame, orUnknown(h.hereIdentity))
+			h.userName(), h.t3.frame, h.conn.id, h.t2.frame, h.t3conn.id, h.note().hereT2.frame, orUnknown(h.note().hereIdentity))
 	case h.has(fEchoMismatch):
 		f.msg = sprintf("the Type 3 on connection %d (frame %d) answers a challenge from %s, but the connection's last "+
 			"Type 2 (frame %d) came from %s", h.t3conn.id, h.t3.frame, h.echoIdentity, h.t2.frame, h.identity)
@@ -161,7 +161,7 @@ func routedFinding(h *handshake) *finding {
 		}
 	default:
 		f.msg = sprintf("the Type 2 (frame %d) and the final response (frame %d) of the handshake on connection %d "+
-			"name different backends (%s, then %s)", h.t2.frame, h.final.frame, h.t3conn.id, h.t2Hint, h.finalHint)
+			"name different backends (%s, then %s)", h.t2.frame, h.final.frame, h.t3conn.id, h.note().t2Hint, h.note().finalHint)
 	}
 	return f
 }
@@ -216,7 +216,7 @@ func (d *diagnosis) connectionFindings() {
 		if cs.leg != LegClient {
 			continue
 		}
-		for _, r := range cs.reauths {
+		for _, r := range cs.ext().reauths {
 			f := &finding{code: CodeReauthOnAuthenticated, conns: []*connState{cs}, time: r.time, frames: []int64{r.frame}}
 			if r.hs.hasUser {
 				f.users = []string{r.hs.userName()}
@@ -237,10 +237,10 @@ func (d *diagnosis) connectionFindings() {
 			}
 			d.add(f)
 		}
-		if len(cs.shared) > 0 {
-			f := &finding{code: CodeAuthenticatedConnShared, conns: []*connState{cs}, time: cs.shared[0].time, count: len(cs.shared)}
+		if shared := cs.ext().shared; len(shared) > 0 {
+			f := &finding{code: CodeAuthenticatedConnShared, conns: []*connState{cs}, time: shared[0].time, count: len(shared)}
 			var clients, users nameSet
-			for _, s := range cs.shared {
+			for _, s := range shared {
 				f.frames = append(f.frames, s.frame)
 				clients.add(s.client)
 				if s.hs.hasUser {
@@ -248,9 +248,9 @@ func (d *diagnosis) connectionFindings() {
 				}
 			}
 			f.users = users.names
-			s := cs.shared[0]
+			s := shared[0]
 			f.msg = sprintf("connection %d, authenticated for client %s as %s, carried %d request(s) of other clients (%s): "+
-				"they ran with that user's identity", cs.id, s.hs.client, s.hs.userName(), len(cs.shared), strings.Join(clients.names, ", "))
+				"they ran with that user's identity", cs.id, s.hs.client, s.hs.userName(), len(shared), strings.Join(clients.names, ", "))
 			d.add(f)
 		}
 		var inter []*handshake

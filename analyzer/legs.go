@@ -22,17 +22,17 @@ type tokenOcc struct {
 // connection that relays any other is upstream, and so is every other
 // connection from a balancer's address to one of its backends.
 func (d *diagnosis) linkLegs() {
-	byHash := map[[32]byte][]tokenOcc{}
+	byHash := map[digest][]tokenOcc{}
 	for _, cs := range d.conns {
 		for _, h := range cs.hs {
 			if h.hasT2 && h.conn == cs {
-				byHash[h.t2Hash] = append(byHash[h.t2Hash], tokenOcc{cs, h.t2.time, false})
+				byHash[h.t2Hash] = append(byHash[h.t2Hash], tokenOcc{cs, h.t2.time(), false})
 			}
 			if h.hasT3 && h.t3conn == cs {
-				byHash[h.t3Hash] = append(byHash[h.t3Hash], tokenOcc{cs, h.t3.time, true})
+				byHash[h.t3Hash] = append(byHash[h.t3Hash], tokenOcc{cs, h.t3.time(), true})
 			}
 		}
-		for _, k := range cs.kerbTokens {
+		for _, k := range cs.ext().kerbTokens {
 			byHash[k.hash] = append(byHash[k.hash], tokenOcc{cs, k.time, k.request})
 		}
 	}
@@ -81,19 +81,33 @@ func (d *diagnosis) linkLegs() {
 			up = p.a
 		}
 		up.leg = LegUpstream
-		p.a.linked[p.b] = true
-		p.b.linked[p.a] = true
-		balancers[up.clientIP()] = true
+		p.a.link(p.b)
+		p.b.link(p.a)
+		balancers[up.clientIP] = true
 		backends[addrString(up.server)] = true
 	}
 	// The balancer's other connections to the same backends (a bare
 	// request before any token, a request the balancer sent on a fresh
 	// connection) are upstream too, though no token links them.
 	for _, cs := range d.conns {
-		if balancers[cs.clientIP()] && backends[addrString(cs.server)] {
+		if balancers[cs.clientIP] && backends[addrString(cs.server)] {
 			cs.leg = LegUpstream
 		}
 	}
+}
+
+// link records that cs and o share NTLM tokens.
+func (cs *connState) link(o *connState) {
+	if cs.linked == nil {
+		cs.linked = map[*connState]bool{}
+	}
+	cs.linked[o] = true
+}
+
+// addRoute appends a step to a relayed handshake's route.
+func (h *handshake) addRoute(r RouteStep) {
+	n := h.notesRW()
+	n.route = append(n.route, r)
 }
 
 // mapRelays ties each upstream handshake to the client-leg handshake it
@@ -138,18 +152,18 @@ func (d *diagnosis) mapRelays() {
 		}
 		if u := r.t2; u != nil {
 			if u.t1.ok {
-				c.route = append(c.route, RouteStep{Step: "type1", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
+				c.addRoute(RouteStep{Step: "type1", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
 			}
-			c.route = append(c.route, RouteStep{Step: "type2", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
+			c.addRoute(RouteStep{Step: "type2", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
 		}
 		if u := r.t3; u != nil {
 			id := ""
 			if u.t2.ok && u.conn == u.t3conn {
 				id = u.identity
 			}
-			c.route = append(c.route, RouteStep{Step: "type3", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
+			c.addRoute(RouteStep{Step: "type3", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
 			if u.final.ok {
-				c.route = append(c.route, RouteStep{Step: "final", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
+				c.addRoute(RouteStep{Step: "final", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
 			}
 		}
 		// Type 2 and Type 3 on different upstream connections blame the
@@ -196,10 +210,10 @@ func (d *diagnosis) findInterleaved() {
 			seen[u] = true
 			c := u.relayOf
 			if u.hasT2 && u.conn == y && d.clientByT2[u.t2Hash] == c {
-				evs = append(evs, upstreamEvent{u.t2.time, u.t2.frame, c.conn, c})
+				evs = append(evs, upstreamEvent{u.t2.time(), u.t2.frame, c.conn, c})
 			}
 			if u.hasT3 && u.t3conn == y && d.clientByT3[u.t3Hash] == c {
-				evs = append(evs, upstreamEvent{u.t3.time, u.t3.frame, c.t3conn, c})
+				evs = append(evs, upstreamEvent{u.t3.time(), u.t3.frame, c.t3conn, c})
 			}
 		}
 		slices.SortFunc(evs, func(a, b upstreamEvent) int { return a.time.Compare(b.time) })
@@ -244,7 +258,7 @@ func (d *diagnosis) findSharedUpstream() {
 			continue
 		}
 		for _, r := range cs.reqs {
-			index[r.line] = append(index[r.line], creq{cs, r.time})
+			index[r.lineHash()] = append(index[r.lineHash()], creq{cs, r.time()})
 		}
 	}
 	if !hasUp {
@@ -264,22 +278,23 @@ func (d *diagnosis) findSharedUpstream() {
 				continue
 			}
 			owner := u.relayOf.t3conn
-			until := y.end.Add(time.Nanosecond)
+			until := y.end.time().Add(time.Nanosecond)
 			for _, n := range y.hs {
-				if s := n.start(); s.After(u.final.time) && s.Before(until) {
+				if s := n.start(); s.After(u.final.time()) && s.Before(until) {
 					until = s
 				}
 			}
 			for _, r := range y.reqs {
-				if r.hasAuth || !r.time.After(u.final.time) || !r.time.Before(until) {
+				rt := r.time()
+				if r.hasAuth() || !rt.After(u.final.time()) || !rt.Before(until) {
 					continue
 				}
 				var best *creq
-				cands := index[r.line]
-				i, _ := slices.BinarySearchFunc(cands, r.time.Add(-d.opts.LinkWindow), func(c creq, t time.Time) int {
+				cands := index[r.lineHash()]
+				i, _ := slices.BinarySearchFunc(cands, rt.Add(-d.opts.LinkWindow), func(c creq, t time.Time) int {
 					return c.time.Compare(t)
 				})
-				for j := i; j < len(cands) && !cands[j].time.After(r.time); j++ {
+				for j := i; j < len(cands) && !cands[j].time.After(rt); j++ {
 					c := &cands[j]
 					if c.cs == owner {
 						best = c
@@ -291,7 +306,7 @@ func (d *diagnosis) findSharedUpstream() {
 					continue
 				}
 				if f == nil {
-					f = &finding{code: CodeAuthenticatedConnShared, time: r.time}
+					f = &finding{code: CodeAuthenticatedConnShared, time: rt}
 					f.conns = append(f.conns, y, owner)
 				}
 				f.count++

@@ -233,14 +233,16 @@ type Connection struct {
 	// Handshakes lists every NTLM handshake whose messages crossed it
 	// (a split handshake appears on each of its connections).
 	Handshakes []Handshake `json:"handshakes"`
-	// Findings lists the codes of the findings that involve it.
 	// Exchanges lists the request/response exchanges of a connection that
 	// carried authentication (NTLM, Negotiate or Kerberos), for ladder
-	// diagrams: the first maxExchanges of them; ExchangesOmitted counts the
-	// rest.
+	// diagrams: the first 200 of them, or the first 20 when every handshake
+	// on it succeeded and it showed nothing wrong; ExchangesOmitted counts
+	// the rest. A connection without authentication lists none (and omits
+	// none).
 	Exchanges        []Exchange `json:"exchanges,omitempty"`
 	ExchangesOmitted int        `json:"exchanges_omitted,omitempty"`
-	Findings         []string   `json:"findings"`
+	// Findings lists the codes of the findings that involve it.
+	Findings []string `json:"findings"`
 }
 
 // Gaps counts the holes of a connection per direction.

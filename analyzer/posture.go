@@ -57,9 +57,9 @@ func (d *diagnosis) postureFindings() {
 	for _, cs := range d.conns {
 		if cs.leg == LegClient && cs.kerberos > 0 {
 			kconns = append(kconns, cs)
-			n += cs.kerberos
-			if first.IsZero() || cs.start.Before(first) {
-				first = cs.start
+			n += int(cs.kerberos)
+			if first.IsZero() || cs.start.time().Before(first) {
+				first = cs.start.time()
 			}
 		}
 	}
@@ -100,10 +100,10 @@ func (d *diagnosis) perRequestFindings() {
 		}
 		work := 0
 		for _, cs := range dedupeConns(a.conns) {
-			work += cs.requests
+			work += int(cs.requests)
 			for _, h := range cs.hs {
 				if h.mergedInto == nil {
-					work -= h.requests // a split handshake's requests are all counted on its Type 3's connection
+					work -= int(h.requests) // a split handshake's requests are all counted on its Type 3's connection
 				}
 			}
 		}

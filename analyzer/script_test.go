@@ -23,8 +23,10 @@ var t0 = time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // script drives one Analyzer.
 type script struct {
-	t      *testing.T
-	a      *Analyzer
+	t *testing.T
+	a *Analyzer
+	// h receives the events: a, or a recorder (interleave_test.go).
+	h      reassembly.Handler
 	now    time.Time
 	frame  int64
 	nextID int
@@ -39,7 +41,8 @@ type script struct {
 
 func newScript(t *testing.T) *script {
 	t.Helper()
-	return &script{t: t, a: New(Options{HashKey: testKey, ToolVersion: "test", Files: []string{"test.pcap"}}), now: t0}
+	a := New(testOptions())
+	return &script{t: t, a: a, h: a, now: t0}
 }
 
 // tick advances capture time by 1 ms and returns the next frame.
@@ -83,7 +86,7 @@ func (s *script) conn(client, server string, opts ...connOpt) *tconn {
 	}
 	tc := &tconn{s: s, c: c}
 	s.open = append(s.open, tc)
-	s.a.ConnectionOpened(c)
+	s.h.ConnectionOpened(c)
 	return tc
 }
 
@@ -112,7 +115,7 @@ func (tc *tconn) req(method, target string, headers ...string) *reassembly.Messa
 	m.Method, m.Target = method, target
 	tc.c.Requests++
 	tc.pending = append(tc.pending, m)
-	tc.s.a.Request(tc.c, m)
+	tc.s.h.Request(tc.c, m)
 	return m
 }
 
@@ -126,7 +129,7 @@ func (tc *tconn) resp(status int, headers ...string) *reassembly.Message {
 		req = tc.pending[0]
 		tc.pending = tc.pending[1:]
 	}
-	tc.s.a.Response(tc.c, req, m)
+	tc.s.h.Response(tc.c, req, m)
 	return m
 }
 
@@ -170,7 +173,7 @@ func (tc *tconn) closeWith() {
 		return
 	}
 	tc.closed = true
-	tc.s.a.ConnectionClosed(tc.c)
+	tc.s.h.ConnectionClosed(tc.c)
 }
 
 // finish ends the capture: open connections end as capture_end.
@@ -181,7 +184,17 @@ func (s *script) finish() *Report {
 			tc.endAs(reassembly.EndCapture)
 		}
 	}
-	return s.a.Finish(reassembly.SourceStats{Packets: s.frame, Bytes: s.frame * 100, FirstSeen: t0, LastSeen: s.now})
+	return s.a.Finish(s.stats())
+}
+
+// stats is the source's account of the scripted capture.
+func (s *script) stats() reassembly.SourceStats {
+	return reassembly.SourceStats{Packets: s.frame, Bytes: s.frame * 100, FirstSeen: t0, LastSeen: s.now}
+}
+
+// testOptions are the analyzer options of every scripted test.
+func testOptions() Options {
+	return Options{HashKey: testKey, ToolVersion: "test", Files: []string{"test.pcap"}}
 }
 
 // ---- NTLM tokens ----

@@ -17,33 +17,41 @@ import (
 // which requests without credentials are authenticated requests until a
 // 401/407 asks again (re-authentication).
 
-// request runs the state machines on a request.
-func (cs *connState) request(hs hasher, m *reassembly.Message) {
+// request runs the state machines on a request. The message's header
+// fields are read once (scanHeaders), and nothing of it is kept beyond its
+// response but interned strings.
+func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 	cs.countMessage(m, &cs.requests)
-	info := &reqInfo{msg: m, client: realClient(m), proxied: isProxied(m), wantClose: wantsClose(m)}
-	if info.client != "" {
+	hd := scanHeaders(m)
+	info := reqInfo{msg: m, via: hd.first[hdrVia] != ""}
+	if c := realClient(&hd); c != "" {
+		info.client = a.in.str(c)
 		cs.addRealClient(info.client)
 	}
-	if info.proxied {
+	if isProxied(&hd) {
 		cs.proxied = true
 	}
+	wantClose := wantsClose(m, &hd)
+	var auth [numChannels]authMsg
 	hasAuth := false
 	for ch := chServer; ch < numChannels; ch++ {
-		a := hs.parseCredentials(m.Values(credHeader[ch]))
-		info.auth[ch] = a
-		if a.kind != kindNone {
+		if hd.has[credHeader[ch]] {
+			auth[ch] = a.hash.parseCredentials(&hd, credHeader[ch])
+		}
+		info.kind[ch] = auth[ch].kind
+		if auth[ch].kind != kindNone {
 			hasAuth = true
 		}
-		cs.requestOn(ch, info, &a)
+		cs.requestOn(a, ch, &info, &auth[ch], wantClose)
 	}
-	cs.recordRequest(info)
-	cs.reqs = append(cs.reqs, reqRec{line: lineHash(m), time: m.Time, frame: m.Frame, hasAuth: hasAuth})
-	cs.queue = append(cs.queue, info)
+	info.exch = cs.recordRequest(a.in, &info, &auth, &hd)
+	cs.addReq(m, hasAuth)
+	cs.live.queue = append(cs.live.queue, info)
 }
 
 // requestOn advances one channel's state machine on a request.
-func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
-	st := &cs.ch[ch]
+func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, a *authMsg, wantClose bool) {
+	st := &cs.live.ch[ch]
 	m := info.msg
 	switch a.kind {
 	case kindType1:
@@ -58,7 +66,7 @@ func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
 			h.requests++
 			st.offer = step{}
 		}
-		if info.wantClose {
+		if wantClose {
 			h.flags |= fClientAskedClose
 		}
 		st.cur, st.authed = h, nil
@@ -72,8 +80,8 @@ func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
 		if h.t1.ok && !h.t2.ok {
 			h.flags |= fResponseLost
 		}
-		h.setType3(a, m)
-		h.t3client = cs.clientIP()
+		h.setType3(an.in, a, m)
+		h.t3client = cs.clientIP
 		if info.client != "" {
 			h.t3client = info.client
 		}
@@ -81,8 +89,8 @@ func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
 		info.hs[ch] = h
 	case kindKerberos:
 		cs.kerberos++
-		cs.kerbTokens = append(cs.kerbTokens, tokenSeen{hash: a.tokenHash, time: m.Time, request: true})
-		st.kerberos = true
+		x := cs.extra()
+		x.kerbTokens = append(x.kerbTokens, tokenSeen{hash: a.tokenHash, time: m.Time, request: true})
 	case kindNone:
 		if h := st.cur; h != nil && h.t2.ok && !h.t3.ok {
 			cs.interrupt(h, fMovedOn)
@@ -95,8 +103,8 @@ func (cs *connState) requestOn(ch channel, info *reqInfo, a *authMsg) {
 
 // newHandshake starts a handshake on the connection.
 func (cs *connState) newHandshake(ch channel, info *reqInfo, a *authMsg) *handshake {
-	h := &handshake{proxy: ch == chProxy, conn: cs, t3conn: cs, scheme: a.scheme, spnego: a.spnego}
-	h.client = cs.clientIP()
+	h := &handshake{proxy: ch == chProxy, conn: cs, t3conn: cs, scheme: a.scheme, spnego: a.spnego, lastAuthUse: noTime}
+	h.client = cs.clientIP
 	if info != nil && info.client != "" {
 		h.client = info.client
 	}
@@ -113,43 +121,49 @@ func (cs *connState) interrupt(h *handshake, why hsFlag) {
 	} else if h.outcome == "" {
 		h.outcome = OutcomeAbandoned
 	}
-	for ch := range cs.ch {
-		if cs.ch[ch].cur == h {
-			cs.ch[ch].cur = nil
+	for ch := range cs.live.ch {
+		if cs.live.ch[ch].cur == h {
+			cs.live.ch[ch].cur = nil
 		}
 	}
 }
 
 // response runs the state machines on a response.
-func (cs *connState) response(hs hasher, resp *reassembly.Message) {
+func (cs *connState) response(a *Analyzer, resp *reassembly.Message) {
 	if cs.countMessage(resp, &cs.responses) {
-		cs.statuses[resp.Status]++
+		cs.countStatus(resp.Status)
 	}
+	lv := cs.live
 	if resp.Status >= 100 && resp.Status < 200 {
-		cs.respGaps = resp.GapsBefore[reassembly.ServerToClient]
+		lv.respGaps = resp.GapsBefore[reassembly.ServerToClient]
 		return
 	}
-	info := cs.pair(resp)
+	info, paired := cs.pair(resp)
+	var ip *reqInfo
+	if paired {
+		ip = &info
+	}
+	hd := scanHeaders(resp)
 	counted := false
 	var auths [numChannels]authMsg
 	for ch := chServer; ch < numChannels; ch++ {
-		var a authMsg
-		if resp.Status == authStatus[ch] {
-			a = hs.parseChallenges(resp.Values(challengeHeader[ch]))
+		var am authMsg
+		if resp.Status == authStatus[ch] && hd.has[challengeHeader[ch]] {
+			am = a.hash.parseChallenges(&hd, challengeHeader[ch])
 		}
-		auths[ch] = a
-		switch a.kind {
+		auths[ch] = am
+		switch am.kind {
 		case kindOffer:
 			cs.offers++
 		case kindType2:
 			cs.challenges++
 		}
-		if cs.responseOn(ch, info, resp, &a) && !counted {
+		if cs.responseOn(a, ch, ip, resp, &hd, &am) && !counted {
 			counted = true
 			cs.authRequests++
 		}
 	}
-	cs.recordResponse(info, resp, auths)
+	cs.recordResponse(ip, resp, &auths)
 }
 
 // pair finds the request a response answers. Without loss it is the oldest
@@ -158,39 +172,46 @@ func (cs *connState) response(hs hasher, resp *reassembly.Message) {
 // reassembler's in-order pairing would shift every later pair: the response
 // then answers the latest request that started before it, and the older
 // unanswered ones lost their responses.
-func (cs *connState) pair(resp *reassembly.Message) *reqInfo {
+func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
+	lv := cs.live
 	gaps := resp.GapsBefore[reassembly.ServerToClient]
-	lost := resp.Resynced || gaps > cs.respGaps
-	cs.respGaps = gaps
-	if len(cs.queue) == 0 || cs.queue[0].msg.FirstTime.After(resp.FirstTime) {
-		return nil
+	lost := resp.Resynced || gaps > lv.respGaps
+	lv.respGaps = gaps
+	if len(lv.queue) == 0 || lv.queue[0].msg.FirstTime.After(resp.FirstTime) {
+		return reqInfo{}, false
 	}
 	i := 0
 	if lost {
-		for i+1 < len(cs.queue) && !cs.queue[i+1].msg.FirstTime.After(resp.FirstTime) {
+		for i+1 < len(lv.queue) && !lv.queue[i+1].msg.FirstTime.After(resp.FirstTime) {
 			i++
 		}
 	}
-	info := cs.queue[i]
-	clear(cs.queue[:i+1])
-	cs.queue = cs.queue[i+1:]
-	return info
+	info := lv.queue[i]
+	// No message is kept beyond its response; an emptied queue starts
+	// over in the same array.
+	clear(lv.queue[:i+1])
+	if i+1 == len(lv.queue) {
+		lv.queue = lv.queue[:0]
+	} else {
+		lv.queue = lv.queue[i+1:]
+	}
+	return info, true
 }
 
 // responseOn advances one channel on a response; it reports whether the
 // request was served as an authenticated request.
-func (cs *connState) responseOn(ch channel, info *reqInfo, resp *reassembly.Message, a *authMsg) bool {
-	st := &cs.ch[ch]
+func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *reassembly.Message, hd *msgHeaders, a *authMsg) bool {
+	st := &cs.live.ch[ch]
 	var reqKind msgKind
 	var h *handshake
 	if info != nil {
-		reqKind, h = info.auth[ch].kind, info.hs[ch]
+		reqKind, h = info.kind[ch], info.hs[ch]
 	}
 	switch {
 	case reqKind == kindType1 && h != nil:
 		switch {
 		case a.kind == kindType2 && !h.t2.ok:
-			h.setType2(a, resp)
+			h.setType2(an.in, a, resp, hd)
 			return false
 		case h.t2.ok:
 		case h.t3.ok && !h.final.ok:
@@ -198,7 +219,7 @@ func (cs *connState) responseOn(ch channel, info *reqInfo, resp *reassembly.Mess
 			// Type 1: the Type 2 was lost and the reassembler paired the
 			// Type 3's response with the Type 1. Take it as the final
 			// response; the one paired with the Type 3 is then ignored.
-			cs.finish(ch, h, resp)
+			cs.finish(an.in, ch, h, resp, hd)
 		case resp.GapsBefore[reassembly.ServerToClient] > info.msg.GapsBefore[reassembly.ServerToClient]:
 			h.flags |= fResponseLost // the Type 2 may be in the gap
 		default:
@@ -209,19 +230,21 @@ func (cs *connState) responseOn(ch channel, info *reqInfo, resp *reassembly.Mess
 		}
 	case reqKind == kindType3 && h != nil:
 		if !h.final.ok {
-			cs.finish(ch, h, resp)
+			cs.finish(an.in, ch, h, resp, hd)
 		}
 	case reqKind == kindNone && info != nil:
 		if by := info.authedBy[ch]; by != nil && by == st.authed {
 			if resp.Status == authStatus[ch] && (a.kind == kindOffer || a.kind == kindType2) {
-				cs.reauths = append(cs.reauths, reauth{frame: resp.Frame, time: resp.Time, proxy: ch == chProxy,
-					via: info.msg.Get("Via") != "", persist: by.has(fPersistOff), hs: by})
+				x := cs.extra()
+				x.reauths = append(x.reauths, reauth{frame: resp.Frame, time: resp.Time, proxy: ch == chProxy,
+					via: info.via, persist: by.has(fPersistOff), hs: by})
 				st.authed = nil
 			} else if !failStatus(ch, resp.Status) {
 				by.authRequests++
-				by.lastAuthUse = resp.Time
-				if info.client != "" && by.client != info.client && by.client != cs.clientIP() {
-					cs.shared = append(cs.shared, sharedUse{frame: info.msg.Frame, time: info.msg.Time, client: info.client, hs: by})
+				by.lastAuthUse = nanoOf(resp.Time)
+				if info.client != "" && by.client != info.client && by.client != cs.clientIP {
+					x := cs.extra()
+					x.shared = append(x.shared, sharedUse{frame: info.msg.Frame, time: info.msg.Time, client: info.client, hs: by})
 				}
 				if a.kind == kindNone {
 					return ch == chServer || info.authedBy[chServer] == nil
@@ -233,15 +256,15 @@ func (cs *connState) responseOn(ch channel, info *reqInfo, resp *reassembly.Mess
 		}
 	}
 	if a.kind == kindType2 && (h == nil || h.t2.frame != resp.Frame) {
-		cs.orphanType2(ch, info, resp, a)
+		cs.orphanType2(an.in, ch, info, resp, hd, a)
 	}
 	return false
 }
 
 // finish records the final response of a handshake.
-func (cs *connState) finish(ch channel, h *handshake, resp *reassembly.Message) {
-	st := &cs.ch[ch]
-	h.setFinal(ch, resp)
+func (cs *connState) finish(in *interner, ch channel, h *handshake, resp *reassembly.Message, hd *msgHeaders) {
+	st := &cs.live.ch[ch]
+	h.setFinal(in, ch, resp, hd)
 	if st.cur == h {
 		st.cur = nil
 	}
@@ -252,8 +275,8 @@ func (cs *connState) finish(ch channel, h *handshake, resp *reassembly.Message) 
 
 // orphanType2 places a Type 2 whose Type 1 was not captured (or not paired):
 // on the handshake in progress when it lacks one, else on a new handshake.
-func (cs *connState) orphanType2(ch channel, info *reqInfo, resp *reassembly.Message, a *authMsg) {
-	st := &cs.ch[ch]
+func (cs *connState) orphanType2(in *interner, ch channel, info *reqInfo, resp *reassembly.Message, hd *msgHeaders, a *authMsg) {
+	st := &cs.live.ch[ch]
 	h := st.cur
 	if h == nil || h.t2.ok || h.t3.ok {
 		if h != nil {
@@ -262,7 +285,7 @@ func (cs *connState) orphanType2(ch channel, info *reqInfo, resp *reassembly.Mes
 		h = cs.newHandshake(ch, info, a)
 		st.cur = h
 	}
-	h.setType2(a, resp)
+	h.setType2(in, a, resp, hd)
 	st.authed = nil
 }
 
@@ -271,7 +294,7 @@ func (cs *connState) orphanType2(ch channel, info *reqInfo, resp *reassembly.Mes
 // not counted, as Wireshark does not show one whose reassembly never
 // completed; it is counted in incompleteMessages, and its headers still
 // drive the state machine.
-func (cs *connState) countMessage(m *reassembly.Message, n *int) bool {
+func (cs *connState) countMessage(m *reassembly.Message, n *int32) bool {
 	if m.Incomplete {
 		cs.incompleteMessages++
 		return false

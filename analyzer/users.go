@@ -46,8 +46,8 @@ func (d *diagnosis) users() []User {
 		for _, c := range h.conns() {
 			a.conns[c.id] = true
 		}
-		u.Requests += h.requests + h.authRequests
-		u.AuthenticatedRequests += h.authRequests
+		u.Requests += int(h.requests + h.authRequests)
+		u.AuthenticatedRequests += int(h.authRequests)
 		if s := h.start(); u.FirstSeen.IsZero() || s.Before(u.FirstSeen) {
 			u.FirstSeen = s
 		}
@@ -94,8 +94,8 @@ func (d *diagnosis) users() []User {
 // lastUse is the time of a handshake's last step or of the last request
 // served on its strength.
 func (h *handshake) lastUse() time.Time {
-	if h.lastAuthUse.After(h.end()) {
-		return h.lastAuthUse
+	if t := h.lastAuthUse.time(); t.After(h.end()) {
+		return t
 	}
 	return h.end()
 }
