@@ -71,6 +71,7 @@ type Analyzer struct {
 
 	// Counted from ConnectionClosed for every connection, HTTP or not.
 	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
+	tlsDecrypted, tlsWithoutKeys                                         int64
 }
 
 // New returns an Analyzer.
@@ -145,10 +146,18 @@ func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.tcpConns++
-	switch c.Protocol {
-	case reassembly.ProtoTLS:
+	// A decrypted connection carries its plaintext's protocol; ProtoTLS
+	// means TLS that could not be seen inside (no keys, or failed).
+	if c.Protocol == reassembly.ProtoTLS || c.TLS != nil {
 		a.tlsConns++
-	case reassembly.ProtoHTTP2:
+	}
+	switch {
+	case c.Decrypted:
+		a.tlsDecrypted++
+	case c.Protocol == reassembly.ProtoTLS:
+		a.tlsWithoutKeys++
+	}
+	if c.Protocol == reassembly.ProtoHTTP2 {
 		a.http2Conns++
 	}
 	if c.Ended == reassembly.EndEvicted {
@@ -192,6 +201,7 @@ func (a *Analyzer) Finish(src reassembly.SourceStats) *Report {
 		}
 	}
 	d := newDiagnosis(a.opts, conns)
+	d.tlsWithoutKeys = a.tlsWithoutKeys
 	d.run()
 	return a.build(d, src)
 }

@@ -93,6 +93,7 @@ type connState struct {
 	gaps             [2]int32
 	ended            reassembly.EndReason
 	sawSYN           bool
+	decrypted        bool // the connection was TLS, decrypted with a key log
 	closed           bool
 	http             bool
 	proxied          bool
@@ -177,6 +178,7 @@ func (cs *connState) update(c *reassembly.Conn) {
 	cs.client, cs.server = c.Client, c.Server
 	cs.start, cs.end = nanoOf(c.Start), nanoOf(c.End)
 	cs.sawSYN = c.SawSYN
+	cs.decrypted = c.Decrypted
 	cs.gaps = [2]int32{int32(c.Gaps[0]), int32(c.Gaps[1])}
 	cs.ended = c.Ended
 	if cs.x != nil {

@@ -21,6 +21,9 @@ type diagnosis struct {
 	// clientByT2 and clientByT3 find a client-leg handshake by the keyed
 	// hash of its Type 2 / Type 3 token.
 	clientByT2, clientByT3 map[digest]*handshake
+	// tlsWithoutKeys counts TLS connections nobody could look inside: the
+	// NTLM they may carry is unseen.
+	tlsWithoutKeys int64
 	// proxyClients maps a client IP that is itself a proxy to the reason.
 	proxyClients map[string]string
 	// restarts pairs each restarted handshake with the one that restarted

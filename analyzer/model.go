@@ -210,6 +210,9 @@ type Connection struct {
 	Ended string `json:"ended"`
 	// Midstream is set when the capture missed the connection's SYN.
 	Midstream bool `json:"midstream"`
+	// Decrypted says the connection was HTTPS, decrypted with a TLS key log
+	// (its HTTP is what the report shows).
+	Decrypted bool `json:"decrypted,omitempty"`
 	// Gaps counts the holes per direction.
 	Gaps     Gaps `json:"gaps"`
 	Requests int  `json:"requests"`

@@ -19,6 +19,9 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 		}
 	}
 	switch {
+	case len(d.logical) == 0 && d.tlsWithoutKeys > 0:
+		// No NTLM seen, but HTTPS that may carry it was not seen inside.
+		v.Code = VerdictInconclusive
 	case len(d.logical) == 0:
 		v.Code = VerdictNoNTLM
 	case failures == 0:
@@ -39,8 +42,29 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 	v.Title = VerdictTitles[v.Code]
 	v.Explanation = d.explain(v, sum, failures)
 	v.Remedies = d.remedies(v.Code)
+	if len(d.logical) == 0 && d.tlsWithoutKeys > 0 {
+		v.Explanation = d.tlsUnseen() + sprintf(" The %d HTTP connection(s) that could be read carry no NTLM handshake.", sum.Connections)
+		v.Remedies = []string{remedyKeyLog}
+		return v
+	}
+	if d.tlsWithoutKeys > 0 && d.tlsWithoutKeys >= int64(sum.Connections) {
+		// Most of the traffic was HTTPS without keys: say so first.
+		v.Explanation = d.tlsUnseen() + " " + v.Explanation
+		v.Remedies = append([]string{remedyKeyLog}, v.Remedies...)
+	}
 	return v
 }
+
+// tlsUnseen explains that TLS connections could not be decrypted.
+func (d *diagnosis) tlsUnseen() string {
+	return sprintf("%d TLS connection(s) could not be decrypted, so most of the traffic (and any NTLM in it) was not seen.",
+		d.tlsWithoutKeys)
+}
+
+// remedyKeyLog says how to let ntlmscope see inside HTTPS.
+const remedyKeyLog = "Let ntlmscope see inside HTTPS: start the browser or curl with SSLKEYLOGFILE set, reproduce the problem " +
+	"while capturing, and run ntlmscope with --keylog FILE (see the README); clients on Schannel (Outlook, WinHTTP) " +
+	"cannot log keys: capture the balancer-to-backend leg behind TLS offload instead."
 
 // explain writes the verdict's explanation: the counts, then the strongest
 // evidence.
