@@ -27,7 +27,7 @@ func TestBinaryDecryptsSHA384Suite(t *testing.T) {
 		t.Fatalf("analyze: %v\n%s", err, out)
 	}
 	var rep struct {
-		Verdict struct{ Code string } `json:"verdict"`
+		Verdict struct{ Code string }    `json:"verdict"`
 		Summary struct{ Handshakes int } `json:"summary"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
