@@ -47,10 +47,9 @@ type script struct {
 }
 
 type tcpConv struct {
-	s                 *script
-	client, server    netip.AddrPort
-	cseq, sseq        uint32
-	clientIsn, srvIsn uint32
+	s              *script
+	client, server netip.AddrPort
+	cseq, sseq     uint32
 }
 
 func newScript() *script {

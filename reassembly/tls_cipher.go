@@ -168,17 +168,3 @@ func (k *recordKeys) open(dst []byte, seq uint64, hdr, body []byte) (plain []byt
 	}
 	return plain[:i], plain[i], nil
 }
-
-// overhead returns how many bytes of a protected record's fragment are
-// not plaintext (for a TLS 1.3 record, assuming no padding, which is what
-// Go, OpenSSL and browsers send).
-func (k *recordKeys) overhead() int {
-	n := aeadTagLen
-	if k.explicit {
-		n += 8
-	}
-	if k.tls13 {
-		n++ // the inner content type
-	}
-	return n
-}
