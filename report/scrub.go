@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -29,6 +30,18 @@ func newScrubber(opts Options) *scrubber {
 // pseudonymized first so that every name is known before the free text
 // (explanation, messages) that may quote it is rewritten.
 func (s *scrubber) report(r *analyzer.Report) *analyzer.Report {
+	if s.anon == nil {
+		// Only request targets change: copy the connections and their
+		// exchanges, not the whole model (a JSON round trip of a report with
+		// 100,000 connections costs seconds and doubles the memory).
+		c := *r
+		c.Connections = slices.Clone(r.Connections)
+		for i := range c.Connections {
+			copyExchanges(&c.Connections[i])
+			s.exchanges(&c.Connections[i])
+		}
+		return &c
+	}
 	c := deepCopy(r)
 	for i := range c.Connections {
 		s.connection(&c.Connections[i])
