@@ -85,7 +85,9 @@ func analyseFile(t *testing.T, path string, keys *KeyLog) (*msgLog, StreamStats,
 // (empty: no key log).
 func tsharkMessages(t *testing.T, capture, keylog string, port uint16) []string {
 	t.Helper()
-	args := []string{"-r", capture, "-n", "-d", fmt.Sprintf("tls.port==%d,http", port),
+	// The server listens on a random port, which may be registered to
+	// another protocol: tell tshark it is TLS carrying HTTP.
+	args := []string{"-r", capture, "-n", "-d", fmt.Sprintf("tcp.port==%d,tls", port), "-d", fmt.Sprintf("tls.port==%d,http", port),
 		"-Y", "http.request || http.response", "-T", "fields",
 		"-e", "frame.number", "-e", "http.request.method", "-e", "http.response.code"}
 	if keylog != "" {
