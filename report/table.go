@@ -83,7 +83,7 @@ func usersTable(p *printer, v tableView) error {
 	p.line("")
 	p.line(p.paint(ansiBold, "Users"+v.note))
 	tbl := newTable(p.w)
-	tbl.Header("User", "Clients", "Handshakes", "OK", "Failed", "Abandoned", "Restarts", "Requests", "Connection IDs")
+	tbl.Header("User", "Clients", "Handshakes", "OK", "Failed", "Abandoned", "Restarts", "Requests", "Connection ids")
 	for _, u := range v.users {
 		failed := strconv.Itoa(u.Failed)
 		if u.Failed > 0 {
