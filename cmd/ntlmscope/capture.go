@@ -180,7 +180,6 @@ func captureRun(opts *captureOptions) error {
 		}
 	}
 	rep := an.Finish(st)
-	rep.Source.Interface, rep.Source.KernelDrops = st.Interface, st.KernelDrops
 	rep.Source.Files = st.Files
 	for _, w := range st.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
