@@ -177,9 +177,19 @@ func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 }
 
 // Finish correlates the connections, diagnoses them and builds the report.
-// Connections still open are closed as if the capture ended. Call it once,
-// after the last event.
+// Connections still open are closed as if the capture ended. Call it (or
+// FinishStreaming) once, after the last event.
 func (a *Analyzer) Finish(src reassembly.SourceStats) *Report {
+	r := a.FinishStreaming(src)
+	r.Materialize()
+	return r
+}
+
+// FinishStreaming is Finish for large captures: the report's connections
+// are built one at a time as they are read ([Report.EachConnection]), so
+// that memory holds the analyzer's compact state and one Connection rather
+// than every Connection of the capture.
+func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for c, cs := range a.byConn {

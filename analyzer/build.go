@@ -51,10 +51,7 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 			r.Summary.Users++
 		}
 	}
-	r.Connections = make([]Connection, 0, len(d.conns))
-	for _, cs := range d.conns {
-		r.Connections = append(r.Connections, d.connection(cs))
-	}
+	r.lazy = &connList{d: d}
 	r.Findings = make([]Finding, 0, len(d.findings))
 	for _, f := range d.sortedFindings() {
 		r.Findings = append(r.Findings, f.model())

@@ -30,10 +30,14 @@ type Report struct {
 	Users []User `json:"users"`
 	// Backends aggregates handshakes per server identity (Type 2).
 	Backends []Backend `json:"backends"`
-	// Connections lists every connection that carried HTTP, both legs.
+	// Connections lists every connection that carried HTTP, both legs. It
+	// is nil in a streaming report (see [Report.EachConnection]).
 	Connections []Connection `json:"connections"`
 	// Findings lists the observations, each with its evidence.
 	Findings []Finding `json:"findings"`
+
+	// lazy builds the connections of a streaming report.
+	lazy *connList
 }
 
 // Tool names the program and version that produced a report.

@@ -25,6 +25,7 @@ Exit codes: 0 ran (whatever it found), 1 usage or input error,
 
 // newCmdRoot builds the command tree.
 func newCmdRoot(ios *IOStreams) *cobra.Command {
+	prof := &profileOptions{}
 	root := &cobra.Command{
 		Use:   "ntlmscope",
 		Short: "Diagnose NTLM over HTTP through load balancers and proxies, from packet captures",
@@ -34,7 +35,14 @@ func newCmdRoot(ios *IOStreams) *cobra.Command {
   tcpdump -i any -w - 'tcp port 80' | ntlmscope analyze -`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			return prof.start()
+		},
+		PersistentPostRunE: func(*cobra.Command, []string) error {
+			return prof.stop()
+		},
 	}
+	addProfileFlags(root, prof)
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)
