@@ -30,6 +30,16 @@ type Packet struct {
 	// and MissingBytes says how many are missing.
 	Truncated    bool
 	MissingBytes int
+
+	// Set by the reassembler's numberer (numbering.go) before reassembly:
+	// the conversation's key, the sender's side of it, its tcp.stream and
+	// run-wide number, whether the packet starts it, and the capture clock.
+	key    tupleKey
+	side   int
+	stream int
+	conv   int
+	fresh  bool
+	now    time.Time
 }
 
 // SourceStats counts what a source read and what it could not use.

@@ -3,7 +3,6 @@ package reassembly
 import (
 	"errors"
 	"io"
-	"net/netip"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -27,6 +26,13 @@ type Options struct {
 	// RetainIndex is how long a finished conversation's 4-tuple keeps its
 	// tcp.stream index for late packets (default 15 minutes).
 	RetainIndex time.Duration
+	// Workers is how many goroutines reassemble and analyse at once: the
+	// connections are sharded over them by 4-tuple, behind one goroutine
+	// that reads and numbers the packets (Run only; default 1). The events
+	// of different connections then interleave differently, which a
+	// Handler must not depend on; the connection table's capacity
+	// (MaxConnections) is divided evenly among the workers.
+	Workers int
 	// TLS: KeyLog supplies secrets to decrypt TLS connections (see
 	// KeyLog); nil for none. Run adds the secrets embedded in pcapng
 	// captures without it. While a key source exists, TLS connections are
@@ -46,6 +52,11 @@ func (o *Options) setDefaults() {
 	}
 	if o.RetainIndex <= 0 {
 		o.RetainIndex = 15 * time.Minute
+	}
+	// A conversation is remembered at least as long as it may stay open.
+	o.RetainIndex = max(o.RetainIndex, o.IdleTimeout)
+	if o.Workers <= 0 {
+		o.Workers = 1
 	}
 }
 
@@ -107,6 +118,7 @@ func (s *StreamStats) count(c *Conn) {
 type Reassembler struct {
 	h         Handler
 	opts      Options
+	numberer  *numberer // nil in a shard: its dispatcher numbers packets
 	tracker   *tracker
 	factory   streamFactory
 	assembler *gpr.Assembler
@@ -117,7 +129,6 @@ type Reassembler struct {
 	ctx     *pktContext
 	ctxKept bool
 	stats   StreamStats
-	nextID  int
 
 	now         time.Time // latest capture time seen
 	idleCutoff  time.Time // connections quiet since before this are idle
@@ -135,6 +146,14 @@ type Reassembler struct {
 // NewReassembler returns a Reassembler that reports to h.
 func NewReassembler(h Handler, opts Options) *Reassembler {
 	opts.setDefaults()
+	r := newShardReassembler(h, opts)
+	r.numberer = newNumberer(opts.RetainIndex)
+	return r
+}
+
+// newShardReassembler returns a Reassembler for packets numbered elsewhere
+// (see shard.go).
+func newShardReassembler(h Handler, opts Options) *Reassembler {
 	r := &Reassembler{h: h, opts: opts, tracker: newTracker(), flushReason: EndIdle}
 	if opts.KeyLog != nil {
 		r.keys = keyRing{opts.KeyLog} // TLS
@@ -152,21 +171,29 @@ func (r *Reassembler) Stats() StreamStats { return r.stats }
 
 // Packet processes one TCP packet. The packet may be reused after the call.
 func (r *Reassembler) Packet(p *Packet) {
-	if p.Time.After(r.now) {
-		r.now = p.Time
+	r.numberer.assign(p)
+	r.process(p)
+}
+
+// process reassembles a numbered packet (see numberer.assign).
+func (r *Reassembler) process(p *Packet) {
+	if p.now.After(r.now) {
+		r.now = p.now
 	}
 	if !r.now.Before(r.nextFlush) {
 		r.flush()
 	}
-	src := netip.AddrPortFrom(p.Src, uint16(p.TCP.SrcPort))
-	dst := netip.AddrPortFrom(p.Dst, uint16(p.TCP.DstPort))
-	e, side, replaced := r.tracker.lookup(p, src, dst)
+	e, replaced := r.tracker.lookup(p)
 	if replaced != nil && replaced.live != nil {
 		replaced.live.finalize(EndReplaced)
 	}
+	if e == nil {
+		return // a late packet of a conversation forgotten here
+	}
+	side := p.side
 	cs := e.live
 	if cs == nil {
-		if !e.closedAt.IsZero() && !p.TCP.SYN {
+		if !p.fresh {
 			// A late packet of a finished conversation (the last ACK, a
 			// retransmitted FIN): same tcp.stream, nothing to analyse.
 			return
@@ -239,25 +266,31 @@ func (r *Reassembler) Tick(now time.Time) {
 	if now.After(r.now) {
 		r.now = now
 	}
+	if r.numberer != nil && now.After(r.numberer.now) {
+		r.numberer.now = now
+	}
 	if !r.now.Before(r.nextFlush) {
 		r.flush()
 	}
 }
 
 // flush pushes data stuck behind lost segments, ends idle connections and
-// forgets old stream indexes; it runs once per second of capture time.
+// forgets finished conversations; it runs once per second of capture time,
+// for the whole second (clockTick), so that the shards of a sharded run
+// decide alike.
 func (r *Reassembler) flush() {
-	r.nextFlush = r.now.Add(time.Second)
-	idleCutoff := r.now.Add(-r.opts.IdleTimeout)
+	at := clockTick(r.now)
+	r.nextFlush = at.Add(time.Second)
+	idleCutoff := at.Add(-r.opts.IdleTimeout)
 	r.idleCutoff = idleCutoff
 	r.flushReason = EndIdle
 	r.holdEvents()
-	r.assembler.FlushWithOptions(gpr.FlushOptions{T: r.now.Add(-r.opts.GapWait), TC: idleCutoff})
+	r.assembler.FlushWithOptions(gpr.FlushOptions{T: at.Add(-r.opts.GapWait), TC: idleCutoff})
 	r.releaseEvents()
 	for e := r.tracker.oldestActive(); e != nil && e.lastSeen.Before(idleCutoff); e = r.tracker.oldestActive() {
 		e.live.finalize(EndIdle)
 	}
-	r.tracker.dropRetired(r.now.Add(-r.opts.RetainIndex))
+	r.tracker.dropRetired(at.Add(-r.opts.RetainIndex))
 }
 
 // Finish ends every open connection (the capture ended) and delivers the
@@ -276,6 +309,10 @@ func (r *Reassembler) Finish() {
 // finishes it. It returns the reassembler's statistics and the source's
 // fatal error, if any.
 func Run(src Source, h Handler, opts Options) (StreamStats, error) {
+	opts.setDefaults()
+	if opts.Workers > 1 {
+		return runSharded(src, h, opts)
+	}
 	r := NewReassembler(h, opts)
 	r.AddKeyLog(EmbeddedKeyLogs(src)...) // TLS: secrets inside the captures
 	for {

@@ -66,10 +66,9 @@ type connState struct {
 }
 
 func (r *Reassembler) newConn(e *entry, p *Packet, side int) *connState {
-	r.nextID++
 	cs := &connState{r: r, e: e, clientSide: -1}
 	cs.conn = Conn{
-		ID:         r.nextID - 1,
+		ID:         e.conv,
 		File:       p.File,
 		Stream:     e.stream,
 		Start:      p.Time,

@@ -3,8 +3,6 @@ package reassembly
 import (
 	"net/netip"
 	"time"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 // tupleKey names a TCP conversation within one capture file, the same for
@@ -28,19 +26,15 @@ func lessAddrPort(x, y netip.AddrPort) bool {
 	return x.Port() < y.Port()
 }
 
-// entry is the tracker's record of one conversation. It outlives the
-// connection's analysis (conn, streams, parsers) for a while so that late
-// packets on the same 4-tuple keep the Wireshark stream index they belong
-// to.
+// entry is the tracker's record of one conversation under reassembly. It
+// outlives the connection's analysis (conn, streams, parsers) for a while so
+// that late packets of a finished conversation are recognised as such.
 type entry struct {
 	key    tupleKey
 	stream int // Wireshark tcp.stream
-	// isn is the initial sequence number each endpoint (a=0, b=1) sent in
-	// a SYN, when one was seen: a SYN with another ISN starts a new stream.
-	isn    [2]uint32
-	hasISN [2]bool
-	// closedAt is when both sides finished (FIN both ways, or RST); zero
-	// while open.
+	conv   int // run-wide conversation number: the connection ID
+	// closedAt is when tracking ended (FIN both ways, RST, idle, eviction);
+	// zero while open.
 	closedAt time.Time
 	lastSeen time.Time
 
@@ -93,65 +87,43 @@ func (l *entryList) moveToBack(e *entry) {
 	l.pushBack(e)
 }
 
-// tracker assigns Wireshark's tcp.stream indexes and keeps the table of
-// conversations. It is not safe for concurrent use.
-//
-// Wireshark (packet-tcp.c) starts a new conversation, and so a new
-// tcp.stream index, for the first packet of an unknown 4-tuple, and for a SYN
-// without ACK on a known 4-tuple whose sender already sent a SYN with a
-// different initial sequence number — whether or not the old conversation
-// had closed. Indexes count every TCP conversation of the file, HTTP or not.
+// tracker keeps the table of conversations under reassembly, keyed by
+// 4-tuple; the numberer (numbering.go) has decided which conversation each
+// packet belongs to. It is not safe for concurrent use.
 type tracker struct {
-	table      map[tupleKey]*entry
-	nextStream map[int]int // per file
-	active     entryList   // entries with a live connection, LRU order
-	retired    entryList   // entries kept only for their stream index
+	table   map[tupleKey]*entry
+	active  entryList // entries with a live connection, LRU order
+	retired entryList // finished entries, kept to recognise late packets
 }
 
 func newTracker() *tracker {
-	return &tracker{table: make(map[tupleKey]*entry), nextStream: make(map[int]int)}
+	return &tracker{table: make(map[tupleKey]*entry)}
 }
 
-// lookup returns the entry for p's conversation, creating one (with a new
-// stream index) when p starts a new conversation. replaced is the entry
-// that p's SYN displaced from the 4-tuple, if any; its live connection must
-// be finalised by the caller.
-func (t *tracker) lookup(p *Packet, src, dst netip.AddrPort) (e *entry, side int, replaced *entry) {
-	k, srcIsA := makeTupleKey(p.File, src, dst)
-	side = 1
-	if srcIsA {
-		side = 0
-	}
-	e = t.table[k]
-	if e != nil && isNewSYN(&p.TCP, e, side) {
-		replaced = e
-		t.unlink(e)
-		delete(t.table, k)
-		e = nil
-	}
-	if e == nil {
-		e = &entry{key: k, stream: t.nextStream[p.File]}
-		t.nextStream[p.File]++
-		t.table[k] = e
+// lookup returns the entry of p's conversation, creating it when p starts
+// one (p.fresh), or nil for a late packet of a conversation this tracker no
+// longer holds. replaced is the entry of an earlier conversation on the
+// same 4-tuple that p's displaced; its live connection must be finalised by
+// the caller.
+func (t *tracker) lookup(p *Packet) (e, replaced *entry) {
+	e = t.table[p.key]
+	if p.fresh {
+		if e != nil {
+			replaced = e
+			t.unlink(e)
+		}
+		e = &entry{key: p.key, stream: p.stream, conv: p.conv}
+		t.table[p.key] = e
 		t.retired.pushBack(e) // moved to active when a connection is attached
 	}
-	if p.TCP.SYN && !p.TCP.ACK && !e.hasISN[side] {
-		e.isn[side], e.hasISN[side] = p.TCP.Seq, true
-	}
-	if p.TCP.SYN && p.TCP.ACK && !e.hasISN[side] {
-		// The SYN-ACK's sender's ISN: a later SYN from it with another ISN
-		// is a new conversation too.
-		e.isn[side], e.hasISN[side] = p.TCP.Seq, true
+	if e == nil {
+		return nil, nil
 	}
 	e.lastSeen = p.Time
 	if e.list != nil {
 		e.list.moveToBack(e)
 	}
-	return e, side, replaced
-}
-
-func isNewSYN(tcp *layers.TCP, e *entry, side int) bool {
-	return tcp.SYN && !tcp.ACK && e.hasISN[side] && tcp.Seq != e.isn[side]
+	return e, replaced
 }
 
 // activate moves e to the active list (it has a live connection now).
@@ -176,8 +148,8 @@ func (t *tracker) unlink(e *entry) {
 // connection, or nil.
 func (t *tracker) oldestActive() *entry { return t.active.head }
 
-// dropRetired forgets retired entries last seen before cutoff: a packet on
-// their 4-tuple after that starts a new stream index.
+// dropRetired forgets retired entries last seen before cutoff (the
+// numberer forgets their 4-tuples at the same time).
 func (t *tracker) dropRetired(cutoff time.Time) {
 	for e := t.retired.head; e != nil && e.lastSeen.Before(cutoff); e = t.retired.head {
 		t.retired.remove(e)

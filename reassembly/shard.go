@@ -1,0 +1,164 @@
+package reassembly
+
+import (
+	"errors"
+	"hash/maphash"
+	"io"
+	"sync"
+)
+
+// A sharded run (Options.Workers > 1) reads and numbers packets on the
+// calling goroutine and hands each to the worker that owns its 4-tuple: a
+// Reassembler of its own, fed in capture order. The numberer decides every
+// packet's conversation (tcp.stream, connection ID) before any worker sees
+// it, and periodic work runs on whole seconds of the shared capture clock
+// (clockTick), so each connection is reassembled exactly as by a single
+// Reassembler; only the interleaving of different connections' events
+// changes.
+
+// shardBatch is how many packets travel to a worker at once: enough to make
+// the channel's cost per packet negligible.
+const shardBatch = 256
+
+// shardBatchBytes bounds the payload bytes a batch holds.
+const shardBatchBytes = 256 << 10
+
+// shardWorker is one reassembly goroutine and the batches it is sent.
+type shardWorker struct {
+	r    *Reassembler
+	full chan *packetBatch
+	free chan *packetBatch
+	cur  *packetBatch
+}
+
+// ShardedHandler is a Handler that gives each worker of a sharded run a
+// Handler of its own (for instance with its own state and lock), so that
+// the workers do not contend for one. Run calls Shard once per worker, with
+// i from 0 to n-1, before the first event; every connection's events reach
+// one shard only.
+type ShardedHandler interface {
+	Handler
+	Shard(i, n int) Handler
+}
+
+func newShardWorker(h Handler, opts Options, keys []*KeyLog) *shardWorker {
+	w := &shardWorker{
+		r:    newShardReassembler(h, opts),
+		full: make(chan *packetBatch, 4),
+		free: make(chan *packetBatch, 6),
+	}
+	w.r.AddKeyLog(keys...)
+	for i := 0; i < cap(w.free); i++ {
+		w.free <- &packetBatch{pkts: make([]Packet, 0, shardBatch), buf: make([]byte, 0, shardBatchBytes)}
+	}
+	w.cur = <-w.free
+	return w
+}
+
+// run reassembles every batch, then finishes.
+func (w *shardWorker) run(wg *sync.WaitGroup) {
+	defer wg.Done()
+	for b := range w.full {
+		for i := range b.pkts {
+			w.r.process(&b.pkts[i])
+		}
+		clear(b.pkts) // drop references into the payload buffer
+		b.pkts, b.buf = b.pkts[:0], b.buf[:0]
+		w.free <- b
+	}
+	w.r.Finish()
+}
+
+// add copies p into the current batch, sending the batch when full.
+func (w *shardWorker) add(p *Packet) {
+	b := w.cur
+	if len(b.pkts) == cap(b.pkts) || (len(b.buf)+len(p.TCP.Payload) > cap(b.buf) && len(b.pkts) > 0) {
+		w.send()
+		b = w.cur
+	}
+	b.pkts = append(b.pkts, *p)
+	q := &b.pkts[len(b.pkts)-1]
+	if len(p.TCP.Payload) > cap(b.buf)-len(b.buf) {
+		// A payload larger than a whole batch buffer gets its own copy.
+		q.TCP.Payload = append([]byte(nil), p.TCP.Payload...)
+	} else {
+		off := len(b.buf)
+		b.buf = append(b.buf, p.TCP.Payload...)
+		q.TCP.Payload = b.buf[off:len(b.buf):len(b.buf)]
+	}
+	// Layer contents are not used past decoding; drop references into the
+	// source's buffers.
+	q.TCP.Contents, q.TCP.Options, q.TCP.Padding = nil, nil, nil
+}
+
+// send hands the current batch to the worker and takes a free one.
+func (w *shardWorker) send() {
+	if len(w.cur.pkts) == 0 {
+		return
+	}
+	w.full <- w.cur
+	w.cur = <-w.free
+}
+
+// runSharded is Run with opts.Workers > 1.
+func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
+	n := opts.Workers
+	shardOpts := opts
+	shardOpts.MaxConnections = max(1, opts.MaxConnections/n)
+	keys := EmbeddedKeyLogs(src) // TLS: secrets inside the captures
+	workers := make([]*shardWorker, n)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wh := h
+		if sh, ok := h.(ShardedHandler); ok {
+			wh = sh.Shard(i, n)
+		}
+		workers[i] = newShardWorker(wh, shardOpts, keys)
+		wg.Add(1)
+		go workers[i].run(&wg)
+	}
+	num := newNumberer(opts.RetainIndex)
+	seed := maphash.MakeSeed()
+	var err error
+	for {
+		var p *Packet
+		p, err = src.Next()
+		if err != nil {
+			break
+		}
+		num.assign(p)
+		workers[maphash.Comparable(seed, p.key)%uint64(n)].add(p)
+	}
+	for _, w := range workers {
+		w.send()
+		close(w.full)
+	}
+	wg.Wait()
+	var st StreamStats
+	for _, w := range workers {
+		st.add(w.r.Stats())
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return st, err
+}
+
+// add sums the counts of o into s.
+func (s *StreamStats) add(o StreamStats) {
+	s.Connections += o.Connections
+	s.HTTPConnections += o.HTTPConnections
+	s.TLS += o.TLS
+	s.HTTP2 += o.HTTP2
+	s.Other += o.Other
+	s.MidStream += o.MidStream
+	s.Gaps += o.Gaps
+	s.Evicted += o.Evicted
+	s.HTTPErrors += o.HTTPErrors
+	s.TLSDecrypted += o.TLSDecrypted
+	s.TLSWithoutKeys += o.TLSWithoutKeys
+	s.TLSBadKeys += o.TLSBadKeys
+	s.TLSUnsupported += o.TLSUnsupported
+	s.TLSFailedRecords += o.TLSFailedRecords
+	s.TLSStopped += o.TLSStopped
+}
