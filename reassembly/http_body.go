@@ -108,7 +108,7 @@ func (p *HTTPParser) requestMethod() (string, bool) {
 // comma-separated list, possibly over several fields.
 func transferCoding(m *Message) (present, chunked bool) {
 	for _, h := range m.Header {
-		if !strings.EqualFold(h.Name, "Transfer-Encoding") {
+		if !fieldIs(h.Name, "Transfer-Encoding") {
 			continue
 		}
 		present = true
@@ -127,7 +127,7 @@ func transferCoding(m *Message) (present, chunked bool) {
 func contentLength(m *Message) (n int64, present, ok bool) {
 	n = -1
 	for _, h := range m.Header {
-		if !strings.EqualFold(h.Name, "Content-Length") {
+		if !fieldIs(h.Name, "Content-Length") {
 			continue
 		}
 		for v := range strings.SplitSeq(h.Value, ",") {
@@ -142,6 +142,14 @@ func contentLength(m *Message) (n int64, present, ok bool) {
 		return 0, false, true
 	}
 	return n, true, true
+}
+
+// fieldIs reports whether the field name parsed off the wire is the
+// (ASCII) name want, case-insensitively. Parsed names are tokens, so a
+// name of another length cannot match: checking the length first skips
+// most fields at the cost of a compare.
+func fieldIs(name, want string) bool {
+	return len(name) == len(want) && strings.EqualFold(name, want)
 }
 
 // parseDecimal parses 1*DIGIT up to 1<<62 (lengths beyond are no real
@@ -179,7 +187,7 @@ func (p *HTTPParser) stepBodyLength(data []byte, seg Segment) int {
 	n := int(min(int64(len(data)), p.remaining))
 	p.remaining -= int64(n)
 	p.msg.BodyBytes += int64(n)
-	p.lastSeg = seg
+	p.msg.setLast(seg)
 	if p.remaining == 0 {
 		p.expectStart(p.msg)
 		p.emit()
@@ -194,7 +202,7 @@ func (p *HTTPParser) stepBodyLength(data []byte, seg Segment) int {
 //
 // Extensions (§7.1.1) are ignored.
 func (p *HTTPParser) stepChunkSize(data []byte, seg Segment) int {
-	p.lastSeg = seg
+	p.msg.setLast(seg)
 	line, n, res := p.readLine(data, maxChunkLine)
 	switch res {
 	case blockMore:
@@ -223,7 +231,7 @@ func (p *HTTPParser) stepChunkData(data []byte, seg Segment) int {
 	n := int(min(int64(len(data)), p.remaining))
 	p.remaining -= int64(n)
 	p.msg.BodyBytes += int64(n)
-	p.lastSeg = seg
+	p.msg.setLast(seg)
 	if p.remaining == 0 {
 		p.state = stChunkEnd
 		p.chunkSawCR = false
@@ -233,7 +241,7 @@ func (p *HTTPParser) stepChunkData(data []byte, seg Segment) int {
 
 // stepChunkEnd reads the CRLF (or bare LF) after chunk data.
 func (p *HTTPParser) stepChunkEnd(data []byte, seg Segment) int {
-	p.lastSeg = seg
+	p.msg.setLast(seg)
 	for i, c := range data {
 		switch {
 		case c == '\n':

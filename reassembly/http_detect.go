@@ -11,7 +11,7 @@ const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 // is then done; otherwise the bytes still go through the HTTP/1 hunt (they
 // cannot hold a start line if they turn out to be TLS or the preface).
 func (p *HTTPParser) sniffData(data []byte) bool {
-	p.sniffN += copy(p.sniff[p.sniffN:], data)
+	p.sniffN += uint8(copy(p.sniff[p.sniffN:], data))
 	proto, more := sniffProto(p.sniff[:p.sniffN])
 	if proto != ProtoUnknown {
 		p.proto = proto

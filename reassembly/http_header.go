@@ -47,11 +47,10 @@ func (p *HTTPParser) stepHeader(data []byte, seg Segment) int {
 		p.firstSeg = seg
 	}
 	n, block, res := p.readBlock(data[pos:])
-	p.lastSeg = seg
 	end := pos + n
 	switch res {
 	case blockDone:
-		p.headerDone(block)
+		p.headerDone(block, seg)
 	case blockBadStart:
 		if carried {
 			// The line begun in an earlier segment is no start line,
@@ -75,7 +74,7 @@ func (p *HTTPParser) stepHeader(data []byte, seg Segment) int {
 // when blockDone, the whole block (valid until the next call).
 //
 // A block that arrives whole in one Feed is read in place; only a block
-// split across Feeds is copied into p.buf.
+// split across Feeds is copied into p.buf, and only up to its end.
 func (p *HTTPParser) readBlock(data []byte) (int, []byte, blockResult) {
 	if len(p.buf) == 0 {
 		b := data[:min(len(data), maxHeaderBytes+1)]
@@ -90,24 +89,39 @@ func (p *HTTPParser) readBlock(data []byte) (int, []byte, blockResult) {
 		case len(b) > maxHeaderBytes:
 			return len(b), nil, blockTooBig
 		}
+		if cap(p.buf) < len(b) {
+			// The block goes on in a later segment, usually the next:
+			// room for twice this part (within what resetBlock keeps)
+			// makes one allocation do.
+			p.buf = make([]byte, 0, max(len(b), 512, min(2*len(b), maxKeptBuffer)))
+		}
 		p.buf = append(p.buf, b...)
 		return len(b), nil, blockMore
 	}
+	// Append a line at a time, so that the bytes after the block (a body,
+	// up to a whole TSO segment of it) are never copied.
 	old := len(p.buf)
-	take := min(len(data), maxHeaderBytes+1-old)
-	p.buf = append(p.buf, data[:take]...)
-	end, res := p.scanBlock(p.buf)
-	switch {
-	case res == blockDone && end > maxHeaderBytes:
-		return end - old, nil, blockTooBig
-	case res == blockDone:
-		return end - old, p.buf[:end], res
-	case res != blockMore:
-		return p.blk.scan - old, nil, res
-	case len(p.buf) > maxHeaderBytes:
-		return take, nil, blockTooBig
+	for {
+		rest := data[len(p.buf)-old:]
+		n := bytes.IndexByte(rest, '\n') + 1
+		if n == 0 {
+			n = len(rest)
+		}
+		p.buf = append(p.buf, rest[:min(n, maxHeaderBytes+1-len(p.buf))]...)
+		end, res := p.scanBlock(p.buf)
+		switch {
+		case res == blockDone && end > maxHeaderBytes:
+			return end - old, nil, blockTooBig
+		case res == blockDone:
+			return end - old, p.buf[:end], res
+		case res != blockMore:
+			return p.blk.scan - old, nil, res
+		case len(p.buf) > maxHeaderBytes:
+			return len(p.buf) - old, nil, blockTooBig
+		case len(p.buf)-old == len(data):
+			return len(data), nil, blockMore
+		}
 	}
-	return take, nil, blockMore
 }
 
 // scanBlock searches b, the block so far, for the empty line that ends it,
@@ -183,27 +197,29 @@ func (p *HTTPParser) badStart(atLine bool) {
 	p.startHunt(atLine)
 }
 
-// headerDone builds the message from its complete header block and frames
-// its body.
-func (p *HTTPParser) headerDone(block []byte) {
-	m := p.newMessage(block)
+// headerDone builds the message from its complete header block, whose
+// last byte came in seg, and frames its body.
+func (p *HTTPParser) headerDone(block []byte, seg Segment) {
+	m := p.newMessage(block, seg)
 	p.resetBlock()
 	p.msg = m
 	p.frameBody(m)
 }
 
 // newMessage parses a complete header block whose start line was checked.
-// All its strings share one allocation: the block's.
-func (p *HTTPParser) newMessage(block []byte) *Message {
+// It takes two allocations: the Message with room for its fields (see
+// allocMessage), and one string holding the block, which all its strings
+// share. The block is not put in a buffer shared with other messages: a
+// kept Message, or one of its strings, then pins its own block only.
+func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 	s := string(block)
 	nl := strings.IndexByte(s, '\n')
 	line := strings.TrimSuffix(s[:nl], "\r")
-	m := &Message{
-		FirstFrame:  p.firstSeg.Frame,
-		FirstTime:   p.firstSeg.Time,
-		HeaderBytes: len(block),
-		Resynced:    p.startResync,
-	}
+	m := allocMessage(p.blk.lines)
+	m.FirstFrame, m.FirstTime = p.firstSeg.Frame, p.firstSeg.Time
+	m.setLast(seg)
+	m.HeaderBytes = len(block)
+	m.Resynced = p.startResync
 	if p.kind == kindRequest {
 		// checkRequestLine made sure of exactly two single spaces.
 		m.Request = true
@@ -218,7 +234,7 @@ func (p *HTTPParser) newMessage(block []byte) *Message {
 			m.Reason = line[13:]
 		}
 	}
-	m.Header = p.parseFields(s[nl+1:], make([]HeaderField, 0, p.blk.lines))
+	m.Header = p.parseFields(s[nl+1:], m.Header)
 	return m
 }
 
@@ -256,8 +272,8 @@ func (p *HTTPParser) parseFields(s string, h []HeaderField) []HeaderField {
 			}
 			continue
 		}
-		colon := strings.IndexByte(line, ':')
-		if colon <= 0 || !isToken(line[:colon]) {
+		colon := tokenLen(line)
+		if colon == 0 || colon == len(line) || line[colon] != ':' {
 			p.errors++
 			folds = false
 			continue
@@ -273,11 +289,11 @@ func (p *HTTPParser) parseFields(s string, h []HeaderField) []HeaderField {
 // Header.
 func (p *HTTPParser) stepTrailer(data []byte, seg Segment) int {
 	n, block, res := p.readBlock(data)
-	p.lastSeg = seg
+	p.msg.setLast(seg)
 	switch res {
 	case blockDone:
 		m := p.msg
-		if len(trimCR(block)) > 1 { // not just the empty line
+		if string(block) != "\r\n" && string(block) != "\n" { // not just the empty line
 			m.Header = p.parseFields(string(block), m.Header)
 		}
 		p.resetBlock()
@@ -289,14 +305,17 @@ func (p *HTTPParser) stepTrailer(data []byte, seg Segment) int {
 	return n
 }
 
-// isToken reports whether s is a token (RFC 9110 §5.6.2).
-func isToken(s string) bool {
+// tokenLen returns the length of the token (RFC 9110 §5.6.2) that s starts
+// with: the index of its first byte that is no tchar, or len(s). A field
+// line is a token followed by ':', so this finds the colon and checks the
+// name in one pass.
+func tokenLen(s string) int {
 	for i := 0; i < len(s); i++ {
 		if !tchar[s[i]] {
-			return false
+			return i
 		}
 	}
-	return s != ""
+	return len(s)
 }
 
 // trimOWS trims optional whitespace (SP, HTAB: RFC 9110 §5.6.3) from both

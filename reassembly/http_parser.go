@@ -78,40 +78,45 @@ const (
 // fields, a start line while detecting up to httpDetectWindow; bodies are
 // counted and skipped, never copied.
 type HTTPParser struct {
+	// Fields are ordered small to large so that the struct packs tightly:
+	// every TCP connection gets two parsers, and in real captures most
+	// connections are not HTTP.
 	dir   Direction
-	cb    HTTPCallbacks
 	state parseState
 	proto Protocol
 	kind  msgKind
 
-	// offset counts the bytes fed so far (for the detection window).
-	offset int64
-
 	// Detection and resynchronisation.
 	sniffing    bool // the first bytes may still be TLS or the HTTP/2 preface
-	sniffN      int
-	sniff       [len(h2Preface)]byte
 	detecting   bool // no start line found yet
 	hunting     bool // looking for a start line: detection or resync
 	atLine      bool // while hunting: the next byte begins a line
 	huntErr     bool // this resync's error has been counted
 	resynced    bool // bytes were skipped since the last start line
 	tunnelCheck bool // after CONNECT or Upgrade: non-HTTP bytes end the direction
+	startResync bool // resynced, captured when the message's start line was found
+	chunkSawCR  bool // stChunkEnd: the CR of the CRLF was read
+	sniffN      uint8
+	sniff       [len(h2Preface)]byte
+
+	cb HTTPCallbacks
+
+	// offset counts the bytes fed so far (for the detection window).
+	offset int64
 
 	// buf holds a partial header block, trailer section or chunk-size line.
+	// It is allocated only when one is split across Feeds.
 	buf []byte
 	blk blockScan
 
-	// The message in progress.
-	msg         *Message
-	firstSeg    Segment // segment of its first byte
-	lastSeg     Segment // segment of its last byte so far
-	startResync bool    // resynced, captured when its start line was found
-	remaining   int64   // body or chunk bytes still expected
-	chunkSawCR  bool    // stChunkEnd: the CR of the CRLF was read
-	respIdx     int     // final responses framed so far (RequestMethod index)
-	index       int     // messages emitted
-	errors      int
+	// The message in progress. Its Frame and Time track the segment of its
+	// last byte so far.
+	msg       *Message
+	firstSeg  Segment // segment of its first byte
+	remaining int64   // body or chunk bytes still expected
+	respIdx   int     // final responses framed so far (RequestMethod index)
+	index     int     // messages emitted
+	errors    int
 }
 
 // NewHTTPParser returns a parser for direction dir of a connection.
@@ -193,7 +198,7 @@ func (p *HTTPParser) step(data []byte, seg Segment) int {
 		return p.stepBodyLength(data, seg)
 	case stBodyClose:
 		p.msg.BodyBytes += int64(len(data))
-		p.lastSeg = seg
+		p.msg.setLast(seg)
 		return len(data)
 	case stChunkSize:
 		return p.stepChunkSize(data, seg)
@@ -342,7 +347,18 @@ func (p *HTTPParser) expectStart(m *Message) {
 	p.state = stHeader
 	// RFC 9110 §9.3.6, §7.8: after CONNECT or an Upgrade request, the
 	// client may switch to another protocol before the response arrives.
-	p.tunnelCheck = m.Request && (m.Method == "CONNECT" || m.Get("Upgrade") != "")
+	p.tunnelCheck = m.Request && (m.Method == "CONNECT" || upgrades(m))
+}
+
+// upgrades reports whether m has an Upgrade field with a value, as
+// m.Get("Upgrade") != "" would.
+func upgrades(m *Message) bool {
+	for _, h := range m.Header {
+		if fieldIs(h.Name, "Upgrade") {
+			return h.Value != ""
+		}
+	}
+	return false
 }
 
 // emit completes the message in progress and hands it to the callback. The
@@ -350,7 +366,6 @@ func (p *HTTPParser) expectStart(m *Message) {
 func (p *HTTPParser) emit() {
 	m := p.msg
 	p.msg = nil
-	m.Frame, m.Time = p.lastSeg.Frame, p.lastSeg.Time
 	m.Index = p.index
 	p.index++
 	if p.cb.Message != nil {

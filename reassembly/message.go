@@ -39,7 +39,10 @@ type HeaderField struct {
 
 // Message is one HTTP/1.1 request or response.
 //
-// Bodies are never kept: only their length and framing.
+// Bodies are never kept: only their length and framing. The strings of a
+// message the parser made share one allocation, its header block (trailers
+// take another): keeping any of them keeps the block, so clone what
+// outlives the message.
 type Message struct {
 	// Request is true for requests, false for responses.
 	Request bool
@@ -103,4 +106,52 @@ func (m *Message) Values(name string) []string {
 		}
 	}
 	return vs
+}
+
+// setLast records seg as where the message's last byte so far was captured.
+func (m *Message) setLast(seg Segment) {
+	m.Frame, m.Time = seg.Frame, seg.Time
+}
+
+// allocMessage returns a new Message whose Header has room for n fields.
+//
+// For the field counts of almost every message the Message and its fields'
+// array share one allocation, of the same size class as the two separate
+// ones would take. n comes from the lines of a header block the parser
+// holds, so that block's size bounds it.
+func allocMessage(n int) *Message {
+	if n > 0 && n < len(messageBoxes) {
+		return messageBoxes[n]()
+	}
+	return &Message{Header: make([]HeaderField, 0, n)}
+}
+
+// msgBox is a Message and the array of its first header fields, allocated
+// together. A is [n]HeaderField.
+type msgBox[A any] struct {
+	m Message
+	f A
+}
+
+// messageBoxes[n] allocates a msgBox for exactly n fields. One type per n,
+// not a few rounded-up capacities: size classes are only 16 to 64 bytes
+// apart here, so an exact box takes no more memory than a separate Message
+// and fields slice did, where a rounded one would take more.
+var messageBoxes = [...]func() *Message{
+	1:  func() *Message { b := new(msgBox[[1]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	2:  func() *Message { b := new(msgBox[[2]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	3:  func() *Message { b := new(msgBox[[3]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	4:  func() *Message { b := new(msgBox[[4]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	5:  func() *Message { b := new(msgBox[[5]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	6:  func() *Message { b := new(msgBox[[6]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	7:  func() *Message { b := new(msgBox[[7]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	8:  func() *Message { b := new(msgBox[[8]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	9:  func() *Message { b := new(msgBox[[9]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	10: func() *Message { b := new(msgBox[[10]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	11: func() *Message { b := new(msgBox[[11]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	12: func() *Message { b := new(msgBox[[12]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	13: func() *Message { b := new(msgBox[[13]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	14: func() *Message { b := new(msgBox[[14]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	15: func() *Message { b := new(msgBox[[15]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
+	16: func() *Message { b := new(msgBox[[16]HeaderField]); b.m.Header = b.f[:0]; return &b.m },
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"sync/atomic"
 
 	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
 
@@ -24,15 +25,18 @@ import (
 // block of any ordinary capture is checked whole.
 const readBufSize = 512 << 10
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it. The count is atomic so
+// that a progress bar may read it while another goroutine reads the file;
+// reads go through a 512 KiB buffer, so the cost is one atomic add per
+// buffer fill, not per packet.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -44,6 +48,8 @@ type captureFile struct {
 	closer  io.Closer // nil for stdin
 	gzipped bool
 	cnt     *countingReader // under br: bytes of the (uncompressed) stream
+	raw     *countingReader // the file's own bytes (compressed when gzipped): progress
+	size    int64           // the file's size in bytes, -1 when unknown (a pipe)
 	br      *bufio.Reader   // shared with the pcapgo reader, which reads through it
 	pcap    *pcapgo.Reader
 	ng      *pcapgo.NgReader
@@ -60,9 +66,10 @@ type captureFile struct {
 // openCapture reads the file header of a capture from r. The error is a
 // *FileError.
 func openCapture(path string, index int, r io.Reader, closer io.Closer) (*captureFile, error) {
-	f := &captureFile{path: path, index: index, closer: closer}
+	f := &captureFile{path: path, index: index, closer: closer, size: fileSize(r)}
 	f.dec.stats, f.dec.pkt = &f.stats, &f.pkt
 	f.cnt = &countingReader{r: r}
+	f.raw = f.cnt
 	f.br = bufio.NewReaderSize(f.cnt, readBufSize)
 	format, err := f.detect()
 	if err != nil {
@@ -132,9 +139,24 @@ func (f *captureFile) headerError(what string, err error) error {
 		Hint: "the file is damaged or was cut off while being written; check it opens in Wireshark"}
 }
 
+// fileSize is the size of the capture r reads when r is a regular file (a
+// named file, or stdin redirected from one), else -1: a pipe or a device
+// has no size to measure progress against.
+func fileSize(r io.Reader) int64 {
+	st, ok := r.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		return -1
+	}
+	fi, err := st.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return -1
+	}
+	return fi.Size()
+}
+
 // offset is the reader's position in the (uncompressed) stream.
 func (f *captureFile) offset() int64 {
-	return f.cnt.n - int64(f.br.Buffered())
+	return f.cnt.n.Load() - int64(f.br.Buffered())
 }
 
 // next returns the file's next TCP packet, or io.EOF when the file ended

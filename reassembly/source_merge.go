@@ -188,6 +188,38 @@ func (m *mergeSource) Stats() SourceStats {
 	return s
 }
 
+// ProgressReporter is implemented by the Source that OpenFiles returns, so
+// that a command can show how far through its files a long run has got.
+type ProgressReporter interface {
+	// Progress returns the bytes of the files read so far and their
+	// total size. Bytes are those of the files as stored (compressed ones
+	// for a gzipped file), counted as they enter the read buffers, so
+	// read runs up to a buffer or two ahead of the packets Next returned.
+	// total is 0 when unknown: when an input is a pipe or stdin not
+	// redirected from a file.
+	//
+	// Progress is safe to call from any goroutine, also while another
+	// one calls Next, and after Close.
+	Progress() (read, total int64)
+}
+
+// Progress implements ProgressReporter. m.files and each file's raw and
+// size are set once by OpenFiles; only the counters change.
+func (m *mergeSource) Progress() (read, total int64) {
+	known := true
+	for _, f := range m.files {
+		read += f.raw.n.Load()
+		if f.size < 0 {
+			known = false
+		}
+		total += f.size
+	}
+	if !known {
+		total = 0
+	}
+	return read, total
+}
+
 // Close closes every file; stdin is left open. Next then says io.EOF and
 // Stats keeps the counts.
 func (m *mergeSource) Close() error {
