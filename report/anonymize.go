@@ -42,6 +42,9 @@ type anonymizer struct {
 	tokens map[string]string
 	index  map[rune][]string
 	dirty  bool
+	// learning turns text() off while the scrubber learns the report's
+	// names (see scrubber.learn).
+	learning bool
 }
 
 func newAnonymizer(key []byte) *anonymizer {
@@ -197,6 +200,9 @@ var ipv4At = regexp.MustCompile(`^(?:\d{1,3}\.){3}\d{1,3}`)
 // much is deliberate: a pseudonym inside a word is ugly, a leaked name is
 // worse.
 func (a *anonymizer) text(s string) string {
+	if a.learning {
+		return s
+	}
 	a.reindex()
 	var b strings.Builder
 	prevWord := false

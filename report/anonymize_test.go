@@ -120,3 +120,20 @@ func csvTablesFor(format string) []string {
 func around(b []byte, i int) string {
 	return string(b[max(0, i-30):min(len(b), i+30)])
 }
+
+// TestAnonymizeTargetsQuotingLaterNames: a request target that quotes a
+// name is rewritten even when the report names it only later (the
+// connection's own handshakes are read after its exchanges; bob first
+// appears on a later connection), in every connection of every format.
+func TestAnonymizeTargetsQuotingLaterNames(t *testing.T) {
+	r := balancerReport()
+	r.Connections[0].Exchanges[0].Target = "/home/alice/bob/"
+	for _, format := range []string{"json", "html"} {
+		out := bytes.ToLower(render(t, format, Options{Anonymize: true, KeepQuery: true}, r))
+		for _, s := range []string{"alice", "bob"} {
+			if i := bytes.Index(out, []byte(s)); i >= 0 {
+				t.Errorf("%s: %q is still there: …%s…", format, s, around(out, i))
+			}
+		}
+	}
+}

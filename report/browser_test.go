@@ -214,7 +214,7 @@ func checkFirstScreen(t *testing.T, fs firstScreen, r *analyzer.Report) {
 			t.Errorf("%s: %s", k, why)
 		}
 	}
-	g := newGlance(r)
+	g := newGlance(plainModel(r))
 	if !strings.Contains(fs.Text["verdict"], g.Title+".") {
 		t.Errorf("verdict shows %q, want the sentence %q", fs.Text["verdict"], g.Title+".")
 	}

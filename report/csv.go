@@ -1,6 +1,9 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/csv"
 	"io"
 	"slices"
@@ -19,123 +22,134 @@ var CSVTables = []string{"users", "connections", "handshakes", "findings"}
 // spaces; times are RFC 3339 with nanoseconds, as in the JSON.
 type csvRenderer struct{ table string }
 
-func (c csvRenderer) Render(w io.Writer, r *analyzer.Report) error {
-	var header []string
-	var rows [][]string
+func (c csvRenderer) render(w io.Writer, m *model) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
 	switch c.table {
 	case "", "users":
-		header, rows = csvUsers(r)
+		csvUsers(cw, m)
 	case "connections":
-		header, rows = csvConnections(r)
+		csvConnections(cw, m)
 	case "handshakes":
-		header, rows = csvHandshakes(r)
+		csvHandshakes(cw, bw, m)
 	case "findings":
-		header, rows = csvFindings(r)
+		csvFindings(cw, m)
 	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(header); err != nil {
+	cw.Flush()
+	if err := cw.Error(); err != nil {
 		return err
 	}
-	if err := cw.WriteAll(rows); err != nil {
-		return err
-	}
-	return cw.Error()
+	return bw.Flush()
 }
 
-func csvUsers(r *analyzer.Report) ([]string, [][]string) {
-	header := []string{"name", "domain", "user", "workstations", "clients", "handshakes", "succeeded", "failed",
+// Each table writes its header, then its rows as it makes them; a write
+// error is kept by the csv.Writer and reported once by render.
+
+func csvUsers(cw *csv.Writer, m *model) {
+	cw.Write([]string{"name", "domain", "user", "workstations", "clients", "handshakes", "succeeded", "failed",
 		"abandoned", "incomplete", "restarts", "connections", "connection_ids", "requests", "authenticated_requests",
-		"first_seen", "last_seen", "time_in_handshakes_ms"}
-	rows := make([][]string, 0, len(r.Users))
-	for _, u := range r.Users {
-		rows = append(rows, []string{cell(u.Name), cell(u.Domain), cell(u.User), cells(u.Workstations), cells(u.Clients),
+		"first_seen", "last_seen", "time_in_handshakes_ms"})
+	for _, u := range m.Users {
+		cw.Write([]string{cell(u.Name), cell(u.Domain), cell(u.User), cells(u.Workstations), cells(u.Clients),
 			itoa(u.Handshakes), itoa(u.Succeeded), itoa(u.Failed), itoa(u.Abandoned), itoa(u.Incomplete),
 			itoa(u.Restarts), itoa(u.Connections), intList(u.ConnectionIDs), itoa(u.Requests),
 			itoa(u.AuthenticatedRequests), csvTime(u.FirstSeen), csvTime(u.LastSeen), csvFloat(u.TimeInHandshakesMs)})
 	}
-	return header, rows
 }
 
-func csvConnections(r *analyzer.Report) ([]string, [][]string) {
-	header := []string{"id", "file", "tcp_stream", "wireshark_filter", "client", "server", "real_clients", "leg", "linked",
+func csvConnections(cw *csv.Writer, m *model) {
+	cw.Write([]string{"id", "file", "tcp_stream", "wireshark_filter", "client", "server", "real_clients", "leg", "linked",
 		"start", "end", "ended", "midstream", "gaps_client", "gaps_server", "requests", "responses", "statuses",
-		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings"}
-	rows := make([][]string, 0, len(r.Connections))
-	for _, c := range r.Connections {
+		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings"})
+	for c := range m.EachConnection() {
 		failed := 0
 		for _, h := range c.Handshakes {
 			if h.Outcome == analyzer.OutcomeFailed || h.Outcome == analyzer.OutcomeAbandoned {
 				failed++
 			}
 		}
-		rows = append(rows, []string{itoa(c.ID), itoa(c.File), itoa(c.TCPStream), "tcp.stream eq " + itoa(c.TCPStream),
+		if cw.Write([]string{itoa(c.ID), itoa(c.File), itoa(c.TCPStream), "tcp.stream eq " + itoa(c.TCPStream),
 			cell(c.Client), cell(c.Server), cells(c.RealClients), c.Leg, intList(c.Linked), csvTime(c.Start),
 			csvTime(c.End), c.Ended, strconv.FormatBool(c.Midstream), itoa(c.Gaps.Client), itoa(c.Gaps.Server),
 			itoa(c.Requests), itoa(c.Responses), statusList(c.Statuses), cells(c.Users), c.State,
-			itoa(c.AuthenticatedRequests), itoa(len(c.Handshakes)), itoa(failed), strings.Join(c.Findings, " ")})
+			itoa(c.AuthenticatedRequests), itoa(len(c.Handshakes)), itoa(failed), strings.Join(c.Findings, " ")}) != nil {
+			return
+		}
 	}
-	return header, rows
 }
 
-func csvHandshakes(r *analyzer.Report) ([]string, [][]string) {
-	header := []string{"id", "upstream", "scheme", "spnego", "proxy", "outcome", "cause", "evidence", "client", "user",
+// csvHandshakes lists every handshake once per leg, by id then client leg
+// first: a split handshake appears on each of its connections in the
+// model, and connections come in id order, not handshake order. So the
+// rows are made in one pass over the connections, kept as encoded CSV
+// lines (far smaller than the connections), sorted, and written.
+func csvHandshakes(cw *csv.Writer, bw *bufio.Writer, m *model) {
+	cw.Write([]string{"id", "upstream", "scheme", "spnego", "proxy", "outcome", "cause", "evidence", "client", "user",
 		"domain", "workstation", "server_identity", "ntlm_version", "status", "connections", "type1_frame",
 		"type2_frame", "type3_frame", "final_frame", "type1_time", "type2_time", "type3_time", "final_time",
-		"duration_ms", "authenticated_requests"}
-	var rows [][]string
-	for _, h := range allHandshakes(r) {
-		rows = append(rows, []string{itoa(h.ID), strconv.FormatBool(h.Upstream), h.Scheme, strconv.FormatBool(h.SPNEGO),
-			strconv.FormatBool(h.Proxy), h.Outcome, h.Cause, h.Evidence, cell(h.Client), cell(h.User), cell(h.Domain),
-			cell(h.Workstation), cell(h.ServerIdentity), h.NTLMVersion, itoa(h.Status), intList(h.Connections),
-			frame(h.Frames.Type1), frame(h.Frames.Type2), frame(h.Frames.Type3), frame(h.Frames.Final),
-			csvTime(h.Times.Type1), csvTime(h.Times.Type2), csvTime(h.Times.Type3), csvTime(h.Times.Final),
-			csvFloat(h.DurationMs), itoa(h.AuthenticatedRequests)})
+		"duration_ms", "authenticated_requests"})
+	type row struct {
+		key  handshakeKey
+		line string
 	}
-	return header, rows
+	var rows []row
+	seen := map[handshakeKey]bool{}
+	var buf bytes.Buffer
+	line := csv.NewWriter(&buf)
+	for c := range m.EachConnection() {
+		for _, h := range c.Handshakes {
+			k := handshakeKey{h.ID, h.Upstream}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			buf.Reset()
+			line.Write([]string{itoa(h.ID), strconv.FormatBool(h.Upstream), h.Scheme, strconv.FormatBool(h.SPNEGO),
+				strconv.FormatBool(h.Proxy), h.Outcome, h.Cause, h.Evidence, cell(h.Client), cell(h.User), cell(h.Domain),
+				cell(h.Workstation), cell(h.ServerIdentity), h.NTLMVersion, itoa(h.Status), intList(h.Connections),
+				frame(h.Frames.Type1), frame(h.Frames.Type2), frame(h.Frames.Type3), frame(h.Frames.Final),
+				csvTime(h.Times.Type1), csvTime(h.Times.Type2), csvTime(h.Times.Type3), csvTime(h.Times.Final),
+				csvFloat(h.DurationMs), itoa(h.AuthenticatedRequests)})
+			line.Flush()
+			rows = append(rows, row{k, buf.String()})
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		return cmp.Or(cmp.Compare(a.key.id, b.key.id), compareBool(a.key.upstream, b.key.upstream))
+	})
+	// cw writes to bw through a buffer of its own: flush it before
+	// writing the encoded lines beside it.
+	cw.Flush()
+	for _, r := range rows {
+		if _, err := bw.WriteString(r.line); err != nil {
+			return
+		}
+	}
 }
 
-func csvFindings(r *analyzer.Report) ([]string, [][]string) {
-	header := []string{"time", "severity", "code", "title", "count", "connections", "tcp_streams", "wireshark_filter",
-		"frames", "users", "message"}
-	rows := make([][]string, 0, len(r.Findings))
-	for _, f := range r.Findings {
+func csvFindings(cw *csv.Writer, m *model) {
+	cw.Write([]string{"time", "severity", "code", "title", "count", "connections", "tcp_streams", "wireshark_filter",
+		"frames", "users", "message"})
+	for _, f := range m.Findings {
 		filter, _ := streamFilter(f.TCPStreams, len(f.TCPStreams))
 		frames := make([]string, len(f.Frames))
 		for i, fr := range f.Frames {
 			frames[i] = frame(fr)
 		}
-		rows = append(rows, []string{csvTime(f.Time), f.Severity, f.Code, f.Title, itoa(f.Count), intList(f.Connections),
+		cw.Write([]string{csvTime(f.Time), f.Severity, f.Code, f.Title, itoa(f.Count), intList(f.Connections),
 			intList(f.TCPStreams), filter, strings.Join(frames, " "), cells(f.Users), cell(f.Message)})
 	}
-	return header, rows
 }
 
-// allHandshakes lists every handshake once per leg, by id: a split
-// handshake appears on each of its connections in the model.
-func allHandshakes(r *analyzer.Report) []analyzer.Handshake {
-	seen := map[handshakeKey]bool{}
-	var out []analyzer.Handshake
-	for _, c := range r.Connections {
-		for _, h := range c.Handshakes {
-			if k := (handshakeKey{h.ID, h.Upstream}); !seen[k] {
-				seen[k] = true
-				out = append(out, h)
-			}
-		}
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
 	}
-	slices.SortStableFunc(out, func(a, b analyzer.Handshake) int {
-		if a.ID != b.ID {
-			return a.ID - b.ID
-		}
-		if a.Upstream == b.Upstream {
-			return 0
-		}
-		if a.Upstream {
-			return 1
-		}
-		return -1
-	})
-	return out
+	return -1
 }
 
 // cell makes a value from the wire safe for a spreadsheet: control

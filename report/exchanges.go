@@ -27,7 +27,7 @@ func copyExchanges(c *analyzer.Connection) {
 	c.Exchanges = slices.Clone(c.Exchanges)
 }
 
-func hasExchanges(c analyzer.Connection) bool { return len(c.Exchanges) > 0 }
+func hasExchanges(c *analyzer.Connection) bool { return len(c.Exchanges) > 0 }
 
 // targetMax caps the request-target in an arrow label; the tooltip has it
 // whole.

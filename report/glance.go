@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 	"strings"
 
@@ -48,7 +49,7 @@ type backendLine struct {
 	Handshakes, Succeeded, Failed, Aborted int
 }
 
-func newGlance(r *analyzer.Report) glance {
+func newGlance(r *model) glance {
 	g := glance{
 		Title:       r.Verdict.Title,
 		Code:        r.Verdict.Code,
@@ -93,7 +94,7 @@ func affectedUsers(users []analyzer.User) ([]analyzer.User, bool) {
 // backendLines lists the backends, most failures first. Without any
 // backend identity (no Type 2 captured), the servers the NTLM connections
 // went to stand in for them.
-func backendLines(r *analyzer.Report) []backendLine {
+func backendLines(r *model) []backendLine {
 	var out []backendLine
 	for _, b := range r.Backends {
 		out = append(out, backendLine{Identity: b.Identity, Servers: b.Servers, Handshakes: b.Handshakes,
@@ -101,7 +102,7 @@ func backendLines(r *analyzer.Report) []backendLine {
 	}
 	if len(out) == 0 {
 		seen := map[string]bool{}
-		for _, c := range r.Connections {
+		for c := range r.EachConnection() {
 			if len(c.Handshakes) > 0 && !seen[c.Server] {
 				seen[c.Server] = true
 				out = append(out, backendLine{Servers: []string{c.Server}})
@@ -122,7 +123,7 @@ func backendLines(r *analyzer.Report) []backendLine {
 // error. A healthy capture shows its most severe warning ("still worth a
 // look"); captures without NTLM or with lost evidence their most severe
 // finding of any level.
-func strongestEvidence(r *analyzer.Report) *analyzer.Finding {
+func strongestEvidence(r *model) *analyzer.Finding {
 	floor := analyzer.SeverityError
 	switch r.Verdict.Code {
 	case analyzer.VerdictHealthy:
@@ -133,7 +134,7 @@ func strongestEvidence(r *analyzer.Report) *analyzer.Finding {
 	want := map[string]string{analyzer.VerdictBalancer: analyzer.CauseBalancer,
 		analyzer.VerdictClient: analyzer.CauseClient, analyzer.VerdictCredentials: analyzer.CauseCredentials}[r.Verdict.Code]
 	counts := map[string]int{}
-	for _, h := range logicalHandshakes(r) {
+	for h := range logicalHandshakes(r) {
 		failed := h.Outcome == analyzer.OutcomeFailed || h.Outcome == analyzer.OutcomeAbandoned
 		if failed && (want == "" || h.Cause == want) && h.Cause != analyzer.CauseUnknown && h.Evidence != "" {
 			if _, ok := analyzer.Codes[h.Evidence]; ok {
@@ -176,35 +177,41 @@ func worstFinding(findings []analyzer.Finding, floor string) *analyzer.Finding {
 	return best
 }
 
-// logicalHandshakes lists each handshake once, as the summary counts them:
-// on the client leg, a split handshake once (it appears on each of its
-// connections).
-func logicalHandshakes(r *analyzer.Report) []analyzer.Handshake {
-	seen := map[int]bool{}
-	var out []analyzer.Handshake
-	for _, c := range r.Connections {
-		if c.Leg == analyzer.LegUpstream {
-			continue
-		}
-		for _, h := range c.Handshakes {
-			if !h.Upstream && !seen[h.ID] {
-				seen[h.ID] = true
-				out = append(out, h)
+// logicalHandshakes yields each handshake once, as the summary counts
+// them: on the client leg, a split handshake once (it appears on each of
+// its connections). A handshake is valid until the next one is yielded.
+func logicalHandshakes(r *model) iter.Seq[*analyzer.Handshake] {
+	return func(yield func(*analyzer.Handshake) bool) {
+		seen := map[int]bool{}
+		for c := range r.EachConnection() {
+			if c.Leg == analyzer.LegUpstream {
+				continue
+			}
+			for i := range c.Handshakes {
+				h := &c.Handshakes[i]
+				if !h.Upstream && !seen[h.ID] {
+					seen[h.ID] = true
+					if !yield(h) {
+						return
+					}
+				}
 			}
 		}
 	}
-	return out
 }
 
 // evidenceFile names the capture file a finding's streams belong to, when
 // the report read several (tcp.stream numbers are per file).
-func evidenceFile(r *analyzer.Report, f *analyzer.Finding) string {
+func evidenceFile(r *model, f *analyzer.Finding) string {
 	if len(r.Source.Files) < 2 || len(f.Connections) == 0 {
 		return ""
 	}
-	for _, c := range r.Connections {
-		if c.ID == f.Connections[0] && c.File >= 0 && c.File < len(r.Source.Files) {
-			return r.Source.Files[c.File]
+	for c := range r.EachConnection() {
+		if c.ID == f.Connections[0] {
+			if c.File >= 0 && c.File < len(r.Source.Files) {
+				return r.Source.Files[c.File]
+			}
+			return ""
 		}
 	}
 	return ""

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -37,7 +38,7 @@ var (
 
 // htmlView is what the template reads.
 type htmlView struct {
-	R              *analyzer.Report
+	R              *model
 	G              glance
 	Tone           string
 	Causes         string
@@ -51,7 +52,7 @@ type htmlView struct {
 	CSP            string
 }
 
-func (h htmlRenderer) Render(w io.Writer, r *analyzer.Report) error {
+func (h htmlRenderer) render(w io.Writer, r *model) error {
 	v := htmlView{
 		R:          r,
 		G:          newGlance(r),
@@ -65,7 +66,13 @@ func (h htmlRenderer) Render(w io.Writer, r *analyzer.Report) error {
 		CSP:        htmlCSP,
 	}
 	v.Ladders, v.LaddersOmitted = ladders(r)
-	return htmlTemplate.Execute(w, v)
+	// The template writes the connection table as it reads the
+	// connections, row by row.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := htmlTemplate.Execute(bw, v); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // verdictTone colours the verdict: bad when something breaks NTLM, ok when

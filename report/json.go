@@ -1,19 +1,107 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
-
-	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
 // jsonRenderer writes the report model as one indented JSON document: the
 // contract scripts rely on (schema "ntlmscope.report/v1").
+//
+// The document is written as it is encoded, member by member and
+// connection by connection, never whole in memory: a capture with a
+// hundred thousand connections makes a report of hundreds of megabytes.
+// The bytes are those of a json.Encoder with SetIndent("", "  ") and
+// SetEscapeHTML(false) encoding the whole report.
 type jsonRenderer struct{}
 
-func (jsonRenderer) Render(w io.Writer, r *analyzer.Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+func (jsonRenderer) render(w io.Writer, m *model) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	jw := &jsonWriter{w: bw}
+	r := m.Report
+	jw.raw("{\n")
+	jw.member("schema", r.Schema, true)
+	jw.member("tool", r.Tool, true)
+	jw.member("source", r.Source, true)
+	jw.member("summary", r.Summary, true)
+	jw.member("verdict", r.Verdict, true)
+	jw.member("users", r.Users, true)
+	jw.member("backends", r.Backends, true)
+	jw.connections(m)
+	jw.member("findings", r.Findings, false)
+	jw.raw("}\n")
+	if jw.err != nil {
+		return jw.err
+	}
+	return bw.Flush()
+}
+
+// jsonWriter writes the members of the report object, remembering the
+// first error so that the rendering code stays linear.
+type jsonWriter struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	err error
+}
+
+func (j *jsonWriter) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
+	}
+}
+
+// member writes one member of the top-level object, one level deep.
+func (j *jsonWriter) member(name string, v any, comma bool) {
+	j.raw(`  "` + name + `": `)
+	j.value(v, "  ")
+	if comma {
+		j.raw(",\n")
+	} else {
+		j.raw("\n")
+	}
+}
+
+// value writes v indented as if it stood prefix deep in the document.
+func (j *jsonWriter) value(v any, prefix string) {
+	if j.err != nil {
+		return
+	}
+	j.buf.Reset()
+	enc := json.NewEncoder(&j.buf)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	enc.SetIndent(prefix, "  ")
+	if j.err = enc.Encode(v); j.err != nil {
+		return
+	}
+	b := j.buf.Bytes()
+	_, j.err = j.w.Write(b[:len(b)-1]) // without Encode's newline
+}
+
+// connections writes the "connections" member, one element at a time.
+func (j *jsonWriter) connections(m *model) {
+	j.raw(`  "connections": `)
+	if m.connectionsNull() {
+		j.raw("null,\n")
+		return
+	}
+	n := 0
+	for c := range m.EachConnection() {
+		if n == 0 {
+			j.raw("[\n    ")
+		} else {
+			j.raw(",\n    ")
+		}
+		j.value(c, "    ")
+		if j.err != nil {
+			return
+		}
+		n++
+	}
+	if n == 0 {
+		j.raw("[],\n")
+		return
+	}
+	j.raw("\n  ],\n")
 }

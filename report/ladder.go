@@ -80,26 +80,45 @@ type gapLine struct {
 // ladders draws a diagram for each connection that carried NTLM (or
 // Negotiate or Kerberos), up to ldMax: connections with findings first
 // when there are more, then in id order.
-func ladders(r *analyzer.Report) ([]ladder, int) {
-	var picked []analyzer.Connection
-	for _, c := range r.Connections {
-		if len(c.Handshakes) > 0 || hasExchanges(c) {
-			picked = append(picked, c)
+//
+// It reads the connections once. It keeps copies of the first ldMax
+// candidates with findings and the first ldMax without (all it may draw)
+// and, to shade the handshakes, a few fields of every handshake.
+func ladders(r *model) ([]ladder, int) {
+	type candidate struct {
+		seq int // position among the candidates, in report order
+		c   analyzer.Connection
+	}
+	var withFindings, others []candidate
+	total := 0
+	var sc shadeCollector
+	for c := range r.EachConnection() {
+		sc.add(c)
+		if len(c.Handshakes) == 0 && !hasExchanges(c) {
+			continue
 		}
+		switch {
+		case len(c.Findings) > 0 && len(withFindings) < ldMax:
+			withFindings = append(withFindings, candidate{total, *c})
+		case len(c.Findings) == 0 && len(others) < ldMax:
+			others = append(others, candidate{total, *c})
+		}
+		total++
 	}
-	omitted := 0
-	if len(picked) > ldMax {
-		slices.SortStableFunc(picked, func(a, b analyzer.Connection) int {
-			return cmp.Compare(min(len(b.Findings), 1), min(len(a.Findings), 1))
-		})
-		picked, omitted = picked[:ldMax], len(picked)-ldMax
-		slices.SortFunc(picked, func(a, b analyzer.Connection) int { return cmp.Compare(a.ID, b.ID) })
+	// Those with findings first, then the others: the first ldMax of them
+	// are drawn, in report order (in id order when some were left out).
+	picked := append(withFindings, others[:min(len(others), ldMax-len(withFindings))]...)
+	omitted := total - len(picked)
+	if omitted > 0 {
+		slices.SortFunc(picked, func(a, b candidate) int { return cmp.Compare(a.c.ID, b.c.ID) })
+	} else {
+		slices.SortFunc(picked, func(a, b candidate) int { return cmp.Compare(a.seq, b.seq) })
 	}
-	shades := handshakeShades(r)
+	shades := sc.shades()
 	out := make([]ladder, 0, len(picked))
-	for _, c := range picked {
-		l := newLadder(c, shades)
-		l.Open = len(picked) <= ldOpen || l.Failed || len(c.Findings) > 0
+	for _, p := range picked {
+		l := newLadder(p.c, shades)
+		l.Open = len(picked) <= ldOpen || l.Failed || len(p.c.Findings) > 0
 		out = append(out, l)
 	}
 	return out, omitted
@@ -234,26 +253,60 @@ type shade struct {
 	Restart bool
 }
 
-// handshakeShades classifies every handshake of the report, by id.
-func handshakeShades(r *analyzer.Report) map[int]shade {
+// shadeCollector gathers, connection by connection, what shades
+// needs of every handshake: the fields that order and classify the
+// logical handshakes (see logicalHandshakes), and the outcome of the first
+// copy of each handshake seen only on upstream legs.
+type shadeCollector struct {
+	logical []shadeInput
+	seen    map[int]bool
+	// upstream holds the outcome of the first copy of each handshake
+	// outside the logical ones.
+	upstream map[int]string
+}
+
+type shadeInput struct {
+	id              int
+	client, outcome string
+	first           time.Time
+}
+
+func (s *shadeCollector) add(c *analyzer.Connection) {
+	if s.seen == nil {
+		s.seen, s.upstream = map[int]bool{}, map[int]string{}
+	}
+	for _, h := range c.Handshakes {
+		if c.Leg == analyzer.LegUpstream || h.Upstream {
+			if _, ok := s.upstream[h.ID]; !ok {
+				s.upstream[h.ID] = h.Outcome
+			}
+			continue
+		}
+		if !s.seen[h.ID] {
+			s.seen[h.ID] = true
+			s.logical = append(s.logical, shadeInput{h.ID, h.Client, h.Outcome, firstTime(h.Times)})
+		}
+	}
+}
+
+// shades classifies every handshake of the report, by id.
+func (s *shadeCollector) shades() map[int]shade {
 	shades := map[int]shade{}
-	hs := logicalHandshakes(r)
-	slices.SortStableFunc(hs, func(a, b analyzer.Handshake) int { return firstTime(a.Times).Compare(firstTime(b.Times)) })
+	hs := s.logical
+	slices.SortStableFunc(hs, func(a, b shadeInput) int { return a.first.Compare(b.first) })
 	lastFailed := map[string]bool{}
 	for _, h := range hs {
-		failed := isFailure(h.Outcome)
-		sh := shade{Class: outcomeClass(h.Outcome), Restart: lastFailed[h.Client]}
+		failed := isFailure(h.outcome)
+		sh := shade{Class: outcomeClass(h.outcome), Restart: lastFailed[h.client]}
 		if sh.Restart && !failed {
 			sh.Class = "restart"
 		}
-		shades[h.ID] = sh
-		lastFailed[h.Client] = failed
+		shades[h.id] = sh
+		lastFailed[h.client] = failed
 	}
-	for _, c := range r.Connections { // upstream copies keep their outcome
-		for _, h := range c.Handshakes {
-			if _, ok := shades[h.ID]; !ok {
-				shades[h.ID] = shade{Class: outcomeClass(h.Outcome)}
-			}
+	for id, outcome := range s.upstream { // upstream copies keep their outcome
+		if _, ok := shades[id]; !ok {
+			shades[id] = shade{Class: outcomeClass(outcome)}
 		}
 	}
 	return shades

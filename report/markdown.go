@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -19,8 +20,9 @@ type markdownRenderer struct{}
 // HTML reports carry every row.
 const mdMaxRows = 100
 
-func (markdownRenderer) Render(w io.Writer, r *analyzer.Report) error {
-	p := &printer{w: w}
+func (markdownRenderer) render(w io.Writer, r *model) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	p := &printer{w: bw}
 	g := newGlance(r)
 	p.line("# NTLM diagnosis: " + mdText(g.Title))
 	p.line("")
@@ -53,7 +55,10 @@ func (markdownRenderer) Render(w io.Writer, r *analyzer.Report) error {
 	mdBackends(p, r)
 	mdConnections(p, r)
 	mdCapture(p, r)
-	return p.err
+	if p.err != nil {
+		return p.err
+	}
+	return bw.Flush()
 }
 
 // affectedText lists the affected users with their failed-handshake
@@ -105,7 +110,7 @@ func evidenceCell(g glance) string {
 	return s
 }
 
-func mdEvidence(p *printer, r *analyzer.Report) {
+func mdEvidence(p *printer, r *model) {
 	s := r.Summary
 	p.line("## Evidence")
 	p.line("")

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-
-	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
-func mdUsers(p *printer, r *analyzer.Report) {
+func mdUsers(p *printer, r *model) {
 	if len(r.Users) == 0 {
 		return
 	}
@@ -29,7 +27,7 @@ func mdUsers(p *printer, r *analyzer.Report) {
 	p.line("")
 }
 
-func mdBackends(p *printer, r *analyzer.Report) {
+func mdBackends(p *printer, r *model) {
 	if len(r.Backends) == 0 {
 		return
 	}
@@ -49,36 +47,40 @@ func mdBackends(p *printer, r *analyzer.Report) {
 }
 
 // mdConnections lists the connections that have findings: those a ticket
-// reader opens in Wireshark.
-func mdConnections(p *printer, r *analyzer.Report) {
-	var conns []analyzer.Connection
-	for _, c := range r.Connections {
-		if len(c.Findings) > 0 {
-			conns = append(conns, c)
+// reader opens in Wireshark. They are written as they are read, the first
+// mdMaxRows of them, and the rest counted.
+func mdConnections(p *printer, r *model) {
+	n := 0
+	for c := range r.EachConnection() {
+		if len(c.Findings) == 0 {
+			continue
 		}
-	}
-	if len(conns) == 0 {
-		return
-	}
-	p.line("## Connections with findings")
-	p.line("")
-	mdRow(p, "ID", "Wireshark filter", "Client", "Server", "Users", "Start", "State", "Handshakes", "Findings")
-	mdRule(p, 9)
-	for i, c := range conns {
-		if i == mdMaxRows {
-			mdCut(p, len(conns)-i, "connections")
-			break
+		n++
+		switch {
+		case n == 1:
+			p.line("## Connections with findings")
+			p.line("")
+			mdRow(p, "ID", "Wireshark filter", "Client", "Server", "Users", "Start", "State", "Handshakes", "Findings")
+			mdRule(p, 9)
+		case n > mdMaxRows:
+			continue
 		}
 		mdRow(p, itoa(c.ID), "`tcp.stream eq "+itoa(c.TCPStream)+"`", mdText(c.Client), mdText(c.Server),
 			mdText(strings.Join(c.Users, " ")), timeText(c.Start), c.State, handshakeCounts(c.Handshakes),
 			strings.Join(c.Findings, " "))
+	}
+	if n == 0 {
+		return
+	}
+	if n > mdMaxRows {
+		mdCut(p, n-mdMaxRows, "connections")
 	}
 	p.line("")
 }
 
 // mdCapture says what was read and what the capture lost: a reader judges
 // the evidence by it.
-func mdCapture(p *printer, r *analyzer.Report) {
+func mdCapture(p *printer, r *model) {
 	s := r.Source
 	p.line("## Capture")
 	p.line("")

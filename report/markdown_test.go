@@ -86,7 +86,7 @@ func inlineText(n ast.Node, src []byte) string {
 func checkMarkdownTop(t *testing.T, src []byte, r *analyzer.Report) {
 	t.Helper()
 	p := parseMarkdown(t, src)
-	g := newGlance(r)
+	g := newGlance(plainModel(r))
 	if len(p.rawHTML) > 0 {
 		t.Errorf("the Markdown holds raw HTML (%v): wire text must be escaped", p.rawHTML)
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -45,6 +46,7 @@ type NDJSONWriter struct {
 	// seen remembers the handshakes written, by id and leg, so a split
 	// handshake is one record.
 	seen map[handshakeKey]bool
+	buf  bytes.Buffer // reused by write
 	err  error
 }
 
@@ -74,13 +76,18 @@ type connectionRecord struct {
 func (n *NDJSONWriter) Connection(c analyzer.Connection) error {
 	c = copyConnection(c)
 	n.scrub.connection(&c)
+	return n.connection(&c)
+}
+
+// connection writes an already scrubbed connection, which it may change.
+func (n *NDJSONWriter) connection(c *analyzer.Connection) error {
 	ids := make([]int, 0, len(c.Handshakes))
 	for _, h := range c.Handshakes {
 		ids = append(ids, h.ID)
 	}
 	hs := c.Handshakes
-	dropExchanges(&c)
-	n.write(connectionRecord{Type: RecordConnection, Connection: &c, HandshakeIDs: ids})
+	dropExchanges(c)
+	n.write(connectionRecord{Type: RecordConnection, Connection: c, HandshakeIDs: ids})
 	for _, h := range hs {
 		n.handshake(h)
 	}
@@ -160,11 +167,21 @@ func (n *NDJSONWriter) Summary(r *analyzer.Report) error {
 }
 
 // Report writes every record of r: connections (each followed by its new
-// handshakes), findings, users, then the summary.
+// handshakes), findings, users, then the summary. It reads the connections
+// with [analyzer.Report.EachConnection], one at a time, so a streaming
+// report is never held whole.
 func (n *NDJSONWriter) Report(r *analyzer.Report) error {
-	for _, c := range r.Connections {
-		n.Connection(c)
+	for c := range r.EachConnection() {
+		if n.Connection(*c) != nil {
+			break
+		}
 	}
+	return n.rest(r)
+}
+
+// rest writes the records that follow the connections: findings, users,
+// then the summary.
+func (n *NDJSONWriter) rest(r *analyzer.Report) error {
 	for _, f := range r.Findings {
 		n.Finding(f)
 	}
@@ -180,22 +197,33 @@ func (n *NDJSONWriter) write(v any) {
 	if n.err != nil {
 		return
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	n.buf.Reset()
+	enc := json.NewEncoder(&n.buf)
 	enc.SetEscapeHTML(false)
 	if n.err = enc.Encode(v); n.err != nil {
 		return
 	}
-	_, n.err = n.w.Write(buf.Bytes())
+	_, n.err = n.w.Write(n.buf.Bytes())
 }
 
 // ndjsonRenderer renders a whole report through an NDJSONWriter. The
-// report it gets has already been scrubbed by [New]'s wrapper, so it writes
-// with a writer that changes nothing more.
+// model it reads is already scrubbed, so it writes with a writer that
+// changes nothing more, and through a buffer: a record is one small
+// write.
 type ndjsonRenderer struct{}
 
-func (ndjsonRenderer) Render(w io.Writer, r *analyzer.Report) error {
-	return NewNDJSONWriter(w, Options{KeepQuery: true}).Report(r)
+func (ndjsonRenderer) render(w io.Writer, m *model) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	n := NewNDJSONWriter(bw, Options{KeepQuery: true})
+	for c := range m.EachConnection() {
+		if n.connection(c) != nil {
+			break
+		}
+	}
+	if err := n.rest(m.Report); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // copyConnection copies the slices of c that scrubbing rewrites.

@@ -10,11 +10,17 @@
 // targets unless KeepQuery is set, and Anonymize replaces names and
 // addresses with keyed pseudonyms. The model itself holds no secrets
 // (challenges, responses, tokens, MICs); nothing here adds any.
+//
+// Renderers read the connections one at a time, with
+// [analyzer.Report.EachConnection], and write as they read: a streaming
+// report of a capture with a hundred thousand connections is rendered
+// without ever being held whole.
 package report
 
 import (
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 
@@ -57,13 +63,19 @@ type Options struct {
 
 // formats maps each format name to its constructor: one renderer per
 // format, no printer that switches on the format.
-var formats = map[string]func(Options) Renderer{
-	"table":    func(o Options) Renderer { return tableRenderer{opts: o} },
-	"json":     func(Options) Renderer { return jsonRenderer{} },
-	"ndjson":   func(Options) Renderer { return ndjsonRenderer{} },
-	"csv":      func(o Options) Renderer { return csvRenderer{table: o.CSVTable} },
-	"markdown": func(Options) Renderer { return markdownRenderer{} },
-	"html":     func(o Options) Renderer { return htmlRenderer{anonymized: o.Anonymize} },
+var formats = map[string]func(Options) renderer{
+	"table":    func(o Options) renderer { return tableRenderer{opts: o} },
+	"json":     func(Options) renderer { return jsonRenderer{} },
+	"ndjson":   func(Options) renderer { return ndjsonRenderer{} },
+	"csv":      func(o Options) renderer { return csvRenderer{table: o.CSVTable} },
+	"markdown": func(Options) renderer { return markdownRenderer{} },
+	"html":     func(o Options) renderer { return htmlRenderer{anonymized: o.Anonymize} },
+}
+
+// renderer is one format's writer. It reads the report through a model,
+// so the sharing rules are applied before it sees anything.
+type renderer interface {
+	render(w io.Writer, m *model) error
 }
 
 // Formats returns the format names New accepts, sorted.
@@ -93,21 +105,67 @@ func New(format string, opts Options) (Renderer, error) {
 	return shared{format: f, opts: opts}, nil
 }
 
-// shared applies the sharing rules to a copy of the model before the
-// format's renderer sees it, so that no renderer can forget them.
+// shared applies the sharing rules to the report before the format's
+// renderer sees it, so that no renderer can forget them.
 type shared struct {
-	format func(Options) Renderer
+	format func(Options) renderer
 	opts   Options
 }
 
 func (s shared) Render(w io.Writer, r *analyzer.Report) error {
 	sc := newScrubber(s.opts)
-	clean := sc.report(r)
+	m := newModel(r, sc)
 	o := s.opts
 	if sc.anon != nil {
 		// --user names the real user; the rows carry pseudonyms now.
 		o.Users = slices.Clone(o.Users)
 		mapStrings(o.Users, sc.anon.name)
 	}
-	return s.format(o).Render(w, clean)
+	return s.format(o).render(w, m)
 }
+
+// model is the report as a format's renderer reads it, the sharing rules
+// applied. The embedded report holds a scrubbed copy of the top-level
+// fields and its Connections is always nil: the connections are read
+// with EachConnection, which scrubs a copy of each as it yields it. So a
+// renderer never needs every connection of a large capture at once (and
+// a streaming report, see [analyzer.Report.EachConnection], never has
+// them all): what a format must see twice or sort, it collects in small
+// rows of its own.
+type model struct {
+	*analyzer.Report
+	src   *analyzer.Report
+	scrub *scrubber
+}
+
+// newModel prepares r for rendering under sc's rules. When anonymizing it
+// first reads the whole report once, so that every name has its
+// pseudonym before free text that may quote it is rewritten.
+func newModel(r *analyzer.Report, sc *scrubber) *model {
+	if sc.anon != nil {
+		sc.learn(r)
+	}
+	return &model{Report: sc.top(r), src: r, scrub: sc}
+}
+
+// EachConnection yields the report's connections in id order, each a
+// scrubbed copy that is valid until the next one is yielded. It may be
+// called any number of times and yields the same values each time.
+func (m *model) EachConnection() iter.Seq[*analyzer.Connection] {
+	return func(yield func(*analyzer.Connection) bool) {
+		for c := range m.src.EachConnection() {
+			cc := m.scrub.connectionCopy(c)
+			if !yield(&cc) {
+				return
+			}
+		}
+	}
+}
+
+// ConnectionCount returns how many connections EachConnection yields.
+func (m *model) ConnectionCount() int { return m.src.ConnectionCount() }
+
+// connectionsNull reports whether the report's connection list is nil
+// rather than empty (a hand-built model): the JSON writes null then, as
+// encoding/json does.
+func (m *model) connectionsNull() bool { return m.src.Connections == nil && !m.src.Streaming() }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -26,26 +25,16 @@ func newScrubber(opts Options) *scrubber {
 	return s
 }
 
-// report returns a scrubbed deep copy of r. Structured fields are
-// pseudonymized first so that every name is known before the free text
-// (explanation, messages) that may quote it is rewritten.
-func (s *scrubber) report(r *analyzer.Report) *analyzer.Report {
+// top returns a scrubbed copy of r's top-level fields: everything but the
+// connections, which connectionCopy scrubs one at a time. Without
+// anonymization nothing there changes, and the copy shares r's lists.
+func (s *scrubber) top(r *analyzer.Report) *analyzer.Report {
+	c := &analyzer.Report{Schema: r.Schema, Tool: r.Tool, Source: r.Source, Summary: r.Summary,
+		Verdict: r.Verdict, Users: r.Users, Backends: r.Backends, Findings: r.Findings}
 	if s.anon == nil {
-		// Only request targets change: copy the connections and their
-		// exchanges, not the whole model (a JSON round trip of a report with
-		// 100,000 connections costs seconds and doubles the memory).
-		c := *r
-		c.Connections = slices.Clone(r.Connections)
-		for i := range c.Connections {
-			copyExchanges(&c.Connections[i])
-			s.exchanges(&c.Connections[i])
-		}
-		return &c
+		return c
 	}
-	c := deepCopy(r)
-	for i := range c.Connections {
-		s.connection(&c.Connections[i])
-	}
+	c = deepCopy(c)
 	for i := range c.Users {
 		s.user(&c.Users[i])
 	}
@@ -60,8 +49,41 @@ func (s *scrubber) report(r *analyzer.Report) *analyzer.Report {
 	return c
 }
 
+// learn scrubs, and throws away, copies of everything r names, in the
+// order of the report (connections, users, backends, findings, files),
+// with free-text rewriting off. Afterwards the anonymizer knows every
+// name, so that a finding message, the explanation or a request target
+// is rewritten with every pseudonym, whichever part of the report named
+// it first, and a connection is rewritten the same way each time it is
+// read. Free text is rewritten only after learning, once, which also
+// keeps the anonymizer from re-indexing its table for every connection.
+func (s *scrubber) learn(r *analyzer.Report) {
+	s.anon.learning = true
+	defer func() { s.anon.learning = false }()
+	for c := range r.EachConnection() {
+		s.connectionCopy(c)
+	}
+	s.top(r)
+}
+
+// connectionCopy returns a scrubbed copy of c, leaving c alone.
+func (s *scrubber) connectionCopy(c *analyzer.Connection) analyzer.Connection {
+	if s.anon == nil {
+		// Only request targets change: copy the exchanges alone.
+		cc := *c
+		copyExchanges(&cc)
+		s.exchanges(&cc)
+		return cc
+	}
+	cc := copyConnection(*c)
+	s.connection(&cc)
+	return cc
+}
+
 // deepCopy copies a report through its JSON form: the model is plain data
-// whose JSON encoding is its contract, so the copy is exact.
+// whose JSON encoding is its contract, so the copy is exact. A streaming
+// report is materialized on the way, so it is meant for the top-level
+// fields (and tests).
 func deepCopy(r *analyzer.Report) *analyzer.Report {
 	b, err := json.Marshal(r)
 	if err != nil {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strconv"
@@ -24,7 +25,17 @@ type tableRenderer struct {
 // widest table stays near 160 columns.
 const cellWidth = 48
 
-func (t tableRenderer) Render(w io.Writer, r *analyzer.Report) error {
+func (t tableRenderer) render(w io.Writer, r *model) error {
+	// tablewriter writes a line at a time: a capture with thousands of
+	// findings makes hundreds of thousands of lines.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := t.write(bw, r); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (t tableRenderer) write(w io.Writer, r *model) error {
 	p := &printer{w: w, color: t.opts.Color}
 	g := newGlance(r)
 	p.line(p.paint(verdictColor(r.Verdict.Code), sanitize(g.Title)+"."))
@@ -110,10 +121,8 @@ func connectionsTable(p *printer, v tableView) error {
 	p.line(p.paint(ansiBold, title+v.note))
 	tbl := newTable(p.w)
 	tbl.Header("ID", "Filter", "Client", "Server", "Users", "State", "Handshakes", "Requests", "Findings")
-	for _, c := range v.conns {
-		if err := tbl.Append(strconv.Itoa(c.ID), "tcp.stream eq "+strconv.Itoa(c.TCPStream), sanitize(c.Client),
-			sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), c.State, handshakeCounts(c.Handshakes),
-			strconv.Itoa(c.Requests), strings.Join(c.Findings, " ")); err != nil {
+	for _, row := range v.conns {
+		if err := tbl.Append(row); err != nil {
 			return err
 		}
 	}

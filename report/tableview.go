@@ -11,8 +11,11 @@ import (
 // tableView is what the table format lists below the verdict, after the
 // --user and --connection filters and -v.
 type tableView struct {
-	users    []analyzer.User
-	conns    []analyzer.Connection
+	users []analyzer.User
+	// conns holds the cells of the connection rows, made as the
+	// connections are read (see connectionRow): a table needs every row
+	// before it can size its columns, but not every connection.
+	conns    [][]string
 	findings []analyzer.Finding
 	verbose  bool
 	// note says which filters apply, appended to section titles.
@@ -25,7 +28,7 @@ type tableView struct {
 // users was, a user when asked for or seen on a kept connection
 // (--connection alone), and a finding when it involves a kept connection
 // or user.
-func newTableView(r *analyzer.Report, o Options) tableView {
+func newTableView(r *model, o Options) tableView {
 	v := tableView{verbose: o.Verbose}
 	filtered := len(o.Users) > 0 || len(o.Connections) > 0
 	wantUser := func(name string) bool {
@@ -33,7 +36,7 @@ func newTableView(r *analyzer.Report, o Options) tableView {
 	}
 	keptUsers := map[string]bool{}
 	keptConns := map[int]bool{}
-	for _, c := range r.Connections {
+	for c := range r.EachConnection() {
 		keep := !filtered || slices.Contains(o.Connections, c.ID) || slices.ContainsFunc(c.Users, wantUser)
 		if !keep {
 			continue
@@ -43,7 +46,7 @@ func newTableView(r *analyzer.Report, o Options) tableView {
 			keptUsers[strings.ToLower(u)] = true
 		}
 		if o.Verbose || filtered || len(c.Findings) > 0 {
-			v.conns = append(v.conns, c)
+			v.conns = append(v.conns, connectionRow(c))
 		}
 	}
 	for _, u := range r.Users {
@@ -68,6 +71,13 @@ func newTableView(r *analyzer.Report, o Options) tableView {
 		v.note = " (only " + strings.Join(parts, ", ") + ")"
 	}
 	return v
+}
+
+// connectionRow returns the cells of a connection's row in the table.
+func connectionRow(c *analyzer.Connection) []string {
+	return []string{strconv.Itoa(c.ID), "tcp.stream eq " + strconv.Itoa(c.TCPStream), sanitize(c.Client),
+		sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), c.State, handshakeCounts(c.Handshakes),
+		strconv.Itoa(c.Requests), strings.Join(c.Findings, " ")}
 }
 
 // userMatches reports whether a --user value names a user: the whole name

@@ -50,34 +50,67 @@ type tlMark struct {
 	Title   string
 }
 
+// tlConn is what the timeline keeps of a connection it draws.
+type tlConn struct {
+	id           int
+	state        string
+	start, end   time.Time
+	label, title string
+	marks        []tlHandshake
+}
+
+type tlHandshake struct {
+	at             time.Time
+	outcome, title string
+}
+
+func newTLConn(c *analyzer.Connection) tlConn {
+	t := tlConn{id: c.ID, state: c.State, start: c.Start, end: c.End,
+		label: clip(fmt.Sprintf("#%d %s", c.ID, strings.Join(c.Users, " ")), 34),
+		title: fmt.Sprintf("connection %d (tcp.stream eq %d) %s → %s, %s, %s to %s", c.ID, c.TCPStream,
+			c.Client, c.Server, c.State, timeText(c.Start), timeText(c.End))}
+	for _, h := range c.Handshakes {
+		at := firstTime(h.Times)
+		t.marks = append(t.marks, tlHandshake{at: at, outcome: h.Outcome,
+			title: fmt.Sprintf("handshake %d %s %s at %s", h.ID, h.User, h.Outcome, timeText(at))})
+	}
+	return t
+}
+
 // newTimeline lays out the connections, or returns nil when there are none.
 // When there are more than fit, connections that carried handshakes come
-// first.
-func newTimeline(r *analyzer.Report) *timeline {
-	if len(r.Connections) == 0 {
+// first. It reads the connections once and keeps only those it draws.
+func newTimeline(r *model) *timeline {
+	n := r.ConnectionCount()
+	if n == 0 {
 		return nil
 	}
-	conns := r.Connections
 	t := &timeline{Width: tlWidth}
-	if len(conns) > tlMaxRows {
-		var withNTLM, rest []analyzer.Connection
-		for _, c := range conns {
-			if len(c.Handshakes) > 0 {
-				withNTLM = append(withNTLM, c)
-			} else {
-				rest = append(rest, c)
+	var conns []tlConn
+	if n <= tlMaxRows {
+		for c := range r.EachConnection() {
+			conns = append(conns, newTLConn(c))
+		}
+	} else {
+		var withNTLM, rest []tlConn
+		for c := range r.EachConnection() {
+			switch {
+			case len(c.Handshakes) > 0 && len(withNTLM) < tlMaxRows:
+				withNTLM = append(withNTLM, newTLConn(c))
+			case len(c.Handshakes) == 0 && len(rest) < tlMaxRows:
+				rest = append(rest, newTLConn(c))
 			}
 		}
 		conns = append(withNTLM, rest...)[:tlMaxRows]
-		t.Omitted = len(r.Connections) - tlMaxRows
+		t.Omitted = n - tlMaxRows
 	}
 	from, to := r.Source.FirstSeen, r.Source.LastSeen
 	for _, c := range conns { // a hand-built or merged model may lack Source times
-		if from.IsZero() || (!c.Start.IsZero() && c.Start.Before(from)) {
-			from = c.Start
+		if from.IsZero() || (!c.start.IsZero() && c.start.Before(from)) {
+			from = c.start
 		}
-		if c.End.After(to) {
-			to = c.End
+		if c.end.After(to) {
+			to = c.end
 		}
 	}
 	span := to.Sub(from)
@@ -104,19 +137,14 @@ func newTimeline(r *analyzer.Report) *timeline {
 	}
 	for i, c := range conns {
 		y := tlTop + i*tlRowH
-		end := c.End
+		end := c.end
 		if end.IsZero() {
 			end = to
 		}
-		row := tlRow{ID: c.ID, State: c.State, TextY: y + 10, Y: y + 1, X: x(c.Start)}
+		row := tlRow{ID: c.id, State: c.state, TextY: y + 10, Y: y + 1, X: x(c.start), Label: c.label, Title: c.title}
 		row.W = max(3, x(end)-row.X)
-		row.Label = clip(fmt.Sprintf("#%d %s", c.ID, strings.Join(c.Users, " ")), 34)
-		row.Title = fmt.Sprintf("connection %d (tcp.stream eq %d) %s → %s, %s, %s to %s", c.ID, c.TCPStream,
-			c.Client, c.Server, c.State, timeText(c.Start), timeText(c.End))
-		for _, h := range c.Handshakes {
-			at := firstTime(h.Times)
-			row.Marks = append(row.Marks, tlMark{X: x(at), Y: y + 6, Outcome: h.Outcome,
-				Title: fmt.Sprintf("handshake %d %s %s at %s", h.ID, h.User, h.Outcome, timeText(at))})
+		for _, h := range c.marks {
+			row.Marks = append(row.Marks, tlMark{X: x(h.at), Y: y + 6, Outcome: h.outcome, Title: h.title})
 		}
 		t.Rows = append(t.Rows, row)
 	}

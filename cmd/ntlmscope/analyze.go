@@ -45,6 +45,9 @@ type analyzeOptions struct {
 	// FailOn lists verdict codes, finding codes and severities that make
 	// the command exit 3.
 	FailOn []string
+	// NoProgress turns off the progress bar that a long run shows on a
+	// terminal.
+	NoProgress bool
 }
 
 const analyzeLong = `Analyze reads one or more capture files and reports every NTLM handshake on
@@ -136,7 +139,8 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, keylogUsage)
 	f.StringVarP(&opts.Filter, "filter", "f", "", "analyse only packets matching the tcpdump filter `EXPR` (the subset `ntlmscope capture --help` lists)")
 	f.StringVar(&opts.BPFFile, "bpf-file", "", "classic BPF program `FILE`, as tcpdump -ddd prints it, instead of -f")
-	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines for the pipeline: 1 runs everything on one core; 2 or more read and decode packets on one while another reassembles and analyses (the report is identical)")
+	f.BoolVar(&opts.NoProgress, "no-progress", false, "do not show the progress bar (shown on a terminal when a run takes more than a second)")
+	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "connections are sharded over this many goroutines that reassemble and analyse them, behind one that reads the capture (the report is the same for any number; 1 runs everything on one core)")
 	return cmd
 }
 
@@ -163,9 +167,8 @@ func analyzeRun(opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Workers > 1 {
-		src = reassembly.ReadAhead(src)
-	}
+	stopProgress := startProgress(opts.IO, src, opts.NoProgress) // before src is wrapped
+	defer stopProgress()
 	defer src.Close()
 
 	version, _, _ := buildVersion()
@@ -177,8 +180,10 @@ func analyzeRun(opts *analyzeOptions) error {
 	streamStats, err := reassembly.Run(src, an, reassembly.Options{
 		IdleTimeout:    opts.IdleTimeout,
 		MaxConnections: opts.MaxConns,
+		Workers:        opts.Workers,
 		KeyLog:         keys,
 	})
+	stopProgress() // reading is over: the bar goes before warnings and reports
 	if err != nil {
 		return err
 	}
@@ -187,7 +192,7 @@ func analyzeRun(opts *analyzeOptions) error {
 	for _, w := range srcStats.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
 	}
-	rep := an.Finish(srcStats)
+	rep := an.FinishStreaming(srcStats)
 
 	if err := writeOutputs(opts.IO, outputs, rep); err != nil {
 		return err

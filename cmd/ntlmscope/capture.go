@@ -179,7 +179,7 @@ func captureRun(opts *captureOptions) error {
 			fatal = fmt.Errorf("cannot finish the capture file: %w", err)
 		}
 	}
-	rep := an.Finish(st)
+	rep := an.FinishStreaming(st)
 	rep.Source.Files = st.Files
 	for _, w := range st.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)

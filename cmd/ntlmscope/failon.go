@@ -58,7 +58,8 @@ func parseFailOn(values []string) (*failOn, error) {
 }
 
 // match reports whether r matches, and says why in words for the error
-// message.
+// message. It reads only the verdict and the findings, never the
+// connections, so a streaming report costs nothing more here.
 func (f *failOn) match(r *analyzer.Report) (string, bool) {
 	if slices.Contains(f.verdicts, r.Verdict.Code) {
 		return "verdict " + r.Verdict.Code, true

@@ -115,7 +115,9 @@ func formatFromName(path string) string {
 
 // writeOutputs renders rep into every output. A file is written beside its
 // final name and renamed into place, so a failed run never leaves half a
-// report where a previous one was.
+// report where a previous one was. Each renderer reads the connections
+// anew (a streaming report builds them again, one at a time), so writing
+// several formats never holds every connection at once.
 func writeOutputs(ios *IOStreams, outs []output, rep *analyzer.Report) error {
 	for _, o := range outs {
 		if o.path == "" {
