@@ -54,20 +54,24 @@ type Options struct {
 // Memory: an open connection holds its unanswered requests (each keeps the
 // reassembler's Message until its response) and up to maxExchanges
 // exchange records. When it closes, it is compacted to what Finish and the
-// report need: about 300 bytes, 24 per request (for linking the legs of a
-// proxy), about 500 per handshake, and, when it carried authentication, its
-// exchange records (80 bytes each, at most maxHealthyExchanges when it
-// closed healthy). Strings are interned, and nothing kept shares a
-// message's header block.
+// report need: 160 bytes, about 8 per request (for linking the legs of a
+// proxy), 288 per handshake, and, when it carried authentication, 48 more
+// and its exchange records (about 11 bytes each, at most
+// maxHealthyExchanges when it closed healthy). Requests and exchanges are
+// encoded as varints (compact.go); addresses, strings and what Type 3
+// messages name are interned, and nothing kept shares a message's header
+// block.
 type Analyzer struct {
 	opts Options
 
 	mu sync.Mutex
 	// hash and in are used under mu only.
-	hash   *hasher
-	in     *interner
-	byConn map[*reassembly.Conn]*connState
-	all    []*connState
+	hash    *hasher
+	in      *interner
+	byConn  map[*reassembly.Conn]*connState
+	all     []*connState
+	free    []*liveConn // live states of closed connections, for reuse
+	scratch []byte      // encoding exchange records
 
 	// Counted from ConnectionClosed for every connection, HTTP or not.
 	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
@@ -101,7 +105,7 @@ func New(opts Options) *Analyzer {
 func (a *Analyzer) conn(c *reassembly.Conn) *connState {
 	cs := a.byConn[c]
 	if cs == nil {
-		cs = newConnState(c, a.in)
+		cs = newConnState(c, a.in, a.newLive())
 		a.byConn[c] = cs
 		a.all = append(a.all, cs)
 	}
@@ -121,7 +125,7 @@ func (a *Analyzer) Request(c *reassembly.Conn, req *reassembly.Message) {
 	defer a.mu.Unlock()
 	cs := a.conn(c)
 	cs.http = true
-	cs.update(c)
+	cs.update(c, a.in)
 	cs.request(a, req)
 }
 
@@ -133,7 +137,7 @@ func (a *Analyzer) Response(c *reassembly.Conn, _, resp *reassembly.Message) {
 	defer a.mu.Unlock()
 	cs := a.conn(c)
 	cs.http = true
-	cs.update(c)
+	cs.update(c, a.in)
 	cs.response(a, resp)
 }
 
@@ -170,7 +174,7 @@ func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 		return
 	}
 	delete(a.byConn, c)
-	cs.close(c)
+	cs.close(c, a)
 	if !cs.sawSYN {
 		a.midstream++
 	}
@@ -197,7 +201,7 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 		if cc.Ended == reassembly.EndOpen {
 			cc.Ended = reassembly.EndCapture
 		}
-		cs.close(&cc)
+		cs.close(&cc, a)
 		a.tcpConns++
 		if !cs.sawSYN {
 			a.midstream++
@@ -211,7 +215,10 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 		}
 	}
 	d := newDiagnosis(a.opts, conns)
+	d.lines, d.hashes = a.in.lines, a.in.hashes
 	d.tlsWithoutKeys = a.tlsWithoutKeys
 	d.run()
-	return a.build(d, src)
+	r := a.build(d, src)
+	d.release()
+	return r
 }

@@ -63,7 +63,7 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 func (d *diagnosis) summary() Summary {
 	var s Summary
 	for _, cs := range d.conns {
-		if cs.leg == LegUpstream {
+		if cs.upstream {
 			s.UpstreamConnections++
 			s.UpstreamHTTPRequests += int(cs.requests)
 			continue
@@ -74,14 +74,14 @@ func (d *diagnosis) summary() Summary {
 		s.AuthenticatedRequests += int(cs.authRequests)
 		s.AuthOffers += int(cs.offers)
 		s.AuthChallenges += int(cs.challenges)
-		s.KerberosExchanges += int(cs.kerberos)
+		s.KerberosExchanges += int(cs.rare().kerberos)
 		if len(cs.hs) > 0 {
 			s.NTLMConnections++
 		}
 	}
 	for _, h := range d.logical {
 		s.Handshakes++
-		switch h.outcome {
+		switch h.outcome() {
 		case OutcomeSucceeded:
 			s.HandshakesSucceeded++
 		case OutcomeFailed:
@@ -94,7 +94,7 @@ func (d *diagnosis) summary() Summary {
 		if h.has(fSplit) {
 			s.HandshakesSplit++
 		}
-		if h.evid == EvidenceChallengeNotCaptured {
+		if h.evid() == EvidenceChallengeNotCaptured {
 			s.ChallengesNotCaptured++
 		}
 	}
@@ -104,23 +104,23 @@ func (d *diagnosis) summary() Summary {
 // connection renders one connection with every handshake that crossed it.
 func (d *diagnosis) connection(cs *connState) Connection {
 	c := Connection{
-		ID:                    cs.id,
-		File:                  cs.file,
-		TCPStream:             cs.stream,
-		Client:                addrString(cs.client),
-		Server:                addrString(cs.server),
-		RealClients:           slices.Clone(cs.ext().realClients),
-		Leg:                   cs.leg,
+		ID:                    int(cs.id),
+		File:                  int(cs.file),
+		TCPStream:             int(cs.stream),
+		Client:                addrString(cs.clientAddr()),
+		Server:                addrString(cs.serverAddr()),
+		RealClients:           slices.Clone(cs.rare().realClients),
+		Leg:                   cs.leg(),
 		Linked:                []int{},
 		Start:                 cs.start.time(),
 		End:                   cs.end.time(),
 		Ended:                 cs.ended.String(),
 		Midstream:             !cs.sawSYN,
 		Decrypted:             cs.decrypted,
-		Gaps:                  Gaps{Client: int(cs.gaps[0]), Server: int(cs.gaps[1])},
+		Gaps:                  Gaps{Client: int(cs.rare().gaps[0]), Server: int(cs.rare().gaps[1])},
 		Requests:              int(cs.requests),
 		Responses:             int(cs.responses),
-		IncompleteMessages:    int(cs.incompleteMessages),
+		IncompleteMessages:    int(cs.rare().incompleteMessages),
 		Statuses:              map[string]int{},
 		Users:                 []string{},
 		State:                 stateNames[cs.authState],
@@ -128,11 +128,16 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		Handshakes:            []Handshake{},
 		Findings:              []string{},
 	}
-	for o := range cs.linked {
-		c.Linked = append(c.Linked, o.id)
+	for o := range cs.rare().linked {
+		c.Linked = append(c.Linked, int(o.id))
 	}
 	slices.Sort(c.Linked)
 	for _, sc := range cs.statuses {
+		if sc.n > 0 {
+			c.Statuses[strconv.Itoa(int(sc.status))] = int(sc.n)
+		}
+	}
+	for _, sc := range cs.rare().moreStatuses {
 		c.Statuses[strconv.Itoa(int(sc.status))] = int(sc.n)
 	}
 	var hs []*handshake
@@ -157,9 +162,9 @@ func (d *diagnosis) connection(cs *connState) Connection {
 	for i, h := range hs {
 		index[h] = i
 	}
-	c.Exchanges = cs.buildExchanges(index)
-	c.ExchangesOmitted = cs.ext().exchangesOmitted
-	for code := range cs.findings {
+	c.Exchanges = cs.buildExchanges(index, d.lines, d.hashes)
+	c.ExchangesOmitted = int(cs.ext().exchangesOmitted)
+	for code := range cs.rare().findings {
 		c.Findings = append(c.Findings, code)
 	}
 	slices.Sort(c.Findings)
@@ -169,37 +174,37 @@ func (d *diagnosis) connection(cs *connState) Connection {
 // model renders a handshake.
 func (h *handshake) model() Handshake {
 	m := Handshake{
-		ID:             h.id,
-		Scheme:         h.scheme,
+		ID:             int(h.id),
+		Scheme:         h.scheme.String(),
 		SPNEGO:         h.spnego,
 		Proxy:          h.proxy,
-		Outcome:        h.outcome,
-		Cause:          h.cause,
-		Evidence:       h.evid,
+		Outcome:        h.outcome(),
+		Cause:          h.cause(),
+		Evidence:       h.evid(),
 		Client:         h.client,
 		User:           h.userName(),
-		Domain:         h.domain,
-		Workstation:    h.workstation,
+		Domain:         h.domain(),
+		Workstation:    h.workstation(),
 		ServerIdentity: h.identity,
 		NTLMVersion:    h.responseKindName(),
-		Frames: HandshakeFrames{Type1: h.t1.frame, Type2: h.t2.frame, Type3: h.t3.frame,
-			Final: h.final.frame},
+		Frames: HandshakeFrames{Type1: h.t1.frame(), Type2: h.t2.frame(), Type3: h.t3.frame(),
+			Final: h.final.frame()},
 		Times: HandshakeTimes{Type1: h.t1.time().UTC(), Type2: h.t2.time().UTC(), Type3: h.t3.time().UTC(),
 			Final: h.final.time().UTC()},
 		Status:                int(h.finalStatus),
 		DurationMs:            h.durationMs(),
 		AuthenticatedRequests: int(h.authRequests),
-		Upstream:              h.upstream,
+		Upstream:              h.has(fUpstream),
 		Route:                 slices.Clone(h.note().route),
 	}
 	if m.ServerIdentity == "" {
-		m.ServerIdentity = h.echoIdentity
+		m.ServerIdentity = h.echoIdentity()
 	}
 	if m.Scheme == "" {
 		m.Scheme = "NTLM"
 	}
 	for _, c := range h.conns() {
-		m.Connections = append(m.Connections, c.id)
+		m.Connections = append(m.Connections, int(c.id))
 	}
 	return m
 }
@@ -223,7 +228,7 @@ func firstID(f *finding) int {
 	if len(f.conns) == 0 {
 		return -1
 	}
-	return f.conns[0].id
+	return int(f.conns[0].id)
 }
 
 // model renders a finding with its evidence lists capped.
@@ -244,8 +249,8 @@ func (f *finding) model() Finding {
 		if i == MaxEvidence {
 			break
 		}
-		m.Connections = append(m.Connections, cs.id)
-		m.TCPStreams = append(m.TCPStreams, cs.stream)
+		m.Connections = append(m.Connections, int(cs.id))
+		m.TCPStreams = append(m.TCPStreams, int(cs.stream))
 	}
 	frames := slices.Clone(f.frames)
 	slices.Sort(frames)

@@ -8,15 +8,15 @@ import "time"
 func (d *diagnosis) assignCauses() {
 	for _, h := range d.records {
 		if h.failure() && h.relayOf == nil {
-			h.cause, h.evid = d.causeOf(h)
+			h.setCause(d.causeOf(h))
 		}
 	}
 	for _, h := range d.records {
 		if h.failure() && h.relayOf != nil {
-			if h.relayOf.cause != "" {
-				h.cause, h.evid = h.relayOf.cause, h.relayOf.evid
+			if h.relayOf.causeL != noLabel {
+				h.causeL, h.evidL = h.relayOf.causeL, h.relayOf.evidL
 			} else {
-				h.cause, h.evid = d.causeOf(h)
+				h.setCause(d.causeOf(h))
 			}
 		}
 	}
@@ -37,14 +37,14 @@ func (d *diagnosis) causeOf(h *handshake) (cause, evidence string) {
 
 func (d *diagnosis) rawCause(h *handshake) (string, string) {
 	c := h.conn
-	if h.evid == EvidenceChallengeNotCaptured {
+	if h.evid() == EvidenceChallengeNotCaptured {
 		return CauseUnknown, EvidenceChallengeNotCaptured
 	}
-	if h.outcome == OutcomeAbandoned {
+	if h.outcome() == OutcomeAbandoned {
 		switch {
-		case h.has(fResponseLost) || (h.t1.ok && !h.t2.ok && c.gaps[1] > 0):
+		case h.has(fResponseLost) || (h.t1.ok() && !h.t2.ok() && c.rare().gaps[1] > 0):
 			return CauseUnknown, EvidenceResponseNotCaptured
-		case h.t2.ok && c.gaps[0] > h.t2ClientGaps:
+		case h.t2.ok() && c.rare().gaps[0] > h.t2ClientGaps:
 			return CauseUnknown, EvidenceType3NotCaptured
 		case h.has(fNotChallenged):
 			return CauseUnknown, CodeType1NotChallenged
@@ -57,18 +57,18 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeType3RoutedToOtherBackend
 	case h.has(fSplit):
 		return splitCause(h)
-	case h.outcome == OutcomeFailed && h.cbNonZero && plaintext(h.t3conn):
+	case h.outcome() == OutcomeFailed && h.cbNonZero && plaintext(h.t3conn):
 		return CauseBalancer, CodeEPABehindTLSOffload
-	case h.t3.ok && !h.t2.ok:
+	case h.t3.ok() && !h.t2.ok():
 		return CauseUnknown, CodeType3WithoutChallenge
-	case h.connChanged || h.burstChanged:
+	case h.has(fConnChanged | fBurstChanged):
 		return CauseBalancer, CodeChallengeServerChanged
 	case d.reauthBefore(h):
 		return CauseBalancer, CodeReauthOnAuthenticated
-	case len(h.t3conn.ext().shared) > 0:
+	case len(h.t3conn.rare().shared) > 0:
 		return CauseBalancer, CodeAuthenticatedConnShared
 	}
-	if h.outcome == OutcomeFailed {
+	if h.outcome() == OutcomeFailed {
 		if d.laterSuccess(h) {
 			return CauseBalancer, CodeIntermittentAuthFailure
 		}
@@ -95,14 +95,14 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 // routed reports the proofs that the path moved a handshake
 // (TYPE3_ROUTED_TO_OTHER_BACKEND).
 func routed(h *handshake) bool {
-	return h.routedDifferently || h.has(fEchoMismatch|fHintMismatch|fRoutedHere)
+	return h.has(fRoutedDifferently) || h.has(fEchoMismatch|fHintMismatch|fRoutedHere)
 }
 
 // reauthBefore reports a re-authentication demand on the handshake's
 // connection before it started, unless the server asked for per-request
 // authentication itself (Persistent-Auth: false).
 func (d *diagnosis) reauthBefore(h *handshake) bool {
-	for _, r := range h.conn.ext().reauths {
+	for _, r := range h.conn.rare().reauths {
 		if !r.persist && r.proxy == h.proxy && !r.time.After(h.start()) {
 			return true
 		}
@@ -119,7 +119,7 @@ func (d *diagnosis) laterSuccess(h *handshake) bool {
 	if d.lastSuccess == nil {
 		d.lastSuccess = map[successKey]time.Time{}
 		for _, o := range d.logical {
-			if o.outcome == OutcomeSucceeded && o.hasUser {
+			if o.outcome() == OutcomeSucceeded && o.hasUser {
 				k := successKey{o.userKey(), o.client, o.proxy}
 				if s := o.start(); s.After(d.lastSuccess[k]) {
 					d.lastSuccess[k] = s

@@ -30,11 +30,12 @@ type reqInfo struct {
 	exch     int // index of its exchange record, -1 beyond maxExchanges
 }
 
-// reqRec is the compact record of a request kept for linking the legs of
-// a proxy: its request line's hash, time and frame. It is the one thing the
-// analyzer keeps per request of a closed connection (24 bytes), because a
-// request of any client connection may turn out, in Finish, to be the one
-// an authenticated upstream connection carried for another client.
+// reqRec is what the analyzer keeps of a request of a closed connection
+// for linking the legs of a proxy: its request line's hash, time and frame.
+// It is the one thing kept per request, because a request of any client
+// connection may turn out, in Finish, to be the one an authenticated
+// upstream connection carried for another client. A connection keeps them
+// encoded (appendReq): about 8 bytes each.
 type reqRec struct {
 	// line is the request line's hash, with its top bit set when the
 	// request carried credentials.
@@ -79,45 +80,54 @@ type statusCount struct {
 	status, n int32
 }
 
+// peer is a client address as the connections of one client share it:
+// the address and its string form (unmapped).
+type peer struct {
+	addr netip.Addr
+	ip   string
+}
+
 // connState is the analyzer's record of one connection. While the
 // connection is open, live holds the state machines and the requests not
 // answered yet; ConnectionClosed drops it, so that a closed connection keeps
-// only what Finish and the report need: a few hundred bytes, one reqRec per
-// request, and (in extra) what authentication left: handshakes, exchanges,
-// re-authentications. Strings are interned.
+// only what Finish and the report need: this struct (160 bytes; addresses
+// are interned), its requests encoded (reqs), and, in x, what
+// authentication left: the close frames its handshakes' causes read, its
+// exchanges encoded, and rarer things (re-authentications, shared uses,
+// ...).
 type connState struct {
-	id, file, stream int
-	client, server   netip.AddrPort
-	clientIP         string // interned
-	start, end       nanotime
-	gaps             [2]int32
-	ended            reassembly.EndReason
-	sawSYN           bool
-	decrypted        bool // the connection was TLS, decrypted with a key log
-	closed           bool
-	http             bool
-	proxied          bool
-	// authState is the connection's authentication state at its end,
-	// decided when it closes (an index of stateNames).
-	authState uint8
-
-	requests, responses int32
-	incompleteMessages  int32 // requests and responses whose body was cut
-	authRequests        int32
-	offers, challenges  int32
-	kerberos            int32
-	statuses            []statusCount
-
-	hs   []*handshake
-	reqs []reqRec
+	client *peer           // interned
+	server *netip.AddrPort // interned
+	hs     []*handshake
+	// reqs holds a reqRec per request, encoded (see appendReq; the
+	// connection appends to live.reqs until it closes).
+	reqs string
 
 	live *liveConn
 	x    *connExtra
 
-	// Set in Finish.
-	leg      string
-	linked   map[*connState]bool // allocated when linked
-	findings map[string]bool     // allocated on the first finding
+	start, end       nanotime
+	id, file, stream int32
+
+	requests, responses int32
+	authRequests        int32
+	offers, challenges  int32
+	// statuses counts the responses per status code (more in rare).
+	statuses [3]statusCount
+
+	clientPort uint16
+	ended      reassembly.EndReason
+	sawSYN     bool
+	decrypted  bool // the connection was TLS, decrypted with a key log
+	closed     bool
+	http       bool
+	proxied    bool
+	// authState is the connection's authentication state at its end,
+	// decided when it closes (an index of stateNames).
+	authState uint8
+	// upstream is the connection's leg (set in Finish): LegUpstream when
+	// set, else LegClient.
+	upstream bool
 }
 
 // liveConn is the state of an open connection.
@@ -132,22 +142,48 @@ type liveConn struct {
 	// authentication (see compactExchanges).
 	exchanges        []exchRec
 	exchangesOmitted int
+	// reqs are the requests encoded so far, prevReq the last one, which
+	// the next is encoded against.
+	reqs    []byte
+	prevReq reqRec
 }
 
-// connExtra holds what only some connections have; nil on a connection
-// without any (most plain HTTP connections).
+// connExtra holds what only connections that carried authentication (or
+// something rarer) have; nil on the others (most plain HTTP connections).
 type connExtra struct {
-	fin, rst         [2]int64
-	realClients      []string
-	reauths          []reauth
-	shared           []sharedUse
-	kerbTokens       []tokenSeen
-	exchanges        []exchRec
-	exchangesOmitted int
+	// closeAt is the first frame in which each side (0 client, 1 server)
+	// sent FIN or RST, 0 when it did not.
+	closeAt [2]int64
+	// exchanges are the exchange records, encoded (see encodeExchanges).
+	exchanges                       string
+	exchangeCount, exchangesOmitted int32
+	rare                            *connRare
 }
 
-// noExtra stands for a missing connExtra when reading; never written.
-var noExtra connExtra
+// connRare holds what few connections have.
+type connRare struct {
+	realClients  []string
+	reauths      []reauth
+	shared       []sharedUse
+	kerbTokens   []tokenSeen
+	moreStatuses []statusCount // beyond the first three status codes
+	// incompleteMessages counts requests and responses whose body was
+	// cut; kerberos the requests that carried Kerberos.
+	incompleteMessages, kerberos int32
+	// gaps counts the gaps in each direction (0 client to server).
+	gaps [2]int32
+
+	// Set in Finish.
+	linked   map[*connState]bool
+	findings map[string]bool
+}
+
+// noExtra and noRare stand for a missing connExtra and connRare when
+// reading; never written.
+var (
+	noExtra connExtra
+	noRare  connRare
+)
 
 // ext returns the connection's extra state for reading.
 func (cs *connState) ext() *connExtra {
@@ -165,71 +201,166 @@ func (cs *connState) extra() *connExtra {
 	return cs.x
 }
 
-func newConnState(c *reassembly.Conn, in *interner) *connState {
-	cs := &connState{leg: LegClient, live: &liveConn{}}
-	cs.update(c)
-	cs.clientIP = in.addr(c.Client.Addr())
+// rare returns the connection's rare state for reading.
+func (cs *connState) rare() *connRare {
+	if cs.x == nil || cs.x.rare == nil {
+		return &noRare
+	}
+	return cs.x.rare
+}
+
+// rareRW returns the connection's rare state for writing, allocating it.
+func (cs *connState) rareRW() *connRare {
+	x := cs.extra()
+	if x.rare == nil {
+		x.rare = &connRare{}
+	}
+	return x.rare
+}
+
+// leg names the connection's leg.
+func (cs *connState) leg() string {
+	if cs.upstream {
+		return LegUpstream
+	}
+	return LegClient
+}
+
+// clientIP is the client's address as text (unmapped).
+func (cs *connState) clientIP() string { return cs.client.ip }
+
+// clientAddr is the client's address and port.
+func (cs *connState) clientAddr() netip.AddrPort {
+	return netip.AddrPortFrom(cs.client.addr, cs.clientPort)
+}
+
+// serverAddr is the server's address and port.
+func (cs *connState) serverAddr() netip.AddrPort { return *cs.server }
+
+func newConnState(c *reassembly.Conn, in *interner, live *liveConn) *connState {
+	cs := &connState{live: live}
+	cs.update(c, in)
 	return cs
 }
 
+// maxFreeLive bounds the live states kept for reuse, and maxReusedReqs and
+// maxReusedQueue the lists a reused one may bring (a long keep-alive
+// connection's are not worth keeping).
+const (
+	maxFreeLive    = 64
+	maxReusedReqs  = 4096
+	maxReusedQueue = 256
+)
+
+// newLive returns an empty live state: one a closed connection left (its
+// lists keep their capacity, which spares a new connection growing them
+// again), or a new one.
+func (a *Analyzer) newLive() *liveConn {
+	if n := len(a.free); n > 0 {
+		lv := a.free[n-1]
+		a.free[n-1] = nil
+		a.free = a.free[:n-1]
+		return lv
+	}
+	return &liveConn{}
+}
+
+// recycle empties the live state of a closed connection for newLive.
+func (a *Analyzer) recycle(lv *liveConn) {
+	if len(a.free) >= maxFreeLive || cap(lv.reqs) > maxReusedReqs || cap(lv.queue) > maxReusedQueue {
+		return
+	}
+	q, ex := lv.queue[:0], lv.exchanges[:0]
+	clear(q[:cap(q)]) // no Message or handshake stays reachable from here
+	clear(ex[:cap(ex)])
+	*lv = liveConn{queue: q, exchanges: ex, reqs: lv.reqs[:0]}
+	a.free = append(a.free, lv)
+}
+
 // update copies the reassembler's view of the connection.
-func (cs *connState) update(c *reassembly.Conn) {
-	cs.id, cs.file, cs.stream = c.ID, c.File, c.Stream
-	cs.client, cs.server = c.Client, c.Server
+func (cs *connState) update(c *reassembly.Conn, in *interner) {
+	cs.id, cs.file, cs.stream = int32(c.ID), int32(c.File), int32(c.Stream)
+	if cs.client == nil || cs.client.addr != c.Client.Addr() {
+		cs.client = in.peer(c.Client.Addr())
+	}
+	cs.clientPort = c.Client.Port()
+	if cs.server == nil || *cs.server != c.Server {
+		cs.server = in.addrPort(c.Server)
+	}
 	cs.start, cs.end = nanoOf(c.Start), nanoOf(c.End)
 	cs.sawSYN = c.SawSYN
 	cs.decrypted = c.Decrypted
-	cs.gaps = [2]int32{int32(c.Gaps[0]), int32(c.Gaps[1])}
+	if g := [2]int32{int32(c.Gaps[0]), int32(c.Gaps[1])}; g != cs.rare().gaps {
+		cs.rareRW().gaps = g
+	}
 	cs.ended = c.Ended
 	if cs.x != nil {
-		cs.x.fin, cs.x.rst = c.FINFrame, c.RSTFrame
+		for d := range cs.x.closeAt {
+			cs.x.closeAt[d] = firstClose(c.FINFrame[d], c.RSTFrame[d])
+		}
 	}
+}
+
+// firstClose returns the earlier of a FIN and an RST frame, either 0 when
+// not sent.
+func firstClose(fin, rst int64) int64 {
+	switch {
+	case fin == 0:
+		return rst
+	case rst == 0 || fin < rst:
+		return fin
+	}
+	return rst
 }
 
 // closeFrame returns the first frame in which side d (0 client, 1 server)
 // sent FIN or RST, 0 when it did not.
-func (cs *connState) closeFrame(d int) int64 {
-	f, r := cs.ext().fin[d], cs.ext().rst[d]
-	switch {
-	case f == 0:
-		return r
-	case r == 0 || f < r:
-		return f
-	}
-	return r
-}
+func (cs *connState) closeFrame(d int) int64 { return cs.ext().closeAt[d] }
 
 // addRealClient remembers a proxy-named client (a few distinct ones).
 func (cs *connState) addRealClient(c string) {
-	x := cs.extra()
-	for _, o := range x.realClients {
+	r := cs.rareRW()
+	for _, o := range r.realClients {
 		if o == c {
 			return
 		}
 	}
-	if len(x.realClients) < 16 {
-		x.realClients = append(x.realClients, c)
+	if len(r.realClients) < 16 {
+		r.realClients = append(r.realClients, c)
 	}
 }
 
 // countStatus counts a response's status code.
 func (cs *connState) countStatus(status int) {
 	for i := range cs.statuses {
-		if int(cs.statuses[i].status) == status {
-			cs.statuses[i].n++
+		switch sc := &cs.statuses[i]; {
+		case int(sc.status) == status:
+			sc.n++
+			return
+		case sc.n == 0:
+			*sc = statusCount{int32(status), 1}
 			return
 		}
 	}
-	cs.statuses = append(cs.statuses, statusCount{int32(status), 1})
+	r := cs.rareRW()
+	for i := range r.moreStatuses {
+		if int(r.moreStatuses[i].status) == status {
+			r.moreStatuses[i].n++
+			return
+		}
+	}
+	r.moreStatuses = append(r.moreStatuses, statusCount{int32(status), 1})
 }
 
-// addReq records a request for linking legs.
-func (cs *connState) addReq(m *reassembly.Message, hasAuth bool) {
+// addReq records a request for linking legs (see appendReq).
+func (cs *connState) addReq(in *interner, m *reassembly.Message, hasAuth bool) {
 	r := reqRec{line: lineHash(m) &^ reqAuthBit, at: nanoOf(m.Time), frame: m.Frame}
 	if hasAuth {
 		r.line |= reqAuthBit
 	}
-	cs.reqs = append(cs.reqs, r)
+	lv := cs.live
+	lv.reqs = appendReq(lv.reqs, in, r, lv.prevReq)
+	lv.prevReq = r
 }
 
 // lineHash hashes a request line for linking requests across legs
@@ -254,36 +385,39 @@ func lineHash(m *reassembly.Message) uint64 {
 // final authentication state is decided, and the per-request state is
 // dropped: the live state goes, exchanges are compacted, and nothing keeps
 // a reassembly.Message.
-func (cs *connState) close(c *reassembly.Conn) {
+func (cs *connState) close(c *reassembly.Conn, a *Analyzer) {
 	if len(cs.hs) > 0 {
 		cs.extra() // fin and rst decide causes
 	}
-	cs.update(c)
+	cs.update(c, a.in)
 	cs.closed = true
 	lv := cs.live
 	for ch := range lv.ch {
 		if h := lv.ch[ch].cur; h != nil {
 			switch {
-			case h.t3.ok:
-				h.outcome = OutcomeIncomplete
+			case h.t3.ok():
+				h.outcomeL = labelIncomplete
 			case cs.ended == reassembly.EndCapture || cs.ended == reassembly.EndEvicted || cs.ended == reassembly.EndOpen:
-				h.outcome = OutcomeIncomplete
+				h.outcomeL = labelIncomplete
 			default:
-				h.outcome = OutcomeAbandoned
+				h.outcomeL = labelAbandoned
 			}
 		}
 	}
 	for _, h := range cs.hs {
-		if h.outcome == "" {
-			h.outcome = OutcomeIncomplete
+		if h.outcomeL == noLabel {
+			h.outcomeL = labelIncomplete
 		}
 	}
 	cs.authState = cs.stateAtEnd()
-	cs.compactExchanges()
+	cs.compactExchanges(a.in, &a.scratch)
 	cs.hs = clipped(cs.hs)
-	cs.reqs = clipped(cs.reqs)
-	cs.statuses = clipped(cs.statuses)
+	cs.reqs = string(lv.reqs)
+	if r := cs.x; r != nil && r.rare != nil {
+		r.rare.moreStatuses = clipped(r.rare.moreStatuses)
+	}
 	cs.live = nil
+	a.recycle(lv)
 }
 
 // clipped returns s without spare capacity, so that a closed connection
@@ -315,7 +449,7 @@ func (cs *connState) stateAtEnd() uint8 {
 	if len(cs.hs) > 0 {
 		return 3
 	}
-	if cs.kerberos > 0 {
+	if cs.rare().kerberos > 0 {
 		return 4
 	}
 	return 0

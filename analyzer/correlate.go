@@ -17,17 +17,18 @@ import (
 // joined to it (interleaving, not a split).
 func (d *diagnosis) linkSplits() {
 	type groupKey struct {
-		client, leg string
-		proxy       bool
+		client   string
+		upstream bool
+		proxy    bool
 	}
 	byKey := map[digest][]*handshake{} // halves by keyed identity+timestamp
 	byClient := map[groupKey][]*handshake{}
 	for _, h := range d.records {
-		if h.t2.ok && !h.t3.ok {
+		if h.t2.ok() && !h.t3.ok() {
 			if h.t2TS {
 				byKey[h.idKey] = append(byKey[h.idKey], h)
 			}
-			k := groupKey{h.client, h.conn.leg, h.proxy}
+			k := groupKey{h.client, h.conn.upstream, h.proxy}
 			byClient[k] = append(byClient[k], h)
 		}
 	}
@@ -35,10 +36,10 @@ func (d *diagnosis) linkSplits() {
 		slices.SortStableFunc(hs, func(a, b *handshake) int { return a.t2.time().Compare(b.t2.time()) })
 	}
 	usable := func(a, h *handshake) bool {
-		return a.mergedInto == nil && !a.t3.ok && a.t2.time().Before(h.t3.time())
+		return a.mergedInto == nil && !a.t3.ok() && a.t2.time().Before(h.t3.time())
 	}
 	for _, h := range d.records {
-		if !h.t3.ok || h.t2.ok || h.mergedInto != nil {
+		if !h.t3.ok() || h.t2.ok() || h.mergedInto != nil {
 			continue
 		}
 		var same, best *handshake
@@ -48,7 +49,7 @@ func (d *diagnosis) linkSplits() {
 				case !usable(a, h):
 				case a.conn == h.t3conn:
 					same = a
-				case a.conn.leg == h.t3conn.leg && a.proxy == h.proxy && a.client == h.client &&
+				case a.conn.upstream == h.t3conn.upstream && a.proxy == h.proxy && a.client == h.client &&
 					within(a.t2.time(), h.t3.time(), d.opts.LinkWindow):
 					best = a
 				}
@@ -60,11 +61,11 @@ func (d *diagnosis) linkSplits() {
 			continue
 		}
 		if d.lostChallenge(h) {
-			h.evid = EvidenceChallengeNotCaptured
+			h.setEvid(EvidenceChallengeNotCaptured)
 			continue
 		}
 		if best == nil {
-			best = d.looseHalf(h, byClient[groupKey{h.client, h.t3conn.leg, h.proxy}])
+			best = d.looseHalf(h, byClient[groupKey{h.client, h.t3conn.upstream, h.proxy}])
 		}
 		if best != nil {
 			merge(best, h)
@@ -84,10 +85,10 @@ func (d *diagnosis) looseHalf(h *handshake, halves []*handshake) *handshake {
 		if a.t2.time().After(h.t3.time()) {
 			break
 		}
-		if a.mergedInto != nil || a.t3.ok || a.conn == h.t3conn || (h.echoTS && a.t2TS) {
+		if a.mergedInto != nil || a.t3.ok() || a.conn == h.t3conn || (h.echoTS && a.t2TS) {
 			continue
 		}
-		if h.echoIdentity != "" && a.identity != "" && !strings.EqualFold(h.echoIdentity, a.identity) {
+		if h.echoIdentity() != "" && a.identity != "" && !strings.EqualFold(h.echoIdentity(), a.identity) {
 			continue
 		}
 		best = a
@@ -101,12 +102,12 @@ func (d *diagnosis) looseHalf(h *handshake, halves []*handshake) *handshake {
 // connection that started mid-stream and showed no Type 2 before.
 func (d *diagnosis) lostChallenge(h *handshake) bool {
 	c := h.t3conn
-	if h.t3ServerGaps > 0 || h.has(fResponseLost) || (!h.final.ok && c.gaps[1] > 0) {
+	if h.t3ServerGaps > 0 || h.has(fResponseLost) || (!h.final.ok() && c.rare().gaps[1] > 0) {
 		return true
 	}
 	if !c.sawSYN {
 		for _, o := range c.hs {
-			if o != h && o.t2.ok && o.conn == c && o.t2.time().Before(h.t3.time()) {
+			if o != h && o.t2.ok() && o.conn == c && o.t2.time().Before(h.t3.time()) {
 				return false
 			}
 		}
@@ -124,13 +125,13 @@ func merge(a, h *handshake) {
 	h.setHints(a.note().t2Hint, h.note().finalHint)
 	h.flags |= a.flags&(fClientAskedClose|fServerSaidClose) | fSplit
 	h.requests += a.requests
-	if a.scheme == "Negotiate" {
+	if a.scheme == schemeNegotiate {
 		h.scheme = a.scheme
 	}
 	h.spnego = h.spnego || a.spnego
 	h.conn = a.conn
 	a.mergedInto = h
-	a.outcome = ""
+	a.outcomeL = noLabel
 }
 
 // splitCause decides who split a handshake: the side that closed the first
@@ -144,7 +145,7 @@ func splitCause(h *handshake) (cause, code string) {
 		return CauseBalancer, CodeConnectionClosedMidHS
 	}
 	a, b := h.conn, h.t3conn
-	before := func(f int64) bool { return f != 0 && (a.file != b.file || f < h.t3.frame) }
+	before := func(f int64) bool { return f != 0 && (a.file != b.file || f < h.t3.frame()) }
 	sc, cc := a.closeFrame(1), a.closeFrame(0)
 	if before(sc) && (!before(cc) || sc < cc) {
 		return CauseBalancer, CodeConnectionClosedMidHS
@@ -172,13 +173,13 @@ func (d *diagnosis) checkServerChanges() {
 	}
 	for _, k := range keys {
 		cs := k.cs
-		if cs.leg != LegClient {
+		if cs.upstream {
 			continue
 		}
 		var ids []string
 		var f *finding
 		for _, h := range onConn[k] {
-			if h.conn != cs || h.identity == "" || !h.t2.ok {
+			if h.conn != cs || h.identity == "" || !h.t2.ok() {
 				continue
 			}
 			if len(ids) > 0 && !containsFold(ids, h.identity) {
@@ -187,7 +188,7 @@ func (d *diagnosis) checkServerChanges() {
 					f.conns = append(f.conns, cs)
 				}
 				f.count++
-				f.frames = append(f.frames, h.t2.frame)
+				f.frames = append(f.frames, h.t2.frame())
 			}
 			if !containsFold(ids, h.identity) {
 				ids = append(ids, h.identity)
@@ -197,11 +198,11 @@ func (d *diagnosis) checkServerChanges() {
 			continue
 		}
 		for _, h := range onConn[k] {
-			h.connChanged = true
+			h.flags |= fConnChanged
 		}
 		f.msg = sprintf("client connection %d (%s → %s) received Type 2 messages from %d server identities (%s): "+
 			"the balancer sends one client connection's requests to different backends", cs.id,
-			addrString(cs.client), addrString(cs.server), len(ids), strings.Join(ids, ", "))
+			addrString(cs.clientAddr()), addrString(cs.serverAddr()), len(ids), strings.Join(ids, ", "))
 		d.add(f)
 	}
 }
@@ -317,10 +318,10 @@ func (d *diagnosis) findRestarts() {
 		}
 		f := &finding{code: CodeChallengeServerChanged, time: chain[0].start(), count: len(chain)}
 		for _, x := range chain {
-			x.burstChanged = true
+			x.flags |= fBurstChanged
 			f.conns = append(f.conns, x.conns()...)
-			if x.t2.ok {
-				f.frames = append(f.frames, x.t2.frame)
+			if x.t2.ok() {
+				f.frames = append(f.frames, x.t2.frame())
 			}
 			if x.hasUser {
 				f.users = appendUnique(f.users, x.userName())

@@ -11,6 +11,10 @@ import (
 type diagnosis struct {
 	opts  Options
 	conns []*connState // HTTP connections, by id
+	// lines and hashes are the analyzer's tables of request lines and
+	// their hashes, which exchanges and requests index.
+	lines  []reqLine
+	hashes []uint64
 	// records lists every handshake record, in order of first message
 	// (split halves included until merged).
 	records []*handshake
@@ -82,6 +86,13 @@ func (d *diagnosis) run() {
 	d.collectFindings()    // findings.go
 }
 
+// release drops what only run and build needed, once the report is built:
+// the report builds its connections from conns (and the tables of lines),
+// and a streaming report keeps the diagnosis until it is dropped.
+func (d *diagnosis) release() {
+	*d = diagnosis{opts: d.opts, conns: d.conns, lines: d.lines, hashes: d.hashes}
+}
+
 // collectLogical drops merged halves from the records, numbers the
 // handshakes and picks the client-leg ones.
 func (d *diagnosis) collectLogical() {
@@ -96,9 +107,10 @@ func (d *diagnosis) collectLogical() {
 	d.clientByT2 = map[digest]*handshake{}
 	d.clientByT3 = map[digest]*handshake{}
 	for i, h := range d.records {
-		h.id = i + 1
-		h.upstream = h.conn.leg == LegUpstream || h.t3conn.leg == LegUpstream
-		if h.upstream {
+		h.id = int32(i + 1)
+		h.flags &^= fUpstream
+		if h.conn.upstream || h.t3conn.upstream {
+			h.flags |= fUpstream
 			continue
 		}
 		d.logical = append(d.logical, h)

@@ -17,10 +17,10 @@ func (d *diagnosis) markProxyClients() {
 	var ips []string
 	seen := map[string]bool{}
 	for _, cs := range d.conns {
-		if cs.leg != LegClient {
+		if cs.upstream {
 			continue
 		}
-		ip := cs.clientIP
+		ip := cs.clientIP()
 		if !seen[ip] {
 			seen[ip] = true
 			ips = append(ips, ip)
@@ -32,10 +32,10 @@ func (d *diagnosis) markProxyClients() {
 		}
 	}
 	for _, h := range d.records {
-		if !h.hasUser || h.t3conn.leg != LegClient || h.userName() == "(anonymous)" {
+		if !h.hasUser || h.t3conn.upstream || h.userName() == "(anonymous)" {
 			continue
 		}
-		ip := h.t3conn.clientIP
+		ip := h.t3conn.clientIP()
 		if users[ip] == nil {
 			users[ip] = &nameSet{}
 		}
@@ -51,10 +51,10 @@ func (d *diagnosis) markProxyClients() {
 // proxyConn reports a connection whose client is a proxy or balancer: an
 // upstream connection, or one from a client markProxyClients found.
 func (d *diagnosis) proxyConn(cs *connState) bool {
-	if cs.leg == LegUpstream {
+	if cs.upstream {
 		return true
 	}
-	_, ok := d.proxyClients[cs.clientIP]
+	_, ok := d.proxyClients[cs.clientIP()]
 	return ok
 }
 
@@ -65,10 +65,10 @@ func (d *diagnosis) findProxyClients() {
 	byIP := map[string][]*connState{}
 	var ips []string
 	for _, cs := range d.conns {
-		if cs.leg != LegClient {
+		if cs.upstream {
 			continue
 		}
-		ip := cs.clientIP
+		ip := cs.clientIP()
 		if _, ok := byIP[ip]; !ok {
 			ips = append(ips, ip)
 		}
@@ -78,7 +78,7 @@ func (d *diagnosis) findProxyClients() {
 		if !h.hasUser || h.userName() == "(anonymous)" {
 			continue
 		}
-		ip := h.t3conn.clientIP
+		ip := h.t3conn.clientIP()
 		if users[ip] == nil {
 			users[ip] = &nameSet{}
 		}
@@ -113,7 +113,7 @@ func (d *diagnosis) findProxyClients() {
 // itself a proxy.
 func (d *diagnosis) isProxyClient(h *handshake) bool {
 	for _, c := range h.conns() {
-		if _, ok := d.proxyClients[c.clientIP]; ok {
+		if _, ok := d.proxyClients[c.clientIP()]; ok {
 			return true
 		}
 	}
@@ -128,17 +128,17 @@ func (d *diagnosis) isProxyClient(h *handshake) bool {
 func (d *diagnosis) repairInterleaved() {
 	open := map[digest][]*handshake{} // Type 2 without Type 3, by keyed identity+timestamp
 	for _, o := range d.records {
-		if o.t2.ok && !o.t3.ok && o.t2TS {
+		if o.t2.ok() && !o.t3.ok() && o.t2TS {
 			open[o.idKey] = append(open[o.idKey], o)
 		}
 	}
 	for _, h := range d.records {
-		if !h.t2.ok || !h.t3.ok || h.conn != h.t3conn || !h.echoTS || !h.t2TS || h.echoKey == h.idKey {
+		if !h.t2.ok() || !h.t3.ok() || h.conn != h.t3conn || !h.echoTS || !h.t2TS || h.echoKey == h.idKey {
 			continue
 		}
 		var earlier *handshake
 		for _, o := range open[h.echoKey] {
-			if o.conn == h.conn && !o.t3.ok && o.mergedInto == nil && o.t2.time().Before(h.t3.time()) {
+			if o.conn == h.conn && !o.t3.ok() && o.mergedInto == nil && o.t2.time().Before(h.t3.time()) {
 				earlier = o
 			}
 		}
@@ -156,20 +156,20 @@ func (d *diagnosis) repairInterleaved() {
 // response are the same proof.
 func (d *diagnosis) checkEchoes() {
 	for _, h := range d.records {
-		if !h.t2.ok || !h.t3.ok || h.has(fSplit) {
+		if !h.t2.ok() || !h.t3.ok() || h.has(fSplit) {
 			continue
 		}
 		if h.hintsDiffer() {
 			h.flags |= fHintMismatch
 		}
-		if h.echoIdentity == "" || h.identity == "" {
+		if h.echoIdentity() == "" || h.identity == "" {
 			continue
 		}
 		if h.echoTS && h.t2TS {
 			if h.echoKey != h.idKey {
 				h.flags |= fEchoMismatch
 			}
-		} else if !strings.EqualFold(h.echoIdentity, h.identity) {
+		} else if !strings.EqualFold(h.echoIdentity(), h.identity) {
 			h.flags |= fEchoMismatch
 		}
 	}

@@ -20,20 +20,31 @@ const (
 	maxHealthyExchanges = 20
 )
 
-// exchRec is an exchange being recorded (80 bytes); hs is the handshake it
-// belongs to (resolved to an index when the report is built). Its strings
-// are interned: none shares a message's header block.
+// exchRec is an exchange being recorded; hs is the handshake it belongs to
+// (resolved to an index when the report is built). Its strings are
+// interned: none shares a message's header block. A closed connection
+// keeps the records the report draws encoded (appendExchange): about 11
+// bytes each, the method and target as an index of the analyzer's table of
+// request lines (line), which only they enter: a capture's other requests
+// (thousands of distinct targets, perhaps) cost the table nothing.
 type exchRec struct {
 	method, target      string
 	hs                  *handshake
 	reqFrame, respFrame int64
 	reqTime, respTime   nanotime
+	line                lineID // method and target, once encoded
 	status              int16
 	reqAuth, respAuth   authLabelID
 	proxy               bool
 	withAuth            bool // request or response carried authentication
 	answered            bool
 }
+
+// lineID indexes the analyzer's table of request lines (interner.lines).
+type lineID uint32
+
+// reqLine is a request's method and target, as exchanges name them.
+type reqLine struct{ method, target string }
 
 // authLabelID indexes authLabels.
 type authLabelID uint8
@@ -50,7 +61,7 @@ const (
 
 // authLabel names an auth message for a ladder arrow.
 func authLabel(a *authMsg) authLabelID {
-	neg := a.scheme == "Negotiate"
+	neg := a.scheme == schemeNegotiate
 	switch a.kind {
 	case kindType1, kindType2, kindType3:
 		id := authLabelID(a.kind) // kindType1..3 are 1..3
@@ -67,9 +78,9 @@ func authLabel(a *authMsg) authLabelID {
 		return 9
 	case kindOther:
 		switch a.scheme {
-		case "Kerberos":
+		case schemeKerberos:
 			return 9
-		case "Negotiate":
+		case schemeNegotiate:
 			return 11
 		}
 		return 10
@@ -128,7 +139,7 @@ func (cs *connState) recordResponse(info *reqInfo, resp *reassembly.Message, aut
 // report will draw: none on a connection where nothing carried
 // authentication (the report lists exchanges only for those), the first
 // maxHealthyExchanges on a healthy one, else the first maxExchanges.
-func (cs *connState) compactExchanges() {
+func (cs *connState) compactExchanges(in *interner, scratch *[]byte) {
 	lv := cs.live
 	found := false
 	for i := range lv.exchanges {
@@ -145,8 +156,11 @@ func (cs *connState) compactExchanges() {
 		omitted += len(ex) - maxHealthyExchanges
 		ex = ex[:maxHealthyExchanges]
 	}
+	for i := range ex {
+		ex[i].line = in.line(ex[i].method, ex[i].target)
+	}
 	x := cs.extra()
-	x.exchanges, x.exchangesOmitted = clipped(ex), omitted
+	x.exchanges, x.exchangeCount, x.exchangesOmitted = encodeExchanges(ex, cs.hs, scratch), int32(len(ex)), int32(omitted)
 }
 
 // healthy reports a closing connection whose handshakes all succeeded and
@@ -155,11 +169,11 @@ func (cs *connState) compactExchanges() {
 // answers another challenge than its connection's, no backend change
 // between Type 2 and final response.
 func (cs *connState) healthy() bool {
-	if len(cs.ext().reauths) > 0 || len(cs.ext().shared) > 0 {
+	if len(cs.rare().reauths) > 0 || len(cs.rare().shared) > 0 {
 		return false
 	}
 	for _, h := range cs.hs {
-		if h.outcome != OutcomeSucceeded || h.has(fInterleaved) ||
+		if h.outcome() != OutcomeSucceeded || h.has(fInterleaved) ||
 			(h.echoTS && h.t2TS && h.echoKey != h.idKey) || h.hintsDiffer() {
 			return false
 		}
@@ -169,17 +183,18 @@ func (cs *connState) healthy() bool {
 
 // buildExchanges renders the records of a connection that carried
 // authentication; index maps handshakes to their position in the
-// connection's report.
-func (cs *connState) buildExchanges(index map[*handshake]int) []Exchange {
+// connection's report; lines and hashes are the analyzer's tables of
+// request lines and of their hashes.
+func (cs *connState) buildExchanges(index map[*handshake]int, lines []reqLine, hashes []uint64) []Exchange {
 	ex := cs.ext().exchanges
 	if len(ex) == 0 {
 		return nil
 	}
-	out := make([]Exchange, 0, len(ex))
-	for i := range ex {
-		e := &ex[i]
+	out := make([]Exchange, 0, cs.x.exchangeCount)
+	for e := range cs.eachExchange(hashes) {
+		l := lines[e.line]
 		x := Exchange{
-			Method: e.method, Target: e.target, RequestFrame: e.reqFrame, RequestTime: e.reqTime.time(),
+			Method: l.method, Target: l.target, RequestFrame: e.reqFrame, RequestTime: e.reqTime.time(),
 			RequestAuth: authLabels[e.reqAuth], Proxy: e.proxy, Status: int(e.status), ResponseFrame: e.respFrame,
 			ResponseAuth: authLabels[e.respAuth], Handshake: -1,
 		}

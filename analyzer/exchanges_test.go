@@ -70,12 +70,12 @@ func TestClosedConnectionKeepsNoMessage(t *testing.T) {
 	shares := func(kept, from string) bool {
 		return len(kept) > 0 && len(from) > 0 && unsafe.StringData(kept) == unsafe.StringData(from)
 	}
-	for _, e := range cs.ext().exchanges {
-		if shares(e.target, m.Target) {
+	for e := range cs.eachExchange(s.a.in.hashes) {
+		if shares(s.a.in.lines[e.line].target, m.Target) {
 			t.Errorf("exchange target shares the message's header block")
 		}
 	}
-	for _, rc := range cs.ext().realClients {
+	for _, rc := range cs.rare().realClients {
 		if shares(rc, m.Get("X-Forwarded-For")) {
 			t.Errorf("real client %q shares the message's header block", rc)
 		}

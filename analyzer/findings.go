@@ -28,10 +28,11 @@ func (d *diagnosis) add(f *finding) {
 	}
 	f.conns = dedupeConns(f.conns)
 	for _, cs := range f.conns {
-		if cs.findings == nil {
-			cs.findings = map[string]bool{}
+		r := cs.rareRW()
+		if r.findings == nil {
+			r.findings = map[string]bool{}
 		}
-		cs.findings[f.code] = true
+		r.findings[f.code] = true
 	}
 	d.findings = append(d.findings, f)
 }

@@ -8,20 +8,33 @@ import (
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
-// step locates one message of a handshake.
+// step locates one message of a handshake: 16 bytes, since a handshake
+// keeps five of them.
 type step struct {
-	frame int64
-	at    nanotime
-	ok    bool
+	// f is the message's frame plus one; 0 means the step was not seen
+	// (so that the zero step is "not seen" even for a frame 0).
+	f  int64
+	at nanotime
 }
 
 func stepOf(m *reassembly.Message) step {
-	return step{frame: m.Frame, at: nanoOf(m.Time), ok: true}
+	return step{f: m.Frame + 1, at: nanoOf(m.Time)}
+}
+
+// ok reports whether the step was seen.
+func (s step) ok() bool { return s.f != 0 }
+
+// frame is the step's frame (0 when not seen).
+func (s step) frame() int64 {
+	if s.f == 0 {
+		return 0
+	}
+	return s.f - 1
 }
 
 // time is the step's capture time (zero when not seen).
 func (s step) time() time.Time {
-	if !s.ok {
+	if s.f == 0 {
 		return time.Time{}
 	}
 	return s.at.time()
@@ -32,25 +45,31 @@ func (s step) time() time.Time {
 type hsFlag uint32
 
 const (
-	fClientAskedClose hsFlag = 1 << iota // Connection: close / HTTP/1.0 from the client during the handshake
-	fServerSaidClose                     // the Type 2 response ended the connection
-	fRestarted                           // a new Type 1 replaced it on the same connection
-	fMovedOn                             // the client sent a request without credentials instead of a Type 3
-	fNotChallenged                       // the Type 1 was answered without a Type 2
-	fResponseLost                        // the Type 1's response was not captured (gap)
-	fHintMismatch                        // backend-naming headers of Type 2 and final response differ
-	fEchoMismatch                        // the Type 3 echoes another Type 2 than its connection's last
-	fInterleaved                         // another handshake interleaved with it (here or upstream)
-	fInterleavedHere                     // ... on its own connection
-	fPersistOff                          // the final response said Persistent-Auth: false
-	fSplit                               // halves on two connections
-	fRoutedHere                          // split, and its Type 3 reached a proxy's connection that carried another Type 2 last
+	fClientAskedClose  hsFlag = 1 << iota // Connection: close / HTTP/1.0 from the client during the handshake
+	fServerSaidClose                      // the Type 2 response ended the connection
+	fRestarted                            // a new Type 1 replaced it on the same connection
+	fMovedOn                              // the client sent a request without credentials instead of a Type 3
+	fNotChallenged                        // the Type 1 was answered without a Type 2
+	fResponseLost                         // the Type 1's response was not captured (gap)
+	fHintMismatch                         // backend-naming headers of Type 2 and final response differ
+	fEchoMismatch                         // the Type 3 echoes another Type 2 than its connection's last
+	fInterleaved                          // another handshake interleaved with it (here or upstream)
+	fInterleavedHere                      // ... on its own connection
+	fPersistOff                           // the final response said Persistent-Auth: false
+	fSplit                                // halves on two connections
+	fRoutedHere                           // split, and its Type 3 reached a proxy's connection that carried another Type 2 last
+	fUpstream                             // seen on an upstream connection (set in Finish)
+	fRoutedDifferently                    // both legs: Type 2 and Type 3 crossed different upstream connections
+	fBurstChanged                         // a retry burst it belongs to met several server identities
+	fConnChanged                          // its client connection met several server identities
 )
 
 // handshake is one NTLM handshake as the analyzer keeps it after its
 // connection closed: decoded fields and keyed hashes only. Fields are laid
-// out for size (about 470 bytes: the analyzer keeps one per handshake of
-// the capture); what few handshakes have lives in notes.
+// out for size (288 bytes: the analyzer keeps one per handshake of the
+// capture): what a Type 3 names is shared with the handshakes that name the
+// same (t3Names), outcomes and causes are one byte each, and what few
+// handshakes have lives in notes.
 type handshake struct {
 	// conn carries the Type 1/Type 2 (the first half); t3conn the Type 3
 	// when the handshake was split (else equal to conn).
@@ -58,46 +77,104 @@ type handshake struct {
 	mergedInto   *handshake // a first half absorbed by its split Type 3
 	relayOf      *handshake // the client-leg handshake an upstream one relays
 	notes        *hsNotes
+	// names is what the Type 3 says (nil without a readable Type 3:
+	// hasUser is then false).
+	names *t3Names
 
-	// scheme is "NTLM" or "Negotiate"; spnego tells wrapped NTLM.
-	scheme string
 	// client is the real client (X-Forwarded-For) or the TCP client IP.
 	client string
 	// t3client is the real client of the Type 3's request. On a proxy's
 	// connection the state machine may pair one client's Type 3 with
 	// another client's Type 2; rematching (rematch.go) goes by it.
 	t3client string
-	// identity is the Type 2's server identity; echoIdentity the one the
-	// Type 3 echoes.
-	identity, echoIdentity    string
-	user, domain, workstation string
-	outcome, cause, evid      string
+	// identity is the Type 2's server identity (the one the Type 3
+	// echoes is in names).
+	identity string
 
 	open, t1, t2, t3, final step
 
 	idKey, t2Hash, echoKey, t3Hash digest
 
 	lastAuthUse nanotime
-	id          int
+	id          int32
 
-	finalStatus int32
-	requests    int32 // requests of the handshake (bare one, Type 1, Type 3)
+	requests int32 // requests of the handshake (bare one, Type 1, Type 3)
 	// t2ClientGaps counts the gaps in the client direction when the Type 2
 	// was seen; t3ServerGaps those in the server direction before the
 	// Type 3.
 	t2ClientGaps, t3ServerGaps int32
 	authRequests               int32
 	flags                      hsFlag
-	resp                       ntlm.ResponseKind
+	finalStatus                int16
 
-	proxy, spnego             bool
-	t2TS, hasT2               bool
-	hasUser, echoTS, hasT3    bool
-	hasMIC, cbNonZero         bool
-	upstream                  bool // seen on an upstream connection
-	routedDifferently         bool // both legs: Type 2 and Type 3 crossed different upstream connections
-	burstChanged, connChanged bool
+	scheme          authScheme
+	outcomeL        label // an Outcome* constant, or none yet
+	causeL, evidL   label // a Cause* constant and the evidence code
+	proxy, spnego   bool
+	t2TS, hasT2     bool
+	hasUser, echoTS bool
+	hasT3, hasMIC   bool
+	cbNonZero       bool
 }
+
+// t3Names is what a Type 3 names, shared by every handshake whose Type 3
+// names the same (interned: users, workstations and the servers they
+// answer repeat), with the user's name as the report writes it.
+type t3Names struct {
+	user, domain, workstation string
+	// echoIdentity is the server identity the Type 3 echoes.
+	echoIdentity string
+	resp         ntlm.ResponseKind
+	// name is the user as the conventions write it, key its lower case.
+	name, key string
+}
+
+// t3Key is what a t3Names is interned by.
+type t3Key struct {
+	user, domain, workstation, echoIdentity string
+	resp                                    ntlm.ResponseKind
+}
+
+// newT3Names builds the shared form of k (its strings already interned).
+func newT3Names(k t3Key) *t3Names {
+	n := &t3Names{user: k.user, domain: k.domain, workstation: k.workstation, echoIdentity: k.echoIdentity, resp: k.resp}
+	switch {
+	case k.resp == ntlm.ResponseAnonymous && k.user == "":
+		n.name = "(anonymous)"
+	case k.domain == "":
+		n.name = k.user
+	default:
+		n.name = k.domain + `\` + k.user
+	}
+	n.key = strings.ToLower(n.name)
+	return n
+}
+
+// noNames stands for missing names when reading; never written.
+var noNames t3Names
+
+// t3n returns what the Type 3 names (empty without one).
+func (h *handshake) t3n() *t3Names {
+	if h.names == nil {
+		return &noNames
+	}
+	return h.names
+}
+
+// What the Type 3 names ("" and ResponseUnknown without one).
+func (h *handshake) user() string            { return h.t3n().user }
+func (h *handshake) domain() string          { return h.t3n().domain }
+func (h *handshake) workstation() string     { return h.t3n().workstation }
+func (h *handshake) echoIdentity() string    { return h.t3n().echoIdentity }
+func (h *handshake) resp() ntlm.ResponseKind { return h.t3n().resp }
+
+// The outcome, cause and evidence as the report names them ("" when not
+// decided).
+func (h *handshake) outcome() string      { return h.outcomeL.String() }
+func (h *handshake) cause() string        { return h.causeL.String() }
+func (h *handshake) evid() string         { return h.evidL.String() }
+func (h *handshake) setEvid(e string)     { h.evidL = labelOf(e) }
+func (h *handshake) setCause(c, e string) { h.causeL, h.evidL = labelOf(c), labelOf(e) }
 
 // hsNotes holds what only some handshakes have.
 type hsNotes struct {
@@ -156,13 +233,13 @@ func (h *handshake) start() time.Time { return h.startAt().time() }
 // startAt is start as a nanotime (cheap to compare).
 func (h *handshake) startAt() nanotime {
 	switch {
-	case h.t1.ok:
+	case h.t1.ok():
 		return h.t1.at
-	case h.t2.ok:
+	case h.t2.ok():
 		return h.t2.at
-	case h.t3.ok:
+	case h.t3.ok():
 		return h.t3.at
-	case h.final.ok:
+	case h.final.ok():
 		return h.final.at
 	}
 	return noTime
@@ -171,13 +248,13 @@ func (h *handshake) startAt() nanotime {
 // end is the time of its last captured step.
 func (h *handshake) end() time.Time {
 	switch {
-	case h.final.ok:
+	case h.final.ok():
 		return h.final.time()
-	case h.t3.ok:
+	case h.t3.ok():
 		return h.t3.time()
-	case h.t2.ok:
+	case h.t2.ok():
 		return h.t2.time()
-	case h.t1.ok:
+	case h.t1.ok():
 		return h.t1.time()
 	}
 	return time.Time{}
@@ -186,8 +263,8 @@ func (h *handshake) end() time.Time {
 // firstFrame is the frame of its first NTLM message.
 func (h *handshake) firstFrame() int64 {
 	for _, s := range []step{h.t1, h.t2, h.t3, h.final} {
-		if s.ok {
-			return s.frame
+		if s.ok() {
+			return s.frame()
 		}
 	}
 	return 0
@@ -201,23 +278,23 @@ func (h *handshake) durationMs() float64 {
 // userName follows the conventions: DOMAIN\user, user@realm (or the bare
 // user) when the domain is empty, (anonymous), or (unknown) without a Type 3.
 func (h *handshake) userName() string {
-	switch {
-	case !h.hasUser:
+	if !h.hasUser {
 		return "(unknown)"
-	case h.resp == ntlm.ResponseAnonymous && h.user == "":
-		return "(anonymous)"
-	case h.domain == "":
-		return h.user
 	}
-	return h.domain + `\` + h.user
+	return h.names.name
 }
 
 // userKey compares user names case-insensitively.
-func (h *handshake) userKey() string { return strings.ToLower(h.userName()) }
+func (h *handshake) userKey() string {
+	if !h.hasUser {
+		return "(unknown)"
+	}
+	return h.names.key
+}
 
 // failure reports a failed or abandoned handshake (the ones given causes).
 func (h *handshake) failure() bool {
-	return h.outcome == OutcomeFailed || h.outcome == OutcomeAbandoned
+	return h.outcomeL == labelFailed || h.outcomeL == labelAbandoned
 }
 
 // conns lists the handshake's connections (two when split).
@@ -232,8 +309,8 @@ func (h *handshake) conns() []*connState {
 func (h *handshake) frames() []int64 {
 	var fs []int64
 	for _, s := range []step{h.t1, h.t2, h.t3, h.final} {
-		if s.ok {
-			fs = append(fs, s.frame)
+		if s.ok() {
+			fs = append(fs, s.frame())
 		}
 	}
 	return fs
@@ -249,7 +326,7 @@ func (h *handshake) setType2(in *interner, m *authMsg, resp *reassembly.Message,
 	if wantsClose(resp, hd) {
 		h.flags |= fServerSaidClose
 	}
-	if h.scheme == "" {
+	if h.scheme == schemeNone {
 		h.scheme, h.spnego = m.scheme, m.spnego
 	}
 }
@@ -260,9 +337,8 @@ func (h *handshake) setType3(in *interner, m *authMsg, req *reassembly.Message) 
 	h.requests++
 	if m.hasFields {
 		h.hasUser = true
-		h.user, h.domain, h.workstation = in.str(m.user), in.str(m.domain), in.str(m.workstation)
-		h.resp = m.resp
-		h.echoIdentity, h.echoKey, h.echoTS = in.str(m.echoIdentity), m.echoKey, m.echoTS
+		h.names = in.t3Names(t3Key{m.user, m.domain, m.workstation, m.echoIdentity, m.resp})
+		h.echoKey, h.echoTS = m.echoKey, m.echoTS
 		h.hasMIC, h.cbNonZero = m.hasMIC, m.cbNonZero
 	}
 	h.t3Hash, h.hasT3 = m.tokenHash, m.hasToken
@@ -270,7 +346,7 @@ func (h *handshake) setType3(in *interner, m *authMsg, req *reassembly.Message) 
 	if req.Resynced {
 		h.t3ServerGaps++
 	}
-	if h.scheme == "" || m.scheme == "Negotiate" {
+	if h.scheme == schemeNone || m.scheme == schemeNegotiate {
 		h.scheme = m.scheme
 	}
 	h.spnego = h.spnego || m.spnego
@@ -279,18 +355,18 @@ func (h *handshake) setType3(in *interner, m *authMsg, req *reassembly.Message) 
 // setFinal records the response to the Type 3.
 func (h *handshake) setFinal(in *interner, ch channel, resp *reassembly.Message, hd *msgHeaders) {
 	h.final = stepOf(resp)
-	h.finalStatus = int32(resp.Status)
+	h.finalStatus = int16(resp.Status)
 	h.setHints(h.note().t2Hint, in.str(backendHint(hd)))
 	if persistentAuthOff(hd) {
 		h.flags |= fPersistOff
 	}
-	if g := int32(resp.GapsBefore[reassembly.ServerToClient]); g > h.t3ServerGaps && !h.t2.ok {
+	if g := int32(resp.GapsBefore[reassembly.ServerToClient]); g > h.t3ServerGaps && !h.t2.ok() {
 		h.t3ServerGaps = g
 	}
 	if failStatus(ch, resp.Status) {
-		h.outcome = OutcomeFailed
+		h.outcomeL = labelFailed
 	} else {
-		h.outcome = OutcomeSucceeded
+		h.outcomeL = labelSucceeded
 	}
 }
 
@@ -309,7 +385,7 @@ func (h *handshake) responseKindName() string {
 	if !h.hasUser {
 		return ""
 	}
-	return h.resp.String()
+	return h.resp().String()
 }
 
 // moveType3 gives the Type 3 (and what followed it) of h to o, the
@@ -318,21 +394,21 @@ func (h *handshake) responseKindName() string {
 func moveType3(h, o *handshake) {
 	o.t3, o.final, o.finalStatus = h.t3, h.final, h.finalStatus
 	o.setHints(o.note().t2Hint, h.note().finalHint)
-	o.user, o.domain, o.workstation, o.hasUser, o.resp = h.user, h.domain, h.workstation, h.hasUser, h.resp
-	o.echoIdentity, o.echoKey, o.echoTS = h.echoIdentity, h.echoKey, h.echoTS
+	o.names, o.hasUser = h.names, h.hasUser
+	o.echoKey, o.echoTS = h.echoKey, h.echoTS
 	o.hasMIC, o.cbNonZero = h.hasMIC, h.cbNonZero
 	o.t3Hash, o.hasT3, o.t3ServerGaps = h.t3Hash, h.hasT3, h.t3ServerGaps
 	o.t3client = h.t3client
-	o.outcome, o.authRequests, o.lastAuthUse = h.outcome, h.authRequests, h.lastAuthUse
+	o.outcomeL, o.authRequests, o.lastAuthUse = h.outcomeL, h.authRequests, h.lastAuthUse
 	o.requests++
 	o.flags |= h.flags&fPersistOff | fInterleaved | fInterleavedHere
 	h.t3, h.final, h.finalStatus = step{}, step{}, 0
 	h.setHints(h.note().t2Hint, "")
-	h.user, h.domain, h.workstation, h.hasUser = "", "", "", false
-	h.echoIdentity, h.echoKey, h.echoTS = "", digest{}, false
+	h.names, h.hasUser = nil, false
+	h.echoKey, h.echoTS = digest{}, false
 	h.hasMIC, h.cbNonZero, h.t3Hash, h.hasT3, h.t3ServerGaps = false, false, digest{}, false, 0
 	h.authRequests, h.lastAuthUse = 0, noTime
 	h.requests--
-	h.outcome = OutcomeAbandoned
+	h.outcomeL = labelAbandoned
 	h.flags = h.flags&^fPersistOff | fInterleaved | fInterleavedHere
 }

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
@@ -86,6 +87,11 @@ func scanHeaders(m *reassembly.Message) msgHeaders {
 			continue
 		}
 		for _, id := range headersByLen[n] {
+			// Most names of the same length differ in their first
+			// letter: a cheaper test first (EqualFold would say no too).
+			if c := f.Name[0]; c < utf8.RuneSelf && c|0x20 != headerNames[id][0]|0x20 {
+				continue
+			}
 			if !strings.EqualFold(f.Name, headerNames[id]) {
 				continue
 			}

@@ -17,7 +17,7 @@ func (d *diagnosis) restartFindings() {
 		}
 		f.count = 1
 		f.msg = sprintf("%s's handshake on connection %d %s (%s); the client started a new one %s %.0f ms later",
-			r.from.client, r.from.t3conn.id, r.from.outcome, causeText(r.from), where,
+			r.from.client, r.from.t3conn.id, r.from.outcome(), causeText(r.from), where,
 			float64(r.to.start().Sub(r.from.end()))/float64(time.Millisecond))
 		d.add(f)
 	}
@@ -25,13 +25,13 @@ func (d *diagnosis) restartFindings() {
 
 // causeText says why a handshake failed, for messages.
 func causeText(h *handshake) string {
-	if h.cause == "" {
+	if h.cause() == "" {
 		return "no cause"
 	}
-	if h.evid != "" {
-		return h.cause + ": " + strings.ToLower(strings.ReplaceAll(h.evid, "_", " "))
+	if h.evid() != "" {
+		return h.cause() + ": " + strings.ToLower(strings.ReplaceAll(h.evid(), "_", " "))
 	}
-	return h.cause
+	return h.cause()
 }
 
 // handshakeFindings reports splits, lost challenges, handshakes left
@@ -40,21 +40,21 @@ func (d *diagnosis) handshakeFindings() {
 	var lost, notChallenged, epa []*handshake
 	for _, h := range d.logical {
 		switch {
-		case h.evid == EvidenceChallengeNotCaptured:
+		case h.evid() == EvidenceChallengeNotCaptured:
 			lost = append(lost, h)
 		case h.has(fSplit) && !h.has(fRoutedHere):
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
-				"the handshake was split across connections", h.userName(), h.t3.frame, h.t3conn.id, h.conn.id, h.t2.frame)
+				"the handshake was split across connections", h.userName(), h.t3.frame(), h.t3conn.id, h.conn.id, h.t2.frame())
 			d.add(f)
 			_, code := splitCause(h)
 			g := hsFinding(code, h)
 			if code == CodeConnectionClosedMidHS {
 				g.msg = sprintf("the server side closed connection %d after its Type 2 (frame %d); the client sent the "+
-					"Type 3 on connection %d, where no backend knows the challenge", h.conn.id, h.t2.frame, h.t3conn.id)
+					"Type 3 on connection %d, where no backend knows the challenge", h.conn.id, h.t2.frame(), h.t3conn.id)
 			} else {
 				g.msg = sprintf("the client left connection %d after its Type 2 (frame %d) and sent the Type 3 on "+
-					"connection %d", h.conn.id, h.t2.frame, h.t3conn.id)
+					"connection %d", h.conn.id, h.t2.frame(), h.t3conn.id)
 				if d.isProxyClient(h) {
 					g.msg += "; that client is itself a proxy, so the path split it"
 				} else {
@@ -62,23 +62,23 @@ func (d *diagnosis) handshakeFindings() {
 				}
 			}
 			d.add(g)
-		case h.t3.ok && !h.t2.ok:
+		case h.t3.ok() && !h.t2.ok():
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) came on a connection that never carried a Type 2, "+
-				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame, h.t3conn.id)
+				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame(), h.t3conn.id)
 			d.add(f)
 		}
 		if h.has(fNotChallenged) {
 			notChallenged = append(notChallenged, h)
 		}
-		if h.t3.ok && h.cbNonZero && plaintext(h.t3conn) {
+		if h.t3.ok() && h.cbNonZero && plaintext(h.t3conn) {
 			epa = append(epa, h)
 		}
 		if routed(h) {
 			d.add(routedFinding(h))
 		}
-		if h.outcome == OutcomeAbandoned && !h.has(fSplit) {
-			switch h.evid {
+		if h.outcome() == OutcomeAbandoned && !h.has(fSplit) {
+			switch h.evid() {
 			case CodeConnectionClosedMidHS:
 				f := hsFinding(CodeConnectionClosedMidHS, h)
 				f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
@@ -106,7 +106,7 @@ func (d *diagnosis) handshakeFindings() {
 		f := hsFinding(CodeEPABehindTLSOffload, epa...)
 		failed := 0
 		for _, h := range epa {
-			if h.outcome == OutcomeFailed {
+			if h.outcome() == OutcomeFailed {
 				failed++
 			}
 		}
@@ -120,19 +120,19 @@ func (d *diagnosis) handshakeFindings() {
 func routedFinding(h *handshake) *finding {
 	f := hsFinding(CodeType3RoutedToOtherBackend, h)
 	for _, r := range h.note().route {
-		for cs := range h.conn.linked {
-			if cs.id == r.Connection {
+		for cs := range h.conn.rare().linked {
+			if int(cs.id) == r.Connection {
 				f.conns = append(f.conns, cs)
 			}
 		}
-		for cs := range h.t3conn.linked {
-			if cs.id == r.Connection {
+		for cs := range h.t3conn.rare().linked {
+			if int(cs.id) == r.Connection {
 				f.conns = append(f.conns, cs)
 			}
 		}
 	}
 	switch {
-	case h.routedDifferently:
+	case h.has(fRoutedDifferently):
 		var t2, t3 string
 		for _, r := range h.note().route {
 			switch r.Step {
@@ -146,22 +146,22 @@ func routedFinding(h *handshake) *finding {
 			t2 = "an upstream connection the capture did not link"
 		}
 		f.msg = sprintf("the Type 2 of handshake %d came over %s but its Type 3 (frame %d) went over %s: the balancer "+
-			"moved the handshake", h.id, t2, h.t3.frame, t3)
+			"moved the handshake", h.id, t2, h.t3.frame(), t3)
 	case h.has(fRoutedHere):
 		f.msg = sprintf("the Type 3 of %s (frame %d) answers the Type 2 of connection %d (frame %d) but went over "+
 			"connection %d, whose last Type 2 (frame %d, %s) belongs to another handshake: the balancer moved the handshake",
-			h.userName(), h.t3.frame, h.conn.id, h.t2.frame, h.t3conn.id, h.note().hereT2.frame, orUnknown(h.note().hereIdentity))
+			h.userName(), h.t3.frame(), h.conn.id, h.t2.frame(), h.t3conn.id, h.note().hereT2.frame(), orUnknown(h.note().hereIdentity))
 	case h.has(fEchoMismatch):
 		f.msg = sprintf("the Type 3 on connection %d (frame %d) answers a challenge from %s, but the connection's last "+
-			"Type 2 (frame %d) came from %s", h.t3conn.id, h.t3.frame, h.echoIdentity, h.t2.frame, h.identity)
-		if strings.EqualFold(h.echoIdentity, h.identity) {
+			"Type 2 (frame %d) came from %s", h.t3conn.id, h.t3.frame(), h.echoIdentity(), h.t2.frame(), h.identity)
+		if strings.EqualFold(h.echoIdentity(), h.identity) {
 			f.msg = sprintf("the Type 3 on connection %d (frame %d) answers another challenge of %s than the connection's "+
 				"last Type 2 (frame %d): another connection's handshake reached this backend connection",
-				h.t3conn.id, h.t3.frame, h.identity, h.t2.frame)
+				h.t3conn.id, h.t3.frame(), h.identity, h.t2.frame())
 		}
 	default:
 		f.msg = sprintf("the Type 2 (frame %d) and the final response (frame %d) of the handshake on connection %d "+
-			"name different backends (%s, then %s)", h.t2.frame, h.final.frame, h.t3conn.id, h.note().t2Hint, h.note().finalHint)
+			"name different backends (%s, then %s)", h.t2.frame(), h.final.frame(), h.t3conn.id, h.note().t2Hint, h.note().finalHint)
 	}
 	return f
 }
@@ -169,8 +169,8 @@ func routedFinding(h *handshake) *finding {
 // abandonedText explains a CLIENT_ABANDONED_HANDSHAKE: how the client
 // left the handshake.
 func abandonedText(h *handshake) string {
-	if !h.t2.ok {
-		return sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue", h.t1.frame, h.conn.id)
+	if !h.t2.ok() {
+		return sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue", h.t1.frame(), h.conn.id)
 	}
 	how := "sent no Type 3"
 	switch {
@@ -183,7 +183,7 @@ func abandonedText(h *handshake) string {
 	case h.conn.closeFrame(0) != 0:
 		how = sprintf("closed the connection (frame %d) without a Type 3", h.conn.closeFrame(0))
 	}
-	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame, h.conn.id, how)
+	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame(), h.conn.id, how)
 }
 
 // orUnknown names an identity, or says none was sent.
@@ -195,7 +195,7 @@ func orUnknown(id string) string {
 }
 
 func lastStepName(h *handshake) string {
-	if h.t2.ok {
+	if h.t2.ok() {
 		return "Type 2"
 	}
 	return "Type 1"
@@ -213,10 +213,10 @@ func lastFrame(h *handshake) int64 {
 // interleaving per client-leg connection.
 func (d *diagnosis) connectionFindings() {
 	for _, cs := range d.conns {
-		if cs.leg != LegClient {
+		if cs.upstream {
 			continue
 		}
-		for _, r := range cs.ext().reauths {
+		for _, r := range cs.rare().reauths {
 			f := &finding{code: CodeReauthOnAuthenticated, conns: []*connState{cs}, time: r.time, frames: []int64{r.frame}}
 			if r.hs.hasUser {
 				f.users = []string{r.hs.userName()}
@@ -237,7 +237,7 @@ func (d *diagnosis) connectionFindings() {
 			}
 			d.add(f)
 		}
-		if shared := cs.ext().shared; len(shared) > 0 {
+		if shared := cs.rare().shared; len(shared) > 0 {
 			f := &finding{code: CodeAuthenticatedConnShared, conns: []*connState{cs}, time: shared[0].time, count: len(shared)}
 			var clients, users nameSet
 			for _, s := range shared {
@@ -255,7 +255,7 @@ func (d *diagnosis) connectionFindings() {
 		}
 		var inter []*handshake
 		for _, h := range cs.hs {
-			if h.mergedInto == nil && h.t3conn == cs && h.has(fInterleavedHere) && h.t3.ok {
+			if h.mergedInto == nil && h.t3conn == cs && h.has(fInterleavedHere) && h.t3.ok() {
 				inter = append(inter, h)
 			}
 		}
@@ -275,10 +275,10 @@ func (d *diagnosis) authFailedFindings() {
 	groups := map[key][]*handshake{}
 	var order []key
 	for _, h := range d.logical {
-		if h.outcome != OutcomeFailed || (h.evid != CodeAuthFailed && h.evid != CodeIntermittentAuthFailure) {
+		if h.outcome() != OutcomeFailed || (h.evid() != CodeAuthFailed && h.evid() != CodeIntermittentAuthFailure) {
 			continue
 		}
-		k := key{h.evid, h.userKey(), h.client}
+		k := key{h.evid(), h.userKey(), h.client}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}

@@ -15,13 +15,29 @@ import (
 type interner struct {
 	m     map[string]string
 	addrs map[netip.Addr]string
+	names map[t3Key]*t3Names
+	peers map[netip.Addr]*peer
+	aps   map[netip.AddrPort]*netip.AddrPort
+	// lines is the table of request lines that the exchange records of
+	// closed connections index (lineID); unlike the maps it only grows,
+	// since records keep their indexes. lineIDs finds a line in it
+	// (bounded like the others: a line seen again after it was emptied
+	// takes a second index).
+	lines   []reqLine
+	lineIDs map[reqLine]lineID
+	// hashes is the table of request-line hashes that encoded requests
+	// index (appendReq), hashIDs finds one in it: as lines and lineIDs.
+	hashes  []uint64
+	hashIDs map[uint64]uint32
 }
 
 // maxInterned bounds the table.
 const maxInterned = 1 << 15
 
 func newInterner() *interner {
-	return &interner{m: map[string]string{}, addrs: map[netip.Addr]string{}}
+	return &interner{m: map[string]string{}, addrs: map[netip.Addr]string{}, names: map[t3Key]*t3Names{},
+		peers: map[netip.Addr]*peer{}, aps: map[netip.AddrPort]*netip.AddrPort{}, lineIDs: map[reqLine]lineID{},
+		hashIDs: map[uint64]uint32{}}
 }
 
 // addr returns the shared string form of an address (unmapped), without
@@ -37,6 +53,77 @@ func (in *interner) addr(a netip.Addr) string {
 	s := a.String()
 	in.addrs[a] = s
 	return s
+}
+
+// line returns the index of a request line in the table of lines.
+func (in *interner) line(method, target string) lineID {
+	if id, ok := in.lineIDs[reqLine{method, target}]; ok {
+		return id
+	}
+	if len(in.lineIDs) >= maxInterned {
+		clear(in.lineIDs)
+	}
+	l := reqLine{in.str(method), in.str(target)}
+	id := lineID(len(in.lines))
+	in.lines = append(in.lines, l)
+	in.lineIDs[l] = id
+	return id
+}
+
+// hash returns the index of a request line's hash in the table of hashes.
+func (in *interner) hash(h uint64) uint32 {
+	if id, ok := in.hashIDs[h]; ok {
+		return id
+	}
+	if len(in.hashIDs) >= maxInterned {
+		clear(in.hashIDs)
+	}
+	id := uint32(len(in.hashes))
+	in.hashes = append(in.hashes, h)
+	in.hashIDs[h] = id
+	return id
+}
+
+// peer returns the shared form of a client address.
+func (in *interner) peer(a netip.Addr) *peer {
+	if p, ok := in.peers[a]; ok {
+		return p
+	}
+	if len(in.peers) >= maxInterned {
+		clear(in.peers)
+	}
+	p := &peer{addr: a, ip: in.addr(a)}
+	in.peers[a] = p
+	return p
+}
+
+// addrPort returns the shared copy of a server address.
+func (in *interner) addrPort(ap netip.AddrPort) *netip.AddrPort {
+	if p, ok := in.aps[ap]; ok {
+		return p
+	}
+	if len(in.aps) >= maxInterned {
+		clear(in.aps)
+	}
+	p := new(netip.AddrPort) // not &ap: that would move ap to the heap on every call
+	*p = ap
+	in.aps[ap] = p
+	return p
+}
+
+// t3Names returns the shared names of a Type 3 (its strings interned).
+func (in *interner) t3Names(k t3Key) *t3Names {
+	if n, ok := in.names[k]; ok {
+		return n
+	}
+	if len(in.names) >= maxInterned {
+		clear(in.names)
+	}
+	k.user, k.domain, k.workstation, k.echoIdentity = in.str(k.user), in.str(k.domain), in.str(k.workstation), in.str(k.echoIdentity)
+	n := newT3Names(k)
+	n.name, n.key = in.str(n.name), in.str(n.key) // a user named with several workstations or servers
+	in.names[k] = n
+	return n
 }
 
 // str returns s's shared copy.

@@ -32,7 +32,7 @@ func (d *diagnosis) linkLegs() {
 				byHash[h.t3Hash] = append(byHash[h.t3Hash], tokenOcc{cs, h.t3.time(), true})
 			}
 		}
-		for _, k := range cs.ext().kerbTokens {
+		for _, k := range cs.rare().kerbTokens {
 			byHash[k.hash] = append(byHash[k.hash], tokenOcc{cs, k.time, k.request})
 		}
 	}
@@ -80,28 +80,29 @@ func (d *diagnosis) linkLegs() {
 		if votes[p] < 0 {
 			up = p.a
 		}
-		up.leg = LegUpstream
+		up.upstream = true
 		p.a.link(p.b)
 		p.b.link(p.a)
-		balancers[up.clientIP] = true
-		backends[addrString(up.server)] = true
+		balancers[up.clientIP()] = true
+		backends[addrString(up.serverAddr())] = true
 	}
 	// The balancer's other connections to the same backends (a bare
 	// request before any token, a request the balancer sent on a fresh
 	// connection) are upstream too, though no token links them.
 	for _, cs := range d.conns {
-		if balancers[cs.clientIP] && backends[addrString(cs.server)] {
-			cs.leg = LegUpstream
+		if balancers[cs.clientIP()] && backends[addrString(cs.serverAddr())] {
+			cs.upstream = true
 		}
 	}
 }
 
 // link records that cs and o share NTLM tokens.
 func (cs *connState) link(o *connState) {
-	if cs.linked == nil {
-		cs.linked = map[*connState]bool{}
+	r := cs.rareRW()
+	if r.linked == nil {
+		r.linked = map[*connState]bool{}
 	}
-	cs.linked[o] = true
+	r.linked[o] = true
 }
 
 // addRoute appends a step to a relayed handshake's route.
@@ -119,10 +120,10 @@ func (d *diagnosis) mapRelays() {
 	type legs struct{ t2, t3 *handshake }
 	routes := map[*handshake]*legs{}
 	for _, u := range d.records {
-		if !u.upstream {
+		if !u.has(fUpstream) {
 			continue
 		}
-		if u.hasT2 && u.conn.leg == LegUpstream {
+		if u.hasT2 && u.conn.upstream {
 			if c := d.clientByT2[u.t2Hash]; c != nil {
 				u.relayOf = c
 				r := routes[c]
@@ -133,7 +134,7 @@ func (d *diagnosis) mapRelays() {
 				r.t2 = u
 			}
 		}
-		if u.hasT3 && u.t3conn.leg == LegUpstream {
+		if u.hasT3 && u.t3conn.upstream {
 			if c := d.clientByT3[u.t3Hash]; c != nil {
 				u.relayOf = c
 				r := routes[c]
@@ -151,19 +152,19 @@ func (d *diagnosis) mapRelays() {
 			continue
 		}
 		if u := r.t2; u != nil {
-			if u.t1.ok {
-				c.addRoute(RouteStep{Step: "type1", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
+			if u.t1.ok() {
+				c.addRoute(RouteStep{Step: "type1", Connection: int(u.conn.id), Server: addrString(u.conn.serverAddr()), Identity: u.identity})
 			}
-			c.addRoute(RouteStep{Step: "type2", Connection: u.conn.id, Server: addrString(u.conn.server), Identity: u.identity})
+			c.addRoute(RouteStep{Step: "type2", Connection: int(u.conn.id), Server: addrString(u.conn.serverAddr()), Identity: u.identity})
 		}
 		if u := r.t3; u != nil {
 			id := ""
-			if u.t2.ok && u.conn == u.t3conn {
+			if u.t2.ok() && u.conn == u.t3conn {
 				id = u.identity
 			}
-			c.addRoute(RouteStep{Step: "type3", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
-			if u.final.ok {
-				c.addRoute(RouteStep{Step: "final", Connection: u.t3conn.id, Server: addrString(u.t3conn.server), Identity: id})
+			c.addRoute(RouteStep{Step: "type3", Connection: int(u.t3conn.id), Server: addrString(u.t3conn.serverAddr()), Identity: id})
+			if u.final.ok() {
+				c.addRoute(RouteStep{Step: "final", Connection: int(u.t3conn.id), Server: addrString(u.t3conn.serverAddr()), Identity: id})
 			}
 		}
 		// Type 2 and Type 3 on different upstream connections blame the
@@ -173,7 +174,7 @@ func (d *diagnosis) mapRelays() {
 		// it itself, and splitCause judges it on the client leg.
 		moved := r.t2 != nil && r.t3 != nil && r.t2.conn != r.t3.t3conn && c.conn == c.t3conn
 		if moved || (r.t3 != nil && r.t3.has(fEchoMismatch)) {
-			c.routedDifferently = true
+			c.flags |= fRoutedDifferently
 		}
 		if (r.t2 != nil && r.t2.has(fInterleaved)) || (r.t3 != nil && r.t3.has(fInterleaved)) {
 			c.flags |= fInterleaved
@@ -195,7 +196,7 @@ type upstreamEvent struct {
 // next NTLM message belongs to another.
 func (d *diagnosis) findInterleaved() {
 	for _, y := range d.conns {
-		if y.leg != LegUpstream {
+		if !y.upstream {
 			continue
 		}
 		var evs []upstreamEvent
@@ -210,10 +211,10 @@ func (d *diagnosis) findInterleaved() {
 			seen[u] = true
 			c := u.relayOf
 			if u.hasT2 && u.conn == y && d.clientByT2[u.t2Hash] == c {
-				evs = append(evs, upstreamEvent{u.t2.time(), u.t2.frame, c.conn, c})
+				evs = append(evs, upstreamEvent{u.t2.time(), u.t2.frame(), c.conn, c})
 			}
 			if u.hasT3 && u.t3conn == y && d.clientByT3[u.t3Hash] == c {
-				evs = append(evs, upstreamEvent{u.t3.time(), u.t3.frame, c.t3conn, c})
+				evs = append(evs, upstreamEvent{u.t3.time(), u.t3.frame(), c.t3conn, c})
 			}
 		}
 		slices.SortFunc(evs, func(a, b upstreamEvent) int { return a.time.Compare(b.time) })
@@ -235,7 +236,7 @@ func (d *diagnosis) findInterleaved() {
 		if f != nil {
 			f.msg = sprintf("handshakes of %d client connections interleave on upstream connection %d (%s → %s): "+
 				"the balancer multiplexes NTLM handshakes over one backend connection", len(dedupeConns(f.conns))-1,
-				y.id, addrString(y.client), addrString(y.server))
+				y.id, addrString(y.clientAddr()), addrString(y.serverAddr()))
 			d.add(f)
 		}
 	}
@@ -250,31 +251,29 @@ func (d *diagnosis) findSharedUpstream() {
 		cs   *connState
 		time time.Time
 	}
+	if !slices.ContainsFunc(d.conns, func(cs *connState) bool { return cs.upstream }) {
+		return
+	}
 	index := map[uint64][]creq{}
-	hasUp := false
 	for _, cs := range d.conns {
-		if cs.leg == LegUpstream {
-			hasUp = true
+		if cs.upstream {
 			continue
 		}
-		for _, r := range cs.reqs {
+		for r := range eachReq(cs.reqs, d.hashes) {
 			index[r.lineHash()] = append(index[r.lineHash()], creq{cs, r.time()})
 		}
-	}
-	if !hasUp {
-		return
 	}
 	for _, cands := range index {
 		slices.SortStableFunc(cands, func(a, b creq) int { return a.time.Compare(b.time) })
 	}
 	for _, y := range d.conns {
-		if y.leg != LegUpstream {
+		if !y.upstream {
 			continue
 		}
 		var f *finding
 		users := map[string]bool{}
 		for _, u := range y.hs {
-			if u.relayOf == nil || u.outcome != OutcomeSucceeded || u.t3conn != y || !u.final.ok {
+			if u.relayOf == nil || u.outcome() != OutcomeSucceeded || u.t3conn != y || !u.final.ok() {
 				continue
 			}
 			owner := u.relayOf.t3conn
@@ -284,7 +283,7 @@ func (d *diagnosis) findSharedUpstream() {
 					until = s
 				}
 			}
-			for _, r := range y.reqs {
+			for r := range eachReq(y.reqs, d.hashes) {
 				rt := r.time()
 				if r.hasAuth() || !rt.After(u.final.time()) || !rt.Before(until) {
 					continue
@@ -320,8 +319,8 @@ func (d *diagnosis) findSharedUpstream() {
 				f.users = append(f.users, n)
 			}
 			f.msg = sprintf("upstream connection %d (%s → %s), authenticated for client connection %d, carried %d "+
-				"request(s) of other client connections: they ran as %s", y.id, addrString(y.client),
-				addrString(y.server), f.conns[1].id, f.count, joinSorted(f.users))
+				"request(s) of other client connections: they ran as %s", y.id, addrString(y.clientAddr()),
+				addrString(y.serverAddr()), f.conns[1].id, f.count, joinSorted(f.users))
 			d.add(f)
 		}
 	}

@@ -13,13 +13,13 @@ import (
 func (d *diagnosis) postureFindings() {
 	var v1, anon, nomic, nego []*handshake
 	for _, h := range d.logical {
-		if h.scheme == "Negotiate" {
+		if h.scheme == schemeNegotiate {
 			nego = append(nego, h)
 		}
 		if !h.hasUser {
 			continue
 		}
-		switch h.resp {
+		switch h.resp() {
 		case ntlm.ResponseLM, ntlm.ResponseNTLMv1, ntlm.ResponseNTLMv1ESS:
 			v1 = append(v1, h)
 		case ntlm.ResponseAnonymous:
@@ -55,9 +55,9 @@ func (d *diagnosis) postureFindings() {
 	n := 0
 	var first time.Time
 	for _, cs := range d.conns {
-		if cs.leg == LegClient && cs.kerberos > 0 {
+		if k := cs.rare().kerberos; !cs.upstream && k > 0 {
 			kconns = append(kconns, cs)
-			n += int(cs.kerberos)
+			n += int(k)
 			if first.IsZero() || cs.start.time().Before(first) {
 				first = cs.start.time()
 			}
@@ -81,7 +81,7 @@ func (d *diagnosis) perRequestFindings() {
 	by := map[string]*agg{}
 	var order []string
 	for _, h := range d.logical {
-		if h.outcome != OutcomeSucceeded {
+		if h.outcome() != OutcomeSucceeded {
 			continue
 		}
 		a := by[h.client]
@@ -114,7 +114,7 @@ func (d *diagnosis) perRequestFindings() {
 		f := hsFinding(CodeHandshakePerRequest, a.hs...)
 		f.frames = nil
 		for _, h := range a.hs {
-			f.frames = append(f.frames, h.t3.frame)
+			f.frames = append(f.frames, h.t3.frame())
 		}
 		f.msg = sprintf("client %s made %d successful handshakes for %d requests: it authenticates most requests "+
 			"anew instead of reusing an authenticated connection, two extra round trips each", c, len(a.hs), work)

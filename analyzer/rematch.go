@@ -28,7 +28,7 @@ import (
 func (d *diagnosis) detachMisrouted() {
 	byKey := map[digest][]*handshake{}
 	for _, o := range d.records {
-		if o.t2.ok && o.t2TS {
+		if o.t2.ok() && o.t2TS {
 			byKey[o.idKey] = append(byKey[o.idKey], o)
 		}
 	}
@@ -38,7 +38,7 @@ func (d *diagnosis) detachMisrouted() {
 	// is detached only if that one is too (repeat until nothing changes).
 	misrouted := map[*handshake]bool{}
 	for _, h := range d.records {
-		if h.t2.ok && h.t3.ok && h.conn == h.t3conn && misfit(h) && d.proxyConn(h.conn) {
+		if h.t2.ok() && h.t3.ok() && h.conn == h.t3conn && misfit(h) && d.proxyConn(h.conn) {
 			misrouted[h] = true
 		}
 	}
@@ -56,7 +56,7 @@ func (d *diagnosis) detachMisrouted() {
 	}
 	for _, h := range d.records {
 		if misrouted[h] {
-			d.records = append(d.records, detach(h))
+			d.records = append(d.records, d.detach(h))
 		}
 	}
 	sortHandshakes(d.records)
@@ -76,11 +76,11 @@ func misfit(h *handshake) bool {
 // connection).
 func (d *diagnosis) echoedElsewhere(h *handshake, cands []*handshake, misrouted map[*handshake]bool) bool {
 	for _, o := range cands {
-		if o == h || o.mergedInto != nil || o.conn == h.conn || o.proxy != h.proxy || o.conn.leg != h.conn.leg ||
+		if o == h || o.mergedInto != nil || o.conn == h.conn || o.proxy != h.proxy || o.conn.upstream != h.conn.upstream ||
 			o.client != h.t3client || !within(o.t2.time(), h.t3.time(), d.opts.LinkWindow) {
 			continue
 		}
-		if !o.t3.ok || misrouted[o] {
+		if !o.t3.ok() || misrouted[o] {
 			return true
 		}
 	}
@@ -92,13 +92,13 @@ func (d *diagnosis) echoedElsewhere(h *handshake, cands []*handshake, misrouted 
 // requests served on its strength (so the connection's authentication,
 // re-authentications and shared uses still point at it). The half is
 // abandoned until a Type 3 on another connection is joined with it.
-func detach(h *handshake) *handshake {
+func (d *diagnosis) detach(h *handshake) *handshake {
 	const halfFlags = fClientAskedClose | fServerSaidClose | fNotChallenged | fResponseLost
 	h0 := &handshake{
 		proxy: h.proxy, scheme: h.scheme, spnego: h.spnego, conn: h.conn, t3conn: h.conn, client: h.client,
 		open: h.open, t1: h.t1, t2: h.t2, requests: h.requests - 1,
 		identity: h.identity, idKey: h.idKey, t2TS: h.t2TS, t2Hash: h.t2Hash, hasT2: h.hasT2,
-		t2ClientGaps: h.t2ClientGaps, flags: h.flags & halfFlags, outcome: OutcomeAbandoned, lastAuthUse: noTime,
+		t2ClientGaps: h.t2ClientGaps, flags: h.flags & halfFlags, outcomeL: labelAbandoned, lastAuthUse: noTime,
 	}
 	h0.setHints(h.note().t2Hint, "")
 	h.setHints("", h.note().finalHint)
@@ -107,16 +107,25 @@ func detach(h *handshake) *handshake {
 	h.flags &^= halfFlags
 	h.client = h.t3client
 	cs := h.conn
+	// The exchange records name handshakes by their index in cs.hs: read
+	// them before h0 joins it, and write them again after.
+	var ex []exchRec
+	for e := range cs.eachExchange(d.hashes) {
+		ex = append(ex, e)
+	}
 	if i := slices.Index(cs.hs, h); i >= 0 {
 		cs.hs = slices.Insert(cs.hs, i, h0)
 	} else {
 		cs.hs = append(cs.hs, h0)
 	}
-	ex := cs.ext().exchanges
-	for i := range ex {
-		if ex[i].hs == h && ex[i].reqFrame < h.t3.frame {
-			ex[i].hs = h0
+	if len(ex) > 0 {
+		for i := range ex {
+			if ex[i].hs == h && ex[i].reqFrame < h.t3.frame() {
+				ex[i].hs = h0
+			}
 		}
+		var scratch []byte
+		cs.x.exchanges = encodeExchanges(ex, cs.hs, &scratch)
 	}
 	return h0
 }
@@ -129,13 +138,13 @@ func detach(h *handshake) *handshake {
 func (d *diagnosis) markRoutedHere() {
 	var byConn map[*connState][]*handshake // records by the connection of their Type 2, by time
 	for _, h := range d.records {
-		if h.mergedInto != nil || !h.has(fSplit) || !h.t3.ok || !d.proxyConn(h.t3conn) {
+		if h.mergedInto != nil || !h.has(fSplit) || !h.t3.ok() || !d.proxyConn(h.t3conn) {
 			continue
 		}
 		if byConn == nil {
 			byConn = map[*connState][]*handshake{}
 			for _, o := range d.records {
-				if o.t2.ok {
+				if o.t2.ok() {
 					byConn[o.conn] = append(byConn[o.conn], o)
 				}
 			}

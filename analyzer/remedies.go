@@ -78,7 +78,7 @@ func (d *diagnosis) remedies(verdict string) []string {
 			if !h.failure() {
 				continue
 			}
-			switch h.cause {
+			switch h.cause() {
 			case CauseBalancer:
 				balancer()
 			case CauseClient:

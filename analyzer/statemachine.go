@@ -45,7 +45,7 @@ func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 		cs.requestOn(a, ch, &info, &auth[ch], wantClose)
 	}
 	info.exch = cs.recordRequest(a.in, &info, &auth, &hd)
-	cs.addReq(m, hasAuth)
+	cs.addReq(a.in, m, hasAuth)
 	cs.live.queue = append(cs.live.queue, info)
 }
 
@@ -61,7 +61,7 @@ func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, a *authM
 		h := cs.newHandshake(ch, info, a)
 		h.t1 = stepOf(m)
 		h.requests++
-		if st.offer.ok {
+		if st.offer.ok() {
 			h.open = st.offer
 			h.requests++
 			st.offer = step{}
@@ -73,26 +73,26 @@ func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, a *authM
 		info.hs[ch] = h
 	case kindType3:
 		h := st.cur
-		if h == nil || h.t3.ok {
+		if h == nil || h.t3.ok() {
 			h = cs.newHandshake(ch, info, a)
 			st.cur = h
 		}
-		if h.t1.ok && !h.t2.ok {
+		if h.t1.ok() && !h.t2.ok() {
 			h.flags |= fResponseLost
 		}
 		h.setType3(an.in, a, m)
-		h.t3client = cs.clientIP
+		h.t3client = cs.clientIP()
 		if info.client != "" {
 			h.t3client = info.client
 		}
 		st.authed = nil
 		info.hs[ch] = h
 	case kindKerberos:
-		cs.kerberos++
-		x := cs.extra()
+		cs.rareRW().kerberos++
+		x := cs.rareRW()
 		x.kerbTokens = append(x.kerbTokens, tokenSeen{hash: a.tokenHash, time: m.Time, request: true})
 	case kindNone:
-		if h := st.cur; h != nil && h.t2.ok && !h.t3.ok {
+		if h := st.cur; h != nil && h.t2.ok() && !h.t3.ok() {
 			cs.interrupt(h, fMovedOn)
 		}
 		if st.authed != nil {
@@ -104,7 +104,7 @@ func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, a *authM
 // newHandshake starts a handshake on the connection.
 func (cs *connState) newHandshake(ch channel, info *reqInfo, a *authMsg) *handshake {
 	h := &handshake{proxy: ch == chProxy, conn: cs, t3conn: cs, scheme: a.scheme, spnego: a.spnego, lastAuthUse: noTime}
-	h.client = cs.clientIP
+	h.client = cs.clientIP()
 	if info != nil && info.client != "" {
 		h.client = info.client
 	}
@@ -116,10 +116,10 @@ func (cs *connState) newHandshake(ch channel, info *reqInfo, a *authMsg) *handsh
 // a request without credentials).
 func (cs *connState) interrupt(h *handshake, why hsFlag) {
 	h.flags |= why
-	if h.t3.ok && !h.final.ok {
-		h.outcome = OutcomeIncomplete // its response was not captured
-	} else if h.outcome == "" {
-		h.outcome = OutcomeAbandoned
+	if h.t3.ok() && !h.final.ok() {
+		h.outcomeL = labelIncomplete // its response was not captured
+	} else if h.outcomeL == noLabel {
+		h.outcomeL = labelAbandoned
 	}
 	for ch := range cs.live.ch {
 		if cs.live.ch[ch].cur == h {
@@ -210,11 +210,11 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 	switch {
 	case reqKind == kindType1 && h != nil:
 		switch {
-		case a.kind == kindType2 && !h.t2.ok:
+		case a.kind == kindType2 && !h.t2.ok():
 			h.setType2(an.in, a, resp, hd)
 			return false
-		case h.t2.ok:
-		case h.t3.ok && !h.final.ok:
+		case h.t2.ok():
+		case h.t3.ok() && !h.final.ok():
 			// The client sent its Type 3 before this "answer" to its
 			// Type 1: the Type 2 was lost and the reassembler paired the
 			// Type 3's response with the Type 1. Take it as the final
@@ -229,21 +229,21 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 			}
 		}
 	case reqKind == kindType3 && h != nil:
-		if !h.final.ok {
+		if !h.final.ok() {
 			cs.finish(an.in, ch, h, resp, hd)
 		}
 	case reqKind == kindNone && info != nil:
 		if by := info.authedBy[ch]; by != nil && by == st.authed {
 			if resp.Status == authStatus[ch] && (a.kind == kindOffer || a.kind == kindType2) {
-				x := cs.extra()
+				x := cs.rareRW()
 				x.reauths = append(x.reauths, reauth{frame: resp.Frame, time: resp.Time, proxy: ch == chProxy,
 					via: info.via, persist: by.has(fPersistOff), hs: by})
 				st.authed = nil
 			} else if !failStatus(ch, resp.Status) {
 				by.authRequests++
 				by.lastAuthUse = nanoOf(resp.Time)
-				if info.client != "" && by.client != info.client && by.client != cs.clientIP {
-					x := cs.extra()
+				if info.client != "" && by.client != info.client && by.client != cs.clientIP() {
+					x := cs.rareRW()
 					x.shared = append(x.shared, sharedUse{frame: info.msg.Frame, time: info.msg.Time, client: info.client, hs: by})
 				}
 				if a.kind == kindNone {
@@ -255,7 +255,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 			st.offer = stepOf(info.msg)
 		}
 	}
-	if a.kind == kindType2 && (h == nil || h.t2.frame != resp.Frame) {
+	if a.kind == kindType2 && (h == nil || h.t2.frame() != resp.Frame) {
 		cs.orphanType2(an.in, ch, info, resp, hd, a)
 	}
 	return false
@@ -268,7 +268,7 @@ func (cs *connState) finish(in *interner, ch channel, h *handshake, resp *reasse
 	if st.cur == h {
 		st.cur = nil
 	}
-	if h.outcome == OutcomeSucceeded {
+	if h.outcome() == OutcomeSucceeded {
 		st.authed = h
 	}
 }
@@ -278,7 +278,7 @@ func (cs *connState) finish(in *interner, ch channel, h *handshake, resp *reasse
 func (cs *connState) orphanType2(in *interner, ch channel, info *reqInfo, resp *reassembly.Message, hd *msgHeaders, a *authMsg) {
 	st := &cs.live.ch[ch]
 	h := st.cur
-	if h == nil || h.t2.ok || h.t3.ok {
+	if h == nil || h.t2.ok() || h.t3.ok() {
 		if h != nil {
 			cs.interrupt(h, fRestarted)
 		}
@@ -296,7 +296,7 @@ func (cs *connState) orphanType2(in *interner, ch channel, info *reqInfo, resp *
 // drive the state machine.
 func (cs *connState) countMessage(m *reassembly.Message, n *int32) bool {
 	if m.Incomplete {
-		cs.incompleteMessages++
+		cs.rareRW().incompleteMessages++
 		return false
 	}
 	*n++

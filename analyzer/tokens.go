@@ -42,11 +42,27 @@ const (
 	kindOther                   // a token that is neither (NegoEx, a SPNEGO final answer, undecodable)
 )
 
+// authScheme names an auth scheme as the analyzer names it (schemeNone
+// before one is known).
+type authScheme uint8
+
+const (
+	schemeNone authScheme = iota
+	schemeNTLM
+	schemeNegotiate
+	schemeKerberos
+)
+
+var authSchemeNames = [...]string{schemeNone: "", schemeNTLM: "NTLM", schemeNegotiate: "Negotiate", schemeKerberos: "Kerberos"}
+
+// String returns "", "NTLM", "Negotiate" or "Kerberos".
+func (s authScheme) String() string { return authSchemeNames[s] }
+
 // authMsg is what the analyzer keeps of one auth header: decoded non-secret
 // fields and keyed hashes, never the token.
 type authMsg struct {
 	kind   msgKind
-	scheme string // "NTLM", "Negotiate" or "Kerberos" as the analyzer names it
+	scheme authScheme
 	spnego bool
 	// tokenHash identifies the token bytes (keyed), for linking the legs of
 	// a proxy.
@@ -78,13 +94,16 @@ type authMsg struct {
 type digest [16]byte
 
 // hasher makes keyed hashes with the run's key and decodes auth headers.
-// It reuses one HMAC state, and remembers how header values that repeat
-// byte for byte decode (a client sends the same Type 1 on every
-// connection; servers send the same bare offers), keyed by a seeded hash
-// of the value so that no header is kept. It is not safe for concurrent
-// use: the Analyzer calls it under its lock.
+// It reuses one HMAC state and one ntlm.Decoder (the tokens it decodes
+// live until the next header: only hashes and non-secret fields are
+// kept), and remembers how header values that repeat byte for byte decode
+// (a client sends the same Type 1 on every connection; servers send the
+// same bare offers), keyed by a seeded hash of the value so that no header
+// is kept. It is not safe for concurrent use: the Analyzer calls it under
+// its lock.
 type hasher struct {
 	mac     hash.Hash
+	dec     ntlm.Decoder
 	scratch []byte
 	out     []byte // the HMAC's output, reused
 	seed    maphash.Seed
@@ -189,7 +208,7 @@ func (h *hasher) parseCredentials(hd *msgHeaders, id headerID) authMsg {
 		}
 		k, e, ok := h.remembered(v, true)
 		if !ok {
-			e.msg, e.ok = h.decode(ntlm.ParseCredentialsHeader(v), true)
+			e.msg, e.ok = h.decode(h.dec.ParseCredentialsHeader(v), true)
 			h.remember(k, e)
 		}
 		if e.ok {
@@ -227,7 +246,7 @@ func (h *hasher) parseChallenges(hd *msgHeaders, id headerID) authMsg {
 func (h *hasher) bestChallenge(v string) (authMsg, bool) {
 	var best authMsg
 	found, negotiate := false, false
-	for _, t := range ntlm.ParseChallengeHeader(v) {
+	for _, t := range h.dec.ParseChallengeHeader(v) {
 		if t.Scheme == ntlm.SchemeNegotiate {
 			negotiate = true
 		}
@@ -261,11 +280,11 @@ func (h *hasher) decode(t ntlm.AuthToken, request bool) (authMsg, bool) {
 	var m authMsg
 	switch t.Scheme {
 	case ntlm.SchemeNTLM:
-		m.scheme = "NTLM"
+		m.scheme = schemeNTLM
 	case ntlm.SchemeNegotiate:
-		m.scheme = "Negotiate"
+		m.scheme = schemeNegotiate
 	case ntlm.SchemeKerberos:
-		m.scheme = "Kerberos"
+		m.scheme = schemeKerberos
 	default:
 		return m, false
 	}
@@ -287,7 +306,7 @@ func (h *hasher) decode(t ntlm.AuthToken, request bool) (authMsg, bool) {
 	}
 	m.hasToken = true
 	m.tokenHash = h.token(t.Token)
-	tok, _ := ntlm.DecodeToken(t.Scheme, t.Token)
+	tok, _ := h.dec.DecodeToken(t.Scheme, t.Token)
 	if tok == nil {
 		m.kind = kindOther
 		return m, true

@@ -23,13 +23,13 @@ func (d *diagnosis) users() []User {
 		if a == nil {
 			a = &agg{u: &User{Name: h.userName()}, key: k, conns: map[int]bool{}}
 			if h.hasUser {
-				a.u.Domain, a.u.User = h.domain, h.user
+				a.u.Domain, a.u.User = h.domain(), h.user()
 			}
 			by[k] = a
 		}
 		u := a.u
 		u.Handshakes++
-		switch h.outcome {
+		switch h.outcome() {
 		case OutcomeSucceeded:
 			u.Succeeded++
 		case OutcomeFailed:
@@ -39,12 +39,12 @@ func (d *diagnosis) users() []User {
 		case OutcomeIncomplete:
 			u.Incomplete++
 		}
-		if h.hasUser && h.workstation != "" {
-			a.workstations.add(h.workstation)
+		if h.hasUser && h.workstation() != "" {
+			a.workstations.add(h.workstation())
 		}
 		a.clients.add(h.client)
 		for _, c := range h.conns() {
-			a.conns[c.id] = true
+			a.conns[int(c.id)] = true
 		}
 		u.Requests += int(h.requests + h.authRequests)
 		u.AuthenticatedRequests += int(h.authRequests)
@@ -119,22 +119,22 @@ func (d *diagnosis) backends() []Backend {
 		return b
 	}
 	for _, h := range d.records {
-		if h.identity != "" && h.t2.ok {
+		if h.identity != "" && h.t2.ok() {
 			get(h.identity)
-			servers[strings.ToLower(h.identity)].add(addrString(h.conn.server))
+			servers[strings.ToLower(h.identity)].add(addrString(h.conn.serverAddr()))
 		}
 	}
 	for _, h := range d.logical {
 		id := h.identity
 		if id == "" {
-			id = h.echoIdentity
+			id = h.echoIdentity()
 		}
 		if id == "" {
 			continue
 		}
 		b := get(id)
 		b.Handshakes++
-		switch h.outcome {
+		switch h.outcome() {
 		case OutcomeSucceeded:
 			b.Succeeded++
 		case OutcomeFailed:

@@ -15,7 +15,7 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 	for _, h := range d.logical {
 		if h.failure() {
 			failures++
-			v.Causes[h.cause]++
+			v.Causes[h.cause()]++
 		}
 	}
 	switch {
@@ -123,8 +123,8 @@ func (d *diagnosis) strongestEvidence(code string) *finding {
 		VerdictCredentials: CauseCredentials}[code]
 	counts := map[string]int{}
 	for _, h := range d.logical {
-		if h.failure() && (want == "" || h.cause == want) && h.cause != CauseUnknown && h.evid != "" {
-			counts[h.evid]++
+		if h.failure() && (want == "" || h.cause() == want) && h.cause() != CauseUnknown && h.evid() != "" {
+			counts[h.evid()]++
 		}
 	}
 	var codes []string

@@ -73,7 +73,7 @@ const (
 
 // parseAuthenticate decodes an AUTHENTICATE message whose signature and type
 // have been checked. The message is nil when the fixed header is cut short.
-func parseAuthenticate(b []byte) (*Authenticate, error) {
+func parseAuthenticate(x dec, b []byte) (*Authenticate, error) {
 	if len(b) < authMinLen {
 		fields := []string{"LmChallengeResponseFields", "NtChallengeResponseFields", "DomainNameFields", "UserNameFields", "WorkstationFields"}
 		i := (len(b) - headerLen) / secBufLen
@@ -88,10 +88,9 @@ func parseAuthenticate(b []byte) (*Authenticate, error) {
 	dom := readSecBuf(b, 28)
 	user := readSecBuf(b, 36)
 	ws := readSecBuf(b, 44)
-	bufs := []secBuf{lm, nt, dom, user, ws}
-	end := headerEnd(len(b), bufs...)
+	end := headerEnd(len(b), lm, nt, dom, user, ws)
 
-	m := &Authenticate{}
+	m := x.authenticate()
 	var key secBuf
 	if end >= authKeyEnd {
 		key = readSecBuf(b, 52)
@@ -103,23 +102,23 @@ func parseAuthenticate(b []byte) (*Authenticate, error) {
 		errs.add(errTrunc("NegotiateFlags", "message is %d bytes, need %d", len(b), authFlagsEnd))
 	}
 	if m.Flags.Has(NegotiateVersion) && end >= authVersionEnd {
-		m.Version = parseVersion(b[authFlagsEnd:])
+		m.Version = x.version(b[authFlagsEnd:])
 		if end >= authMICEnd {
-			m.MIC = cloneSecret(b[authVersionEnd:authMICEnd])
+			m.MIC = x.secret(b[authVersionEnd:authMICEnd])
 		}
 	}
 
-	m.LMResponse = cloneSecret(payload(b, "LmChallengeResponseFields", lm, &errs))
-	m.NTResponse = cloneSecret(payload(b, "NtChallengeResponseFields", nt, &errs))
+	m.LMResponse = x.secret(payload(b, "LmChallengeResponseFields", lm, &errs))
+	m.NTResponse = x.secret(payload(b, "NtChallengeResponseFields", nt, &errs))
 	unicode := m.Flags.Has(NegotiateUnicode)
-	m.Domain = decodeString(payload(b, "DomainNameFields", dom, &errs), unicode, "DomainName", &errs)
-	m.User = decodeString(payload(b, "UserNameFields", user, &errs), unicode, "UserName", &errs)
-	m.Workstation = decodeString(payload(b, "WorkstationFields", ws, &errs), unicode, "Workstation", &errs)
-	m.EncryptedSessionKey = cloneSecret(payload(b, "EncryptedRandomSessionKeyFields", key, &errs))
+	m.Domain = x.str(payload(b, "DomainNameFields", dom, &errs), unicode, "DomainName", &errs)
+	m.User = x.str(payload(b, "UserNameFields", user, &errs), unicode, "UserName", &errs)
+	m.Workstation = x.str(payload(b, "WorkstationFields", ws, &errs), unicode, "Workstation", &errs)
+	m.EncryptedSessionKey = x.secret(payload(b, "EncryptedRandomSessionKeyFields", key, &errs))
 
 	m.Response = responseKind(m)
 	if m.Response == ResponseNTLMv2 {
-		blob, err := parseNTLMv2Response(m.NTResponse)
+		blob, err := parseNTLMv2Response(x, m.NTResponse)
 		errs.add(err)
 		m.ClientBlob = blob
 	}

@@ -129,12 +129,14 @@ func (a *AVPairs) Get(id AVID) ([]byte, bool) {
 
 // parseAVPairs decodes an AV pair list. It stops at MsvAvEOL or at the end of
 // p; a pair that runs past the end of p ends the list with an error naming
-// field. Values are copied out of p.
-func parseAVPairs(p []byte, field string) (*AVPairs, *ParseError) {
+// field. Values are copied out of p (they share p for a Decoder).
+func parseAVPairs(x dec, p []byte, field string) (*AVPairs, *ParseError) {
 	var errs errList
-	p = append([]byte(nil), p...) // values slice into this copy
-	a := &AVPairs{}
-	seen := map[AVID]bool{}
+	if x.d == nil {
+		p = append([]byte(nil), p...) // values slice into this copy
+	}
+	a := x.avPairs()
+	var seen uint32 // the known ids (all below 32) already seen
 	for i := 0; len(p) > 0; i++ {
 		if len(p) < 4 {
 			errs.add(errTrunc(field, "pair %d: %d bytes left, need a 4-byte header", i, len(p)))
@@ -151,45 +153,53 @@ func parseAVPairs(p []byte, field string) (*AVPairs, *ParseError) {
 			v = nil
 		}
 		p = p[4+n:]
-		a.Pairs = append(a.Pairs, AVPair{ID: id, Value: v})
+		a.Pairs = x.appendPair(a.Pairs, AVPair{ID: id, Value: v})
 		if id == AvEOL {
 			a.Terminated = true
 			break
 		}
-		if seen[id] {
-			continue
+		if id >= 32 || seen&(1<<id) != 0 {
+			continue // an unknown id names no field
 		}
-		seen[id] = true
-		a.setField(id, v, field, &errs)
+		seen |= 1 << id
+		a.setField(x, id, v, field, &errs)
 	}
 	return a, errs.first
 }
 
 // setField fills the named field for a known id.
-func (a *AVPairs) setField(id AVID, v []byte, field string, errs *errList) {
-	name := field + "." + id.String()
+func (a *AVPairs) setField(x dec, id AVID, v []byte, field string, errs *errList) {
+	// name is the field's name for errors: built only for one (the
+	// strings of a UTF-16 value, a length that is not the id's).
+	name := func() string { return field + "." + id.String() }
+	str := func(v []byte) string {
+		if len(v)%2 != 0 {
+			return decodeString(v, true, name(), errs)
+		}
+		return x.str(v, true, "", errs)
+	}
 	switch id {
 	case AvNbComputerName:
-		a.NbComputerName = decodeString(v, true, name, errs)
+		a.NbComputerName = str(v)
 	case AvNbDomainName:
-		a.NbDomainName = decodeString(v, true, name, errs)
+		a.NbDomainName = str(v)
 	case AvDnsComputerName:
-		a.DnsComputerName = decodeString(v, true, name, errs)
+		a.DnsComputerName = str(v)
 	case AvDnsDomainName:
-		a.DnsDomainName = decodeString(v, true, name, errs)
+		a.DnsDomainName = str(v)
 	case AvDnsTreeName:
-		a.DnsTreeName = decodeString(v, true, name, errs)
+		a.DnsTreeName = str(v)
 	case AvTargetName:
-		a.TargetName = decodeString(v, true, name, errs)
+		a.TargetName = str(v)
 	case AvFlags:
 		if len(v) != 4 {
-			errs.add(errMalformed(name, "length %d, want 4", len(v)))
+			errs.add(errMalformed(name(), "length %d, want 4", len(v)))
 			return
 		}
 		a.Flags, a.HasFlags = binary.LittleEndian.Uint32(v), true
 	case AvTimestamp:
 		if len(v) != 8 {
-			errs.add(errMalformed(name, "length %d, want 8", len(v)))
+			errs.add(errMalformed(name(), "length %d, want 8", len(v)))
 			return
 		}
 		a.Timestamp, a.HasTimestamp = fileTimeToTime(binary.LittleEndian.Uint64(v)), true

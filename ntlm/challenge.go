@@ -36,7 +36,7 @@ const (
 
 // parseChallenge decodes a CHALLENGE message whose signature and type have
 // been checked. The message is nil when the fixed header is cut short.
-func parseChallenge(b []byte) (*Challenge, error) {
+func parseChallenge(x dec, b []byte) (*Challenge, error) {
 	if len(b) < challengeFixedLen {
 		field := "ServerChallenge"
 		switch {
@@ -49,10 +49,9 @@ func parseChallenge(b []byte) (*Challenge, error) {
 	}
 	var errs errList
 	name := readSecBuf(b, 12)
-	m := &Challenge{
-		Flags:           NegotiateFlags(binary.LittleEndian.Uint32(b[20:])),
-		ServerChallenge: cloneSecret(b[24:32]),
-	}
+	m := x.challenge()
+	m.Flags = NegotiateFlags(binary.LittleEndian.Uint32(b[20:]))
+	m.ServerChallenge = x.secret(b[24:32])
 	var info secBuf
 	hasInfo := false
 	switch end := headerEnd(len(b), name); {
@@ -70,16 +69,16 @@ func parseChallenge(b []byte) (*Challenge, error) {
 	if hasInfo {
 		end := headerEnd(len(b), name, info)
 		if m.Flags.Has(NegotiateVersion) && end >= challengeHeaderLen+versionLen {
-			m.Version = parseVersion(b[challengeHeaderLen:])
+			m.Version = x.version(b[challengeHeaderLen:])
 		}
 	}
-	m.TargetName = decodeString(payload(b, "TargetNameFields", name, &errs), m.Flags.Has(NegotiateUnicode), "TargetName", &errs)
+	m.TargetName = x.str(payload(b, "TargetNameFields", name, &errs), m.Flags.Has(NegotiateUnicode), "TargetName", &errs)
 	if hasInfo && info.Len > 0 {
 		p := payload(b, "TargetInfoFields", info, &errs)
 		// A buffer entirely past the end yields no pairs: TargetInfo stays
 		// nil and the error above says why.
 		if len(p) > 0 {
-			pairs, err := parseAVPairs(p, "TargetInfo")
+			pairs, err := parseAVPairs(x, p, "TargetInfo")
 			errs.add(err)
 			m.TargetInfo = pairs
 		}

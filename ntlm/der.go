@@ -87,10 +87,24 @@ func readDERTag(b []byte, tag byte, field string) ([]byte, []byte, *ParseError) 
 	return e.content, rest, nil
 }
 
+// knownOIDs are the OIDs tokens carry, with their DER content, which
+// parseOID answers without building a string.
+var knownOIDs = func() (t [6]struct{ der, dotted string }) {
+	for i, oid := range [...]string{OIDSPNEGO, OIDNTLMSSP, OIDKerberos5, OIDMSKerberos5, OIDNegoEx, OIDKerberosUser} {
+		t[i].der, t[i].dotted = string(encodeOID(oid)), oid
+	}
+	return t
+}()
+
 // parseOID decodes the content of an OBJECT IDENTIFIER into dotted form.
 func parseOID(c []byte, field string) (string, *ParseError) {
 	if len(c) == 0 {
 		return "", errMalformed(field, "empty OID")
+	}
+	for i := range knownOIDs {
+		if string(c) == knownOIDs[i].der {
+			return knownOIDs[i].dotted, nil
+		}
 	}
 	var sb strings.Builder
 	var v uint64

@@ -52,7 +52,7 @@ func TestRoundTripNegotiate(t *testing.T) {
 
 func TestRoundTripChallenge(t *testing.T) {
 	withPairs := func(a *AVPairs) *AVPairs {
-		b, err := parseAVPairs(a.Marshal(), "x")
+		b, err := parseAVPairs(dec{}, a.Marshal(), "x")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -109,7 +109,7 @@ func TestFileTime(t *testing.T) {
 }
 
 func TestAVPairsGetAndAnonymous(t *testing.T) {
-	a, err := parseAVPairs((&AVPairs{NbComputerName: "WEB01", HasFlags: true, Flags: AvFlagMICPresent}).Marshal(), "x")
+	a, err := parseAVPairs(dec{}, (&AVPairs{NbComputerName: "WEB01", HasFlags: true, Flags: AvFlagMICPresent}).Marshal(), "x")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,8 +86,11 @@ type AuthToken struct {
 // auth-params by what follows its trailing "=" padding. Several header lines
 // are parsed one by one and their results appended. An empty value gives nil.
 func ParseChallengeHeader(value string) []AuthToken {
-	p := &authParser{s: value}
-	var out []AuthToken
+	return parseChallenges(&authParser{s: value}, nil)
+}
+
+// parseChallenges appends the challenges p reads to out.
+func parseChallenges(p *authParser, out []AuthToken) []AuthToken {
 	for {
 		t, ok := p.next()
 		if !ok {
@@ -101,7 +104,11 @@ func ParseChallengeHeader(value string) []AuthToken {
 // value: a scheme and a token68 or auth-params. An empty value gives an
 // AuthToken with SchemeUnknown and an Err.
 func ParseCredentialsHeader(value string) AuthToken {
-	p := &authParser{s: value}
+	return parseCredentials(&authParser{s: value})
+}
+
+// parseCredentials reads the credentials p holds.
+func parseCredentials(p *authParser) AuthToken {
 	t, ok := p.next()
 	if !ok {
 		return AuthToken{Err: &ParseError{Field: "scheme", Msg: "empty credentials", Err: ErrMalformed}}
@@ -120,6 +127,9 @@ func ParseCredentialsHeader(value string) AuthToken {
 type authParser struct {
 	s   string
 	pos int
+	// d, when set, receives the decoded tokens in its buffer instead of
+	// memory of their own.
+	d *Decoder
 }
 
 func (p *authParser) skipSpace() {
@@ -185,7 +195,7 @@ func (p *authParser) next() (AuthToken, bool) {
 	case w == "":
 		// `NTLM "x"` or `NTLM =x`: nothing usable.
 	case endOfElement:
-		t.setToken68(w + padded)
+		p.setToken68(&t, p.s[save:after]) // w + padded, without a copy
 		return t, true
 	case padded == "" && p.s[p.pos] == '=':
 		// "name = value" (BWS around "=").
@@ -204,7 +214,7 @@ func (p *authParser) next() (AuthToken, bool) {
 	// and skip the rest of the element.
 	p.pos = after
 	if w != "" {
-		t.setToken68(w + padded)
+		p.setToken68(&t, p.s[save:after])
 	} else if t.Scheme.carriesBase64() {
 		t.Err = &ParseError{Field: "token", Msg: "not base64: starts with " + strconv.QuoteRune(rune(p.s[save])), Err: ErrMalformed}
 	}
@@ -300,26 +310,44 @@ func (p *authParser) skipElement() {
 	}
 }
 
-// setToken68 stores the token of a challenge, decoding base64 for the
-// schemes that carry it.
-func (t *AuthToken) setToken68(tok string) {
+// setToken68 stores the token of a challenge in t, decoding base64 for
+// the schemes that carry it.
+func (p *authParser) setToken68(t *AuthToken, tok string) {
+	var buf *[]byte
+	if p.d != nil {
+		buf = &p.d.b64
+	}
 	switch {
 	case t.Scheme.carriesBase64():
-		b, err := decodeBase64(tok)
+		b, err := decodeBase64(buf, tok)
 		if err != nil {
 			t.Err = err
 			return
 		}
 		t.Token = Secret(b)
+	case t.Scheme == SchemeBearer && buf != nil:
+		start := len(*buf)
+		*buf = append(*buf, tok...)
+		t.Token = Secret((*buf)[start:len(*buf):len(*buf)])
 	case t.Scheme == SchemeBearer:
 		t.Token = Secret(tok)
 	}
 }
 
-// decodeBase64 decodes standard base64 with or without "=" padding.
-func decodeBase64(tok string) ([]byte, *ParseError) {
+// decodeBase64 decodes standard base64 with or without "=" padding: into
+// memory of its own, or appended to *buf when buf is set (the result is
+// then the appended part).
+func decodeBase64(buf *[]byte, tok string) ([]byte, *ParseError) {
 	trimmed := strings.TrimRight(tok, "=")
-	b, err := base64.RawStdEncoding.DecodeString(trimmed)
+	var b []byte
+	var err error
+	if buf == nil {
+		b, err = base64.RawStdEncoding.DecodeString(trimmed)
+	} else {
+		start := len(*buf)
+		*buf, err = base64.RawStdEncoding.AppendDecode(*buf, []byte(trimmed))
+		b = (*buf)[start:len(*buf):len(*buf)]
+	}
 	if err != nil {
 		return nil, &ParseError{Field: "token", Msg: "not base64 (" + strconv.Itoa(len(tok)) + " characters): " + err.Error(), Err: ErrMalformed}
 	}

@@ -153,7 +153,7 @@ func TestAVPairsEdgeCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := parseAVPairs(tt.b, "TargetInfo")
+			a, err := parseAVPairs(dec{}, tt.b, "TargetInfo")
 			if tt.field == "" && err != nil || tt.field != "" && (err == nil || err.Field != tt.field) {
 				t.Fatalf("err = %v, want field %q", err, tt.field)
 			}

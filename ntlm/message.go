@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Signature opens every NTLMSSP message.
@@ -62,24 +63,29 @@ const headerLen = 12
 // wrong. When the signature, the type or the fixed header is bad, the message
 // is nil.
 func Decode(b []byte) (Message, error) {
+	return decode(dec{}, b)
+}
+
+// decode is Decode with the memory x gives.
+func decode(x dec, b []byte) (Message, error) {
 	if err := checkHeader(b); err != nil {
 		return nil, err
 	}
 	switch t := MessageType(binary.LittleEndian.Uint32(b[8:12])); t {
 	case TypeNegotiate:
-		m, err := parseNegotiate(b)
+		m, err := parseNegotiate(x, b)
 		if m == nil {
 			return nil, err
 		}
 		return m, err
 	case TypeChallenge:
-		m, err := parseChallenge(b)
+		m, err := parseChallenge(x, b)
 		if m == nil {
 			return nil, err
 		}
 		return m, err
 	case TypeAuthenticate:
-		m, err := parseAuthenticate(b)
+		m, err := parseAuthenticate(x, b)
 		if m == nil {
 			return nil, err
 		}
@@ -182,13 +188,34 @@ func decodeString(p []byte, unicode bool, field string, errs *errList) string {
 	return decodeUTF16(p)
 }
 
-// decodeUTF16 decodes UTF-16LE; unpaired surrogates become U+FFFD.
+// decodeUTF16 decodes UTF-16LE; unpaired surrogates become U+FFFD (as
+// utf16.Decode does). The UTF-8 is built in a buffer on the stack for the
+// short strings NTLM carries, so that the string is the one allocation.
 func decodeUTF16(p []byte) string {
-	u := make([]uint16, len(p)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(p[2*i:])
+	var stack [128]byte
+	out := stack[:0]
+	n := len(p) / 2
+	for i := 0; i < n; i++ {
+		r := rune(binary.LittleEndian.Uint16(p[2*i:]))
+		switch {
+		case r < utf8.RuneSelf:
+			out = append(out, byte(r))
+			continue
+		case utf16.IsSurrogate(r):
+			r2 := utf8.RuneError
+			if i+1 < n {
+				r2 = rune(binary.LittleEndian.Uint16(p[2*i+2:]))
+			}
+			if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+				r = d
+				i++
+			} else {
+				r = utf8.RuneError
+			}
+		}
+		out = utf8.AppendRune(out, r)
 	}
-	return string(utf16.Decode(u))
+	return string(out)
 }
 
 // encodeUTF16 encodes s as UTF-16LE.

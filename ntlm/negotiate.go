@@ -32,12 +32,13 @@ const (
 
 // parseNegotiate decodes a NEGOTIATE message whose signature and type have
 // been checked. The message is nil when the fixed header is cut short.
-func parseNegotiate(b []byte) (*Negotiate, error) {
+func parseNegotiate(x dec, b []byte) (*Negotiate, error) {
 	if len(b) < negotiateFixedLen {
 		return nil, errTrunc("NegotiateFlags", "message is %d bytes, need %d", len(b), negotiateFixedLen)
 	}
 	var errs errList
-	m := &Negotiate{Flags: NegotiateFlags(binary.LittleEndian.Uint32(b[12:]))}
+	m := x.negotiate()
+	m.Flags = NegotiateFlags(binary.LittleEndian.Uint32(b[12:]))
 	if len(b) == negotiateFixedLen {
 		return m, nil
 	}
@@ -52,9 +53,9 @@ func parseNegotiate(b []byte) (*Negotiate, error) {
 	ws := readSecBuf(b, 24)
 	end := headerEnd(len(b), dom, ws)
 	if m.Flags.Has(NegotiateVersion) && end >= negotiateHeaderLen+versionLen {
-		m.Version = parseVersion(b[negotiateHeaderLen:])
+		m.Version = x.version(b[negotiateHeaderLen:])
 	}
-	m.Domain = string(payload(b, "DomainNameFields", dom, &errs))
-	m.Workstation = string(payload(b, "WorkstationFields", ws, &errs))
+	m.Domain = x.str(payload(b, "DomainNameFields", dom, &errs), false, "DomainName", &errs)
+	m.Workstation = x.str(payload(b, "WorkstationFields", ws, &errs), false, "Workstation", &errs)
 	return m, errs.err()
 }

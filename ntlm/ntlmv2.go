@@ -46,17 +46,16 @@ const (
 )
 
 // parseNTLMv2Response decodes an NTLMv2 NtChallengeResponse.
-func parseNTLMv2Response(nt []byte) (*NTLMv2Blob, *ParseError) {
+func parseNTLMv2Response(x dec, nt []byte) (*NTLMv2Blob, *ParseError) {
 	if len(nt) < ntlmv2MinLen {
 		return nil, errTrunc(ntlmv2RespName, "NTLMv2 response is %d bytes, need %d", len(nt), ntlmv2MinLen)
 	}
-	b := &NTLMv2Blob{
-		NTProofStr:      cloneSecret(nt[:ntProofStrLen]),
-		Timestamp:       fileTimeToTime(binary.LittleEndian.Uint64(nt[24:])),
-		ClientChallenge: cloneSecret(nt[32:40]),
-	}
+	b := x.blob()
+	b.NTProofStr = x.secret(nt[:ntProofStrLen])
+	b.Timestamp = fileTimeToTime(binary.LittleEndian.Uint64(nt[24:]))
+	b.ClientChallenge = x.secret(nt[32:40])
 	var err *ParseError
-	b.Pairs, err = parseAVPairs(nt[ntlmv2MinLen:], "NTLMv2Response.AvPairs")
+	b.Pairs, err = parseAVPairs(x, nt[ntlmv2MinLen:], "NTLMv2Response.AvPairs")
 	return b, err
 }
 

@@ -23,7 +23,7 @@ package ntlm
 // forms are read, unknown context tags skipped.
 
 // decodeGSS decodes a GSS-API InitialContextToken (0x60).
-func decodeGSS(t *Token, b []byte) error {
+func decodeGSS(x dec, t *Token, b []byte) error {
 	c, _, err := readDERTag(b, tagGSSWrapper, "InitialContextToken")
 	if err != nil {
 		return err
@@ -39,7 +39,7 @@ func decodeGSS(t *Token, b []byte) error {
 	switch mechForOID(oid) {
 	case MechKerberos:
 		t.Mech = MechKerberos
-		t.MechToken = cloneSecret(b)
+		t.MechToken = x.secret(b)
 		var tokID []byte
 		var tag byte
 		if len(inner) >= gssTokIDSize {
@@ -51,15 +51,15 @@ func decodeGSS(t *Token, b []byte) error {
 		t.Kerberos = kerberosKind(tag, tokID)
 		return nil
 	case MechNTLM:
-		return decodeMechToken(t, inner, oid)
+		return decodeMechToken(x, t, inner, oid)
 	case MechNegoEx:
 		t.Mech = MechNegoEx
-		t.MechToken = cloneSecret(b)
+		t.MechToken = x.secret(b)
 		return nil
 	}
 	if oid != OIDSPNEGO {
 		t.Mech = MechUnknown
-		t.MechToken = cloneSecret(b)
+		t.MechToken = x.secret(b)
 		return nil
 	}
 	if len(inner) == 0 {
@@ -68,16 +68,16 @@ func decodeGSS(t *Token, b []byte) error {
 	switch inner[0] {
 	case tagContext0:
 		t.SPNEGO = NegTokenInit
-		return decodeNegTokenInit(t, inner)
+		return decodeNegTokenInit(x, t, inner)
 	case tagContext1:
 		t.SPNEGO = NegTokenResp
-		return decodeNegTokenResp(t, inner)
+		return decodeNegTokenResp(x, t, inner)
 	}
 	return errMalformed("InitialContextToken.innerToken", "SPNEGO inner token tag 0x%02x, want 0xa0 or 0xa1", inner[0])
 }
 
 // decodeNegTokenInit decodes [0] NegTokenInit.
-func decodeNegTokenInit(t *Token, b []byte) error {
+func decodeNegTokenInit(x dec, t *Token, b []byte) error {
 	c, _, err := readDERTag(b, tagContext0, "NegTokenInit")
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func decodeNegTokenInit(t *Token, b []byte) error {
 		}
 		switch e.tag {
 		case tagContext0:
-			if err := parseMechTypes(t, e.content); err != nil {
+			if err := parseMechTypes(x, t, e.content); err != nil {
 				return err
 			}
 		case tagContext2:
@@ -109,7 +109,7 @@ func decodeNegTokenInit(t *Token, b []byte) error {
 			// mechListMIC ([3] OCTET STRING, or [4] in NegTokenInit2,
 			// where [3] holds the negHints SEQUENCE).
 			if mic, _, err := readDERTag(e.content, tagOctetString, "NegTokenInit.mechListMIC"); err == nil {
-				t.MechListMIC = cloneSecret(mic)
+				t.MechListMIC = x.secret(mic)
 			}
 		}
 	}
@@ -117,11 +117,11 @@ func decodeNegTokenInit(t *Token, b []byte) error {
 		t.Mech = MechNone
 		return nil
 	}
-	return decodeMechToken(t, mechToken, "")
+	return decodeMechToken(x, t, mechToken, "")
 }
 
 // parseMechTypes reads the SEQUENCE OF OID of a NegTokenInit.
-func parseMechTypes(t *Token, c []byte) error {
+func parseMechTypes(x dec, t *Token, c []byte) error {
 	seq, _, err := readDERTag(c, tagSequence, "NegTokenInit.mechTypes")
 	if err != nil {
 		return err
@@ -136,13 +136,13 @@ func parseMechTypes(t *Token, c []byte) error {
 		if err != nil {
 			return err
 		}
-		t.MechTypes = append(t.MechTypes, s)
+		t.MechTypes = x.appendMechType(t.MechTypes, s)
 	}
 	return nil
 }
 
 // decodeNegTokenResp decodes [1] NegTokenResp.
-func decodeNegTokenResp(t *Token, b []byte) error {
+func decodeNegTokenResp(x dec, t *Token, b []byte) error {
 	c, _, err := readDERTag(b, tagContext1, "NegTokenResp")
 	if err != nil {
 		return err
@@ -188,7 +188,7 @@ func decodeNegTokenResp(t *Token, b []byte) error {
 			if err != nil {
 				return err
 			}
-			t.MechListMIC = cloneSecret(mic)
+			t.MechListMIC = x.secret(mic)
 		}
 	}
 	if !hasRespToken || len(respToken) == 0 {
@@ -198,7 +198,7 @@ func decodeNegTokenResp(t *Token, b []byte) error {
 		t.Mech = mechForOID(t.SupportedMech)
 		return nil
 	}
-	return decodeMechToken(t, respToken, t.SupportedMech)
+	return decodeMechToken(x, t, respToken, t.SupportedMech)
 }
 
 // WrapSPNEGOInit wraps an NTLMSSP message in a GSS-API InitialContextToken

@@ -186,21 +186,26 @@ type Token struct {
 // error is non-nil; the error is a *ParseError. An empty token gives
 // MechNone and no error.
 func DecodeToken(scheme Scheme, b []byte) (*Token, error) {
-	t := &Token{NegState: NegStateAbsent}
+	return decodeToken(dec{}, &Token{}, scheme, b)
+}
+
+// decodeToken is DecodeToken into t (zeroed, MechTypes aside).
+func decodeToken(x dec, t *Token, _ Scheme, b []byte) (*Token, error) {
+	t.NegState = NegStateAbsent
 	if len(b) == 0 {
 		return t, nil
 	}
 	switch b[0] {
 	case tagGSSWrapper:
-		return t, decodeGSS(t, b)
+		return t, decodeGSS(x, t, b)
 	case tagContext0:
 		t.SPNEGO = NegTokenInit
-		return t, decodeNegTokenInit(t, b)
+		return t, decodeNegTokenInit(x, t, b)
 	case tagContext1:
 		t.SPNEGO = NegTokenResp
-		return t, decodeNegTokenResp(t, b)
+		return t, decodeNegTokenResp(x, t, b)
 	}
-	return t, decodeMechToken(t, b, "")
+	return t, decodeMechToken(x, t, b, "")
 }
 
 // Kerberos message tags: [APPLICATION n] constructed.
@@ -216,8 +221,8 @@ const (
 // Kerberos (bare or GSS-wrapped), NegoEx. hint is the OID SPNEGO says the
 // token belongs to ("" when unknown); it is used only when the bytes do not
 // tell.
-func decodeMechToken(t *Token, b []byte, hint string) error {
-	t.MechToken = cloneSecret(b)
+func decodeMechToken(x dec, t *Token, b []byte, hint string) error {
+	t.MechToken = x.secret(b)
 	if len(b) == 0 {
 		t.Mech = mechForOID(hint)
 		return nil
@@ -225,7 +230,7 @@ func decodeMechToken(t *Token, b []byte, hint string) error {
 	switch {
 	case IsNTLMSSP(b):
 		t.Mech = MechNTLM
-		m, err := Decode(b)
+		m, err := decode(x, b)
 		t.NTLM = m
 		return err
 	case len(b) > 0 && isKerberosTag(b[0]):
@@ -236,7 +241,7 @@ func decodeMechToken(t *Token, b []byte, hint string) error {
 		t.Mech = MechNegoEx
 		return nil
 	case len(b) > 0 && b[0] == tagGSSWrapper:
-		return decodeGSS(t, b)
+		return decodeGSS(x, t, b)
 	}
 	t.Mech = mechForOID(hint)
 	if t.Mech == MechNone {

@@ -34,7 +34,13 @@ func (v Version) String() string {
 // parseVersion reads the 8-byte VERSION structure at the start of b; the
 // caller has checked the length.
 func parseVersion(b []byte) *Version {
-	return &Version{
+	v := readVersion(b)
+	return &v
+}
+
+// readVersion is parseVersion without the allocation.
+func readVersion(b []byte) Version {
+	return Version{
 		Major:    b[0],
 		Minor:    b[1],
 		Build:    uint16(b[2]) | uint16(b[3])<<8,
