@@ -76,6 +76,10 @@ type Analyzer struct {
 	// Counted from ConnectionClosed for every connection, HTTP or not.
 	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
 	tlsDecrypted, tlsWithoutKeys                                         int64
+
+	// shards are the Analyzers handed to the workers of a sharded run
+	// (shard.go); FinishStreaming merges them.
+	shards []*Analyzer
 }
 
 // New returns an Analyzer.
@@ -93,6 +97,7 @@ func New(opts Options) *Analyzer {
 			panic("analyzer: no randomness for the hash key: " + err.Error())
 		}
 	}
+	opts.HashKey = key
 	return &Analyzer{
 		opts:   opts,
 		hash:   newHasher(key),
@@ -196,6 +201,7 @@ func (a *Analyzer) Finish(src reassembly.SourceStats) *Report {
 func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.mergeShards()
 	for c, cs := range a.byConn {
 		cc := *c
 		if cc.Ended == reassembly.EndOpen {

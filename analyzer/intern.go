@@ -3,6 +3,7 @@ package analyzer
 import (
 	"net/netip"
 	"strings"
+	"sync"
 )
 
 // interner shares the strings that repeat across connections, handshakes
@@ -13,6 +14,10 @@ import (
 // the string. The table is bounded (emptied when full): strings already
 // handed out stay valid, later ones are shared anew.
 type interner struct {
+	// mu makes the interner safe for the shards of a sharded run
+	// (Analyzer.Shard), which share it; the methods without "Locked"
+	// take it.
+	mu    sync.Mutex
 	m     map[string]string
 	addrs map[netip.Addr]string
 	names map[t3Key]*t3Names
@@ -40,9 +45,8 @@ func newInterner() *interner {
 		hashIDs: map[uint64]uint32{}}
 }
 
-// addr returns the shared string form of an address (unmapped), without
-// formatting it again for every connection of the same client.
-func (in *interner) addr(a netip.Addr) string {
+// addrLocked is addr, with in.mu held.
+func (in *interner) addrLocked(a netip.Addr) string {
 	a = a.Unmap()
 	if s, ok := in.addrs[a]; ok {
 		return s
@@ -55,23 +59,23 @@ func (in *interner) addr(a netip.Addr) string {
 	return s
 }
 
-// line returns the index of a request line in the table of lines.
-func (in *interner) line(method, target string) lineID {
+// lineLocked is line, with in.mu held.
+func (in *interner) lineLocked(method, target string) lineID {
 	if id, ok := in.lineIDs[reqLine{method, target}]; ok {
 		return id
 	}
 	if len(in.lineIDs) >= maxInterned {
 		clear(in.lineIDs)
 	}
-	l := reqLine{in.str(method), in.str(target)}
+	l := reqLine{in.strLocked(method), in.strLocked(target)}
 	id := lineID(len(in.lines))
 	in.lines = append(in.lines, l)
 	in.lineIDs[l] = id
 	return id
 }
 
-// hash returns the index of a request line's hash in the table of hashes.
-func (in *interner) hash(h uint64) uint32 {
+// hashLocked is hash, with in.mu held.
+func (in *interner) hashLocked(h uint64) uint32 {
 	if id, ok := in.hashIDs[h]; ok {
 		return id
 	}
@@ -84,21 +88,21 @@ func (in *interner) hash(h uint64) uint32 {
 	return id
 }
 
-// peer returns the shared form of a client address.
-func (in *interner) peer(a netip.Addr) *peer {
+// peerLocked is peer, with in.mu held.
+func (in *interner) peerLocked(a netip.Addr) *peer {
 	if p, ok := in.peers[a]; ok {
 		return p
 	}
 	if len(in.peers) >= maxInterned {
 		clear(in.peers)
 	}
-	p := &peer{addr: a, ip: in.addr(a)}
+	p := &peer{addr: a, ip: in.addrLocked(a)}
 	in.peers[a] = p
 	return p
 }
 
-// addrPort returns the shared copy of a server address.
-func (in *interner) addrPort(ap netip.AddrPort) *netip.AddrPort {
+// addrPortLocked is addrPort, with in.mu held.
+func (in *interner) addrPortLocked(ap netip.AddrPort) *netip.AddrPort {
 	if p, ok := in.aps[ap]; ok {
 		return p
 	}
@@ -111,23 +115,23 @@ func (in *interner) addrPort(ap netip.AddrPort) *netip.AddrPort {
 	return p
 }
 
-// t3Names returns the shared names of a Type 3 (its strings interned).
-func (in *interner) t3Names(k t3Key) *t3Names {
+// t3NamesLocked is t3Names, with in.mu held.
+func (in *interner) t3NamesLocked(k t3Key) *t3Names {
 	if n, ok := in.names[k]; ok {
 		return n
 	}
 	if len(in.names) >= maxInterned {
 		clear(in.names)
 	}
-	k.user, k.domain, k.workstation, k.echoIdentity = in.str(k.user), in.str(k.domain), in.str(k.workstation), in.str(k.echoIdentity)
+	k.user, k.domain, k.workstation, k.echoIdentity = in.strLocked(k.user), in.strLocked(k.domain), in.strLocked(k.workstation), in.strLocked(k.echoIdentity)
 	n := newT3Names(k)
-	n.name, n.key = in.str(n.name), in.str(n.key) // a user named with several workstations or servers
+	n.name, n.key = in.strLocked(n.name), in.strLocked(n.key) // a user named with several workstations or servers
 	in.names[k] = n
 	return n
 }
 
-// str returns s's shared copy.
-func (in *interner) str(s string) string {
+// strLocked is str, with in.mu held.
+func (in *interner) strLocked(s string) string {
 	if s == "" {
 		return ""
 	}
@@ -140,4 +144,54 @@ func (in *interner) str(s string) string {
 	v := strings.Clone(s)
 	in.m[v] = v
 	return v
+}
+
+// addr returns the shared string form of an address (unmapped), without
+// formatting it again for every connection of the same client.
+func (in *interner) addr(a netip.Addr) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.addrLocked(a)
+}
+
+// line returns the index of a request line in the table of lines.
+func (in *interner) line(method, target string) lineID {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.lineLocked(method, target)
+}
+
+// hash returns the index of a request line's hash in the table of hashes.
+func (in *interner) hash(h uint64) uint32 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.hashLocked(h)
+}
+
+// peer returns the shared form of a client address.
+func (in *interner) peer(a netip.Addr) *peer {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.peerLocked(a)
+}
+
+// addrPort returns the shared copy of a server address.
+func (in *interner) addrPort(ap netip.AddrPort) *netip.AddrPort {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.addrPortLocked(ap)
+}
+
+// t3Names returns the shared names of a Type 3 (its strings interned).
+func (in *interner) t3Names(k t3Key) *t3Names {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.t3NamesLocked(k)
+}
+
+// str returns s's shared copy.
+func (in *interner) str(s string) string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.strLocked(s)
 }
