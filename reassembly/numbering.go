@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"math"
 	"net/netip"
 	"time"
 
@@ -23,57 +24,45 @@ import (
 // A 4-tuple unseen for longer than the retention (see Options.RetainIndex)
 // is forgotten: its next packet starts a new conversation.
 type numberer struct {
-	table      map[tupleKey]*numEntry
-	lru        numList     // oldest activity first
+	// table finds a conversation's entry in slab by 4-tuple; free lists
+	// the unused slots of slab. Nothing here holds a pointer: the garbage
+	// collector never scans the table, however many conversations it
+	// remembers.
+	table      map[tupleKey]uint32
+	slab       []numEntry
+	free       []uint32
 	nextStream map[int]int // per file
 	nextConv   int
 
-	retain    time.Duration
-	now       time.Time // latest capture time seen
-	nextSweep time.Time
+	// sweepQ lists every live entry once, roughly in order of last
+	// activity (see sweep).
+	sweepQ  ring[sweepItem]
+	retain  time.Duration
+	now     time.Time // latest capture time seen
+	horizon int64     // entries last seen before this (ns) are forgotten
+	next    time.Time // the next sweep
 }
 
 // numEntry is the numberer's record of one conversation.
 type numEntry struct {
 	key      tupleKey
-	stream   int
-	conv     int
+	stream   int32
+	conv     int32
 	base     [2]uint32 // per tuple side (a=0, b=1)
 	hasBase  [2]bool
-	lastSeen time.Time
-
-	prev, next *numEntry
+	gen      uint32 // counts the slot's reuses, to spot stale queue items
+	lastSeen int64  // capture time, ns since the Unix epoch
 }
 
-// numList is an intrusive doubly linked list of entries by last activity.
-type numList struct{ head, tail *numEntry }
-
-func (l *numList) pushBack(e *numEntry) {
-	e.prev, e.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = e
-	} else {
-		l.head = e
-	}
-	l.tail = e
-}
-
-func (l *numList) remove(e *numEntry) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		l.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		l.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
+// sweepItem is an entry in the sweep queue: its slot and generation, and
+// its last activity when queued.
+type sweepItem struct {
+	slot, gen uint32
+	at        int64
 }
 
 func newNumberer(retain time.Duration) *numberer {
-	return &numberer{table: map[tupleKey]*numEntry{}, nextStream: map[int]int{}, retain: retain}
+	return &numberer{table: map[tupleKey]uint32{}, nextStream: map[int]int{}, retain: retain, horizon: math.MinInt64}
 }
 
 // assign stamps p with its conversation (p.stream, p.conv, p.fresh when p
@@ -84,7 +73,7 @@ func (n *numberer) assign(p *Packet) {
 	if p.Time.After(n.now) {
 		n.now = p.Time
 	}
-	if !n.now.Before(n.nextSweep) {
+	if !n.now.Before(n.next) {
 		n.sweep()
 	}
 	src := netip.AddrPortFrom(p.Src, uint16(p.TCP.SrcPort))
@@ -95,28 +84,51 @@ func (n *numberer) assign(p *Packet) {
 		side = 0
 	}
 	tcp := &p.TCP
-	e := n.table[k]
-	fresh := false
-	if e != nil && tcp.SYN && !tcp.ACK && e.hasBase[side] && tcp.Seq != e.base[side] {
-		n.lru.remove(e)
-		delete(n.table, k)
-		e = nil
+	at := p.Time.UnixNano()
+	var e *numEntry
+	if slot, ok := n.table[k]; ok {
+		e = &n.slab[slot]
+		if e.lastSeen < n.horizon || (tcp.SYN && !tcp.ACK && e.hasBase[side] && tcp.Seq != e.base[side]) {
+			// Forgotten (a sweep is due), or a new SYN reusing the 4-tuple.
+			n.release(slot)
+			e = nil
+		}
 	}
-	if e == nil {
-		e = &numEntry{key: k, stream: n.nextStream[p.File], conv: n.nextConv}
-		n.nextStream[p.File]++
-		n.nextConv++
-		n.table[k] = e
-		fresh = true
-	} else {
-		n.lru.remove(e)
+	fresh := e == nil
+	if fresh {
+		e = n.alloc(k, p.File, at)
 	}
-	n.lru.pushBack(e)
 	if !e.hasBase[side] {
 		e.base[side], e.hasBase[side] = baseSeq(tcp), true
 	}
-	e.lastSeen = p.Time
-	p.key, p.side, p.stream, p.conv, p.fresh, p.now = k, side, e.stream, e.conv, fresh, n.now
+	e.lastSeen = at
+	p.key, p.side, p.stream, p.conv, p.fresh, p.now = k, side, int(e.stream), int(e.conv), fresh, n.now
+}
+
+// alloc records a new conversation on k.
+func (n *numberer) alloc(k tupleKey, file int, at int64) *numEntry {
+	var slot uint32
+	if m := len(n.free); m > 0 {
+		slot, n.free = n.free[m-1], n.free[:m-1]
+	} else {
+		slot = uint32(len(n.slab))
+		n.slab = append(n.slab, numEntry{})
+	}
+	e := &n.slab[slot]
+	*e = numEntry{key: k, stream: int32(n.nextStream[file]), conv: int32(n.nextConv), gen: e.gen + 1}
+	n.nextStream[file]++
+	n.nextConv++
+	n.table[k] = slot
+	n.sweepQ.push(sweepItem{slot: slot, gen: e.gen, at: at})
+	return e
+}
+
+// release forgets the conversation in slot.
+func (n *numberer) release(slot uint32) {
+	e := &n.slab[slot]
+	delete(n.table, e.key)
+	e.gen++ // queue items for the slot are stale now
+	n.free = append(n.free, slot)
 }
 
 // baseSeq is the sequence number Wireshark counts a side's bytes from: the
@@ -130,14 +142,29 @@ func baseSeq(tcp *layers.TCP) uint32 {
 
 // sweep forgets conversations quiet for longer than the retention. It runs
 // on whole seconds of capture time (see clockTick), so that every shard of
-// a sharded run sweeps at the same instants.
+// a sharded run sweeps at the same instants. An entry is forgotten exactly
+// when its last activity is before the horizon (assign checks that too);
+// the queue only bounds memory: items are popped while they were queued
+// before the horizon, and an entry still active goes back to the end.
 func (n *numberer) sweep() {
 	at := clockTick(n.now)
-	n.nextSweep = at.Add(time.Second)
-	cutoff := at.Add(-n.retain)
-	for e := n.lru.head; e != nil && e.lastSeen.Before(cutoff); e = n.lru.head {
-		n.lru.remove(e)
-		delete(n.table, e.key)
+	n.next = at.Add(time.Second)
+	n.horizon = at.Add(-n.retain).UnixNano()
+	for n.sweepQ.len() > 0 {
+		it := n.sweepQ.front()
+		if it.at >= n.horizon {
+			break
+		}
+		n.sweepQ.pop()
+		e := &n.slab[it.slot]
+		switch {
+		case e.gen != it.gen:
+			// Released already (replaced by a new SYN, or found expired).
+		case e.lastSeen < n.horizon:
+			n.release(it.slot)
+		default:
+			n.sweepQ.push(sweepItem{slot: it.slot, gen: it.gen, at: e.lastSeen})
+		}
 	}
 }
 

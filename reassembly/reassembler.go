@@ -274,8 +274,8 @@ func (r *Reassembler) Tick(now time.Time) {
 	}
 }
 
-// flush pushes data stuck behind lost segments, ends idle connections and
-// forgets finished conversations; it runs once per second of capture time,
+// flush pushes data stuck behind lost segments and ends idle connections;
+// it runs once per second of capture time,
 // for the whole second (clockTick), so that the shards of a sharded run
 // decide alike.
 func (r *Reassembler) flush() {
@@ -290,7 +290,6 @@ func (r *Reassembler) flush() {
 	for e := r.tracker.oldestActive(); e != nil && e.lastSeen.Before(idleCutoff); e = r.tracker.oldestActive() {
 		e.live.finalize(EndIdle)
 	}
-	r.tracker.dropRetired(at.Add(-r.opts.RetainIndex))
 }
 
 // Finish ends every open connection (the capture ended) and delivers the

@@ -90,10 +90,7 @@ func (r *Reassembler) newConn(e *entry, p *Packet, side int) *connState {
 
 // sideAddr returns the address of tuple side s.
 func (cs *connState) sideAddr(s int) netip.AddrPort {
-	if s == 0 {
-		return cs.e.key.a
-	}
-	return cs.e.key.b
+	return cs.e.key.side(s)
 }
 
 // setClient fixes which tuple side is the client.
@@ -395,8 +392,7 @@ func (cs *connState) finalize(reason EndReason) {
 	cs.r.stats.count(&cs.conn)
 	cs.emit(evClosed, nil, nil)
 	cs.e.live = nil
-	cs.e.closedAt = cs.conn.End
-	cs.r.tracker.retire(cs.e)
+	cs.r.tracker.forget(cs.e)
 }
 
 // ReassemblyComplete implements gopacket's reassembly.Stream: both halves

@@ -6,17 +6,37 @@ import (
 )
 
 // tupleKey names a TCP conversation within one capture file, the same for
-// both directions: the lower endpoint always comes first.
+// both directions: the lower endpoint always comes first. It holds no
+// pointer (netip.Addr does), so maps of keys cost the garbage collector
+// nothing, and it is 44 bytes instead of 72.
 type tupleKey struct {
-	file int
-	a, b netip.AddrPort
+	a, b   [16]byte // addresses in 16-byte form
+	pa, pb uint16
+	file   uint32
+	v4     bool // the addresses are IPv4 (not IPv4-mapped IPv6)
 }
 
 func makeTupleKey(file int, src, dst netip.AddrPort) (k tupleKey, srcIsA bool) {
-	if lessAddrPort(src, dst) {
-		return tupleKey{file, src, dst}, true
+	srcIsA = lessAddrPort(src, dst)
+	lo, hi := dst, src
+	if srcIsA {
+		lo, hi = src, dst
 	}
-	return tupleKey{file, dst, src}, false
+	return tupleKey{a: lo.Addr().As16(), b: hi.Addr().As16(), pa: lo.Port(), pb: hi.Port(),
+		file: uint32(file), v4: lo.Addr().Is4()}, srcIsA
+}
+
+// side returns the endpoint of tuple side s (0: a, 1: b).
+func (k *tupleKey) side(s int) netip.AddrPort {
+	a, port := k.a, k.pa
+	if s == 1 {
+		a, port = k.b, k.pb
+	}
+	addr := netip.AddrFrom16(a)
+	if k.v4 {
+		addr = addr.Unmap()
+	}
+	return netip.AddrPortFrom(addr, port)
 }
 
 func lessAddrPort(x, y netip.AddrPort) bool {
@@ -26,28 +46,26 @@ func lessAddrPort(x, y netip.AddrPort) bool {
 	return x.Port() < y.Port()
 }
 
-// entry is the tracker's record of one conversation under reassembly. It
-// outlives the connection's analysis (conn, streams, parsers) for a while so
-// that late packets of a finished conversation are recognised as such.
+// entry is the tracker's record of one conversation under reassembly, from
+// its first packet until its connection is finalised. A later packet of the
+// conversation finds no entry and, not being fresh (the numberer still
+// knows the conversation), is recognised as late.
 type entry struct {
 	key    tupleKey
 	stream int // Wireshark tcp.stream
 	conv   int // run-wide conversation number: the connection ID
-	// closedAt is when tracking ended (FIN both ways, RST, idle, eviction);
-	// zero while open.
-	closedAt time.Time
 	lastSeen time.Time
 
 	// live is the connection under analysis, nil once it was finalised.
 	live *connState
 
-	// list links for the tracker's LRU (active) or retired list.
+	// list links for the tracker's LRU list of live connections.
 	prev, next *entry
 	list       *entryList
 }
 
 // entryList is an intrusive doubly linked list ordered by last activity,
-// oldest first, so idle and retired entries are found in O(1).
+// oldest first, so idle entries are found in O(1).
 type entryList struct {
 	head, tail *entry
 	n          int
@@ -91,9 +109,8 @@ func (l *entryList) moveToBack(e *entry) {
 // 4-tuple; the numberer (numbering.go) has decided which conversation each
 // packet belongs to. It is not safe for concurrent use.
 type tracker struct {
-	table   map[tupleKey]*entry
-	active  entryList // entries with a live connection, LRU order
-	retired entryList // finished entries, kept to recognise late packets
+	table  map[tupleKey]*entry
+	active entryList // entries with a live connection, LRU order
 }
 
 func newTracker() *tracker {
@@ -114,7 +131,6 @@ func (t *tracker) lookup(p *Packet) (e, replaced *entry) {
 		}
 		e = &entry{key: p.key, stream: p.stream, conv: p.conv}
 		t.table[p.key] = e
-		t.retired.pushBack(e) // moved to active when a connection is attached
 	}
 	if e == nil {
 		return nil, nil
@@ -132,10 +148,12 @@ func (t *tracker) activate(e *entry) {
 	t.active.pushBack(e)
 }
 
-// retire moves e to the retired list once its connection was finalised.
-func (t *tracker) retire(e *entry) {
+// forget drops e once its connection was finalised.
+func (t *tracker) forget(e *entry) {
 	t.unlink(e)
-	t.retired.pushBack(e)
+	if t.table[e.key] == e {
+		delete(t.table, e.key)
+	}
 }
 
 func (t *tracker) unlink(e *entry) {
@@ -147,14 +165,3 @@ func (t *tracker) unlink(e *entry) {
 // oldestActive returns the least recently seen entry with a live
 // connection, or nil.
 func (t *tracker) oldestActive() *entry { return t.active.head }
-
-// dropRetired forgets retired entries last seen before cutoff (the
-// numberer forgets their 4-tuples at the same time).
-func (t *tracker) dropRetired(cutoff time.Time) {
-	for e := t.retired.head; e != nil && e.lastSeen.Before(cutoff); e = t.retired.head {
-		t.retired.remove(e)
-		if t.table[e.key] == e {
-			delete(t.table, e.key)
-		}
-	}
-}
