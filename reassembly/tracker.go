@@ -51,9 +51,9 @@ func lessAddrPort(x, y netip.AddrPort) bool {
 // conversation finds no entry and, not being fresh (the numberer still
 // knows the conversation), is recognised as late.
 type entry struct {
-	key    tupleKey
-	stream int // Wireshark tcp.stream
-	conv   int // run-wide conversation number: the connection ID
+	key      tupleKey
+	stream   int // Wireshark tcp.stream
+	conv     int // run-wide conversation number: the connection ID
 	lastSeen time.Time
 
 	// live is the connection under analysis, nil once it was finalised.
