@@ -13,6 +13,9 @@
 #   BENCH_DIR=/tmp      where captures, reports and binaries go
 #   NTLMSCOPE_FLAGS=    extra flags for `ntlmscope analyze` (e.g. --workers 2)
 #   KEEP_OUTPUT=0       1 keeps ntlmscope's report and tshark's output
+#   SCALING=            worker counts to time ntlmscope with as well (e.g.
+#                       "1 2 4 8 16"): prints the scaling curve and checks
+#                       that every count gives the same report
 # Exit status: 0 when ntlmscope's counts match, 1 when they do not, 2 on error.
 set -euo pipefail
 
@@ -20,6 +23,7 @@ SIZE=${SIZE:-2GB}
 SEED=${SEED:-1}
 BENCH_DIR=${BENCH_DIR:-/tmp}
 NTLMSCOPE_FLAGS=${NTLMSCOPE_FLAGS:-}
+SCALING=${SCALING:-}
 KEEP_OUTPUT=${KEEP_OUTPUT:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -147,6 +151,27 @@ fi
 echo -n "ntlmscope summary vs construction: "
 status=0
 "$BENCH_DIR/ntlmgen" -check "$REPORT" -expect "$EXPECT" || status=1
+
+if [[ -n $SCALING ]]; then
+	echo
+	echo "== scaling: ntlmscope analyze --format json --workers N (same file)"
+	MEASURED_FILE=$FILE
+	printf "%-8s %10s %10s %12s %12s  %s\n" "workers" "seconds" "speedup" "packets/s" "peak RSS MB" "report"
+	base=""
+	for w in $SCALING; do
+		out="$BENCH_DIR/compare-scaling-$w.json"
+		measure "scaling-$w" "$BENCH_DIR/ntlmscope" analyze --format json --workers "$w" -o "$out" "$FILE"
+		[[ -z $base ]] && base=$SECS first=$out
+		same="same as --workers $(basename "$first" .json | sed 's/.*-//')"
+		if ! cmp -s "$first" "$out"; then
+			same="DIFFERS from --workers $(basename "$first" .json | sed 's/.*-//')"
+			status=1
+		fi
+		awk -v w="$w" -v s="$SECS" -v b="$base" -v p="$PACKETS" -v r="$RSS_MB" -v same="$same" \
+			'BEGIN { printf "%-8s %10.2f %10.2f %12.0f %12d  %s\n", w, s, b/s, p/s, r, same }'
+	done
+	rm -f "$BENCH_DIR"/compare-scaling-*.json
+fi
 if [[ $KEEP_OUTPUT != 1 && $status == 0 ]]; then
 	rm -f "$REPORT" "$TSHARK_OUT" "$BENCH_DIR/compare-rawread.json"
 else

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
 // jsonRenderer writes the report model as one indented JSON document: the
@@ -14,7 +16,9 @@ import (
 // connection by connection, never whole in memory: a capture with a
 // hundred thousand connections makes a report of hundreds of megabytes.
 // The bytes are those of a json.Encoder with SetIndent("", "  ") and
-// SetEscapeHTML(false) encoding the whole report.
+// SetEscapeHTML(false) encoding the whole report; the connections, most
+// of them, are written by the hand-written jsonEnc, the rest by
+// encoding/json.
 type jsonRenderer struct{}
 
 func (jsonRenderer) render(w io.Writer, m *model) error {
@@ -43,6 +47,7 @@ func (jsonRenderer) render(w io.Writer, m *model) error {
 type jsonWriter struct {
 	w   *bufio.Writer
 	buf bytes.Buffer
+	enc jsonEnc // writes the connections, the bulk of the document
 	err error
 }
 
@@ -93,7 +98,7 @@ func (j *jsonWriter) connections(m *model) {
 		} else {
 			j.raw(",\n    ")
 		}
-		j.value(c, "    ")
+		j.connection(c)
 		if j.err != nil {
 			return
 		}
@@ -104,4 +109,18 @@ func (j *jsonWriter) connections(m *model) {
 		return
 	}
 	j.raw("\n  ],\n")
+}
+
+// connection writes one element of the connections array, four spaces
+// deep, as value would but with the hand-written encoder.
+func (j *jsonWriter) connection(c *analyzer.Connection) {
+	if j.err != nil {
+		return
+	}
+	j.enc.reset(true, 2)
+	j.enc.connection(c)
+	if j.err = j.enc.err; j.err != nil {
+		return
+	}
+	_, j.err = j.w.Write(j.enc.b)
 }

@@ -47,7 +47,10 @@ type NDJSONWriter struct {
 	// handshake is one record.
 	seen map[handshakeKey]bool
 	buf  bytes.Buffer // reused by write
-	err  error
+	// enc writes the connection and handshake records, most of the
+	// lines, by hand (see jsonEnc); encoding/json the others.
+	enc jsonEnc
+	err error
 }
 
 type handshakeKey struct {
@@ -61,16 +64,6 @@ func NewNDJSONWriter(w io.Writer, opts Options) *NDJSONWriter {
 	return &NDJSONWriter{w: w, scrub: newScrubber(opts), seen: map[handshakeKey]bool{}}
 }
 
-// connectionRecord is a connection line. Its Handshakes field, shallower
-// than the embedded one, hides the model's list of handshake objects
-// (and, nil, is omitted): each handshake has its own line.
-type connectionRecord struct {
-	Type string `json:"type"`
-	*analyzer.Connection
-	Handshakes   *struct{} `json:"handshakes,omitempty"`
-	HandshakeIDs []int     `json:"handshake_ids"`
-}
-
 // Connection writes a connection record, then a record for each of its
 // handshakes not written before.
 func (n *NDJSONWriter) Connection(c analyzer.Connection) error {
@@ -81,15 +74,15 @@ func (n *NDJSONWriter) Connection(c analyzer.Connection) error {
 
 // connection writes an already scrubbed connection, which it may change.
 func (n *NDJSONWriter) connection(c *analyzer.Connection) error {
-	ids := make([]int, 0, len(c.Handshakes))
-	for _, h := range c.Handshakes {
-		ids = append(ids, h.ID)
-	}
 	hs := c.Handshakes
 	dropExchanges(c)
-	n.write(connectionRecord{Type: RecordConnection, Connection: c, HandshakeIDs: ids})
-	for _, h := range hs {
-		n.handshake(h)
+	if n.err == nil {
+		n.enc.reset(false, 0)
+		n.enc.connectionRecord(c)
+		n.writeEnc()
+	}
+	for i := range hs {
+		n.handshake(&hs[i])
 	}
 	return n.err
 }
@@ -99,21 +92,22 @@ func (n *NDJSONWriter) connection(c *analyzer.Connection) error {
 func (n *NDJSONWriter) Handshake(h analyzer.Handshake) error {
 	h = copyHandshake(h)
 	n.scrub.handshake(&h)
-	n.handshake(h)
+	n.handshake(&h)
 	return n.err
 }
 
 // handshake writes an already scrubbed handshake.
-func (n *NDJSONWriter) handshake(h analyzer.Handshake) {
+func (n *NDJSONWriter) handshake(h *analyzer.Handshake) {
 	k := handshakeKey{h.ID, h.Upstream}
 	if n.seen[k] {
 		return
 	}
 	n.seen[k] = true
-	n.write(struct {
-		Type string `json:"type"`
-		analyzer.Handshake
-	}{RecordHandshake, h})
+	if n.err == nil {
+		n.enc.reset(false, 0)
+		n.enc.handshakeRecord(h)
+		n.writeEnc()
+	}
 }
 
 // Finding writes a finding record.
@@ -204,6 +198,14 @@ func (n *NDJSONWriter) write(v any) {
 		return
 	}
 	_, n.err = n.w.Write(n.buf.Bytes())
+}
+
+// writeEnc writes the record n.enc holds, unless encoding it failed.
+func (n *NDJSONWriter) writeEnc() {
+	if n.err = n.enc.err; n.err != nil {
+		return
+	}
+	_, n.err = n.w.Write(n.enc.b)
 }
 
 // ndjsonRenderer renders a whole report through an NDJSONWriter. The
