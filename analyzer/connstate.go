@@ -390,6 +390,23 @@ func (cs *connState) close(c *reassembly.Conn, a *Analyzer) {
 		cs.extra() // fin and rst decide causes
 	}
 	cs.update(c, a.in)
+	cs.settle()
+	lv := cs.live
+	cs.compactExchanges(a.in, &a.scratch)
+	cs.hs = clipped(cs.hs)
+	cs.reqs = string(lv.reqs)
+	if r := cs.x; r != nil && r.rare != nil {
+		r.rare.moreStatuses = clipped(r.rare.moreStatuses)
+	}
+	cs.live = nil
+	a.recycle(lv)
+}
+
+// settle decides what close decides about authentication: the outcome of
+// the handshakes still open and the connection's final authentication
+// state. It reads the live state and leaves it, so that a snapshot can
+// settle a copy (snapshot.go).
+func (cs *connState) settle() {
 	cs.closed = true
 	lv := cs.live
 	for ch := range lv.ch {
@@ -410,14 +427,6 @@ func (cs *connState) close(c *reassembly.Conn, a *Analyzer) {
 		}
 	}
 	cs.authState = cs.stateAtEnd()
-	cs.compactExchanges(a.in, &a.scratch)
-	cs.hs = clipped(cs.hs)
-	cs.reqs = string(lv.reqs)
-	if r := cs.x; r != nil && r.rare != nil {
-		r.rare.moreStatuses = clipped(r.rare.moreStatuses)
-	}
-	cs.live = nil
-	a.recycle(lv)
 }
 
 // clipped returns s without spare capacity, so that a closed connection

@@ -45,7 +45,9 @@ func newInterner() *interner {
 		hashIDs: map[uint64]uint32{}}
 }
 
-// addrLocked is addr, with in.mu held.
+// addrLocked returns the shared string form of an address (unmapped),
+// without formatting it again for every connection of the same client;
+// in.mu is held.
 func (in *interner) addrLocked(a netip.Addr) string {
 	a = a.Unmap()
 	if s, ok := in.addrs[a]; ok {
@@ -144,14 +146,6 @@ func (in *interner) strLocked(s string) string {
 	v := strings.Clone(s)
 	in.m[v] = v
 	return v
-}
-
-// addr returns the shared string form of an address (unmapped), without
-// formatting it again for every connection of the same client.
-func (in *interner) addr(a netip.Addr) string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.addrLocked(a)
 }
 
 // line returns the index of a request line in the table of lines.

@@ -31,10 +31,10 @@ func (jsonRenderer) render(w io.Writer, m *model) error {
 	jw.member("source", r.Source, true)
 	jw.member("summary", r.Summary, true)
 	jw.member("verdict", r.Verdict, true)
-	jw.member("users", r.Users, true)
-	jw.member("backends", r.Backends, true)
+	memberList(jw, "users", r.Users, true)
+	memberList(jw, "backends", r.Backends, true)
 	jw.connections(m)
-	jw.member("findings", r.Findings, false)
+	memberList(jw, "findings", r.Findings, false)
 	jw.raw("}\n")
 	if jw.err != nil {
 		return jw.err
@@ -61,6 +61,30 @@ func (j *jsonWriter) raw(s string) {
 func (j *jsonWriter) member(name string, v any, comma bool) {
 	j.raw(`  "` + name + `": `)
 	j.value(v, "  ")
+	if comma {
+		j.raw(",\n")
+	} else {
+		j.raw("\n")
+	}
+}
+
+// memberList is member for a list, written one element at a time so that
+// a long list (tens of thousands of findings) is never encoded whole in
+// memory; the bytes are those encoding/json gives the whole list.
+func memberList[T any](j *jsonWriter, name string, list []T, comma bool) {
+	if len(list) == 0 { // null or [], as encoding/json writes them
+		j.member(name, list, comma)
+		return
+	}
+	j.raw(`  "` + name + `": [`)
+	for i := range list {
+		if i > 0 {
+			j.raw(",")
+		}
+		j.raw("\n    ")
+		j.value(&list[i], "    ")
+	}
+	j.raw("\n  ]")
 	if comma {
 		j.raw(",\n")
 	} else {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
 	"github.com/ntlmscope/ntlmscope/reassembly"
-	"github.com/ntlmscope/ntlmscope/report"
 )
 
 // analyzeOptions holds everything `ntlmscope analyze` was asked to do.
@@ -24,27 +23,9 @@ type analyzeOptions struct {
 	Filter        string
 	BPFFile       string
 
-	// Format and Output are the main report (standard output unless
-	// Output); HTMLFile, JSONFile and MarkdownFile add reports in those
-	// formats, all from one run.
-	Format       string
-	Output       string
-	HTMLFile     string
-	JSONFile     string
-	MarkdownFile string
-	// CSVTable picks the table of --format csv.
-	CSVTable string
-	// Verbose, Users and Connections shape the table format.
-	Verbose     bool
-	Users       []string
-	Connections []int
-	// KeepQuery, Anonymize and AnonymizeKey are the sharing rules.
-	KeepQuery    bool
-	Anonymize    bool
-	AnonymizeKey string
-	// FailOn lists verdict codes, finding codes and severities that make
-	// the command exit 3.
-	FailOn []string
+	// reportOptions are the report flags (outputs.go), shared with
+	// capture.
+	reportOptions
 	// NoProgress turns off the progress bar that a long run shows on a
 	// terminal.
 	NoProgress bool
@@ -120,19 +101,7 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Format, "format", "", "report `FORMAT`: "+report.FormatList()+" (default table on a terminal, json otherwise)")
-	f.StringVarP(&opts.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
-	f.StringVar(&opts.HTMLFile, "html", "", "also write the HTML report to `FILE`")
-	f.StringVar(&opts.JSONFile, "json", "", "also write the JSON report to `FILE`")
-	f.StringVar(&opts.MarkdownFile, "markdown", "", "also write the Markdown report to `FILE`")
-	f.StringVar(&opts.CSVTable, "table", "", "`TABLE` of --format csv: users, connections, handshakes or findings (default users)")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "table format: list every connection, not only those with findings")
-	f.StringArrayVar(&opts.Users, "user", nil, "table format: only this user (`NAME`: DOMAIN\\user, or user alone); repeatable")
-	f.IntSliceVar(&opts.Connections, "connection", nil, "table format: only connections with these report `ID`s; repeatable")
-	f.BoolVar(&opts.KeepQuery, "keep-query", false, "keep query strings in request paths (dropped by default: they often carry session ids)")
-	f.BoolVar(&opts.Anonymize, "anonymize", false, "replace users, domains, workstations, host names and IP addresses with keyed pseudonyms")
-	f.StringVar(&opts.AnonymizeKey, "anonymize-key", "", "key for --anonymize (implies it): the same `KEY` gives the same pseudonyms across runs")
-	f.StringSliceVar(&opts.FailOn, "fail-on", nil, "exit 3 when the report matches one of `CODES`: verdict codes, finding codes, severities (that severity or worse)")
+	addReportFlags(f, &opts.reportOptions)
 	f.DurationVar(&opts.RestartWindow, "restart-window", 30*time.Second, "a new handshake by the same client within this time after a failed one counts as a restart")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long in capture time")
 	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
@@ -151,7 +120,7 @@ func analyzeRun(opts *analyzeOptions) error {
 	if err != nil {
 		return err
 	}
-	outputs, err := planOutputs(opts)
+	outputs, err := planOutputs(opts.IO, &opts.reportOptions)
 	if err != nil {
 		return err
 	}
@@ -194,11 +163,5 @@ func analyzeRun(opts *analyzeOptions) error {
 	}
 	rep := an.FinishStreaming(srcStats)
 
-	if err := writeOutputs(opts.IO, outputs, rep); err != nil {
-		return err
-	}
-	if reason, ok := failOn.match(rep); ok {
-		return &failOnError{reason: reason}
-	}
-	return nil
+	return writeReports(opts.IO, outputs, failOn, rep)
 }

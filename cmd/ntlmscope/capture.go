@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,8 +38,9 @@ type captureOptions struct {
 	Duration time.Duration
 	Count    int64
 
-	Format string
-	Output string
+	// reportOptions are the report flags (outputs.go), shared with
+	// analyze.
+	reportOptions
 
 	RestartWindow time.Duration
 	IdleTimeout   time.Duration
@@ -47,6 +49,9 @@ type captureOptions struct {
 
 	// stop ends the capture when closed, as SIGTERM does (tests).
 	stop <-chan struct{}
+	// findingsEvery is how often new findings are looked for
+	// (findingsEvery when 0; tests shorten it).
+	findingsEvery time.Duration
 }
 
 const captureLong = `Capture sniffs an interface and reports what analyze would report on the same
@@ -56,6 +61,28 @@ with Ctrl-C, and attaches the report and the saved packets to the ticket.
 It stops on Ctrl-C, SIGTERM, --duration or --count: every open connection is
 analysed as it stands, the report is written, and the capture file is closed
 cleanly. Nothing is lost: the packets the kernel already queued are read first.
+
+While it runs, each finding is printed on standard error as it is detected:
+one line with its time, severity, code, message and Wireshark filter
+(tcp.stream eq N). A finding is detected once its evidence is complete: a
+failed login when the response to its Type 3 arrives, an abandoned handshake
+when its connection ends. Every 2 seconds the traffic seen so far is
+diagnosed, so a line follows its evidence within about 2 seconds; a finding
+is printed once, when first seen, though its count may grow. These lines are
+provisional: later traffic can change a cause (a failed login turns into an
+intermittent failure when the same user then succeeds), and the report
+written at the stop is the one to keep. On a terminal a status line shows
+packets, kernel drops, open connections, logins and findings so far.
+
+With --format ndjson the report's stream (standard output, or the -o file,
+written as the capture goes) gets a "live_finding" record for each finding
+as it is detected (the members of a "finding" record), then the final
+report's records (connection, handshake, finding, user, summary) at the stop.
+
+Reports are those of analyze, with the same options: --format and -o for the
+main one, --html, --json and --markdown for more, --keep-query, --anonymize
+(the live lines and records too) and --fail-on, which makes the command exit
+3 once the reports are written (see ntlmscope analyze --help).
 
 Interfaces: -i NAME, or -i any for all of them (see ntlmscope interfaces).
 Loopback packets are captured once, as tcpdump does. Ethernet and loopback
@@ -111,8 +138,7 @@ func newCmdCapture(ios *IOStreams, runF func(*captureOptions) error) *cobra.Comm
 	f.IntVar(&opts.RotateCount, "rotate-count", 0, "with --rotate-size: keep only the last `N` files")
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 10m)")
 	f.Int64VarP(&opts.Count, "count", "c", 0, "stop after `N` packets")
-	f.StringVar(&opts.Format, "format", "", "report format: "+report.FormatList()+" (default table on a terminal, json otherwise)")
-	f.StringVarP(&opts.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	addReportFlags(f, &opts.reportOptions)
 	f.DurationVar(&opts.RestartWindow, "restart-window", 30*time.Second, "a new handshake by the same client within this time after a failed one counts as a restart")
 	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long")
 	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
@@ -120,22 +146,21 @@ func newCmdCapture(ios *IOStreams, runF func(*captureOptions) error) *cobra.Comm
 	return cmd
 }
 
-// captureRun captures until stopped, then reports as analyze does.
+// captureRun captures until stopped, printing findings as they are
+// detected, then reports as analyze does.
 func captureRun(opts *captureOptions) error {
 	if err := checkCaptureFlags(opts); err != nil {
 		return err
 	}
-	format := opts.Format
-	if format == "" {
-		format = "json"
-		if opts.IO.StdoutTTY && opts.Output == "" {
-			format = "table"
-		}
-	}
-	renderer, err := report.New(format, report.Options{Color: opts.IO.StdoutTTY && !opts.IO.NoColor && opts.Output == ""})
+	failOn, err := parseFailOn(opts.FailOn)
 	if err != nil {
 		return err
 	}
+	outs, err := planOutputs(opts.IO, &opts.reportOptions)
+	if err != nil {
+		return err
+	}
+	stream, outs := splitStream(outs)
 	var status *liveStatus        // set once the capture runs
 	var r *reassembly.Reassembler // likewise
 	src, pw, err := startCapture(opts, func(now time.Time) {
@@ -151,11 +176,19 @@ func captureRun(opts *captureOptions) error {
 		return err
 	}
 	defer src.Close()
+	streamW, closeStream, err := openStream(opts.IO, stream)
+	if err != nil {
+		return err
+	}
+	defer closeStream()
 
 	version, _, _ := buildVersion()
 	an := analyzer.New(analyzer.Options{RestartWindow: opts.RestartWindow, ToolVersion: version})
 	counts := newLiveCounter(an)
+	sharing := outputSharing(outs, stream)
+	live := newLiveFindings(an, report.NewLiveWriter(streamW, sharing), cmp.Or(opts.findingsEvery, findingsEvery))
 	status = newLiveStatus(opts.IO, src.Stats, counts, pw)
+	status.findings = live
 	release := stopOn(opts, src)
 	defer release()
 	fmt.Fprintf(opts.IO.ErrOut, "capturing on %s (%s)%s; Ctrl-C to stop\n", opts.Interface, linkName(src.LinkType()), filterNote(opts))
@@ -165,11 +198,13 @@ func captureRun(opts *captureOptions) error {
 		return err
 	}
 	r = reassembly.NewReassembler(counts, reassembly.Options{IdleTimeout: opts.IdleTimeout, MaxConnections: opts.MaxConns, KeyLog: keys})
+	live.start()
 	fatal := captureLoop(src, r, status)
 	// Stopped: flush every open connection through the analyzer, then
 	// release the ring (the reader has returned) and close the file.
 	release()
 	r.Finish()
+	live.stop() // no snapshot after FinishStreaming
 	st := src.Stats()
 	st.Warnings = append(st.Warnings, reassembly.TLSWarnings(r.Stats(), keys)...)
 	src.Close()
@@ -181,14 +216,25 @@ func captureRun(opts *captureOptions) error {
 	}
 	rep := an.FinishStreaming(st)
 	rep.Source.Files = st.Files
+	status.println(live.final(rep)) // what the last seconds found
 	for _, w := range st.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "%d packets captured%s\n", st.Packets, savedNote(pw))
-	if err := renderTo(opts.IO, opts.Output, renderer, rep); err != nil {
-		return err
+	if stream != nil {
+		if err := stream.renderer.Render(streamW, rep); err != nil {
+			return fmt.Errorf("cannot write the report: %w", err)
+		}
+		if err := closeStream(); err != nil {
+			return fmt.Errorf("cannot write the report: %w", err)
+		}
 	}
-	return fatal // the report of what was captured is written even so
+	err = writeReports(opts.IO, outs, failOn, rep)
+	var matched *failOnError
+	if fatal != nil && (err == nil || errors.As(err, &matched)) {
+		return fatal // the report of what was captured is written even so
+	}
+	return err
 }
 
 // startCapture compiles the filter, opens the capture and, once it runs,
@@ -262,23 +308,6 @@ func stopOn(opts *captureOptions, src *reassembly.LiveSource) (release func()) {
 		src.Stop()
 	}()
 	return func() { timer.Stop(); cancel() }
-}
-
-// renderTo writes the report to path, or standard output when path is "".
-func renderTo(ios *IOStreams, path string, r report.Renderer, rep *analyzer.Report) error {
-	var w io.Writer = ios.Out
-	if path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return fmt.Errorf("cannot write the report: %w", err)
-		}
-		defer f.Close()
-		w = f
-	}
-	if err := r.Render(w, rep); err != nil {
-		return fmt.Errorf("cannot write the report: %w", err)
-	}
-	return nil
 }
 
 // captureFilterText is the filter as recorded in the capture file.

@@ -80,14 +80,18 @@ func carriesType3(m *reassembly.Message) bool {
 const statusEvery = 250 * time.Millisecond
 
 // liveStatus draws one status line on standard error, only when it is a
-// terminal, and flushes the capture file every second so that a capture
-// killed without warning loses little. Everything runs in the capture's
-// goroutine: between packets, and from the source's Idle callback.
+// terminal, prints the findings as they are detected above it (on any
+// standard error), and flushes the capture file every second so that a
+// capture killed without warning loses little. Everything runs in the
+// capture's goroutine: between packets, and from the source's Idle
+// callback.
 type liveStatus struct {
-	ios       *IOStreams
-	stats     func() reassembly.SourceStats
-	counts    *liveCounter
-	pw        *reassembly.PcapngWriter
+	ios    *IOStreams
+	stats  func() reassembly.SourceStats
+	counts *liveCounter
+	pw     *reassembly.PcapngWriter
+	// findings, when set, gives the findings to print and their count.
+	findings  *liveFindings
 	start     time.Time
 	drawn     time.Time
 	flushed   time.Time
@@ -101,12 +105,19 @@ func newLiveStatus(ios *IOStreams, stats func() reassembly.SourceStats, counts *
 	return &liveStatus{ios: ios, stats: stats, counts: counts, pw: pw, start: now, flushed: now}
 }
 
-// tick redraws the line and flushes the file when they are due.
+// tick prints new findings, and redraws the line and flushes the file
+// when they are due.
 func (s *liveStatus) tick() {
 	now := time.Now()
 	if s.pw != nil && now.Sub(s.flushed) >= time.Second {
 		s.flushed = now
 		_ = s.pw.Flush() // a failing disk fails the next write, which stops the capture
+	}
+	if s.findings != nil {
+		if lines := s.findings.poll(); len(lines) > 0 {
+			s.println(lines)
+			s.drawn = time.Time{} // back at once, below them
+		}
 	}
 	if !s.ios.StderrTTY || now.Sub(s.drawn) < statusEvery {
 		return
@@ -123,9 +134,22 @@ func (s *liveStatus) line(now time.Time) string {
 	if st.KernelDrops > 0 {
 		drops = fmt.Sprintf(", %d DROPPED by the kernel", st.KernelDrops)
 	}
-	return fmt.Sprintf("%s  %d packets, %s%s | %d HTTP connections open | NTLM logins: %d accepted, %d rejected",
+	line := fmt.Sprintf("%s  %d packets, %s%s | %d HTTP connections open | NTLM logins: %d accepted, %d rejected",
 		now.Sub(s.start).Truncate(time.Second), st.Packets, byteCount(st.Bytes), drops,
 		len(s.counts.open), s.counts.ok, s.counts.fail)
+	if s.findings != nil {
+		line += fmt.Sprintf(" | findings so far: %d", s.findings.count)
+	}
+	return line
+}
+
+// println prints lines above the status line: it erases the line, and
+// the next tick draws it again.
+func (s *liveStatus) println(lines []string) {
+	s.clear()
+	for _, l := range lines {
+		fmt.Fprintln(s.ios.ErrOut, l)
+	}
 }
 
 // clear erases the status line before the report is written.

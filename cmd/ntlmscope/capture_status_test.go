@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntlmscope/ntlmscope/analyzer"
 	"github.com/ntlmscope/ntlmscope/ntlm"
 	"github.com/ntlmscope/ntlmscope/reassembly"
+	"github.com/ntlmscope/ntlmscope/report"
 )
 
 // nopHandler ignores events.
@@ -82,5 +84,68 @@ func TestLiveStatusLineOnlyOnTTY(t *testing.T) {
 	s.clear()
 	if !strings.HasSuffix(errOut.String(), "\r\x1b[K") {
 		t.Errorf("clear did not erase the line: %q", errOut.String())
+	}
+}
+
+// TestLiveFindingsShownOnce: findings come out above the status line,
+// each once (a finding whose count grew is the same finding), with a
+// live_finding record on the stream; the status line counts them.
+func TestLiveFindingsShownOnce(t *testing.T) {
+	at := time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)
+	failed := analyzer.Finding{Code: analyzer.CodeAuthFailed, Severity: analyzer.SeverityWarning, Connections: []int{2},
+		TCPStreams: []int{5}, Count: 1, Time: at, Message: "1 handshake of alice failed"}
+	grown := failed
+	grown.Count, grown.Connections, grown.TCPStreams, grown.Message = 2, []int{2, 9}, []int{5, 11}, "2 handshakes of alice failed"
+	noMIC := analyzer.Finding{Code: analyzer.CodeNoMIC, Severity: analyzer.SeverityInfo, Connections: []int{2},
+		TCPStreams: []int{5}, Count: 1, Time: at, Message: "no MIC"}
+
+	for _, tty := range []bool{false, true} {
+		var errOut, stream bytes.Buffer
+		counts := newLiveCounter(nopHandler{})
+		s := newLiveStatus(&IOStreams{ErrOut: &errOut, StderrTTY: tty}, func() reassembly.SourceStats { return reassembly.SourceStats{} }, counts, nil)
+		s.findings = newLiveFindings(nil, report.NewLiveWriter(&stream, report.Options{}), time.Second)
+		steps := []struct {
+			snap  []analyzer.Finding // nil: no new snapshot
+			lines []string
+		}{
+			{[]analyzer.Finding{failed}, []string{"2025-03-01T09:30:00.000Z warning AUTH_FAILED: 1 handshake of alice failed (tcp.stream eq 5)"}},
+			{nil, nil},
+			{[]analyzer.Finding{grown}, nil},
+			{[]analyzer.Finding{grown, noMIC}, []string{"2025-03-01T09:30:00.000Z info NO_MIC: no MIC (tcp.stream eq 5)"}},
+		}
+		for i, st := range steps {
+			errOut.Reset()
+			if st.snap != nil {
+				s.findings.latest.Store(&analyzer.Report{Findings: st.snap})
+			}
+			s.drawn = time.Now() // the status line is not due: only findings redraw it
+			s.tick()
+			// On a terminal the status line is erased first (when one
+			// is shown: not before the first), and drawn again at once.
+			var want string
+			if tty && len(st.lines) > 0 && i > 0 {
+				want = "\r\x1b[K"
+			}
+			for _, l := range st.lines {
+				want += l + "\n"
+			}
+			if tty && len(st.lines) > 0 {
+				want += "\r\x1b[K" + s.line(time.Now())
+			}
+			got := errOut.String()
+			if got != want {
+				t.Errorf("tty=%v step %d: stderr\n %q\nwant\n %q", tty, i, got, want)
+			}
+		}
+		if s.findings.count != 2 || !strings.Contains(s.line(time.Now()), "| findings so far: 2") {
+			t.Errorf("count %d, line %q", s.findings.count, s.line(time.Now()))
+		}
+		if n := strings.Count(stream.String(), `{"type":"live_finding"`); n != 2 {
+			t.Errorf("%d live_finding records, want 2:\n%s", n, stream.String())
+		}
+		// At the stop the final report's findings not shown yet come out.
+		if lines := s.findings.final(&analyzer.Report{Findings: []analyzer.Finding{grown, noMIC}}); len(lines) != 0 {
+			t.Errorf("final shows again: %q", lines)
+		}
 	}
 }

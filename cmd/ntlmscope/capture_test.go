@@ -22,12 +22,15 @@ func TestCaptureFlagsWiring(t *testing.T) {
 	cmd := newCmdCapture(ios, func(o *captureOptions) error { got = o; return nil })
 	cmd.SetArgs([]string{"-i", "eth0", "-w", "x.pcapng", "--rotate-size", "10", "--rotate-count", "3",
 		"--duration", "5s", "-c", "100", "-s", "1500", "--promisc", "-B", "32", "--format", "json", "-o", "r.json",
-		"--keylog", "a.keys", "--keylog", "b.keys", "tcp", "port", "80"})
+		"--keylog", "a.keys", "--keylog", "b.keys", "--html", "r.html", "--json", "j.json", "--markdown", "r.md",
+		"--fail-on", "error,AUTH_FAILED", "--anonymize-key", "k", "--keep-query", "tcp", "port", "80"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	want := captureOptions{IO: ios, Interface: "eth0", Filter: "tcp port 80", Snaplen: 1500, Promisc: true, BufferMiB: 32,
-		Write: "x.pcapng", RotateMB: 10, RotateCount: 3, Duration: 5 * time.Second, Count: 100, Format: "json", Output: "r.json",
+		Write: "x.pcapng", RotateMB: 10, RotateCount: 3, Duration: 5 * time.Second, Count: 100,
+		reportOptions: reportOptions{Format: "json", Output: "r.json", HTMLFile: "r.html", JSONFile: "j.json", MarkdownFile: "r.md",
+			FailOn: []string{"error", "AUTH_FAILED"}, AnonymizeKey: "k", KeepQuery: true},
 		RestartWindow: 30 * time.Second, IdleTimeout: 5 * time.Minute, MaxConns: 250_000, KeyLogs: []string{"a.keys", "b.keys"}}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("options\n got %+v\nwant %+v", *got, want)

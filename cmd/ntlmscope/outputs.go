@@ -8,20 +8,72 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ntlmscope/ntlmscope/analyzer"
 	"github.com/ntlmscope/ntlmscope/report"
 )
+
+// reportOptions are the report flags that analyze and capture share: which
+// reports to write where, how the table looks, the sharing rules and
+// --fail-on. addReportFlags registers them, planOutputs checks them.
+type reportOptions struct {
+	// Format and Output are the main report (standard output unless
+	// Output); HTMLFile, JSONFile and MarkdownFile add reports in those
+	// formats, all from one run.
+	Format       string
+	Output       string
+	HTMLFile     string
+	JSONFile     string
+	MarkdownFile string
+	// CSVTable picks the table of --format csv.
+	CSVTable string
+	// Verbose, Users and Connections shape the table format.
+	Verbose     bool
+	Users       []string
+	Connections []int
+	// KeepQuery, Anonymize and AnonymizeKey are the sharing rules.
+	KeepQuery    bool
+	Anonymize    bool
+	AnonymizeKey string
+	// FailOn lists verdict codes, finding codes and severities that make
+	// the command exit 3.
+	FailOn []string
+}
+
+// addReportFlags registers the report flags on a command, with the same
+// names and help on every command that reports.
+func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
+	f.StringVar(&o.Format, "format", "", "report `FORMAT`: "+report.FormatList()+" (default table on a terminal, json otherwise)")
+	f.StringVarP(&o.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	f.StringVar(&o.HTMLFile, "html", "", "also write the HTML report to `FILE`")
+	f.StringVar(&o.JSONFile, "json", "", "also write the JSON report to `FILE`")
+	f.StringVar(&o.MarkdownFile, "markdown", "", "also write the Markdown report to `FILE`")
+	f.StringVar(&o.CSVTable, "table", "", "`TABLE` of --format csv: users, connections, handshakes or findings (default users)")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table format: list every connection, not only those with findings")
+	f.StringArrayVar(&o.Users, "user", nil, "table format: only this user (`NAME`: DOMAIN\\user, or user alone); repeatable")
+	f.IntSliceVar(&o.Connections, "connection", nil, "table format: only connections with these report `ID`s; repeatable")
+	f.BoolVar(&o.KeepQuery, "keep-query", false, "keep query strings in request paths (dropped by default: they often carry session ids)")
+	f.BoolVar(&o.Anonymize, "anonymize", false, "replace users, domains, workstations, host names and IP addresses with keyed pseudonyms")
+	f.StringVar(&o.AnonymizeKey, "anonymize-key", "", "key for --anonymize (implies it): the same `KEY` gives the same pseudonyms across runs")
+	f.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 3 when the report matches one of `CODES`: verdict codes, finding codes, severities (that severity or worse)")
+}
 
 // output is one report to write: a renderer and where its bytes go ("" is
 // standard output).
 type output struct {
 	path     string
 	renderer report.Renderer
+	// format and opts are what the renderer was made with; main marks the
+	// report of --format and -o (capture streams it when it is NDJSON).
+	format string
+	opts   report.Options
+	main   bool
 }
 
 // planOutputs turns the report flags into renderers, checking everything
 // before any capture is read so that a typo costs nothing.
-func planOutputs(opts *analyzeOptions) ([]output, error) {
+func planOutputs(ios *IOStreams, opts *reportOptions) ([]output, error) {
 	tableOnly := opts.Verbose || len(opts.Users) > 0 || len(opts.Connections) > 0
 	extras := []struct{ format, path string }{{"html", opts.HTMLFile}, {"json", opts.JSONFile}, {"markdown", opts.MarkdownFile}}
 	anyExtra := opts.HTMLFile != "" || opts.JSONFile != "" || opts.MarkdownFile != ""
@@ -36,7 +88,7 @@ func planOutputs(opts *analyzeOptions) ([]output, error) {
 	}
 	if format == "" {
 		format = "json"
-		if (opts.IO.StdoutTTY && outPath == "") || tableOnly {
+		if (ios.StdoutTTY && outPath == "") || tableOnly {
 			format = "table"
 		}
 	}
@@ -64,7 +116,7 @@ func planOutputs(opts *analyzeOptions) ([]output, error) {
 
 	var outs []output
 	seen := map[string]bool{}
-	add := func(format, path string, o report.Options) error {
+	add := func(format, path string, o report.Options, main bool) error {
 		if path != "" && seen[path] {
 			return fmt.Errorf("%s is named twice: give each report its own file", path)
 		}
@@ -73,19 +125,19 @@ func planOutputs(opts *analyzeOptions) ([]output, error) {
 		if err != nil {
 			return err
 		}
-		outs = append(outs, output{path: path, renderer: r})
+		outs = append(outs, output{path: path, renderer: r, format: strings.ToLower(format), opts: o, main: main})
 		return nil
 	}
 	if opts.Format != "" || opts.Output != "" || !anyExtra {
 		main := ro
-		main.Color = format == "table" && outPath == "" && opts.IO.StdoutTTY && !opts.IO.NoColor
-		if err := add(format, outPath, main); err != nil {
+		main.Color = format == "table" && outPath == "" && ios.StdoutTTY && !ios.NoColor
+		if err := add(format, outPath, main, true); err != nil {
 			return nil, err
 		}
 	}
 	for _, e := range extras {
 		if e.path != "" {
-			if err := add(e.format, e.path, ro); err != nil {
+			if err := add(e.format, e.path, ro, false); err != nil {
 				return nil, err
 			}
 		}
@@ -111,6 +163,18 @@ func formatFromName(path string) string {
 		return "table"
 	}
 	return ""
+}
+
+// writeReports writes rep to every output, then applies --fail-on: the
+// reports are written whatever it says.
+func writeReports(ios *IOStreams, outs []output, failOn *failOn, rep *analyzer.Report) error {
+	if err := writeOutputs(ios, outs, rep); err != nil {
+		return err
+	}
+	if reason, ok := failOn.match(rep); ok {
+		return &failOnError{reason: reason}
+	}
+	return nil
 }
 
 // writeOutputs renders rep into every output. A file is written beside its
