@@ -8,4 +8,7 @@ package main
 
 import "os"
 
-func main() { os.Exit(int(run(os.Args[1:], systemIO()))) }
+func main() {
+	setDefaultMemoryLimit()
+	os.Exit(int(run(os.Args[1:], systemIO())))
+}
