@@ -61,7 +61,12 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeEPABehindTLSOffload
 	case h.t3.ok() && !h.t2.ok():
 		return CauseUnknown, CodeType3WithoutChallenge
-	case h.has(fConnChanged | fBurstChanged):
+	case h.has(fConnChanged) || (h.has(fBurstChanged) && !clientLeft(h)):
+		// A retry burst that met several servers blames the path, but not
+		// for a handshake the client itself walked away from: a healthy
+		// balancer sends each new connection where it likes, so a user who
+		// cancelled a prompt and came back on another backend proves
+		// nothing against it.
 		return CauseBalancer, CodeChallengeServerChanged
 	case d.reauthBefore(h):
 		return CauseBalancer, CodeReauthOnAuthenticated
@@ -90,6 +95,19 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeConnectionClosedMidHS
 	}
 	return CauseClient, CodeClientAbandonedHandshake
+}
+
+// clientLeft reports whether the client ended an abandoned handshake: it
+// asked to close the connection, or closed it before the server did.
+func clientLeft(h *handshake) bool {
+	if h.outcome() != OutcomeAbandoned {
+		return false
+	}
+	if h.has(fClientAskedClose) {
+		return true
+	}
+	sc, cc := h.conn.closeFrame(1), h.conn.closeFrame(0)
+	return cc != 0 && (sc == 0 || cc < sc)
 }
 
 // routed reports the proofs that the path moved a handshake

@@ -155,6 +155,24 @@ func correlationCases() []outcomeCase {
 			sum:  Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 3},
 		},
 		{
+			name: "user cancels the prompt, then logs in on another backend",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				a.t1(server, "WEB01")
+				s.wait(time.Second)
+				a.finClient()
+				s.wait(2 * time.Second)
+				b := s.conn(client2, vip)
+				b.login(server, "WEB02", `CORP\alice`, 200)
+			},
+			// A healthy balancer may send each new connection elsewhere:
+			// the client walked away, the path is not to blame.
+			want: expect{has: []string{CodeClientAbandonedHandshake},
+				causes: map[string]int{CauseClient: 1, CauseBalancer: 0}},
+			sum: Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesAbandoned: 1, Connections: 2},
+		},
+		{
 			name: "re-authentication on an authenticated connection",
 			play: func(s *script) {
 				c := s.conn(client1, vip)
