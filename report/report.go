@@ -39,7 +39,10 @@ type Options struct {
 	// only on a terminal and never when NO_COLOR is set.
 	Color bool
 	// Verbose lists every connection in the table format, not only those
-	// with findings.
+	// with findings, and every user and finding with every client and
+	// connection id: without it, a large capture's tables are cut to 50
+	// users (those with the most failures), 50 connections and 10 findings
+	// per code, and say what they left out.
 	Verbose bool
 	// Users and Connections restrict the table format's user and
 	// connection lists (user names compare case-insensitively; connection

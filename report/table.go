@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,7 +94,11 @@ func usersTable(p *printer, v tableView) error {
 		return p.err
 	}
 	p.line("")
-	p.line(p.paint(ansiBold, "Users"+v.note))
+	title := "Users"
+	if v.usersOmitted > 0 {
+		title = fmt.Sprintf("Users (the %d of %d with the most failed or abandoned handshakes)", len(v.users), len(v.users)+v.usersOmitted)
+	}
+	p.line(p.paint(ansiBold, title+v.note))
 	tbl := newTable(p.w)
 	tbl.Header("User", "Clients", "Handshakes", "OK", "Failed", "Abandoned", "Restarts", "Requests", "Connection ids")
 	for _, u := range v.users {
@@ -100,13 +106,32 @@ func usersTable(p *printer, v tableView) error {
 		if u.Failed > 0 {
 			failed = p.paint(ansiRed, failed)
 		}
-		if err := tbl.Append(sanitize(u.Name), sanitize(strings.Join(u.Clients, " ")), strconv.Itoa(u.Handshakes),
-			strconv.Itoa(u.Succeeded), failed, strconv.Itoa(u.Abandoned), strconv.Itoa(u.Restarts),
-			strconv.Itoa(u.Requests), intList(u.ConnectionIDs)); err != nil {
+		clients, ids := u.Clients, u.ConnectionIDs
+		if !v.full {
+			clients, ids = clients[:min(len(clients), tableMaxClients)], ids[:min(len(ids), tableMaxIDs)]
+		}
+		if err := tbl.Append(sanitize(u.Name), sanitize(strings.Join(clients, " "))+more(len(u.Clients)-len(clients)),
+			strconv.Itoa(u.Handshakes), strconv.Itoa(u.Succeeded), failed, strconv.Itoa(u.Abandoned),
+			strconv.Itoa(u.Restarts), strconv.Itoa(u.Requests), intList(ids)+more(len(u.ConnectionIDs)-len(ids))); err != nil {
 			return err
 		}
 	}
-	return tbl.Render()
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	omitted(p, v.usersOmitted, "user")
+	return p.err
+}
+
+// omitted says how many rows a table left out, and how to see them.
+func omitted(p *printer, n int, what string) {
+	if n <= 0 {
+		return
+	}
+	if n > 1 {
+		what += "s"
+	}
+	p.line(fmt.Sprintf("... and %d more %s (--verbose lists every one; --format json has everything)", n, what))
 }
 
 func connectionsTable(p *printer, v tableView) error {
@@ -126,7 +151,11 @@ func connectionsTable(p *printer, v tableView) error {
 			return err
 		}
 	}
-	return tbl.Render()
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	omitted(p, v.connsOmitted, "connection")
+	return p.err
 }
 
 func findingsTable(p *printer, v tableView) error {
@@ -147,7 +176,14 @@ func findingsTable(p *printer, v tableView) error {
 			return err
 		}
 	}
-	return tbl.Render()
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	codes := slices.Sorted(maps.Keys(v.findingsOmitted))
+	for _, code := range codes {
+		omitted(p, v.findingsOmitted[code], code+" finding")
+	}
+	return p.err
 }
 
 // newTable returns a tablewriter table whose long cells wrap.

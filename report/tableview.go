@@ -20,7 +20,26 @@ type tableView struct {
 	verbose  bool
 	// note says which filters apply, appended to section titles.
 	note string
+	// full is set with Verbose or a filter: every row, every list whole.
+	// Otherwise a large capture's tables are cut to what a person reads
+	// (the JSON formats always have everything), and the cuts are counted:
+	// usersOmitted and connsOmitted rows, findingsOmitted rows per code.
+	full            bool
+	usersOmitted    int
+	connsOmitted    int
+	findingsOmitted map[string]int
 }
+
+// Caps of the table format without --verbose or a filter.
+const (
+	// tableMaxRows bounds the users and the connections listed.
+	tableMaxRows = 50
+	// tableMaxPerCode bounds the findings listed per code.
+	tableMaxPerCode = 10
+	// tableMaxClients and tableMaxIDs bound the lists in a user's row.
+	tableMaxClients = 8
+	tableMaxIDs     = 12
+)
 
 // newTableView selects the rows to list. Without filters: every user and
 // finding, and the connections with findings (all with Verbose). With
@@ -29,8 +48,9 @@ type tableView struct {
 // (--connection alone), and a finding when it involves a kept connection
 // or user.
 func newTableView(r *model, o Options) tableView {
-	v := tableView{verbose: o.Verbose}
+	v := tableView{verbose: o.Verbose, findingsOmitted: map[string]int{}}
 	filtered := len(o.Users) > 0 || len(o.Connections) > 0
+	v.full = o.Verbose || filtered
 	wantUser := func(name string) bool {
 		return slices.ContainsFunc(o.Users, func(u string) bool { return userMatches(u, name) })
 	}
@@ -46,6 +66,10 @@ func newTableView(r *model, o Options) tableView {
 			keptUsers[strings.ToLower(u)] = true
 		}
 		if o.Verbose || filtered || len(c.Findings) > 0 {
+			if !v.full && len(v.conns) == tableMaxRows {
+				v.connsOmitted++
+				continue
+			}
 			v.conns = append(v.conns, connectionRow(c))
 		}
 	}
@@ -54,9 +78,23 @@ func newTableView(r *model, o Options) tableView {
 			v.users = append(v.users, u)
 		}
 	}
+	if !v.full && len(v.users) > tableMaxRows {
+		// The users a sysadmin looks for first: the most failures.
+		slices.SortStableFunc(v.users, func(a, b analyzer.User) int {
+			return (b.Failed + b.Abandoned) - (a.Failed + a.Abandoned)
+		})
+		v.usersOmitted = len(v.users) - tableMaxRows
+		v.users = v.users[:tableMaxRows]
+	}
+	perCode := map[string]int{}
 	for _, f := range r.Findings {
 		if !filtered || slices.ContainsFunc(f.Connections, func(id int) bool { return keptConns[id] }) ||
 			slices.ContainsFunc(f.Users, wantUser) {
+			if !v.full && perCode[f.Code] == tableMaxPerCode {
+				v.findingsOmitted[f.Code]++
+				continue
+			}
+			perCode[f.Code]++
 			v.findings = append(v.findings, f)
 		}
 	}

@@ -1,0 +1,72 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// capReport has more users, connections with findings and findings of one
+// code than the table format lists without --verbose.
+func capReport() *analyzer.Report {
+	r := &analyzer.Report{Schema: analyzer.Schema, Verdict: analyzer.Verdict{Code: analyzer.VerdictBalancer, Title: "t"}}
+	t0 := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	for i := 0; i < 70; i++ {
+		u := analyzer.User{Name: fmt.Sprintf(`CORP\user%02d`, i), Handshakes: 3, Failed: i % 3}
+		for j := 0; j < 20; j++ {
+			u.Clients = append(u.Clients, fmt.Sprintf("10.0.%d.%d", i, j))
+			u.ConnectionIDs = append(u.ConnectionIDs, i*100+j)
+		}
+		r.Users = append(r.Users, u)
+		r.Connections = append(r.Connections, analyzer.Connection{ID: i, TCPStream: i, Client: "10.0.0.1:1", Server: "10.0.0.2:80",
+			Leg: analyzer.LegClient, State: analyzer.StateUnauthenticated, Findings: []string{analyzer.CodeAuthFailed}})
+		r.Findings = append(r.Findings, analyzer.Finding{Code: analyzer.CodeAuthFailed, Severity: "warning", Count: 1,
+			Connections: []int{i}, TCPStreams: []int{i}, Time: t0.Add(time.Duration(i) * time.Second), Message: fmt.Sprintf("finding %d", i)})
+	}
+	return r
+}
+
+// TestTableCaps: without --verbose a large report's tables are cut, the
+// users kept are those with the most failures, and every cut is said;
+// with --verbose everything is listed.
+func TestTableCaps(t *testing.T) {
+	render := func(verbose bool) string {
+		var b bytes.Buffer
+		rd, err := New("table", Options{Verbose: verbose})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rd.Render(&b, capReport()); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	cut := render(false)
+	for _, want := range []string{
+		"Users (the 50 of 70 with the most failed or abandoned handshakes)",
+		"... and 20 more users (--verbose",
+		"... and 20 more connections (--verbose",
+		"... and 60 more AUTH_FAILED findings (--verbose",
+		"(+12 more)", // clients of a user
+		"(+8 more)",  // connection ids of a user
+	} {
+		if !strings.Contains(cut, want) {
+			t.Errorf("table without --verbose lacks %q", want)
+		}
+	}
+	if strings.Contains(cut, `CORP\user12 `) || !strings.Contains(cut, `CORP\user68 `) {
+		t.Error("the users kept should be those with failures first (user68 failed twice, user12 never, and 46 others failed)")
+	}
+	if strings.Contains(cut, "finding 10 ") || !strings.Contains(cut, "finding 9 ") {
+		t.Error("findings of one code should be cut after the first 10")
+	}
+	full := render(true)
+	if strings.Contains(full, "more users") || strings.Contains(full, "more AUTH_FAILED") || !strings.Contains(full, "finding 69") ||
+		!strings.Contains(full, `CORP\user00`) || !strings.Contains(full, "10.0.69.19") {
+		t.Error("--verbose should list everything")
+	}
+}
