@@ -46,8 +46,8 @@ type numberer struct {
 // numEntry is the numberer's record of one conversation.
 type numEntry struct {
 	key      tupleKey
-	stream   int32
-	conv     int32
+	stream   int64
+	conv     int64
 	base     [2]uint32 // per tuple side (a=0, b=1)
 	hasBase  [2]bool
 	gen      uint32 // counts the slot's reuses, to spot stale queue items
@@ -115,7 +115,7 @@ func (n *numberer) alloc(k tupleKey, file int, at int64) *numEntry {
 		n.slab = append(n.slab, numEntry{})
 	}
 	e := &n.slab[slot]
-	*e = numEntry{key: k, stream: int32(n.nextStream[file]), conv: int32(n.nextConv), gen: e.gen + 1}
+	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1}
 	n.nextStream[file]++
 	n.nextConv++
 	n.table[k] = slot

@@ -40,6 +40,8 @@ type Packet struct {
 	conv   int
 	fresh  bool
 	now    time.Time
+	// tick marks a clock-only entry of a shard's batch (shard.go).
+	tick bool
 }
 
 // SourceStats counts what a source read and what it could not use.

@@ -33,12 +33,19 @@ type Options struct {
 	// Handler must not depend on; the connection table's capacity
 	// (MaxConnections) is divided evenly among the workers.
 	Workers int
+	// maxPages bounds the pages of out-of-order data held at once
+	// (default defaultMaxPages; a shard gets its share).
+	maxPages int
 	// TLS: KeyLog supplies secrets to decrypt TLS connections (see
 	// KeyLog); nil for none. Run adds the secrets embedded in pcapng
 	// captures without it. While a key source exists, TLS connections are
 	// kept and followed rather than dropped.
 	KeyLog *KeyLog
 }
+
+// defaultMaxPages bounds the out-of-order data held at once (pages of
+// 1900 bytes: about 76 MB).
+const defaultMaxPages = 40_000
 
 func (o *Options) setDefaults() {
 	if o.IdleTimeout <= 0 {
@@ -57,6 +64,9 @@ func (o *Options) setDefaults() {
 	o.RetainIndex = max(o.RetainIndex, o.IdleTimeout)
 	if o.Workers <= 0 {
 		o.Workers = 1
+	}
+	if o.maxPages <= 0 {
+		o.maxPages = defaultMaxPages
 	}
 }
 
@@ -162,7 +172,7 @@ func newShardReassembler(h Handler, opts Options) *Reassembler {
 	r.assembler = gpr.NewAssembler(pool)
 	// Bound what out-of-order data may hold (pages are 1900 bytes).
 	r.assembler.MaxBufferedPagesPerConnection = 512
-	r.assembler.MaxBufferedPagesTotal = 40_000
+	r.assembler.MaxBufferedPagesTotal = opts.maxPages
 	return r
 }
 

@@ -2,9 +2,9 @@ package reassembly
 
 import (
 	"errors"
-	"hash/maphash"
 	"io"
 	"sync"
+	"time"
 )
 
 // A sharded run (Options.Workers > 1) reads and numbers packets on the
@@ -60,7 +60,11 @@ func (w *shardWorker) run(wg *sync.WaitGroup) {
 	defer wg.Done()
 	for b := range w.full {
 		for i := range b.pkts {
-			w.r.process(&b.pkts[i])
+			if p := &b.pkts[i]; p.tick {
+				w.r.Tick(p.now)
+			} else {
+				w.r.process(p)
+			}
 		}
 		clear(b.pkts) // drop references into the payload buffer
 		b.pkts, b.buf = b.pkts[:0], b.buf[:0]
@@ -91,6 +95,17 @@ func (w *shardWorker) add(p *Packet) {
 	q.TCP.Contents, q.TCP.Options, q.TCP.Padding = nil, nil, nil
 }
 
+// addTick queues the capture clock: the worker flushes at the same whole
+// seconds as a single reassembler would, even when none of the packets
+// around that instant are its own (a connection gone idle near the end of
+// a capture ends as idle, not at the capture's end).
+func (w *shardWorker) addTick(now time.Time) {
+	if len(w.cur.pkts) == cap(w.cur.pkts) {
+		w.send()
+	}
+	w.cur.pkts = append(w.cur.pkts, Packet{tick: true, now: now})
+}
+
 // send hands the current batch to the worker and takes a free one.
 func (w *shardWorker) send() {
 	if len(w.cur.pkts) == 0 {
@@ -105,6 +120,7 @@ func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
 	n := opts.Workers
 	shardOpts := opts
 	shardOpts.MaxConnections = max(1, opts.MaxConnections/n)
+	shardOpts.maxPages = max(512, defaultMaxPages/n)
 	keys := EmbeddedKeyLogs(src) // TLS: secrets inside the captures
 	workers := make([]*shardWorker, n)
 	var wg sync.WaitGroup
@@ -118,7 +134,7 @@ func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
 		go workers[i].run(&wg)
 	}
 	num := newNumberer(opts.RetainIndex)
-	seed := maphash.MakeSeed()
+	var tick time.Time // the last whole second every worker was told of
 	var err error
 	for {
 		var p *Packet
@@ -127,7 +143,13 @@ func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
 			break
 		}
 		num.assign(p)
-		workers[maphash.Comparable(seed, p.key)%uint64(n)].add(p)
+		if t := clockTick(p.now); t.After(tick) {
+			tick = t
+			for _, w := range workers {
+				w.addTick(p.now)
+			}
+		}
+		workers[p.key.hash()%uint64(n)].add(p)
 	}
 	for _, w := range workers {
 		w.send()

@@ -2,12 +2,17 @@ package reassembly_test
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/ntlmscope/ntlmscope/internal/capwriter"
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
@@ -40,6 +45,37 @@ func (l *connLog) Response(c *reassembly.Conn, req, m *reassembly.Message) {
 }
 func (l *connLog) ConnectionClosed(c *reassembly.Conn) { l.add(c.ID, "close %+v", *c) }
 
+// idleTailCapture writes a capture whose first connections go quiet while
+// another one's packets carry the clock past the idle timeout: in a sharded
+// run the quiet connections' workers see none of those packets, yet must
+// end them as idle, as one reassembler does.
+func idleTailCapture(t *testing.T) string {
+	var all capwriter.Packets
+	for i := 0; i < 8; i++ {
+		c := capwriter.NewConversation(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(i)}), 50000),
+			netip.MustParseAddrPort("10.0.0.80:80"))
+		c.Handshake()
+		c.Send(capwriter.ToServer, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+		c.Send(capwriter.ToClient, []byte("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"))
+		all = append(all, c.Packets()...)
+	}
+	late := capwriter.NewConversation(netip.MustParseAddrPort("10.2.0.1:40000"), netip.MustParseAddrPort("10.0.0.80:80"))
+	late.Base = capwriter.DefaultBase.Add(time.Second)
+	late.Step = 4 * time.Minute // SYN, SYN-ACK, ACK: the ACK 8 minutes in
+	late.Handshake()
+	all = append(all, late.Packets()...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	data, err := capwriter.Bytes(capwriter.PCAPNG, capwriter.Encap{}, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "idle-tail.pcapng")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestShardedIdentical: sharding reassembly over several workers gives every
 // connection the same events (IDs, stream indexes, messages, frames, end
 // reasons) and the same counts as one reassembler.
@@ -52,7 +88,7 @@ func TestShardedIdentical(t *testing.T) {
 	b := &testing.B{}
 	gen, _ := benchCapture(b, 40, 5)
 	defer os.Remove(gen)
-	paths = append(paths, gen)
+	paths = append(paths, gen, idleTailCapture(t))
 	run := func(t *testing.T, path string, workers int) (map[int][]string, reassembly.StreamStats) {
 		src, err := reassembly.OpenFiles([]string{path}, nil)
 		if err != nil {
@@ -71,6 +107,17 @@ func TestShardedIdentical(t *testing.T) {
 			want, wantStats := run(t, path, 1)
 			if len(want) == 0 {
 				t.Fatal("no events")
+			}
+			if strings.HasPrefix(filepath.Base(path), "idle-tail") {
+				idle := 0
+				for _, ev := range want {
+					if strings.Contains(ev[len(ev)-1], "Ended:idle") {
+						idle++
+					}
+				}
+				if idle != 8 {
+					t.Fatalf("one reassembler ended %d connections as idle, want 8: %v", idle, want)
+				}
 			}
 			for _, workers := range []int{2, 3, 8} {
 				got, gotStats := run(t, path, workers)

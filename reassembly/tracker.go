@@ -26,6 +26,23 @@ func makeTupleKey(file int, src, dst netip.AddrPort) (k tupleKey, srcIsA bool) {
 		file: uint32(file), v4: lo.Addr().Is4()}, srcIsA
 }
 
+// hash returns a fixed (not per-run) FNV-1a hash of the key: it picks the
+// shard that owns the conversation, so that runs are reproducible.
+func (k *tupleKey) hash() uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for _, b := range k.a {
+		h = (h ^ uint64(b)) * prime
+	}
+	for _, b := range k.b {
+		h = (h ^ uint64(b)) * prime
+	}
+	for _, v := range [...]uint64{uint64(k.pa), uint64(k.pb), uint64(k.file)} {
+		h = (h ^ v) * prime
+	}
+	return h
+}
+
 // side returns the endpoint of tuple side s (0: a, 1: b).
 func (k *tupleKey) side(s int) netip.AddrPort {
 	a, port := k.a, k.pa

@@ -194,8 +194,29 @@ func (a *anonymizer) target(method, t string) string {
 // may quote addresses no structured field named.
 var ipv4At = regexp.MustCompile(`^(?:\d{1,3}\.){3}\d{1,3}`)
 
+// ipv6At matches what may be an IPv6 address at the start of a string
+// (hex digits, colons and dots for an embedded IPv4 part); text checks
+// that it parses.
+var ipv6At = regexp.MustCompile(`^[0-9A-Fa-f]*:[0-9A-Fa-f:.]*`)
+
+// ipv6Literal returns the length and canonical form of the IPv6 address at
+// the start of s, if one stands there as a whole word (a sentence's final
+// dot or colon is not part of it). Times (08:00:00) and MAC addresses do
+// not parse as addresses.
+func ipv6Literal(s string) (int, string, bool) {
+	m := strings.TrimRight(ipv6At.FindString(s), ".:")
+	if strings.Count(m, ":") < 2 || wordAt(s, len(m)) {
+		return 0, "", false
+	}
+	addr, err := netip.ParseAddr(m)
+	if err != nil || !addr.Is6() {
+		return 0, "", false
+	}
+	return len(m), addr.Unmap().String(), true
+}
+
 // text rewrites free text: every known original (any case) that stands as
-// a whole word, and every IPv4 address, becomes its pseudonym. Longer
+// a whole word, and every IPv4 and IPv6 address, becomes its pseudonym. Longer
 // originals win ("CORP\alice" before "CORP"). Erring towards replacing too
 // much is deliberate: a pseudonym inside a word is ugly, a leaked name is
 // worse.
@@ -215,6 +236,12 @@ func (a *anonymizer) text(s string) string {
 					prevWord = true
 					continue
 				}
+			}
+			if n, addr, ok := ipv6Literal(s[i:]); ok {
+				b.WriteString(a.ip(addr))
+				i += n
+				prevWord = true
+				continue
 			}
 			if n, p := a.match(s[i:]); n > 0 {
 				b.WriteString(p)

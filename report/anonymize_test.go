@@ -80,6 +80,12 @@ func TestAnonymizerText(t *testing.T) {
 		"from 10.0.0.5:50000":             "from " + ip,
 		"from 192.168.7.7 too":            "from " + a.ip("192.168.7.7") + " too",
 		"version 1.2.3.4.5 of":            "version 1.2.3.4.5 of",
+		"client 2001:db8::7 sends":        "client " + a.ip("2001:db8::7") + " sends",
+		"(2001:DB8::7 → [fd00::1]:80)":    "(" + a.ip("2001:db8::7") + " → [" + a.ip("fd00::1") + "]:80)",
+		"from fd00::5.":                   "from " + a.ip("fd00::5") + ".",
+		"at 08:00:00 and 08:00:00.123":    "at 08:00:00 and 08:00:00.123",
+		"mac aa:bb:cc:dd:ee:ff stays":     "mac aa:bb:cc:dd:ee:ff stays",
+		"::ffff:10.1.2.3 mapped":          a.ip("::ffff:10.1.2.3") + " mapped",
 	} {
 		if got := a.text(in); got != want {
 			t.Errorf("text(%q) = %q, want %q", in, got, want)

@@ -27,9 +27,9 @@ Memory: ntlmscope keeps its heap near 224 MiB on large captures by
 collecting garbage more often; set GOMEMLIMIT (e.g. GOMEMLIMIT=1GiB) to
 trade memory for speed.`
 
-// newCmdRoot builds the command tree.
-func newCmdRoot(ios *IOStreams) *cobra.Command {
-	prof := &profileOptions{}
+// newCmdRoot builds the command tree; prof receives the hidden profiling
+// flags (run stops profiling whatever the outcome).
+func newCmdRoot(ios *IOStreams, prof *profileOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ntlmscope",
 		Short: "Diagnose NTLM over HTTP through load balancers and proxies, from packet captures",
@@ -41,9 +41,6 @@ func newCmdRoot(ios *IOStreams) *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			return prof.start()
-		},
-		PersistentPostRunE: func(*cobra.Command, []string) error {
-			return prof.stop()
 		},
 	}
 	addProfileFlags(root, prof)
@@ -58,9 +55,16 @@ func newCmdRoot(ios *IOStreams) *cobra.Command {
 
 // run executes the command line and maps the outcome to an exit code.
 func run(args []string, ios *IOStreams) exitCode {
-	root := newCmdRoot(ios)
+	prof := &profileOptions{}
+	root := newCmdRoot(ios, prof)
 	root.SetArgs(args)
 	err := root.Execute()
+	// Not in a PostRun hook: cobra skips those when the command fails, and
+	// a profile of a run that ended in --fail-on or an input error is
+	// still wanted.
+	if perr := prof.stop(); perr != nil && err == nil {
+		err = perr
+	}
 	var failOn *failOnError
 	switch {
 	case err == nil:
