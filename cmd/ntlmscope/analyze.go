@@ -152,7 +152,7 @@ func analyzeRun(opts *analyzeOptions) error {
 		Workers:        opts.Workers,
 		KeyLog:         keys,
 	})
-	stopProgress() // reading is over: the bar goes before warnings and reports
+	barShown := stopProgress() // reading is over: the bar goes before warnings and reports
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,13 @@ func analyzeRun(opts *analyzeOptions) error {
 	for _, w := range srcStats.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
 	}
+	onTerminal := false
+	for _, o := range outputs {
+		onTerminal = onTerminal || (o.path == "" && opts.IO.StdoutTTY)
+	}
+	clearPhase := showPhase(opts.IO, barShown, onTerminal, "diagnosing the connections and writing the report...")
 	rep := an.FinishStreaming(srcStats)
-
-	return writeReports(opts.IO, outputs, failOn, rep)
+	err = writeReports(opts.IO, outputs, failOn, rep)
+	clearPhase()
+	return err
 }

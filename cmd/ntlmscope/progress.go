@@ -49,16 +49,18 @@ func progressWanted(ios *IOStreams, off bool) bool {
 // than progressAfter. Pass the Source before wrapping it: its progress
 // counters are safe to read from the bar's goroutine.
 //
-// The returned stop erases the bar and waits until it is gone. Call it
-// before anything else is written to standard error or the report to
-// standard output; calling it again does nothing.
-func startProgress(ios *IOStreams, src reassembly.Source, off bool) (stop func()) {
+// The returned stop erases the bar and waits until it is gone, and reports
+// whether the bar was ever drawn (the run was long). Call it before
+// anything else is written to standard error or the report to standard
+// output; calling it again does nothing (and reports the same).
+func startProgress(ios *IOStreams, src reassembly.Source, off bool) (stop func() (shown bool)) {
 	pr, ok := src.(reassembly.ProgressReporter)
 	if !ok || !progressWanted(ios, off) {
-		return func() {}
+		return func() bool { return false }
 	}
 	b := newProgressBar(ios.ErrOut, pr, time.Now())
 	done, finished := make(chan struct{}), make(chan struct{})
+	drawn := false // written by the goroutine, read after finished
 	// Every write to the terminal happens in this goroutine, the last one
 	// before finished is closed, so nothing of the bar can follow stop.
 	go func() {
@@ -72,6 +74,7 @@ func startProgress(ios *IOStreams, src reassembly.Source, off bool) (stop func()
 		}
 		tick := time.NewTicker(progressEvery)
 		defer tick.Stop()
+		drawn = true
 		for {
 			b.draw(time.Now())
 			select {
@@ -83,12 +86,26 @@ func startProgress(ios *IOStreams, src reassembly.Source, off bool) (stop func()
 		}
 	}()
 	var once sync.Once
-	return func() {
+	return func() bool {
 		once.Do(func() {
 			close(done)
 			<-finished
 		})
+		return drawn
 	}
+}
+
+// showPhase writes what a long run does after reading (the diagnosis and
+// the reports take a few seconds on a large capture) on standard error, on
+// one line that the returned function erases. It writes nothing unless the
+// progress bar was shown, and nothing when the report itself goes to the
+// terminal, where the line would interleave with it.
+func showPhase(ios *IOStreams, barShown, reportOnTerminal bool, msg string) (clear func()) {
+	if !barShown || reportOnTerminal {
+		return func() {}
+	}
+	fmt.Fprint(ios.ErrOut, "\r\x1b[K"+msg)
+	return func() { fmt.Fprint(ios.ErrOut, "\r\x1b[K") }
 }
 
 // progressSample is how many bytes had been read at a time.

@@ -264,3 +264,27 @@ func TestAnalyzeProgressLeavesOutputAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestShowPhase: after a long run's bar, a line says what happens until the
+// report is written, erased afterwards; nothing after a short run, and
+// nothing when the report goes to the terminal.
+func TestShowPhase(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		shown, stdoutTT bool
+		want            string
+	}{
+		{"after the bar", true, false, "\r\x1b[Kdiagnosing\r\x1b[K"},
+		{"short run", false, false, ""},
+		{"report on the terminal", true, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var errOut bytes.Buffer
+			clear := showPhase(&IOStreams{ErrOut: &errOut, StderrTTY: true}, tc.shown, tc.stdoutTT, "diagnosing")
+			clear()
+			if got := errOut.String(); got != tc.want {
+				t.Errorf("stderr %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
