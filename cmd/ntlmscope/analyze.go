@@ -97,6 +97,7 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 			if runF != nil {
 				return runF(opts)
 			}
+			setDefaultMemoryLimit()
 			return analyzeRun(opts)
 		},
 	}

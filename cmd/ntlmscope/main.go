@@ -8,7 +8,4 @@ package main
 
 import "os"
 
-func main() {
-	setDefaultMemoryLimit()
-	os.Exit(int(run(os.Args[1:], systemIO())))
-}
+func main() { os.Exit(int(run(os.Args[1:], systemIO()))) }

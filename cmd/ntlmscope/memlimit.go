@@ -13,6 +13,10 @@ import (
 // size, so a large capture would peak at over 400 MB. Below the limit
 // nothing changes; near it the collector runs more often (it costs CPU, at
 // most half of it by the runtime's own cap, and never fails a run).
+//
+// Only analyze sets it: a live capture may run for days and accumulate
+// more than this, and a collector working near its limit would make it
+// drop packets.
 const defaultMemoryLimit = 224 << 20
 
 // setDefaultMemoryLimit applies defaultMemoryLimit when the environment

@@ -23,7 +23,7 @@ challenges or raw Authorization tokens: they are safe to attach to a ticket.
 Exit codes: 0 ran (whatever it found), 1 usage or input error,
 3 the report matched --fail-on.
 
-Memory: ntlmscope keeps its heap near 224 MiB on large captures by
+Memory: analyze keeps its heap near 224 MiB on large captures by
 collecting garbage more often; set GOMEMLIMIT (e.g. GOMEMLIMIT=1GiB) to
 trade memory for speed.`
 
