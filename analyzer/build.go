@@ -245,13 +245,19 @@ func (f *finding) model() Finding {
 		Time:        f.time.UTC(),
 		Message:     f.msg,
 	}
+	m.StreamFiles, m.Files = []int{}, []int{}
 	for i, cs := range f.conns {
-		if i == MaxEvidence {
-			break
+		if !slices.Contains(m.Files, int(cs.file)) {
+			m.Files = append(m.Files, int(cs.file))
+		}
+		if i >= MaxEvidence {
+			continue // Files still names every connection's capture
 		}
 		m.Connections = append(m.Connections, int(cs.id))
 		m.TCPStreams = append(m.TCPStreams, int(cs.stream))
+		m.StreamFiles = append(m.StreamFiles, int(cs.file))
 	}
+	slices.Sort(m.Files)
 	frames := slices.Clone(f.frames)
 	slices.Sort(frames)
 	frames = slices.Compact(frames)

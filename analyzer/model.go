@@ -345,8 +345,14 @@ type Finding struct {
 	// Connections, TCPStreams and Frames locate the evidence (capped at
 	// [MaxEvidence] entries each; Count says how many occurrences the
 	// finding aggregates).
-	Connections []int   `json:"connections"`
-	TCPStreams  []int   `json:"tcp_streams"`
+	Connections []int `json:"connections"`
+	TCPStreams  []int `json:"tcp_streams"`
+	// StreamFiles[i] indexes Source.Files: the capture TCPStreams[i] is
+	// numbered in (tcp.stream numbers are per file). Files lists the
+	// captures the evidence comes from; Frames are numbered in Files[0]
+	// when it has one entry, and may be from any of them otherwise.
+	StreamFiles []int   `json:"stream_files"`
+	Files       []int   `json:"files"`
 	Frames      []int64 `json:"frames"`
 	Count       int     `json:"count"`
 	// Time is the first occurrence.

@@ -129,15 +129,16 @@ func csvHandshakes(cw *csv.Writer, bw *bufio.Writer, m *model) {
 
 func csvFindings(cw *csv.Writer, m *model) {
 	cw.Write([]string{"time", "severity", "code", "title", "count", "connections", "tcp_streams", "wireshark_filter",
-		"frames", "users", "message"})
+		"frames", "users", "message", "stream_files"})
 	for _, f := range m.Findings {
-		filter, _ := streamFilter(f.TCPStreams, len(f.TCPStreams))
+		filter, _, file := evidenceWhere(m.Source.Files, &f, len(f.TCPStreams))
+		filter += fileNote(file)
 		frames := make([]string, len(f.Frames))
 		for i, fr := range f.Frames {
 			frames[i] = frame(fr)
 		}
 		cw.Write([]string{csvTime(f.Time), f.Severity, f.Code, f.Title, itoa(f.Count), intList(f.Connections),
-			intList(f.TCPStreams), filter, strings.Join(frames, " "), cells(f.Users), cell(f.Message)})
+			intList(f.TCPStreams), filter, strings.Join(frames, " "), cells(f.Users), cell(f.Message), intList(f.StreamFiles)})
 	}
 }
 

@@ -67,8 +67,7 @@ func newGlance(r *model) glance {
 	}
 	if f := strongestEvidence(r); f != nil {
 		g.Evidence = f
-		g.Filter, g.FilterMore = streamFilter(f.TCPStreams, glanceStreams)
-		g.File = evidenceFile(r, f)
+		g.Filter, g.FilterMore, g.File = evidenceWhere(r.Source.Files, f, glanceStreams)
 	}
 	return g
 }
@@ -198,21 +197,4 @@ func logicalHandshakes(r *model) iter.Seq[*analyzer.Handshake] {
 			}
 		}
 	}
-}
-
-// evidenceFile names the capture file a finding's streams belong to, when
-// the report read several (tcp.stream numbers are per file).
-func evidenceFile(r *model, f *analyzer.Finding) string {
-	if len(r.Source.Files) < 2 || len(f.Connections) == 0 {
-		return ""
-	}
-	for c := range r.EachConnection() {
-		if c.ID == f.Connections[0] {
-			if c.File >= 0 && c.File < len(r.Source.Files) {
-				return r.Source.Files[c.File]
-			}
-			return ""
-		}
-	}
-	return ""
 }

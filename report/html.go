@@ -100,6 +100,10 @@ var htmlFuncs = template.FuncMap{
 		f, _ := streamFilter(streams, len(streams))
 		return f
 	},
+	"evidence": func(files []string, f analyzer.Finding) string {
+		filter, _, file := evidenceWhere(files, &f, len(f.TCPStreams))
+		return filter + fileNote(file)
+	},
 	"sevrank":  severityRank,
 	"hscounts": handshakeCounts,
 	"statuses": statusList,

@@ -136,10 +136,10 @@ func mdEvidence(p *printer, r *model) {
 	for _, f := range r.Findings {
 		p.line(fmt.Sprintf("- **%s** `%s` (%s, %d×, first at %s): %s", mdText(f.Title), f.Code, f.Severity, f.Count,
 			timeText(f.Time), mdText(f.Message)))
-		filter, left := streamFilter(f.TCPStreams, len(f.TCPStreams))
+		filter, left, file := evidenceWhere(r.Source.Files, &f, len(f.TCPStreams))
 		var where []string
 		if filter != "" {
-			where = append(where, fmt.Sprintf("Wireshark: `%s`%s", filter, more(left)))
+			where = append(where, fmt.Sprintf("Wireshark: `%s`%s%s", filter, more(left), mdText(fileNote(file))))
 		}
 		if len(f.Frames) > 0 {
 			where = append(where, "frames "+frameList(f.Frames, 20))

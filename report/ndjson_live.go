@@ -86,6 +86,7 @@ func (l *LiveWriter) Write(snap *analyzer.Report) ([]analyzer.Finding, error) {
 func LiveLine(f analyzer.Finding) string {
 	line := timeText(f.Time) + " " + f.Severity + " " + f.Code + ": " + sanitize(f.Message)
 	if filter, left := streamFilter(f.TCPStreams, glanceStreams); filter != "" {
+		// A live capture reads one interface: no file to name.
 		line += " (" + filter + more(left) + ")"
 	}
 	return line

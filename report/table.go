@@ -167,8 +167,8 @@ func findingsTable(p *printer, v tableView) error {
 	tbl := newTable(p.w)
 	tbl.Header("Severity", "Code", "Count", "Wireshark filter and frames", "What happened")
 	for _, f := range v.findings {
-		filter, left := streamFilter(f.TCPStreams, glanceStreams)
-		where := filter + more(left)
+		filter, left, file := evidenceWhere(v.files, &f, glanceStreams)
+		where := filter + more(left) + fileNote(file)
 		if len(f.Frames) > 0 {
 			where += "\nframes " + frameList(f.Frames, 8)
 		}

@@ -17,6 +17,7 @@ type tableView struct {
 	// before it can size its columns, but not every connection.
 	conns    [][]string
 	findings []analyzer.Finding
+	files    []string // the report's capture files
 	verbose  bool
 	// note says which filters apply, appended to section titles.
 	note string
@@ -48,7 +49,7 @@ const (
 // (--connection alone), and a finding when it involves a kept connection
 // or user.
 func newTableView(r *model, o Options) tableView {
-	v := tableView{verbose: o.Verbose, findingsOmitted: map[string]int{}}
+	v := tableView{verbose: o.Verbose, findingsOmitted: map[string]int{}, files: r.Source.Files}
 	filtered := len(o.Users) > 0 || len(o.Connections) > 0
 	v.full = o.Verbose || filtered
 	wantUser := func(name string) bool {

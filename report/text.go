@@ -62,6 +62,44 @@ func streamFilter(streams []int, max int) (string, int) {
 	return strings.Join(parts, " || "), len(streams) - n
 }
 
+// evidenceWhere returns the Wireshark filter for the first max streams of
+// a finding, how many streams it left out, and the capture file they are
+// numbered in when the report read several (tcp.stream numbers are per
+// file). Evidence that spans several captures is grouped per file:
+// "tcp.stream eq 1 || tcp.stream eq 2 in client.pcap; tcp.stream eq 7 in
+// upstream.pcap", and file is "".
+func evidenceWhere(files []string, f *analyzer.Finding, max int) (filter string, left int, file string) {
+	if len(files) < 2 || len(f.StreamFiles) != len(f.TCPStreams) {
+		filter, left = streamFilter(f.TCPStreams, max)
+		return filter, left, ""
+	}
+	name := func(i int) string {
+		if i >= 0 && i < len(files) {
+			return files[i]
+		}
+		return "?"
+	}
+	if len(f.Files) == 1 {
+		filter, left = streamFilter(f.TCPStreams, max)
+		return filter, left, name(f.Files[0])
+	}
+	n := min(len(f.TCPStreams), max)
+	var order []int
+	groups := map[int][]string{}
+	for i := range n {
+		fi := f.StreamFiles[i]
+		if _, ok := groups[fi]; !ok {
+			order = append(order, fi)
+		}
+		groups[fi] = append(groups[fi], "tcp.stream eq "+strconv.Itoa(f.TCPStreams[i]))
+	}
+	parts := make([]string, 0, len(order))
+	for _, fi := range order {
+		parts = append(parts, strings.Join(groups[fi], " || ")+" in "+name(fi))
+	}
+	return strings.Join(parts, "; "), len(f.TCPStreams) - n, ""
+}
+
 // frameList lists the first max frame numbers, saying how many more
 // there are.
 func frameList(frames []int64, max int) string {
