@@ -114,6 +114,16 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 	return cmd
 }
 
+// evictionWarning says that the connection table overflowed, what it
+// costs, and what to do.
+func evictionWarning(evicted int64, maxConns, workers int) string {
+	w := fmt.Sprintf("%d connections were evicted from a full table (--max-connections %d): their analysis stopped early; raise --max-connections", evicted, maxConns)
+	if workers > 1 {
+		w += fmt.Sprintf(" (with --workers %d each worker has a share of the table, so which ones were evicted can differ from --workers 1)", workers)
+	}
+	return w
+}
+
 // analyzeRun checks the report options, reads the captures, analyses them,
 // writes every report asked for, then applies --fail-on.
 func analyzeRun(opts *analyzeOptions) error {
@@ -159,6 +169,9 @@ func analyzeRun(opts *analyzeOptions) error {
 	}
 	srcStats := src.Stats()
 	srcStats.Warnings = append(srcStats.Warnings, reassembly.TLSWarnings(streamStats, keys)...)
+	if streamStats.Evicted > 0 {
+		srcStats.Warnings = append(srcStats.Warnings, evictionWarning(streamStats.Evicted, opts.MaxConns, opts.Workers))
+	}
 	for _, w := range srcStats.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
 	}

@@ -115,3 +115,32 @@ func TestAnalyzeFilter(t *testing.T) {
 		t.Errorf("bad filter: exit %d, %q", code, errOut.String())
 	}
 }
+
+// TestAnalyzeEvictionWarning: a connection table too small for the capture
+// is said on stderr, with what to do, and the sharding caveat with
+// several workers; the report counts the evictions.
+func TestAnalyzeEvictionWarning(t *testing.T) {
+	upstream := filepath.Join("..", "..", "testdata", "lab", "scenario4-nginx-upstream-keepalive-upstream.pcap")
+	client := filepath.Join("..", "..", "testdata", "lab", "scenario4-nginx-upstream-keepalive-client.pcap")
+	for _, workers := range []string{"1", "2"} {
+		ios, out, errOut := testIO()
+		if code := run([]string{"analyze", "--format", "json", "--max-connections", "1", "--workers", workers, client, upstream}, ios); code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut.String())
+		}
+		var r struct {
+			Source struct {
+				Evicted int `json:"evicted_connections"`
+			} `json:"source"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		warn := errOut.String()
+		if r.Source.Evicted == 0 || !strings.Contains(warn, "evicted from a full table") || !strings.Contains(warn, "raise --max-connections") {
+			t.Errorf("--workers %s: evicted %d, stderr %q", workers, r.Source.Evicted, warn)
+		}
+		if shared := strings.Contains(warn, "each worker has a share"); shared != (workers != "1") {
+			t.Errorf("--workers %s: stderr %q", workers, warn)
+		}
+	}
+}
