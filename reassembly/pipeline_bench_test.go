@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,11 +17,12 @@ import (
 
 // nopHandler counts events and does nothing else, so the benchmark
 // measures the packet path alone.
-type nopHandler struct{ requests, responses int }
+// Its counters are atomic: a sharded run calls it from several workers.
+type nopHandler struct{ requests, responses atomic.Int64 }
 
 func (*nopHandler) ConnectionOpened(*reassembly.Conn)                       {}
-func (h *nopHandler) Request(*reassembly.Conn, *reassembly.Message)         { h.requests++ }
-func (h *nopHandler) Response(_ *reassembly.Conn, _, _ *reassembly.Message) { h.responses++ }
+func (h *nopHandler) Request(*reassembly.Conn, *reassembly.Message)         { h.requests.Add(1) }
+func (h *nopHandler) Response(_ *reassembly.Conn, _, _ *reassembly.Message) { h.responses.Add(1) }
 func (*nopHandler) ConnectionClosed(*reassembly.Conn)                       {}
 
 // benchCapture writes a pcapng of conns keep-alive HTTP connections, each
@@ -58,13 +60,13 @@ func benchCapture(b *testing.B, conns, reqs int) (string, int) {
 
 // BenchmarkPipeline measures reading, decoding, reassembling and parsing
 // HTTP per packet (no analysis).
-func BenchmarkPipeline(b *testing.B) { benchPipeline(b, nil) }
+func BenchmarkPipeline(b *testing.B) { benchPipeline(b, 1) }
 
-// BenchmarkPipelineReadAhead is BenchmarkPipeline with reading and
-// decoding on another goroutine (ReadAhead), as --workers 2 runs it.
-func BenchmarkPipelineReadAhead(b *testing.B) { benchPipeline(b, reassembly.ReadAhead) }
+// BenchmarkPipelineSharded is BenchmarkPipeline sharded over two workers
+// behind the reading goroutine, as --workers 2 runs it.
+func BenchmarkPipelineSharded(b *testing.B) { benchPipeline(b, 2) }
 
-func benchPipeline(b *testing.B, wrap func(reassembly.Source) reassembly.Source) {
+func benchPipeline(b *testing.B, workers int) {
 	path, n := benchCapture(b, 200, 20)
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
@@ -75,16 +77,13 @@ func benchPipeline(b *testing.B, wrap func(reassembly.Source) reassembly.Source)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if wrap != nil {
-			src = wrap(src)
-		}
 		h := &nopHandler{}
-		if _, err := reassembly.Run(src, h, reassembly.Options{}); err != nil {
+		if _, err := reassembly.Run(src, h, reassembly.Options{Workers: workers}); err != nil {
 			b.Fatal(err)
 		}
 		src.Close()
-		if h.requests != 200*20 || h.responses != 200*20 {
-			b.Fatalf("got %d requests, %d responses", h.requests, h.responses)
+		if h.requests.Load() != 200*20 || h.responses.Load() != 200*20 {
+			b.Fatalf("got %d requests, %d responses", h.requests.Load(), h.responses.Load())
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")

@@ -23,6 +23,14 @@ const shardBatch = 256
 // shardBatchBytes bounds the payload bytes a batch holds.
 const shardBatchBytes = 256 << 10
 
+// packetBatch holds copies of packets for a worker, their payloads packed
+// in one buffer (a full buffer is never grown: the worker reads the
+// payloads sliced from it).
+type packetBatch struct {
+	pkts []Packet
+	buf  []byte
+}
+
 // shardWorker is one reassembly goroutine and the batches it is sent.
 type shardWorker struct {
 	r    *Reassembler

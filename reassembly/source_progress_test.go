@@ -62,8 +62,8 @@ func TestProgress(t *testing.T) {
 }
 
 // TestProgressWhileReading: Progress may be called from another goroutine
-// while ReadAhead reads the source (run with -race), and never goes back
-// nor past the total.
+// while the source is read (run with -race), and never goes back nor past
+// the total.
 func TestProgressWhileReading(t *testing.T) {
 	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:1"), netip.MustParseAddrPort("10.0.0.2:80"))
 	c.Handshake()
@@ -98,7 +98,7 @@ func TestProgressWhileReading(t *testing.T) {
 			}
 		}
 	}()
-	srcDrain(t, ReadAhead(src))
+	srcDrain(t, src)
 	close(stop)
 	wg.Wait()
 	if read, total := pr.Progress(); read != int64(len(b)) || total != int64(len(b)) || polls == 0 {

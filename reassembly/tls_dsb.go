@@ -116,8 +116,6 @@ func EmbeddedKeyLogs(src Source) []*KeyLog {
 			}
 		}
 		return out
-	case *readAhead:
-		return EmbeddedKeyLogs(s.src)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -77,12 +78,12 @@ func TestTLSEmbeddedSecrets(t *testing.T) {
 		t.Errorf("warnings %q", sst.Warnings)
 	}
 
-	// Read ahead on another goroutine: the same.
-	src := ReadAhead(srcOpenBytes(t, capture))
+	// Sharded over workers, each finds the embedded secrets: the same.
+	src := srcOpenBytes(t, capture)
 	defer src.Close()
 	rlog := &msgLog{}
-	if st, err := Run(src, rlog, Options{}); err != nil || st.TLSDecrypted != 2 || len(rlog.msgs) != 16 {
-		t.Errorf("read ahead: %d messages, stats %+v, err %v", len(rlog.msgs), st, err)
+	if st, err := Run(src, &lockedHandler{h: rlog}, Options{Workers: 3}); err != nil || st.TLSDecrypted != 2 || len(rlog.msgs) != 16 {
+		t.Errorf("sharded: %d messages, stats %+v, err %v", len(rlog.msgs), st, err)
 	}
 
 	// Without secrets blocks, nothing is followed: TLS is dropped as ever.
@@ -91,4 +92,35 @@ func TestTLSEmbeddedSecrets(t *testing.T) {
 	if sst.TLSSecretsBlocks != 0 || st.TLS != 2 || st.TLSWithoutKeys != 0 || log.closed[0].TLS != nil {
 		t.Errorf("no secrets: stats %+v source %+v", st, sst)
 	}
+}
+
+// lockedHandler serialises the events of a sharded run for a handler that
+// is not safe for concurrent use.
+type lockedHandler struct {
+	mu sync.Mutex
+	h  Handler
+}
+
+func (l *lockedHandler) ConnectionOpened(c *Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h.ConnectionOpened(c)
+}
+
+func (l *lockedHandler) Request(c *Conn, m *Message) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h.Request(c, m)
+}
+
+func (l *lockedHandler) Response(c *Conn, req, resp *Message) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h.Response(c, req, resp)
+}
+
+func (l *lockedHandler) ConnectionClosed(c *Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.h.ConnectionClosed(c)
 }
