@@ -45,13 +45,16 @@ type numberer struct {
 
 // numEntry is the numberer's record of one conversation.
 type numEntry struct {
-	key      tupleKey
-	stream   int64
-	conv     int64
-	base     [2]uint32 // per tuple side (a=0, b=1)
-	hasBase  [2]bool
-	gen      uint32 // counts the slot's reuses, to spot stale queue items
-	lastSeen int64  // capture time, ns since the Unix epoch
+	key     tupleKey
+	stream  int64
+	conv    int64
+	base    [2]uint32 // per tuple side (a=0, b=1)
+	hasBase [2]bool
+	gen     uint32 // counts the slot's reuses, to spot stale queue items
+	// shard is the tuple's fixed hash (tupleKey.hash), computed once per
+	// conversation: it picks the worker of a sharded run.
+	shard    uint64
+	lastSeen int64 // capture time, ns since the Unix epoch
 }
 
 // sweepItem is an entry in the sweep queue: its slot and generation, and
@@ -103,6 +106,7 @@ func (n *numberer) assign(p *Packet) {
 	}
 	e.lastSeen = at
 	p.key, p.side, p.stream, p.conv, p.fresh, p.now = k, side, int(e.stream), int(e.conv), fresh, n.now
+	p.shard = e.shard
 }
 
 // alloc records a new conversation on k.
@@ -115,7 +119,7 @@ func (n *numberer) alloc(k tupleKey, file int, at int64) *numEntry {
 		n.slab = append(n.slab, numEntry{})
 	}
 	e := &n.slab[slot]
-	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1}
+	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1, shard: k.hash()}
 	n.nextStream[file]++
 	n.nextConv++
 	n.table[k] = slot

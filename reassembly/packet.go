@@ -33,13 +33,15 @@ type Packet struct {
 
 	// Set by the reassembler's numberer (numbering.go) before reassembly:
 	// the conversation's key, the sender's side of it, its tcp.stream and
-	// run-wide number, whether the packet starts it, and the capture clock.
+	// run-wide number, whether the packet starts it, the capture clock and
+	// the conversation's shard hash.
 	key    tupleKey
 	side   int
 	stream int
 	conv   int
 	fresh  bool
 	now    time.Time
+	shard  uint64 // the conversation's fixed hash: which worker owns it
 	// tick marks a clock-only entry of a shard's batch (shard.go).
 	tick bool
 }

@@ -142,7 +142,7 @@ func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
 		go workers[i].run(&wg)
 	}
 	num := newNumberer(opts.RetainIndex)
-	var tick time.Time // the last whole second every worker was told of
+	var nextTick time.Time // the next whole second to tell every worker of
 	var err error
 	for {
 		var p *Packet
@@ -151,13 +151,13 @@ func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
 			break
 		}
 		num.assign(p)
-		if t := clockTick(p.now); t.After(tick) {
-			tick = t
+		if !p.now.Before(nextTick) {
+			nextTick = clockTick(p.now).Add(time.Second)
 			for _, w := range workers {
 				w.addTick(p.now)
 			}
 		}
-		workers[p.key.hash()%uint64(n)].add(p)
+		workers[p.shard%uint64(n)].add(p)
 	}
 	for _, w := range workers {
 		w.send()
