@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"runtime"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,15 +12,15 @@ import (
 
 // analyzeOptions holds everything `ntlmscope analyze` was asked to do.
 type analyzeOptions struct {
-	IO            *IOStreams
-	Files         []string
-	RestartWindow time.Duration
-	IdleTimeout   time.Duration
-	MaxConns      int
-	Workers       int
-	KeyLogs       []string
-	Filter        string
-	BPFFile       string
+	IO      *IOStreams
+	Files   []string
+	Workers int
+	Filter  string
+	BPFFile string
+
+	// analysisOptions tune the analysis (analysis_flags.go), shared with
+	// capture.
+	analysisOptions
 
 	// reportOptions are the report flags (outputs.go), shared with
 	// capture.
@@ -103,25 +102,12 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 	}
 	f := cmd.Flags()
 	addReportFlags(f, &opts.reportOptions)
-	f.DurationVar(&opts.RestartWindow, "restart-window", 30*time.Second, "a new handshake by the same client within this time after a failed one counts as a restart")
-	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long in capture time")
-	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
-	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, keylogUsage)
+	addAnalysisFlags(f, &opts.analysisOptions)
 	f.StringVarP(&opts.Filter, "filter", "f", "", "analyse only packets matching the tcpdump filter `EXPR` (the subset `ntlmscope capture --help` lists)")
 	f.StringVar(&opts.BPFFile, "bpf-file", "", "classic BPF program `FILE`, as tcpdump -ddd prints it, instead of -f")
 	f.BoolVar(&opts.NoProgress, "no-progress", false, "do not show the progress bar (shown on a terminal when a run takes more than a second)")
 	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "connections are sharded over this many goroutines that reassemble and analyse them, behind one that reads the capture (the report is the same for any number; 1 runs everything on one core)")
 	return cmd
-}
-
-// evictionWarning says that the connection table overflowed, what it
-// costs, and what to do.
-func evictionWarning(evicted int64, maxConns, workers int) string {
-	w := fmt.Sprintf("%d connections were evicted from a full table (--max-connections %d): their analysis stopped early; raise --max-connections", evicted, maxConns)
-	if workers > 1 {
-		w += fmt.Sprintf(" (with --workers %d each worker has a share of the table, so which ones were evicted can differ from --workers 1)", workers)
-	}
-	return w
 }
 
 // analyzeRun checks the report options, reads the captures, analyses them,

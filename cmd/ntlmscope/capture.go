@@ -42,10 +42,9 @@ type captureOptions struct {
 	// analyze.
 	reportOptions
 
-	RestartWindow time.Duration
-	IdleTimeout   time.Duration
-	MaxConns      int
-	KeyLogs       []string
+	// analysisOptions tune the analysis (analysis_flags.go), shared with
+	// analyze.
+	analysisOptions
 
 	// stop ends the capture when closed, as SIGTERM does (tests).
 	stop <-chan struct{}
@@ -139,10 +138,7 @@ func newCmdCapture(ios *IOStreams, runF func(*captureOptions) error) *cobra.Comm
 	f.DurationVar(&opts.Duration, "duration", 0, "stop after this long (e.g. 10m)")
 	f.Int64VarP(&opts.Count, "count", "c", 0, "stop after `N` packets")
 	addReportFlags(f, &opts.reportOptions)
-	f.DurationVar(&opts.RestartWindow, "restart-window", 30*time.Second, "a new handshake by the same client within this time after a failed one counts as a restart")
-	f.DurationVar(&opts.IdleTimeout, "idle-timeout", 5*time.Minute, "end a connection idle this long")
-	f.IntVar(&opts.MaxConns, "max-connections", 250_000, "connections tracked at once; the least recently active are evicted (and counted) beyond it")
-	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, keylogUsage)
+	addAnalysisFlags(f, &opts.analysisOptions)
 	return cmd
 }
 
@@ -207,6 +203,9 @@ func captureRun(opts *captureOptions) error {
 	live.stop() // no snapshot after FinishStreaming
 	st := src.Stats()
 	st.Warnings = append(st.Warnings, reassembly.TLSWarnings(r.Stats(), keys)...)
+	if ev := r.Stats().Evicted; ev > 0 {
+		st.Warnings = append(st.Warnings, evictionWarning(ev, opts.MaxConns, 1))
+	}
 	src.Close()
 	status.clear()
 	if pw != nil {

@@ -31,7 +31,8 @@ func TestCaptureFlagsWiring(t *testing.T) {
 		Write: "x.pcapng", RotateMB: 10, RotateCount: 3, Duration: 5 * time.Second, Count: 100,
 		reportOptions: reportOptions{Format: "json", Output: "r.json", HTMLFile: "r.html", JSONFile: "j.json", MarkdownFile: "r.md",
 			FailOn: []string{"error", "AUTH_FAILED"}, AnonymizeKey: "k", KeepQuery: true},
-		RestartWindow: 30 * time.Second, IdleTimeout: 5 * time.Minute, MaxConns: 250_000, KeyLogs: []string{"a.keys", "b.keys"}}
+		analysisOptions: analysisOptions{RestartWindow: 30 * time.Second, IdleTimeout: 5 * time.Minute, MaxConns: 250_000,
+			KeyLogs: []string{"a.keys", "b.keys"}}}
 	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("options\n got %+v\nwant %+v", *got, want)
 	}
