@@ -123,7 +123,7 @@ func (s *liveStatus) tick() {
 		return
 	}
 	s.drawn = now
-	fmt.Fprintf(s.ios.ErrOut, "\r\x1b[K%s", s.line(now))
+	fmt.Fprint(s.ios.ErrOut, eraseLine+s.line(now))
 	s.lineShown = true
 }
 
@@ -155,7 +155,7 @@ func (s *liveStatus) println(lines []string) {
 // clear erases the status line before the report is written.
 func (s *liveStatus) clear() {
 	if s.lineShown {
-		fmt.Fprint(s.ios.ErrOut, "\r\x1b[K")
+		fmt.Fprint(s.ios.ErrOut, eraseLine)
 		s.lineShown = false
 	}
 }

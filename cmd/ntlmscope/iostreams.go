@@ -31,3 +31,7 @@ func systemIO() *IOStreams {
 		NoColor:   noColor,
 	}
 }
+
+// eraseLine returns the cursor to the start of the line and erases it: the
+// status line of capture and the progress bar of analyze redraw with it.
+const eraseLine = "\r\x1b[K"

@@ -104,8 +104,8 @@ func showPhase(ios *IOStreams, barShown, reportOnTerminal bool, msg string) (cle
 	if !barShown || reportOnTerminal {
 		return func() {}
 	}
-	fmt.Fprint(ios.ErrOut, "\r\x1b[K"+msg)
-	return func() { fmt.Fprint(ios.ErrOut, "\r\x1b[K") }
+	fmt.Fprint(ios.ErrOut, eraseLine+msg)
+	return func() { fmt.Fprint(ios.ErrOut, eraseLine) }
 }
 
 // progressSample is how many bytes had been read at a time.
@@ -135,14 +135,14 @@ func newProgressBar(w io.Writer, src reassembly.ProgressReporter, start time.Tim
 
 // draw replaces the line on the terminal with the bar as of now.
 func (b *progressBar) draw(now time.Time) {
-	fmt.Fprintf(b.w, "\r\x1b[K%s", b.line(now))
+	fmt.Fprint(b.w, eraseLine+b.line(now))
 	b.shown = true
 }
 
 // clear erases the bar, if it was drawn.
 func (b *progressBar) clear() {
 	if b.shown {
-		fmt.Fprint(b.w, "\r\x1b[K")
+		fmt.Fprint(b.w, eraseLine)
 		b.shown = false
 	}
 }
