@@ -191,8 +191,9 @@ func (e *jsonEnc) string(s string) {
 	e.b = append(b, '"')
 }
 
-// strings writes a list of strings; nil is null.
-func (e *jsonEnc) strings(v []string) {
+// list writes the elements of v with item; nil is null, as encoding/json
+// writes a nil slice.
+func list[T any](e *jsonEnc, v []T, item func(*T)) {
 	if v == nil {
 		e.b = append(e.b, "null"...)
 		return
@@ -202,30 +203,18 @@ func (e *jsonEnc) strings(v []string) {
 		return
 	}
 	e.open('[')
-	for i, s := range v {
+	for i := range v {
 		e.next(i == 0)
-		e.string(s)
+		item(&v[i])
 	}
 	e.close(']')
 }
 
+// strings writes a list of strings; nil is null.
+func (e *jsonEnc) strings(v []string) { list(e, v, func(s *string) { e.string(*s) }) }
+
 // ints writes a list of ints; nil is null.
-func (e *jsonEnc) ints(v []int) {
-	if v == nil {
-		e.b = append(e.b, "null"...)
-		return
-	}
-	if len(v) == 0 {
-		e.b = append(e.b, "[]"...)
-		return
-	}
-	e.open('[')
-	for i, n := range v {
-		e.next(i == 0)
-		e.int(n)
-	}
-	e.close(']')
-}
+func (e *jsonEnc) ints(v []int) { list(e, v, func(n *int) { e.int(*n) }) }
 
 // counts writes a map of counts with its keys sorted, as encoding/json
 // does; nil is null.
@@ -330,12 +319,7 @@ func (e *jsonEnc) connectionMembers(c *analyzer.Connection, first bool) {
 func (e *jsonEnc) connectionTail(c *analyzer.Connection) {
 	if len(c.Exchanges) > 0 {
 		e.key(false, "exchanges")
-		e.open('[')
-		for i := range c.Exchanges {
-			e.next(i == 0)
-			e.exchange(&c.Exchanges[i])
-		}
-		e.close(']')
+		list(e, c.Exchanges, e.exchange)
 	}
 	if c.ExchangesOmitted != 0 {
 		e.key(false, "exchanges_omitted")
@@ -347,22 +331,11 @@ func (e *jsonEnc) connectionTail(c *analyzer.Connection) {
 
 // handshakes writes a list of handshakes; nil is null.
 func (e *jsonEnc) handshakes(hs []analyzer.Handshake) {
-	if hs == nil {
-		e.b = append(e.b, "null"...)
-		return
-	}
-	if len(hs) == 0 {
-		e.b = append(e.b, "[]"...)
-		return
-	}
-	e.open('[')
-	for i := range hs {
-		e.next(i == 0)
+	list(e, hs, func(h *analyzer.Handshake) {
 		e.open('{')
-		e.handshakeMembers(&hs[i], true)
+		e.handshakeMembers(h, true)
 		e.close('}')
-	}
-	e.close(']')
+	})
 }
 
 // handshakeMembers writes h's members, in analyzer.Handshake's order.
@@ -425,12 +398,7 @@ func (e *jsonEnc) handshakeMembers(h *analyzer.Handshake, first bool) {
 	e.ints(h.Connections)
 	if len(h.Route) > 0 {
 		e.key(false, "route")
-		e.open('[')
-		for i := range h.Route {
-			e.next(i == 0)
-			e.routeStep(&h.Route[i])
-		}
-		e.close(']')
+		list(e, h.Route, e.routeStep)
 	}
 	e.key(false, "duration_ms")
 	e.float(h.DurationMs)
