@@ -66,12 +66,14 @@ one line with its time, severity, code, message and Wireshark filter
 (tcp.stream eq N). A finding is detected once its evidence is complete: a
 failed login when the response to its Type 3 arrives, an abandoned handshake
 when its connection ends. Every 2 seconds the traffic seen so far is
-diagnosed, so a line follows its evidence within about 2 seconds; a finding
-is printed once, when first seen, though its count may grow. These lines are
-provisional: later traffic can change a cause (a failed login turns into an
-intermittent failure when the same user then succeeds), and the report
-written at the stop is the one to keep. On a terminal a status line shows
-packets, kernel drops, open connections, logins and findings so far.
+diagnosed, so a line follows its evidence within about 2 seconds (later on a
+capture of hours, where that diagnosis is kept under a tenth of a core); a
+finding is printed once, when first seen, though its count may grow. These
+lines are provisional: later traffic can change a cause (a failed login
+turns into an intermittent failure when the same user then succeeds), and
+the report written at the stop is the one to keep. On a terminal a status
+line shows packets, kernel drops, open connections, logins and findings so
+far.
 
 With --format ndjson the report's stream (standard output, or the -o file,
 written as the capture goes) gets a "live_finding" record for each finding

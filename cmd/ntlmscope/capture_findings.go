@@ -66,18 +66,27 @@ func newLiveFindings(an *analyzer.Analyzer, w *report.LiveWriter, every time.Dur
 		shown: map[findingKey]bool{}}
 }
 
+// snapshotShare bounds the time spent diagnosing snapshots: after one
+// that took d, the next waits at least snapshotShare×d. A snapshot copies
+// every connection seen so far, so a capture that runs for hours would
+// otherwise spend ever more of a core on it; this way it stays under a
+// tenth of one, and findings come later only on such captures.
+const snapshotShare = 10
+
 // start begins the periodic snapshots.
 func (l *liveFindings) start() {
 	go func() {
 		defer close(l.done)
-		t := time.NewTicker(l.every)
+		t := time.NewTimer(l.every)
 		defer t.Stop()
 		for {
 			select {
 			case <-l.quit:
 				return
 			case <-t.C:
+				began := time.Now()
 				l.latest.Store(l.an.Snapshot(reassembly.SourceStats{}))
+				t.Reset(max(l.every, snapshotShare*time.Since(began)))
 			}
 		}
 	}()
