@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
-	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
 // jsonEncFields lists, for every struct jsonEnc writes, the fields it was
@@ -225,20 +224,9 @@ func checkConnectionJSON(t testing.TB, name string, c *analyzer.Connection) {
 // returns the finished (materialized) report.
 func analyzeFinished(t *testing.T, paths ...string) *analyzer.Report {
 	t.Helper()
-	src, err := reassembly.OpenFiles(paths, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	names := make([]string, len(paths))
-	for i, p := range paths {
-		names[i] = filepath.Base(p)
-	}
-	an := analyzer.New(analyzer.Options{ToolVersion: "test", Files: names})
-	if _, err := reassembly.Run(src, an, reassembly.Options{}); err != nil {
-		t.Fatalf("%s: %v", paths, err)
-	}
-	return an.Finish(src.Stats())
+	r := analyzeStreaming(t, paths...)
+	r.Materialize()
+	return r
 }
 
 // TestJSONEncoderOnCaptures compares jsonEnc with encoding/json on every
