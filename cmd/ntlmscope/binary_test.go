@@ -15,10 +15,7 @@ func TestBinaryDecryptsSHA384Suite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "ntlmscope")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	lab := filepath.Join("..", "..", "testdata", "lab")
 	out, err := exec.Command(bin, "analyze", "--format", "json",
 		"--keylog", filepath.Join(lab, "scenario10-balancer-round-robin-https-client.keylog"),

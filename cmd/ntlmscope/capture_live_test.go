@@ -40,18 +40,6 @@ func requireLive(t *testing.T) {
 	}
 }
 
-// buildBinary builds ntlmscope into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "ntlmscope")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the static build is the one shipped
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // lockedBuffer collects a subprocess's standard error.
 type lockedBuffer struct {
 	mu  sync.Mutex

@@ -28,10 +28,7 @@ func TestSharedTools(t *testing.T) {
 		}
 		t.Skip("skipping: tshark not installed (make test installs it)")
 	}
-	bin := filepath.Join(t.TempDir(), "ntlmscope")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	checks := []struct {
 		name string
 		args []string
