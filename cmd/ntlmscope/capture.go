@@ -216,7 +216,6 @@ func captureRun(opts *captureOptions) error {
 		}
 	}
 	rep := an.FinishStreaming(st)
-	rep.Source.Files = st.Files
 	status.println(live.final(rep)) // what the last seconds found
 	for _, w := range st.Warnings {
 		fmt.Fprintln(opts.IO.ErrOut, "warning:", w)
