@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -26,15 +27,25 @@ type htmlRenderer struct{ anonymized bool }
 //go:embed html/report.tmpl html/style.css html/script.js
 var htmlAssets embed.FS
 
-var (
-	htmlCSS = mustAsset("html/style.css")
-	htmlJS  = mustAsset("html/script.js")
-	// htmlCSP allows exactly the inline style and script above, by hash,
-	// and nothing from anywhere else.
-	htmlCSP = "default-src 'none'; style-src '" + cspHash(htmlCSS) + "'; script-src '" + cspHash(htmlJS) +
+// htmlPage holds the parsed template and its inline assets.
+type htmlPage struct {
+	tmpl    *template.Template
+	css, js string
+	// csp allows exactly the inline style and script, by hash, and
+	// nothing from anywhere else.
+	csp string
+}
+
+// htmlAssetsParsed parses the template and hashes the assets the first
+// time an HTML report is written, not at every start of the program (most
+// runs write no HTML).
+var htmlAssetsParsed = sync.OnceValue(func() *htmlPage {
+	p := &htmlPage{css: mustAsset("html/style.css"), js: mustAsset("html/script.js")}
+	p.csp = "default-src 'none'; style-src '" + cspHash(p.css) + "'; script-src '" + cspHash(p.js) +
 		"'; img-src data:; base-uri 'none'; form-action 'none'"
-	htmlTemplate = template.Must(template.New("report.tmpl").Funcs(htmlFuncs).ParseFS(htmlAssets, "html/report.tmpl"))
-)
+	p.tmpl = template.Must(template.New("report.tmpl").Funcs(htmlFuncs).ParseFS(htmlAssets, "html/report.tmpl"))
+	return p
+})
 
 // htmlView is what the template reads.
 type htmlView struct {
@@ -53,6 +64,7 @@ type htmlView struct {
 }
 
 func (h htmlRenderer) render(w io.Writer, r *model) error {
+	page := htmlAssetsParsed()
 	v := htmlView{
 		R:          r,
 		G:          newGlance(r),
@@ -61,15 +73,15 @@ func (h htmlRenderer) render(w io.Writer, r *model) error {
 		Lost:       lostText(r.Source),
 		Anonymized: h.anonymized,
 		Timeline:   newTimeline(r),
-		CSS:        template.CSS(htmlCSS),
-		JS:         template.JS(htmlJS),
-		CSP:        htmlCSP,
+		CSS:        template.CSS(page.css),
+		JS:         template.JS(page.js),
+		CSP:        page.csp,
 	}
 	v.Ladders, v.LaddersOmitted = ladders(r)
 	// The template writes the connection table as it reads the
 	// connections, row by row.
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := htmlTemplate.Execute(bw, v); err != nil {
+	if err := page.tmpl.Execute(bw, v); err != nil {
 		return err
 	}
 	return bw.Flush()
