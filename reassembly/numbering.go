@@ -24,11 +24,11 @@ import (
 // A 4-tuple unseen for longer than the retention (see Options.RetainIndex)
 // is forgotten: its next packet starts a new conversation.
 type numberer struct {
-	// table finds a conversation's entry in slab by 4-tuple; free lists
+	// index finds a conversation's entry in slab by 4-tuple; free lists
 	// the unused slots of slab. Nothing here holds a pointer: the garbage
 	// collector never scans the table, however many conversations it
 	// remembers.
-	table      map[tupleKey]uint32
+	index      slotIndex
 	slab       []numEntry
 	free       []uint32
 	nextStream map[int]int // per file
@@ -46,6 +46,7 @@ type numberer struct {
 // numEntry is the numberer's record of one conversation.
 type numEntry struct {
 	key     tupleKey
+	hash    uint32 // the key's hash in index (filling the key's padding)
 	stream  int64
 	conv    int64
 	base    [2]uint32 // per tuple side (a=0, b=1)
@@ -65,7 +66,7 @@ type sweepItem struct {
 }
 
 func newNumberer(retain time.Duration) *numberer {
-	return &numberer{table: map[tupleKey]uint32{}, nextStream: map[int]int{}, retain: retain, horizon: math.MinInt64}
+	return &numberer{index: newSlotIndex(), nextStream: map[int]int{}, retain: retain, horizon: math.MinInt64}
 }
 
 // assign stamps p with its conversation (p.stream, p.conv, p.fresh when p
@@ -89,7 +90,9 @@ func (n *numberer) assign(p *Packet) {
 	tcp := &p.TCP
 	at := p.Time.UnixNano()
 	var e *numEntry
-	if slot, ok := n.table[k]; ok {
+	h := n.index.hash(&k)
+	slot, ok := n.index.find(h, &k, n.slab)
+	if ok {
 		e = &n.slab[slot]
 		if e.lastSeen < n.horizon || (tcp.SYN && !tcp.ACK && e.hasBase[side] && tcp.Seq != e.base[side]) {
 			// Forgotten (a sweep is due), or a new SYN reusing the 4-tuple.
@@ -99,18 +102,20 @@ func (n *numberer) assign(p *Packet) {
 	}
 	fresh := e == nil
 	if fresh {
-		e = n.alloc(k, p.File, at)
+		slot = n.alloc(k, h, p.File, at)
+		e = &n.slab[slot]
 	}
 	if !e.hasBase[side] {
 		e.base[side], e.hasBase[side] = baseSeq(tcp), true
 	}
 	e.lastSeen = at
 	p.key, p.side, p.stream, p.conv, p.fresh, p.now = k, side, int(e.stream), int(e.conv), fresh, n.now
-	p.shard = e.shard
+	p.shard, p.slot = e.shard, slot
 }
 
-// alloc records a new conversation on k.
-func (n *numberer) alloc(k tupleKey, file int, at int64) *numEntry {
+// alloc records a new conversation on k, whose hash in index is h, and
+// returns its slot.
+func (n *numberer) alloc(k tupleKey, h uint32, file int, at int64) uint32 {
 	var slot uint32
 	if m := len(n.free); m > 0 {
 		slot, n.free = n.free[m-1], n.free[:m-1]
@@ -119,18 +124,18 @@ func (n *numberer) alloc(k tupleKey, file int, at int64) *numEntry {
 		n.slab = append(n.slab, numEntry{})
 	}
 	e := &n.slab[slot]
-	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1, shard: k.hash()}
+	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1, shard: k.hash(), hash: h}
 	n.nextStream[file]++
 	n.nextConv++
-	n.table[k] = slot
+	n.index.insert(h, slot)
 	n.sweepQ.push(sweepItem{slot: slot, gen: e.gen, at: at})
-	return e
+	return slot
 }
 
 // release forgets the conversation in slot.
 func (n *numberer) release(slot uint32) {
 	e := &n.slab[slot]
-	delete(n.table, e.key)
+	n.index.remove(e.hash, slot)
 	e.gen++ // queue items for the slot are stale now
 	n.free = append(n.free, slot)
 }

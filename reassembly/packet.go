@@ -42,6 +42,7 @@ type Packet struct {
 	fresh  bool
 	now    time.Time
 	shard  uint64 // the conversation's fixed hash: which worker owns it
+	slot   uint32 // the conversation's slot in the numberer: the tracker's index
 	// tick marks a clock-only entry of a shard's batch (shard.go).
 	tick bool
 }

@@ -54,6 +54,7 @@ type captureFile struct {
 	pcap    *pcapgo.Reader
 	ng      *pcapgo.NgReader
 	guard   ngGuard
+	ifaces  []ngIface   // the NgReader's interfaces, for readFastNg
 	secrets secretsScan // TLS: Decryption Secrets Blocks (tls_dsb.go)
 	dec     pktDecoder
 	pkt     Packet
@@ -61,6 +62,10 @@ type captureFile struct {
 	stats   SourceStats
 	unknown map[layers.LinkType]int64 // packets per unhandled link type
 	done    bool
+
+	// noFastNg sends every pcapng block through the NgReader (tests
+	// compare the two paths).
+	noFastNg bool
 }
 
 // openCapture reads the file header of a capture from r. The error is a
@@ -219,11 +224,17 @@ func (f *captureFile) read() ([]byte, gopacket.CaptureInfo, layers.LinkType, err
 		data, ci, err := f.pcap.ZeroCopyReadPacketData()
 		return data, ci, f.pcap.LinkType(), err
 	}
+	if !f.noFastNg {
+		if data, ts, lt, ok := f.readFastNg(); ok {
+			return data, gopacket.CaptureInfo{Timestamp: ts}, lt, nil
+		}
+	}
 	if err := f.guard.check(f.br); err != nil {
 		return nil, gopacket.CaptureInfo{}, 0, err
 	}
 	f.scanSecrets() // TLS: secrets among the blocks read next
 	data, ci, err := f.ng.ZeroCopyReadPacketData()
+	f.syncIfaces()
 	if err != nil {
 		return nil, ci, 0, err
 	}

@@ -44,6 +44,10 @@ type ngGuard struct {
 	// order is the byte order of the section the reader is in; nil when
 	// it was not followed to the reader's position, to be inferred.
 	order binary.ByteOrder
+	// resync is set when the blocks checked may include a section header
+	// (or were not all seen): the reader's interfaces may have been
+	// replaced, and the fast path's copy of them must be read again.
+	resync bool
 }
 
 // check looks at the blocks ahead in br. Every Peek may move br's buffer,
@@ -54,7 +58,7 @@ func (g *ngGuard) check(br *bufio.Reader) error {
 	for {
 		head, err := br.Peek(off + 12)
 		if len(head) < off+12 && err == bufio.ErrBufferFull {
-			g.order = nil // too far ahead to check here
+			g.order, g.resync = nil, true // too far ahead to check here
 			return nil
 		}
 		if len(head) == off {
@@ -64,6 +68,7 @@ func (g *ngGuard) check(br *bufio.Reader) error {
 			return &ngCorrupt{off: off, truncated: true, msg: "truncated block header"}
 		}
 		if binary.BigEndian.Uint32(head[off:]) == ngBlockSHB {
+			g.resync = true
 			if len(head) < off+12 {
 				return &ngCorrupt{off: off, truncated: true, msg: "truncated section header"}
 			}
@@ -92,7 +97,7 @@ func (g *ngGuard) check(br *bufio.Reader) error {
 				// Too long to check whole here. The reader will read
 				// it, with the block length (and the captured length,
 				// what it allocates) found sane.
-				g.order = nil
+				g.order, g.resync = nil, true
 				if fixed, _ := br.Peek(off + 32); len(fixed) == off+32 && (typ == ngBlockEPB || typ == ngBlockPB) {
 					if c := ngCheckCaplen(fixed[off:], length, order); c != nil {
 						c.off = off

@@ -69,8 +69,9 @@ func lessAddrPort(x, y netip.AddrPort) bool {
 // knows the conversation), is recognised as late.
 type entry struct {
 	key      tupleKey
-	stream   int // Wireshark tcp.stream
-	conv     int // run-wide conversation number: the connection ID
+	stream   int    // Wireshark tcp.stream
+	conv     int    // run-wide conversation number: the connection ID
+	slot     uint32 // the conversation's slot in the numberer
 	lastSeen time.Time
 
 	// live is the connection under analysis, nil once it was finalised.
@@ -122,11 +123,20 @@ func (l *entryList) moveToBack(e *entry) {
 	l.pushBack(e)
 }
 
-// tracker keeps the table of conversations under reassembly, keyed by
-// 4-tuple; the numberer (numbering.go) has decided which conversation each
-// packet belongs to. It is not safe for concurrent use.
+// tracker keeps the table of conversations under reassembly; the numberer
+// (numbering.go) has decided which conversation each packet belongs to. It
+// is not safe for concurrent use.
+//
+// A packet that starts a conversation looks up its 4-tuple in table (an
+// earlier conversation on the tuple is replaced). Every other packet finds
+// its entry by the numberer's slot instead, an index rather than a second
+// hash of the key: a slot holds one conversation at a time, and the
+// numberer reuses it only for a conversation that starts with a fresh
+// packet, so bySlot[p.slot] is p's conversation unless that one was
+// forgotten here. The conv check makes sure of it.
 type tracker struct {
 	table  map[tupleKey]*entry
+	bySlot []*entry  // by numberer slot; nil once forgotten
 	active entryList // entries with a live connection, LRU order
 }
 
@@ -140,17 +150,24 @@ func newTracker() *tracker {
 // same 4-tuple that p's displaced; its live connection must be finalised by
 // the caller.
 func (t *tracker) lookup(p *Packet) (e, replaced *entry) {
-	e = t.table[p.key]
 	if p.fresh {
-		if e != nil {
-			replaced = e
-			t.unlink(e)
+		if old := t.table[p.key]; old != nil {
+			replaced = old
+			t.unlink(old)
 		}
-		e = &entry{key: p.key, stream: p.stream, conv: p.conv}
+		e = &entry{key: p.key, stream: p.stream, conv: p.conv, slot: p.slot}
 		t.table[p.key] = e
-	}
-	if e == nil {
-		return nil, nil
+		if int(p.slot) >= len(t.bySlot) {
+			t.bySlot = append(t.bySlot, make([]*entry, int(p.slot)+1-len(t.bySlot))...)
+		}
+		t.bySlot[p.slot] = e
+	} else {
+		if int(p.slot) < len(t.bySlot) {
+			e = t.bySlot[p.slot]
+		}
+		if e == nil || e.conv != p.conv {
+			return nil, nil
+		}
 	}
 	e.lastSeen = p.Time
 	if e.list != nil {
@@ -170,6 +187,9 @@ func (t *tracker) forget(e *entry) {
 	t.unlink(e)
 	if t.table[e.key] == e {
 		delete(t.table, e.key)
+	}
+	if int(e.slot) < len(t.bySlot) && t.bySlot[e.slot] == e {
+		t.bySlot[e.slot] = nil
 	}
 }
 
