@@ -51,8 +51,9 @@ type Options struct {
 // different connections interleave (only each connection's own order
 // matters).
 //
-// Memory: an open connection holds its unanswered requests (each keeps the
-// reassembler's Message until its response) and up to maxExchanges
+// Memory: an open connection holds its unanswered requests (what the state
+// machines need of each until its response, never the reassembler's
+// Message, which is valid only during the call) and up to maxExchanges
 // exchange records. When it closes, it is compacted to what Finish and the
 // report need: 160 bytes, about 8 per request (for linking the legs of a
 // proxy), 288 per handshake, and, when it carried authentication, 48 more

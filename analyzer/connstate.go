@@ -21,7 +21,7 @@ type chanState struct {
 
 // reqInfo is what the analyzer remembers of a request until its response.
 type reqInfo struct {
-	msg      *reassembly.Message
+	msg      reqMsg
 	kind     [numChannels]msgKind
 	hs       [numChannels]*handshake
 	authedBy [numChannels]*handshake // the handshake a plain request relies on
@@ -29,6 +29,21 @@ type reqInfo struct {
 	via      bool
 	exch     int // index of its exchange record, -1 beyond maxExchanges
 }
+
+// reqMsg is what the analyzer reads of a request's Message after the
+// Request call: the reassembler reuses the Message once the call returns.
+type reqMsg struct {
+	firstTime, time time.Time
+	frame           int64
+	serverGaps      int // GapsBefore[ServerToClient]
+}
+
+func reqMsgOf(m *reassembly.Message) reqMsg {
+	return reqMsg{firstTime: m.FirstTime, time: m.Time, frame: m.Frame, serverGaps: m.GapsBefore[reassembly.ServerToClient]}
+}
+
+// step is the request's handshake step (as stepOf).
+func (r *reqMsg) step() step { return step{f: r.frame + 1, at: nanoOf(r.time)} }
 
 // reqRec is what the analyzer keeps of a request of a closed connection
 // for linking the legs of a proxy: its request line's hash, time and frame.
@@ -271,7 +286,7 @@ func (a *Analyzer) recycle(lv *liveConn) {
 		return
 	}
 	q, ex := lv.queue[:0], lv.exchanges[:0]
-	clear(q[:cap(q)]) // no Message or handshake stays reachable from here
+	clear(q[:cap(q)]) // no handshake stays reachable from here
 	clear(ex[:cap(ex)])
 	*lv = liveConn{queue: q, exchanges: ex, reqs: lv.reqs[:0]}
 	a.free = append(a.free, lv)

@@ -26,9 +26,10 @@ const (
 )
 
 // event is one reassembly.Handler call: the connection (the reassembler's
-// pointer, which names it), the connection's state at the call, and the
-// messages. Messages are shared by every replay (the analyzer must not
-// modify them, as the reassembler's contract says).
+// pointer, which names it), the connection's state at the call, and clones
+// of the messages (the reassembler reuses its own after the call). Messages
+// are shared by every replay (the analyzer must not modify them, as the
+// reassembler's contract says).
 type event struct {
 	kind      eventKind
 	conn      *reassembly.Conn
@@ -43,6 +44,12 @@ type recorder struct {
 }
 
 func (r *recorder) add(k eventKind, c *reassembly.Conn, req, resp *reassembly.Message) {
+	if req != nil {
+		req = req.Clone()
+	}
+	if resp != nil {
+		resp = resp.Clone()
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, event{kind: k, conn: c, snap: *c, req: req, resp: resp})

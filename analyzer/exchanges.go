@@ -88,15 +88,14 @@ func authLabel(a *authMsg) authLabelID {
 	return labelNone
 }
 
-// recordRequest starts an exchange record for a request and returns its
+// recordRequest starts an exchange record for a request m and returns its
 // index (-1 beyond maxExchanges).
-func (cs *connState) recordRequest(in *interner, info *reqInfo, auth *[numChannels]authMsg, hd *msgHeaders) int {
+func (cs *connState) recordRequest(in *interner, info *reqInfo, m *reassembly.Message, auth *[numChannels]authMsg, hd *msgHeaders) int {
 	lv := cs.live
 	if len(lv.exchanges) >= maxExchanges {
 		lv.exchangesOmitted++
 		return -1
 	}
-	m := info.msg
 	e := exchRec{method: in.str(m.Method), target: in.str(m.Target), reqFrame: m.Frame, reqTime: nanoOf(m.Time)}
 	for ch := chServer; ch < numChannels; ch++ {
 		if l := authLabel(&auth[ch]); l != labelNone {

@@ -65,9 +65,9 @@ const maxHeaderLen = len("Proxy-Authorization")
 
 // msgHeaders holds the header fields the analyzer reads from one message,
 // found in one pass over its fields (a message is never scanned again).
-// The values are the message's own strings: they share the message's
-// header block and must not outlive the event (clone or intern what is
-// kept).
+// The values are the message's own strings: they point into the
+// reassembler's buffer, which it reuses once the event returns, so they
+// must not outlive the event (clone or intern what is kept).
 type msgHeaders struct {
 	// first is each header's first value; has says whether it appeared.
 	first [numHeaders]string
@@ -142,7 +142,7 @@ func wantsClose(m *reassembly.Message, h *msgHeaders) bool {
 // realClient returns the original client a proxy names in X-Forwarded-For
 // (leftmost entry) or Forwarded (first for=), normalised to an IP address
 // when it parses as one; "" when neither header is present. The result may
-// share the message's header block.
+// point into the message's buffer (valid during the event only).
 func realClient(h *msgHeaders) string {
 	if v := h.first[hdrXForwardedFor]; v != "" {
 		first, _, _ := strings.Cut(v, ",")

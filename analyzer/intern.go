@@ -9,9 +9,8 @@ import (
 // interner shares the strings that repeat across connections, handshakes
 // and exchanges (client addresses, user and domain names, workstations,
 // server identities, request methods and targets), and copies each one out
-// of the message it came from: a string that shares a message's header
-// block would keep the whole block alive for as long as the analyzer keeps
-// the string. The table is bounded (emptied when full): strings already
+// of the message it came from: a message's strings point into a buffer
+// that the reassembler reuses for a later message once the event returns. The table is bounded (emptied when full): strings already
 // handed out stay valid, later ones are shared anew.
 type interner struct {
 	// mu makes the interner safe for the shards of a sharded run

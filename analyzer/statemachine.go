@@ -23,7 +23,7 @@ import (
 func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 	cs.countMessage(m, &cs.requests)
 	hd := scanHeaders(m)
-	info := reqInfo{msg: m, via: hd.first[hdrVia] != ""}
+	info := reqInfo{msg: reqMsgOf(m), via: hd.first[hdrVia] != ""}
 	if c := realClient(&hd); c != "" {
 		info.client = a.in.str(c)
 		cs.addRealClient(info.client)
@@ -42,17 +42,16 @@ func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 		if auth[ch].kind != kindNone {
 			hasAuth = true
 		}
-		cs.requestOn(a, ch, &info, &auth[ch], wantClose)
+		cs.requestOn(a, ch, &info, m, &auth[ch], wantClose)
 	}
-	info.exch = cs.recordRequest(a.in, &info, &auth, &hd)
+	info.exch = cs.recordRequest(a.in, &info, m, &auth, &hd)
 	cs.addReq(a.in, m, hasAuth)
 	cs.live.queue = append(cs.live.queue, info)
 }
 
-// requestOn advances one channel's state machine on a request.
-func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, a *authMsg, wantClose bool) {
+// requestOn advances one channel's state machine on a request m.
+func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, m *reassembly.Message, a *authMsg, wantClose bool) {
 	st := &cs.live.ch[ch]
-	m := info.msg
 	switch a.kind {
 	case kindType1:
 		if st.cur != nil {
@@ -177,17 +176,17 @@ func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
 	gaps := resp.GapsBefore[reassembly.ServerToClient]
 	lost := resp.Resynced || gaps > lv.respGaps
 	lv.respGaps = gaps
-	if len(lv.queue) == 0 || lv.queue[0].msg.FirstTime.After(resp.FirstTime) {
+	if len(lv.queue) == 0 || lv.queue[0].msg.firstTime.After(resp.FirstTime) {
 		return reqInfo{}, false
 	}
 	i := 0
 	if lost {
-		for i+1 < len(lv.queue) && !lv.queue[i+1].msg.FirstTime.After(resp.FirstTime) {
+		for i+1 < len(lv.queue) && !lv.queue[i+1].msg.firstTime.After(resp.FirstTime) {
 			i++
 		}
 	}
 	info := lv.queue[i]
-	// No message is kept beyond its response; an emptied queue starts
+	// No handshake is kept beyond its response; an emptied queue starts
 	// over in the same array.
 	clear(lv.queue[:i+1])
 	if i+1 == len(lv.queue) {
@@ -220,7 +219,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 			// Type 3's response with the Type 1. Take it as the final
 			// response; the one paired with the Type 3 is then ignored.
 			cs.finish(an.in, ch, h, resp, hd)
-		case resp.GapsBefore[reassembly.ServerToClient] > info.msg.GapsBefore[reassembly.ServerToClient]:
+		case resp.GapsBefore[reassembly.ServerToClient] > info.msg.serverGaps:
 			h.flags |= fResponseLost // the Type 2 may be in the gap
 		default:
 			h.flags |= fNotChallenged
@@ -244,7 +243,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 				by.lastAuthUse = nanoOf(resp.Time)
 				if info.client != "" && by.client != info.client && by.client != cs.clientIP() {
 					x := cs.rareRW()
-					x.shared = append(x.shared, sharedUse{frame: info.msg.Frame, time: info.msg.Time, client: info.client, hs: by})
+					x.shared = append(x.shared, sharedUse{frame: info.msg.frame, time: info.msg.time, client: info.client, hs: by})
 				}
 				if a.kind == kindNone {
 					return ch == chServer || info.authedBy[chServer] == nil
@@ -252,7 +251,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 			}
 		}
 		if a.kind == kindOffer {
-			st.offer = stepOf(info.msg)
+			st.offer = info.msg.step()
 		}
 	}
 	if a.kind == kindType2 && (h == nil || h.t2.frame() != resp.Frame) {

@@ -108,15 +108,24 @@ type Conn struct {
 // Messages of both directions arrive in the order they completed; a response
 // is delivered with the request it answers (nil when the request was not
 // captured).
+//
+// Messages are valid only during the call they are passed to: the
+// reassembler reuses a Message, and the bytes its strings point into, once
+// the call returns (as golang.org/x/net/http2's Framer reuses its frames).
+// A Handler that keeps a message, or one of its strings, past the call
+// keeps a copy: Message.Clone, or strings.Clone. Handlers must not modify
+// messages.
 type Handler interface {
 	// ConnectionOpened is called when a connection is first classified as
 	// HTTP/1.x (connections that never carry HTTP are reported only through
 	// ConnectionClosed).
 	ConnectionOpened(c *Conn)
 	// Request is called when a request has been read whole (body included).
+	// req is valid until Request returns.
 	Request(c *Conn, req *Message)
 	// Response is called when a response has been read whole; req is the
-	// request it answers in order (pipelining respected), or nil.
+	// request it answers in order (pipelining respected), or nil. Both are
+	// valid until Response returns.
 	Response(c *Conn, req, resp *Message)
 	// ConnectionClosed is called once when tracking of c ends, for every
 	// connection, HTTP or not.

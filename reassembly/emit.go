@@ -24,12 +24,20 @@ type heldEvent struct {
 	req, resp *Message
 }
 
-// emit delivers an event of cs now, or holds it while the assembler flushes.
+// emit delivers an event of cs now, or holds it while the assembler
+// flushes; a held event holds a reference to its messages (see
+// connState.unref).
 func (cs *connState) emit(kind eventKind, req, resp *Message) {
 	r := cs.r
 	if r.holding {
 		if len(cs.heldEvents) == 0 {
 			r.heldConns = append(r.heldConns, cs)
+		}
+		if req != nil {
+			req.refs++
+		}
+		if resp != nil {
+			resp.refs++
 		}
 		cs.heldEvents = append(cs.heldEvents, heldEvent{kind, req, resp})
 		return
@@ -65,6 +73,12 @@ func (r *Reassembler) releaseEvents() {
 	for _, cs := range r.heldConns {
 		for _, ev := range cs.heldEvents {
 			cs.deliverEvent(ev.kind, ev.req, ev.resp)
+			if ev.req != nil {
+				cs.unref(ev.req)
+			}
+			if ev.resp != nil {
+				cs.unref(ev.resp)
+			}
 		}
 		clear(cs.heldEvents)
 		cs.heldEvents = cs.heldEvents[:0]

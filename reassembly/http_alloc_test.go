@@ -10,35 +10,55 @@ import (
 
 func TestHTTPParserAllocsPerMessage(t *testing.T) {
 	tests := []struct {
-		name string
-		dir  Direction
-		msg  string
-		want float64
+		name     string
+		dir      Direction
+		msg      string
+		want     float64 // a standalone parser's
+		recycled float64 // a connection's, whose messages are recycled
 	}{
-		// The Message with its fields, and the header block's string.
-		{"request", ClientToServer, "GET /ews/exchange.asmx HTTP/1.1\r\nHost: mail\r\nAuthorization: NTLM " + httpNTLMNegotiate + "\r\n\r\n", 2},
-		{"response with body", ServerToClient, "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\n\r\n<ok/>", 2},
-		{"chunked", ServerToClient, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 2},
-		// Trailers (rare) take their own string and grow Header.
-		{"chunked with trailer", ServerToClient, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n", 4},
-		{"no fields", ServerToClient, "HTTP/1.1 204 No Content\r\n\r\n", 2},
-		// Beyond 16 fields, the fields take their own allocation.
-		{"many fields", ClientToServer, "GET / HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", 40) + "\r\n", 3},
+		// A new Message with its fields, and its buffer for the header
+		// block; a recycled one reuses both.
+		{"request", ClientToServer, "GET /ews/exchange.asmx HTTP/1.1\r\nHost: mail\r\nAuthorization: NTLM " + httpNTLMNegotiate + "\r\n\r\n", 2, 0},
+		{"response with body", ServerToClient, "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\n\r\n<ok/>", 2, 0},
+		{"chunked", ServerToClient, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 2, 0},
+		// Trailers (rare) take their own string and grow Header (a
+		// recycled Message keeps the grown array).
+		{"chunked with trailer", ServerToClient, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n", 4, 1},
+		{"no fields", ServerToClient, "HTTP/1.1 204 No Content\r\n\r\n", 2, 0},
+		// Beyond 16 fields, a new Message's fields take their own
+		// allocation.
+		{"many fields", ClientToServer, "GET / HTTP/1.1\r\n" + strings.Repeat("X-A: b\r\n", 40) + "\r\n", 3, 0},
+		// obs-fold joins make a string.
+		{"folded", ClientToServer, "GET / HTTP/1.1\r\nX-A: b\r\n c\r\n\r\n", 3, 1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			n := 0
-			p := NewHTTPParser(tt.dir, HTTPCallbacks{Message: func(*Message) { n++ }})
-			data := []byte(tt.msg)
-			p.Feed(data, httpSeg(1)) // the first message detects the protocol
-			allocs := testing.AllocsPerRun(100, func() { p.Feed(data, httpSeg(2)) })
-			if allocs > tt.want {
-				t.Errorf("%v allocations per message, want at most %v", allocs, tt.want)
+		for _, recycle := range []bool{false, true} {
+			name, want := tt.name, tt.want
+			if recycle {
+				name, want = name+"/recycled", tt.recycled
 			}
-			if n != 102 || p.Errors() != 0 {
-				t.Errorf("%d messages, %d errors", n, p.Errors())
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				n := 0
+				var pool *msgPool
+				p := NewHTTPParser(tt.dir, HTTPCallbacks{Message: func(m *Message) {
+					n++
+					pool.put(m) // as the connection does once the Handler has seen it
+				}})
+				if recycle {
+					pool = &msgPool{}
+					p.pool = pool
+				}
+				data := []byte(tt.msg)
+				p.Feed(data, httpSeg(1)) // the first message detects the protocol
+				allocs := testing.AllocsPerRun(100, func() { p.Feed(data, httpSeg(2)) })
+				if allocs > want {
+					t.Errorf("%v allocations per message, want at most %v", allocs, want)
+				}
+				if n != 102 || p.Errors() != 0 {
+					t.Errorf("%d messages, %d errors", n, p.Errors())
+				}
+			})
+		}
 	}
 }
 

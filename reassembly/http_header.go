@@ -3,6 +3,7 @@ package reassembly
 import (
 	"bytes"
 	"strings"
+	"unsafe"
 )
 
 // blockScan is the progress of the search for the end of a header block
@@ -207,15 +208,19 @@ func (p *HTTPParser) headerDone(block []byte, seg Segment) {
 }
 
 // newMessage parses a complete header block whose start line was checked.
-// It takes two allocations: the Message with room for its fields (see
-// allocMessage), and one string holding the block, which all its strings
-// share. The block is not put in a buffer shared with other messages: a
-// kept Message, or one of its strings, then pins its own block only.
+// The block is copied into the Message's own buffer, which its strings
+// point into: a recycled Message (see msgPool) reuses both its buffer and
+// its fields' array, so that parsing it allocates nothing. A new one takes
+// two allocations, the Message with room for its fields (see allocMessage)
+// and its buffer.
 func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
-	s := string(block)
+	m := p.pool.get(p.blk.lines)
+	m.buf = append(m.buf[:0], block...)
+	// The buffer is not written again until the Message is released; the
+	// Handler contract (see Message) says its strings die with it.
+	s := unsafe.String(unsafe.SliceData(m.buf), len(m.buf))
 	nl := strings.IndexByte(s, '\n')
 	line := strings.TrimSuffix(s[:nl], "\r")
-	m := allocMessage(p.blk.lines)
 	m.FirstFrame, m.FirstTime = p.firstSeg.Frame, p.firstSeg.Time
 	m.setLast(seg)
 	m.HeaderBytes = len(block)

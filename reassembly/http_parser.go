@@ -100,6 +100,9 @@ type HTTPParser struct {
 	sniff       [len(h2Preface)]byte
 
 	cb HTTPCallbacks
+	// pool supplies the Messages; nil (a standalone parser) allocates
+	// each one.
+	pool *msgPool
 
 	// offset counts the bytes fed so far (for the detection window).
 	offset int64
@@ -139,7 +142,8 @@ func (p *HTTPParser) init() {
 // callbacks and buffer. Callbacks that must change per connection should
 // reach the connection through a pointer the caller updates.
 func (p *HTTPParser) Reset() {
-	*p = HTTPParser{dir: p.dir, cb: p.cb, buf: p.buf[:0]}
+	p.drop()
+	*p = HTTPParser{dir: p.dir, cb: p.cb, pool: p.pool, buf: p.buf[:0]}
 	p.init()
 }
 
@@ -159,7 +163,7 @@ func (p *HTTPParser) Errors() int { return p.errors }
 // message in progress.
 func (p *HTTPParser) Tunnel() {
 	p.state = stDone
-	p.msg = nil
+	p.drop()
 	p.resetBlock()
 }
 
@@ -311,7 +315,7 @@ func (p *HTTPParser) End(seg Segment) {
 
 // abandon drops the message in progress after a loss and resynchronises.
 func (p *HTTPParser) abandon() {
-	p.msg = nil
+	p.drop()
 	p.errors++
 	p.resynced = true
 	p.huntErr = true
@@ -361,8 +365,17 @@ func upgrades(m *Message) bool {
 	return false
 }
 
-// emit completes the message in progress and hands it to the callback. The
-// parser's next state must be set before: the callback may call Tunnel.
+// drop discards the message in progress, which no one else has seen.
+func (p *HTTPParser) drop() {
+	if p.msg != nil {
+		p.pool.put(p.msg)
+		p.msg = nil
+	}
+}
+
+// emit completes the message in progress and hands it to the callback,
+// which owns it from then on. The parser's next state must be set before:
+// the callback may call Tunnel.
 func (p *HTTPParser) emit() {
 	m := p.msg
 	p.msg = nil

@@ -39,10 +39,14 @@ type HeaderField struct {
 
 // Message is one HTTP/1.1 request or response.
 //
-// Bodies are never kept: only their length and framing. The strings of a
-// message the parser made share one allocation, its header block (trailers
-// take another): keeping any of them keeps the block, so clone what
-// outlives the message.
+// Bodies are never kept: only their length and framing.
+//
+// A Message that a Reassembler hands to a Handler, and every string in it,
+// is valid only until the Handler method returns: the reassembler then
+// reuses the Message and the buffer its strings point into for a later
+// message. A Handler that keeps a message, or any of its strings, keeps a
+// Clone (or copies the strings with strings.Clone). Messages from a
+// standalone HTTPParser are not reused.
 type Message struct {
 	// Request is true for requests, false for responses.
 	Request bool
@@ -85,6 +89,49 @@ type Message struct {
 	// GapsBefore counts the gaps seen on the connection in each direction
 	// (indexed by Direction) before this message completed.
 	GapsBefore [2]int
+
+	// buf holds a copy of the header block, which the strings above
+	// point into (unsafe.String); a recycled Message reuses it.
+	buf []byte
+	// refs counts the references a connection holds while the message is
+	// being delivered or waits in a queue (stream.go, emit.go): it goes
+	// back to its pool at zero. -1 once released.
+	refs int32
+}
+
+// Clone returns a deep copy of m that owns its strings: it stays valid
+// after the Handler call that m was passed to returns. The copy's strings
+// share one allocation.
+func (m *Message) Clone() *Message {
+	c := *m
+	c.buf, c.refs = nil, 0
+	n := len(m.Method) + len(m.Target) + len(m.Proto) + len(m.Reason)
+	for _, h := range m.Header {
+		n += len(h.Name) + len(h.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(m.Method)
+	b.WriteString(m.Target)
+	b.WriteString(m.Proto)
+	b.WriteString(m.Reason)
+	for _, h := range m.Header {
+		b.WriteString(h.Name)
+		b.WriteString(h.Value)
+	}
+	s := b.String()
+	next := func(v string) string {
+		v, s = s[:len(v)], s[len(v):]
+		return v
+	}
+	c.Method, c.Target, c.Proto, c.Reason = next(m.Method), next(m.Target), next(m.Proto), next(m.Reason)
+	if m.Header != nil {
+		c.Header = make([]HeaderField, len(m.Header))
+		for i, h := range m.Header {
+			c.Header[i] = HeaderField{Name: next(h.Name), Value: next(h.Value)}
+		}
+	}
+	return &c
 }
 
 // Get returns the first value of the named header (case-insensitive), or "".
@@ -111,6 +158,92 @@ func (m *Message) Values(name string) []string {
 // setLast records seg as where the message's last byte so far was captured.
 func (m *Message) setLast(seg Segment) {
 	m.Frame, m.Time = seg.Frame, seg.Time
+}
+
+// Recycling. Parsing a message used to allocate its Message and a copy of
+// its header block, the largest share of what a run allocates; the
+// garbage collector's work grew with it. The parsers of a Reassembler's
+// connections take their Messages from the Reassembler's msgPool instead,
+// and a connection gives each back once the Handler has seen it and no
+// queue holds it (connState.unref). A Reassembler runs on one goroutine,
+// so the pool needs no lock.
+
+// Bounds on what a pool keeps: the largest buffer and field array a pooled
+// Message brings back (a message with an unusually large header block
+// does not pin its buffer), and the Messages it keeps, which is more than
+// a run has in flight at once (a Message with its buffer takes about a
+// kilobyte).
+const (
+	maxPooledBuf    = maxKeptBuffer
+	maxPooledFields = 64
+	maxPooled       = 4096
+)
+
+// msgPool holds Messages for reuse. A nil *msgPool allocates every
+// Message and never takes one back.
+type msgPool struct {
+	free []*Message
+}
+
+// get returns an empty Message whose Header has room for n fields.
+func (p *msgPool) get(n int) *Message {
+	if p == nil || len(p.free) == 0 {
+		return allocMessage(n)
+	}
+	m := p.free[len(p.free)-1]
+	p.free[len(p.free)-1] = nil
+	p.free = p.free[:len(p.free)-1]
+	m.refs = 0
+	if cap(m.Header) < n {
+		m.Header = make([]HeaderField, 0, n)
+	}
+	return m
+}
+
+// put takes m back: it must not be used (nor any of its strings) after.
+func (p *msgPool) put(m *Message) {
+	if p == nil {
+		return
+	}
+	if m.refs < 0 {
+		panic("reassembly: message released twice")
+	}
+	buf, h := m.buf[:0], m.Header[:0]
+	if poisonMessages {
+		poison(m)
+	}
+	if cap(buf) > maxPooledBuf {
+		buf = nil
+	}
+	if cap(h) > maxPooledFields {
+		h = nil
+	}
+	*m = Message{buf: buf, Header: h, refs: -1}
+	if len(p.free) < maxPooled {
+		p.free = append(p.free, m)
+	}
+}
+
+// poisonMessages makes released Messages unusable: their header bytes are
+// overwritten and their fields zeroed, so that a Handler or a queue that
+// kept one shows up in the tests as wrong output instead of going unseen
+// until a later message happens to reuse it. It is set by the
+// ntlmscope_poison build tag (poison_on.go), which the Makefile's tests
+// use, and always in this package's tests.
+var poisonMessages = poisonBuild
+
+// poison overwrites what m's strings may point into: its header block
+// buffer and its fields' array (the names and values a Handler kept by
+// keeping m.Header).
+func poison(m *Message) {
+	b := m.buf[:cap(m.buf)]
+	for i := range b {
+		b[i] = 0xAA
+	}
+	h := m.Header[:cap(m.Header)]
+	for i := range h {
+		h[i] = HeaderField{Name: "\xaa", Value: "\xaa"}
+	}
 }
 
 // allocMessage returns a new Message whose Header has room for n fields.

@@ -149,6 +149,8 @@ type Reassembler struct {
 	holding   bool
 	heldConns []*connState
 
+	msgs msgPool // HTTP messages for reuse (message.go)
+
 	keys     keyRing // TLS: key sources (tls_keylog.go)
 	tlsPlain []byte  // TLS: plaintext scratch, shared (consumed as decrypted)
 }

@@ -3,6 +3,7 @@ package reassembly
 import (
 	"encoding/binary"
 	"net/netip"
+	"strings"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -48,10 +49,11 @@ type connState struct {
 	sawSYN  bool
 
 	// Pairing: requests waiting for their final response, and responses
-	// that arrived before any request they could answer.
+	// that arrived before any request they could answer. Each holds a
+	// reference to its Message (see unref).
 	pending []*Message
 	held    []*Message
-	methods []string // methods of every request, by request index
+	methods []string // methods of every request, by request index (see ownMethod)
 	// respGaps is the server-direction gap count when the last response
 	// was paired.
 	respGaps int
@@ -135,6 +137,7 @@ func (cs *connState) parser(d Direction) *HTTPParser {
 			Message:       func(m *Message) { cs.onMessage(m) },
 			RequestMethod: cs.requestMethod,
 		})
+		cs.parsers[d].pool = &cs.r.msgs
 	}
 	return cs.parsers[d]
 }
@@ -289,7 +292,15 @@ func (cs *connState) classify() {
 
 // onMessage receives every message from both parsers and turns them into
 // Handler events, pairing responses with requests.
+//
+// Messages are recycled (msgPool): each place that holds one past the
+// Handler call it was made for, the pending and held queues and events
+// held during a flush (emit.go), counts a reference, and the message goes
+// back to the pool when the last is dropped. onMessage holds one itself
+// while it runs.
 func (cs *connState) onMessage(m *Message) {
+	m.refs = 1
+	defer cs.unref(m)
 	m.GapsBefore = cs.conn.Gaps
 	if !cs.opened {
 		cs.opened = true
@@ -299,19 +310,21 @@ func (cs *connState) onMessage(m *Message) {
 	}
 	if m.Request {
 		cs.conn.Requests++
-		cs.methods = append(cs.methods, m.Method)
+		cs.methods = append(cs.methods, ownMethod(m.Method))
 		// Responses held for want of a request: those that started before
 		// this request did cannot answer it.
 		for len(cs.held) > 0 && cs.held[0].FirstTime.Before(m.FirstTime) {
-			cs.emit(evResponse, nil, cs.held[0])
-			cs.held = cs.held[1:]
+			resp := cs.popHeld()
+			cs.emit(evResponse, nil, resp)
+			cs.unref(resp)
 		}
 		cs.emit(evRequest, m, nil)
+		m.refs++
 		cs.pending = append(cs.pending, m)
 		for len(cs.held) > 0 && len(cs.pending) > 0 {
-			resp := cs.held[0]
-			cs.held = cs.held[1:]
+			resp := cs.popHeld()
 			cs.answer(resp)
+			cs.unref(resp)
 		}
 		return
 	}
@@ -319,10 +332,68 @@ func (cs *connState) onMessage(m *Message) {
 	if len(cs.pending) == 0 {
 		// The request is still being read (a 401 sent before a large
 		// body finished), or it was never captured: wait for it.
+		m.refs++
 		cs.held = append(cs.held, m)
 		return
 	}
 	cs.answer(m)
+}
+
+// popHeld removes the first held response and returns it, with the
+// queue's reference, which the caller drops.
+func (cs *connState) popHeld() *Message { return popFront(&cs.held) }
+
+// popFront removes the first message of a queue and returns it. The last
+// one is removed in place rather than sliced past, so that the next append
+// reuses its slot: a keep-alive connection's one request at a time then
+// takes no new array each.
+func popFront(q *[]*Message) *Message {
+	m := (*q)[0]
+	(*q)[0] = nil
+	if len(*q) == 1 {
+		*q = (*q)[:0]
+	} else {
+		*q = (*q)[1:]
+	}
+	return m
+}
+
+// unref drops a reference to m; the last one gives it back to the pool.
+func (cs *connState) unref(m *Message) {
+	if m.refs--; m.refs == 0 {
+		cs.r.msgs.put(m)
+	}
+}
+
+// ownMethod returns a copy of a request method that does not share the
+// message's buffer, as cs.methods outlives the message: the common
+// methods as constants, which costs nothing, and others cloned.
+func ownMethod(method string) string {
+	switch method {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "CONNECT":
+		return "CONNECT"
+	case "PATCH":
+		return "PATCH"
+	case "PROPFIND":
+		return "PROPFIND"
+	case "RPC_IN_DATA":
+		return "RPC_IN_DATA"
+	case "RPC_OUT_DATA":
+		return "RPC_OUT_DATA"
+	}
+	return strings.Clone(method)
 }
 
 // answer delivers a response with the request it answers: the head of the
@@ -335,18 +406,22 @@ func (cs *connState) answer(resp *Message) {
 	cs.respGaps = resp.GapsBefore[ServerToClient]
 	if lost {
 		for len(cs.pending) > 1 && !cs.pending[1].FirstTime.After(resp.FirstTime) {
-			cs.pending[0] = nil
-			cs.pending = cs.pending[1:]
+			cs.unref(popFront(&cs.pending))
 		}
 	}
 	req := cs.pending[0]
+	// Interim responses do not answer the request: it stays queued for
+	// the final one.
 	interim := resp.Status >= 100 && resp.Status < 200 && resp.Status != 101
 	if !interim {
-		cs.pending[0] = nil
-		cs.pending = cs.pending[1:]
+		popFront(&cs.pending)
 	}
 	cs.emit(evResponse, req, resp)
-	if resp.Status == 101 || (req.Method == "CONNECT" && resp.Status >= 200 && resp.Status < 300) {
+	tunnel := resp.Status == 101 || (req.Method == "CONNECT" && resp.Status >= 200 && resp.Status < 300)
+	if !interim {
+		cs.unref(req)
+	}
+	if tunnel {
 		for _, p := range cs.parsers {
 			if p != nil {
 				p.Tunnel()
@@ -372,6 +447,10 @@ func (cs *connState) finalize(reason EndReason) {
 	cs.tlsFinish() // TLS: settle the outcome and the protocol
 	for _, resp := range cs.held {
 		cs.emit(evResponse, nil, resp)
+		cs.unref(resp)
+	}
+	for _, req := range cs.pending {
+		cs.unref(req)
 	}
 	cs.held, cs.pending = nil, nil
 	cs.finalized = true

@@ -30,7 +30,7 @@ func (h *authHeaders) add(m *reassembly.Message) {
 	for _, f := range m.Header {
 		switch strings.ToLower(f.Name) {
 		case "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie":
-			h.values = append(h.values, f.Value)
+			h.values = append(h.values, strings.Clone(f.Value)) // valid only during the call
 		}
 	}
 }

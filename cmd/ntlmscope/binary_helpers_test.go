@@ -13,6 +13,9 @@ var (
 	buildOnce sync.Once
 	builtBin  string
 	buildErr  error
+	// buildFlags go to go build: the tests' own build tags
+	// (poison_test.go), so that the command runs as the tests' packages do.
+	buildFlags []string
 )
 
 // TestMain removes the binary the tests built (once, for all of them).
@@ -35,7 +38,7 @@ func buildBinary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "ntlmscope")
-		cmd := exec.Command("go", "build", "-o", builtBin, ".")
+		cmd := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", builtBin, ".")...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

@@ -15,32 +15,43 @@ import (
 // count for the operator; the report's outcomes are the analyzer's.
 type liveCounter struct {
 	h        reassembly.Handler
-	open     map[*reassembly.Conn]map[*reassembly.Message]bool // requests with a Type 3, per open connection
+	open     map[*reassembly.Conn]map[reqKey]bool // requests with a Type 3, per open connection
 	ok, fail int64
 }
 
+// reqKey names a request of a connection. Not its *Message: the
+// reassembler reuses Messages after each call (see reassembly.Handler).
+// Index counts a parser's messages; the frame tells the two parsers'
+// apart in the odd capture where both read requests.
+type reqKey struct {
+	firstFrame int64
+	index      int
+}
+
+func reqKeyOf(m *reassembly.Message) reqKey { return reqKey{m.FirstFrame, m.Index} }
+
 func newLiveCounter(h reassembly.Handler) *liveCounter {
-	return &liveCounter{h: h, open: map[*reassembly.Conn]map[*reassembly.Message]bool{}}
+	return &liveCounter{h: h, open: map[*reassembly.Conn]map[reqKey]bool{}}
 }
 
 // ConnectionOpened implements reassembly.Handler.
 func (l *liveCounter) ConnectionOpened(c *reassembly.Conn) {
-	l.open[c] = map[*reassembly.Message]bool{}
+	l.open[c] = map[reqKey]bool{}
 	l.h.ConnectionOpened(c)
 }
 
 // Request implements reassembly.Handler.
 func (l *liveCounter) Request(c *reassembly.Conn, req *reassembly.Message) {
 	if pending := l.open[c]; pending != nil && carriesType3(req) {
-		pending[req] = true
+		pending[reqKeyOf(req)] = true
 	}
 	l.h.Request(c, req)
 }
 
 // Response implements reassembly.Handler.
 func (l *liveCounter) Response(c *reassembly.Conn, req, resp *reassembly.Message) {
-	if pending := l.open[c]; pending != nil && req != nil && pending[req] {
-		delete(pending, req)
+	if pending := l.open[c]; pending != nil && req != nil && pending[reqKeyOf(req)] {
+		delete(pending, reqKeyOf(req))
 		if resp.Status == 401 || resp.Status == 407 {
 			l.fail++
 		} else {
