@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"fmt"
+	"iter"
 	"testing"
 	"time"
 )
@@ -90,4 +91,32 @@ func BenchmarkAnalyzer(b *testing.B) {
 			replay(New(Options{HashKey: testKey}), events)
 		}
 	})
+}
+
+// BenchmarkConnections builds every connection of the streaming report of
+// a 50 MB synthetic capture (some 4,000 connections), as a renderer reads
+// them: the cost of the report's connections, without encoding them, each
+// built afresh (EachConnection) or with the lists of the one before
+// (ConnectionsIn).
+func BenchmarkConnections(b *testing.B) {
+	events, stats := syntheticEvents(b, 50_000_000)
+	a := New(Options{HashKey: testKey})
+	replay(a, events)
+	r := a.FinishStreaming(stats)
+	for _, reuse := range []bool{false, true} {
+		name := "EachConnection"
+		seq := r.EachConnection
+		if reuse {
+			name, seq = "ConnectionsIn", func() iter.Seq[*Connection] { return r.ConnectionsIn(0, r.ConnectionCount()) }
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for c := range seq() {
+					_ = c
+				}
+			}
+			b.ReportMetric(float64(r.ConnectionCount()), "conns")
+		})
+	}
 }

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strconv"
 
@@ -43,8 +44,11 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 	}
 	r.Summary = d.summary()
 	r.Verdict = d.verdict(&r.Summary)
-	r.Users = d.users()
-	r.Backends = d.backends()
+	r.Findings = make([]Finding, 0, len(d.findings))
+	for _, f := range d.sortedFindings() {
+		r.Findings = append(r.Findings, f.model())
+	}
+	r.Users, r.Backends = d.aggregates()
 	r.Summary.Users = 0
 	for _, u := range r.Users {
 		if u.Name != "(unknown)" {
@@ -52,10 +56,6 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 		}
 	}
 	r.lazy = &connList{d: d}
-	r.Findings = make([]Finding, 0, len(d.findings))
-	for _, f := range d.sortedFindings() {
-		r.Findings = append(r.Findings, f.model())
-	}
 	return r
 }
 
@@ -101,17 +101,33 @@ func (d *diagnosis) summary() Summary {
 	return s
 }
 
-// connection renders one connection with every handshake that crossed it.
-func (d *diagnosis) connection(cs *connState) Connection {
-	c := Connection{
+// connScratch holds the lists a builder of connections, one after
+// another, gives each connection from the one before's: building the
+// connections of a large capture then makes next to no garbage.
+type connScratch struct {
+	hs         []*handshake
+	linked     []int
+	statuses   map[string]int
+	users      []string
+	handshakes []Handshake
+	exchanges  []Exchange
+	findings   []string
+}
+
+// connectionInto renders cs, with every handshake that crossed it, into
+// *c. Its lists and map are taken from s and given back to it, so that the
+// connection is only valid until the next one built with s (an empty s:
+// they are new).
+func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState) {
+	*c = Connection{
 		ID:                    int(cs.id),
 		File:                  int(cs.file),
 		TCPStream:             int(cs.stream),
-		Client:                addrString(cs.clientAddr()),
-		Server:                addrString(cs.serverAddr()),
+		Client:                addrText(cs.clientAddr()),
+		Server:                addrText(cs.serverAddr()),
 		RealClients:           slices.Clone(cs.rare().realClients),
 		Leg:                   cs.leg(),
-		Linked:                []int{},
+		Linked:                s.linked[:0],
 		Start:                 cs.start.time(),
 		End:                   cs.end.time(),
 		Ended:                 cs.ended.String(),
@@ -121,12 +137,22 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		Requests:              int(cs.requests),
 		Responses:             int(cs.responses),
 		IncompleteMessages:    int(cs.rare().incompleteMessages),
-		Statuses:              map[string]int{},
-		Users:                 []string{},
+		Statuses:              s.statuses,
 		State:                 stateNames[cs.authState],
 		AuthenticatedRequests: int(cs.authRequests),
-		Handshakes:            []Handshake{},
-		Findings:              []string{},
+		Findings:              s.findings[:0],
+	}
+	// The lists are never nil: the JSON has [] and {}, not null.
+	if c.Linked == nil {
+		c.Linked = []int{}
+	}
+	if c.Findings == nil {
+		c.Findings = []string{}
+	}
+	if c.Statuses == nil {
+		c.Statuses = make(map[string]int, cs.statusCodes())
+	} else {
+		clear(c.Statuses)
 	}
 	for o := range cs.rare().linked {
 		c.Linked = append(c.Linked, int(o.id))
@@ -134,13 +160,13 @@ func (d *diagnosis) connection(cs *connState) Connection {
 	slices.Sort(c.Linked)
 	for _, sc := range cs.statuses {
 		if sc.n > 0 {
-			c.Statuses[strconv.Itoa(int(sc.status))] = int(sc.n)
+			c.Statuses[statusText(sc.status)] = int(sc.n)
 		}
 	}
 	for _, sc := range cs.rare().moreStatuses {
-		c.Statuses[strconv.Itoa(int(sc.status))] = int(sc.n)
+		c.Statuses[statusText(sc.status)] = int(sc.n)
 	}
-	var hs []*handshake
+	hs := s.hs[:0]
 	for _, h := range cs.hs {
 		for h.mergedInto != nil {
 			h = h.mergedInto
@@ -150,30 +176,130 @@ func (d *diagnosis) connection(cs *connState) Connection {
 		}
 	}
 	slices.SortFunc(hs, func(a, b *handshake) int { return cmp.Compare(a.id, b.id) })
-	var users nameSet
-	for _, h := range hs {
-		c.Handshakes = append(c.Handshakes, h.model())
-		if h.hasUser {
-			users.add(h.userName())
-		}
+	// Growing keeps the elements within the old length, whose lists
+	// modelInto reuses.
+	c.Handshakes = slices.Grow(s.handshakes[:0], len(hs))[:len(hs)]
+	if c.Handshakes == nil {
+		c.Handshakes = []Handshake{}
 	}
-	c.Users = users.list()
-	index := make(map[*handshake]int, len(hs))
 	for i, h := range hs {
-		index[h] = i
+		h.modelInto(&c.Handshakes[i])
 	}
-	c.Exchanges = cs.buildExchanges(index, d.lines, d.hashes)
+	c.Users = hsUsers(s.users[:0], hs)
+	c.Exchanges = cs.buildExchanges(s.exchanges[:0], newHSIndex(hs), d.lines, d.hashes)
 	c.ExchangesOmitted = int(cs.ext().exchangesOmitted)
 	for code := range cs.rare().findings {
 		c.Findings = append(c.Findings, code)
 	}
 	slices.Sort(c.Findings)
-	return c
+
+	s.hs, s.linked, s.statuses, s.users, s.findings = hs, c.Linked, c.Statuses, c.Users, c.Findings
+	s.handshakes = c.Handshakes
+	if c.Exchanges != nil {
+		s.exchanges = c.Exchanges
+	}
 }
 
-// model renders a handshake.
-func (h *handshake) model() Handshake {
-	m := Handshake{
+// statusCodes counts the status codes the connection's responses had.
+func (cs *connState) statusCodes() int {
+	n := len(cs.rare().moreStatuses)
+	for _, sc := range cs.statuses {
+		if sc.n > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// hsUsers appends to users (nil, or an empty slice to reuse) the users of
+// handshakes hs without repeats, compared case-insensitively, each as
+// first seen; the list is never nil.
+func hsUsers(users []string, hs []*handshake) []string {
+	if users == nil {
+		users = []string{}
+	}
+	if len(hs) > 16 {
+		var seen nameSet
+		for _, h := range hs {
+			if h.hasUser && seen.addKeyed(h.userName(), h.userKey()) {
+				users = append(users, h.userName())
+			}
+		}
+		return users
+	}
+	// Few handshakes (nearly every connection): compare with those before,
+	// which costs no set.
+	for i, h := range hs {
+		if !h.hasUser || slices.ContainsFunc(hs[:i], func(o *handshake) bool {
+			return o.hasUser && o.userKey() == h.userKey()
+		}) {
+			continue
+		}
+		users = append(users, h.userName())
+	}
+	return users
+}
+
+// hsIndex finds handshakes in a connection's list of them.
+type hsIndex struct {
+	hs []*handshake
+	m  map[*handshake]int // for a long list; nil: scan hs
+}
+
+func newHSIndex(hs []*handshake) hsIndex {
+	x := hsIndex{hs: hs}
+	if len(hs) > 16 {
+		x.m = make(map[*handshake]int, len(hs))
+		for i, h := range hs {
+			x.m[h] = i
+		}
+	}
+	return x
+}
+
+// of returns the position of h in the list, -1 when it is not there.
+func (x hsIndex) of(h *handshake) int {
+	if x.m == nil {
+		return slices.Index(x.hs, h)
+	}
+	if i, ok := x.m[h]; ok {
+		return i
+	}
+	return -1
+}
+
+// statusTexts are the status codes 100 to 599 as text.
+var statusTexts = func() []string {
+	t := make([]string, 500)
+	for i := range t {
+		t[i] = strconv.Itoa(100 + i)
+	}
+	return t
+}()
+
+// statusText is a status code as text, without an allocation for the
+// codes HTTP defines.
+func statusText(status int32) string {
+	if status >= 100 && int(status-100) < len(statusTexts) {
+		return statusTexts[status-100]
+	}
+	return strconv.Itoa(int(status))
+}
+
+// addrText is addrString with one allocation: the text's own.
+func addrText(ap netip.AddrPort) string {
+	if !ap.IsValid() {
+		return ""
+	}
+	var buf [64]byte
+	return string(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(buf[:0]))
+}
+
+// modelInto renders the handshake into *m, reusing m's list of
+// connections.
+func (h *handshake) modelInto(m *Handshake) {
+	conns := m.Connections[:0]
+	*m = Handshake{
 		ID:             int(h.id),
 		Scheme:         h.scheme.String(),
 		SPNEGO:         h.spnego,
@@ -204,9 +330,9 @@ func (h *handshake) model() Handshake {
 		m.Scheme = "NTLM"
 	}
 	for _, c := range h.conns() {
-		m.Connections = append(m.Connections, int(c.id))
+		conns = append(conns, int(c.id))
 	}
-	return m
+	m.Connections = conns
 }
 
 // sortedFindings sorts the findings by time, then code, then evidence (in

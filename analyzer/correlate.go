@@ -160,11 +160,33 @@ func (d *diagnosis) checkServerChanges() {
 		cs    *connState
 		proxy bool
 	}
+	// First the connections that saw two identities (nearly always
+	// none), from the first identity of each: only those need their
+	// handshakes collected.
+	first := map[key]string{}
+	changed := map[key]bool{}
+	for _, h := range d.logical {
+		if h.identity == "" || !h.t2.ok() {
+			continue
+		}
+		k := key{h.conn, h.proxy}
+		if id, ok := first[k]; !ok {
+			first[k] = h.identity
+		} else if !strings.EqualFold(id, h.identity) {
+			changed[k] = true
+		}
+	}
+	if len(changed) == 0 {
+		return
+	}
 	onConn := map[key][]*handshake{}
 	var keys []key
 	for _, h := range d.logical {
 		for _, c := range h.conns() {
 			k := key{c, h.proxy}
+			if !changed[k] {
+				continue
+			}
 			if _, ok := onConn[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -218,9 +240,19 @@ func (d *diagnosis) findRestarts() {
 		proxy        bool
 	}
 	// Handshakes (sorted by start) per client and user; user "" holds
-	// those no Type 3 attributes, "*" all of them.
+	// those no Type 3 attributes, "*" all of them. Only the clients of
+	// failures are looked up.
+	failing := map[string]bool{}
+	for _, h := range d.logical {
+		if h.failure() {
+			failing[h.client] = true
+		}
+	}
 	groups := map[key][]*handshake{}
 	for _, h := range d.logical {
+		if !failing[h.client] {
+			continue
+		}
 		u := ""
 		if h.hasUser {
 			u = h.userKey()
@@ -253,10 +285,14 @@ func (d *diagnosis) findRestarts() {
 		}
 		return b
 	}
-	pos := map[*handshake]int{} // position on the Type 3's connection
+	// pos holds the position of each failure on its connection (the last
+	// by id that lists it): only failures are looked up.
+	pos := map[*handshake]int{}
 	for _, cs := range d.conns {
 		for i, o := range cs.hs {
-			pos[o] = i
+			if o.failure() {
+				pos[o] = i
+			}
 		}
 	}
 	next := map[*handshake]*handshake{}
@@ -297,17 +333,33 @@ func (d *diagnosis) findRestarts() {
 	for _, n := range next {
 		pointed[n] = true
 	}
-	for _, h := range d.logical {
-		if next[h] == nil || pointed[h] {
+	// The heads of chains, in the order of d.logical: restarts were
+	// recorded in that order.
+	for _, r := range d.restarts {
+		h := r.from
+		if pointed[h] {
 			continue
 		}
 		var chain []*handshake
 		var ids []string
-		seen := map[*handshake]bool{}
-		// seen guards against a cycle: damaged timestamps can make two
-		// handshakes each other's restart.
-		for x := h; x != nil && !seen[x]; x = next[x] {
-			seen[x] = true
+		var seen map[*handshake]bool // once the chain is long
+		// The check guards against a cycle: damaged timestamps can make
+		// two handshakes each other's restart.
+		for x := h; x != nil; x = next[x] {
+			if seen != nil {
+				if seen[x] {
+					break
+				}
+				seen[x] = true
+			} else if slices.Contains(chain, x) {
+				break
+			} else if len(chain) == 16 {
+				seen = make(map[*handshake]bool, 32)
+				for _, y := range chain {
+					seen[y] = true
+				}
+				seen[x] = true
+			}
 			chain = append(chain, x)
 			if x.identity != "" && !containsFold(ids, x.identity) {
 				ids = append(ids, x.identity)

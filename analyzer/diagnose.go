@@ -3,6 +3,7 @@ package analyzer
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -37,6 +38,15 @@ type diagnosis struct {
 	lastSuccess map[successKey]time.Time
 
 	findings []*finding
+
+	// agg computes the users and backends on another goroutine while
+	// the findings are collected (see run); build takes them.
+	agg struct {
+		started  bool
+		done     sync.WaitGroup
+		users    []User
+		backends []Backend
+	}
 }
 
 // restart is a HANDSHAKE_RESTARTED occurrence.
@@ -83,6 +93,7 @@ func (d *diagnosis) run() {
 	d.findInterleaved()    // legs.go: both legs, handshakes multiplexed upstream
 	d.findSharedUpstream() // legs.go: both legs, authenticated connections shared
 	d.assignCauses()       // causes.go
+	d.startAggregates()    // users.go: users and backends, on another core
 	d.collectFindings()    // findings.go
 }
 

@@ -61,6 +61,11 @@ func (d *diagnosis) proxyConn(cs *connState) bool {
 // findProxyClients reports the clients markProxyClients found
 // (CLIENT_IS_PROXY), with their connections and users.
 func (d *diagnosis) findProxyClients() {
+	if len(d.proxyClients) == 0 {
+		return
+	}
+	// Only the proxies' connections and users are listed: a capture has
+	// many clients and few proxies.
 	users := map[string]*nameSet{}
 	byIP := map[string][]*connState{}
 	var ips []string
@@ -69,6 +74,9 @@ func (d *diagnosis) findProxyClients() {
 			continue
 		}
 		ip := cs.clientIP()
+		if _, ok := d.proxyClients[ip]; !ok {
+			continue
+		}
 		if _, ok := byIP[ip]; !ok {
 			ips = append(ips, ip)
 		}
@@ -79,6 +87,9 @@ func (d *diagnosis) findProxyClients() {
 			continue
 		}
 		ip := h.t3conn.clientIP()
+		if _, ok := d.proxyClients[ip]; !ok {
+			continue
+		}
 		if users[ip] == nil {
 			users[ip] = &nameSet{}
 		}

@@ -181,15 +181,17 @@ func (cs *connState) healthy() bool {
 }
 
 // buildExchanges renders the records of a connection that carried
-// authentication; index maps handshakes to their position in the
-// connection's report; lines and hashes are the analyzer's tables of
-// request lines and of their hashes.
-func (cs *connState) buildExchanges(index map[*handshake]int, lines []reqLine, hashes []uint64) []Exchange {
+// authentication, appended to out (nil, or an empty slice to reuse);
+// index finds handshakes' positions in the connection's report; lines and
+// hashes are the analyzer's tables of request lines and of their hashes.
+func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLine, hashes []uint64) []Exchange {
 	ex := cs.ext().exchanges
 	if len(ex) == 0 {
 		return nil
 	}
-	out := make([]Exchange, 0, cs.x.exchangeCount)
+	if out == nil {
+		out = make([]Exchange, 0, cs.x.exchangeCount)
+	}
 	for e := range cs.eachExchange(hashes) {
 		l := lines[e.line]
 		x := Exchange{
@@ -204,8 +206,8 @@ func (cs *connState) buildExchanges(index map[*handshake]int, lines []reqLine, h
 		for h != nil && h.mergedInto != nil {
 			h = h.mergedInto
 		}
-		if i, ok := index[h]; ok && h != nil {
-			x.Handshake = i
+		if h != nil {
+			x.Handshake = index.of(h)
 		}
 		out = append(out, x)
 	}

@@ -39,6 +39,16 @@ func (d *diagnosis) add(f *finding) {
 
 // dedupeConns sorts connections by id without repeats.
 func dedupeConns(cs []*connState) []*connState {
+	if len(cs) == 2 { // most findings: a handshake's two connections, or one twice
+		a, b := cs[0], cs[1]
+		switch {
+		case a == b:
+			return []*connState{a}
+		case b.id < a.id:
+			a, b = b, a
+		}
+		return []*connState{a, b}
+	}
 	out := slices.Clone(cs)
 	slices.SortFunc(out, func(a, b *connState) int { return cmp.Compare(a.id, b.id) })
 	return slices.CompactFunc(out, func(a, b *connState) bool { return a == b })

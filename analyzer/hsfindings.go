@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -11,16 +12,41 @@ import (
 func (d *diagnosis) restartFindings() {
 	for _, r := range d.restarts {
 		f := hsFinding(CodeHandshakeRestarted, r.from, r.to)
-		where := "on the same connection"
-		if r.to.conn != r.from.t3conn {
-			where = sprintf("on connection %d", r.to.conn.id)
-		}
 		f.count = 1
-		f.msg = sprintf("%s's handshake on connection %d %s (%s); the client started a new one %s %.0f ms later",
-			r.from.client, r.from.t3conn.id, r.from.outcome(), causeText(r.from), where,
-			float64(r.to.start().Sub(r.from.end()))/float64(time.Millisecond))
+		f.msg = restartMessage(r)
 		d.add(f)
 	}
+}
+
+// restartMessage explains a restart:
+//
+//	"%s's handshake on connection %d %s (%s); the client started a new one %s %.0f ms later"
+//
+// with the client, the connection of the Type 3, the outcome, its cause
+// and where and how much later the next handshake started. It is written
+// without fmt: a capture of a misbehaving balancer has tens of thousands of
+// restarts.
+func restartMessage(r restart) string {
+	b := make([]byte, 0, 160)
+	b = append(b, r.from.client...)
+	b = append(b, "'s handshake on connection "...)
+	b = strconv.AppendInt(b, int64(r.from.t3conn.id), 10)
+	b = append(b, ' ')
+	b = append(b, r.from.outcome()...)
+	b = append(b, " ("...)
+	b = append(b, causeText(r.from)...)
+	b = append(b, "); the client started a new one "...)
+	if r.to.conn != r.from.t3conn {
+		b = append(b, "on connection "...)
+		b = strconv.AppendInt(b, int64(r.to.conn.id), 10)
+	} else {
+		b = append(b, "on the same connection"...)
+	}
+	b = append(b, ' ')
+	// As %.0f formats it.
+	b = strconv.AppendFloat(b, float64(r.to.start().Sub(r.from.end()))/float64(time.Millisecond), 'f', 0, 64)
+	b = append(b, " ms later"...)
+	return string(b)
 }
 
 // causeText says why a handshake failed, for messages.
@@ -28,11 +54,21 @@ func causeText(h *handshake) string {
 	if h.cause() == "" {
 		return "no cause"
 	}
-	if h.evid() != "" {
-		return h.cause() + ": " + strings.ToLower(strings.ReplaceAll(h.evid(), "_", " "))
+	if h.evidL != noLabel {
+		return h.cause() + ": " + evidTexts[h.evidL]
 	}
 	return h.cause()
 }
+
+// evidTexts are the labels as causeText writes evidence: lower case, with
+// spaces for underscores.
+var evidTexts = func() []string {
+	t := make([]string, len(labelNames))
+	for i, n := range labelNames {
+		t[i] = strings.ToLower(strings.ReplaceAll(n, "_", " "))
+	}
+	return t
+}()
 
 // handshakeFindings reports splits, lost challenges, handshakes left
 // mid-way and Type 3 messages routed to another backend.

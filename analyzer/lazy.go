@@ -27,9 +27,31 @@ func (r *Report) ConnectionCount() int {
 // change to it is not kept. For any other report it points into
 // Connections. It may be called any number of times.
 func (r *Report) EachConnection() iter.Seq[*Connection] {
+	return r.connections(0, r.ConnectionCount(), false)
+}
+
+// ConnectionsIn is EachConnection for the connections at positions lo to
+// hi-1 of the id order (0 ≤ lo ≤ hi ≤ ConnectionCount), for renderers
+// that write each connection before they read the next and keep nothing
+// of it: in a streaming report, the lists, maps and handshakes of a
+// connection are reused for the next, so a value read from one is only
+// valid until the next is yielded, copied or not.
+//
+// Unlike the rest of the report's methods, it may be called from several
+// goroutines at once, and the iterators it returns may run at the same
+// time: building a connection only reads the finished diagnosis. A
+// renderer can so build, and encode, runs of connections on every core and
+// write them in order.
+func (r *Report) ConnectionsIn(lo, hi int) iter.Seq[*Connection] {
+	return r.connections(lo, hi, true)
+}
+
+// connections yields the connections at positions lo to hi-1, in a
+// streaming report built with one scratch for all when reuse is set.
+func (r *Report) connections(lo, hi int, reuse bool) iter.Seq[*Connection] {
 	if r.lazy == nil {
 		return func(yield func(*Connection) bool) {
-			for i := range r.Connections {
+			for i := lo; i < hi; i++ {
 				if !yield(&r.Connections[i]) {
 					return
 				}
@@ -38,8 +60,13 @@ func (r *Report) EachConnection() iter.Seq[*Connection] {
 	}
 	d := r.lazy.d
 	return func(yield func(*Connection) bool) {
-		for _, cs := range d.conns {
-			c := d.connection(cs)
+		var scratch connScratch
+		var c Connection // one for the whole run: yield makes it escape
+		for _, cs := range d.conns[lo:hi] {
+			if !reuse {
+				scratch = connScratch{}
+			}
+			d.connectionInto(&c, &scratch, cs)
 			if !yield(&c) {
 				return
 			}

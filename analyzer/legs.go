@@ -22,26 +22,50 @@ type tokenOcc struct {
 // connection that relays any other is upstream, and so is every other
 // connection from a balancer's address to one of its backends.
 func (d *diagnosis) linkLegs() {
-	byHash := map[digest][]tokenOcc{}
+	// The occurrences of each token, in order, as lists linked through
+	// next: nearly every token appears once, and a slice each would cost
+	// an allocation per token of the capture.
+	type chain struct{ first, last int32 }
+	n := 0 // the tokens, about: two per handshake
+	for _, cs := range d.conns {
+		n += 2 * len(cs.hs)
+	}
+	all, next := make([]tokenOcc, 0, n), make([]int32, 0, n)
+	byHash := make(map[digest]chain, n)
+	add := func(hash digest, o tokenOcc) {
+		i := int32(len(all))
+		all, next = append(all, o), append(next, -1)
+		if c, ok := byHash[hash]; ok {
+			next[c.last] = i
+			byHash[hash] = chain{c.first, i}
+			return
+		}
+		byHash[hash] = chain{i, i}
+	}
 	for _, cs := range d.conns {
 		for _, h := range cs.hs {
 			if h.hasT2 && h.conn == cs {
-				byHash[h.t2Hash] = append(byHash[h.t2Hash], tokenOcc{cs, h.t2.time(), false})
+				add(h.t2Hash, tokenOcc{cs, h.t2.time(), false})
 			}
 			if h.hasT3 && h.t3conn == cs {
-				byHash[h.t3Hash] = append(byHash[h.t3Hash], tokenOcc{cs, h.t3.time(), true})
+				add(h.t3Hash, tokenOcc{cs, h.t3.time(), true})
 			}
 		}
 		for _, k := range cs.rare().kerbTokens {
-			byHash[k.hash] = append(byHash[k.hash], tokenOcc{cs, k.time, k.request})
+			add(k.hash, tokenOcc{cs, k.time, k.request})
 		}
 	}
 	type pair struct{ a, b *connState } // a.id < b.id
 	votes := map[pair]int{}             // > 0: a is the client leg
 	var pairs []pair
-	for _, occs := range byHash {
-		if len(occs) < 2 {
+	var occs []tokenOcc
+	for _, c := range byHash {
+		if c.first == c.last {
 			continue
+		}
+		occs = occs[:0]
+		for i := c.first; i >= 0; i = next[i] {
+			occs = append(occs, all[i])
 		}
 		slices.SortFunc(occs, func(x, y tokenOcc) int {
 			if c := x.time.Compare(y.time); c != 0 {

@@ -2,10 +2,33 @@ package analyzer
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
 )
+
+// startAggregates starts computing the users and backends of the report
+// on another goroutine. They read what the steps up to assignCauses
+// decided (outcomes, names, restarts, identities); collectFindings, the
+// step that runs meanwhile, changes none of it, it only records findings.
+func (d *diagnosis) startAggregates() {
+	d.agg.started = true
+	d.agg.done.Go(func() {
+		d.agg.users = d.users()
+		d.agg.backends = d.backends()
+	})
+}
+
+// aggregates returns the users and backends, once computed (at once
+// when startAggregates did not run).
+func (d *diagnosis) aggregates() ([]User, []Backend) {
+	if !d.agg.started {
+		return d.users(), d.backends()
+	}
+	d.agg.done.Wait()
+	return d.agg.users, d.agg.backends
+}
 
 // users aggregates the client-leg handshakes per user (compared
 // case-insensitively, named as first sent).
@@ -106,22 +129,38 @@ func compareFold(a, b string) int { return strings.Compare(strings.ToLower(a), s
 // handshakes are counted, and every connection (both legs) a Type 2 of the
 // identity crossed names a server address.
 func (d *diagnosis) backends() []Backend {
-	by := map[string]*Backend{}
-	servers := map[string]*nameSet{}
-	get := func(id string) *Backend {
+	type backend struct {
+		b       *Backend
+		servers nameSet
+		addrs   map[*netip.AddrPort]bool // servers added, by the connections' pointers
+	}
+	by := map[string]*backend{}
+	// exact finds a backend by the identity as sent: a capture names a few
+	// backends hundreds of thousands of times, and lowering the name
+	// each time would cost an allocation.
+	exact := map[string]*backend{}
+	get := func(id string) *backend {
+		if b := exact[id]; b != nil {
+			return b
+		}
 		k := strings.ToLower(id)
 		b := by[k]
 		if b == nil {
-			b = &Backend{Identity: id}
+			b = &backend{b: &Backend{Identity: id}, addrs: map[*netip.AddrPort]bool{}}
 			by[k] = b
-			servers[k] = &nameSet{}
 		}
+		exact[id] = b
 		return b
 	}
 	for _, h := range d.records {
 		if h.identity != "" && h.t2.ok() {
-			get(h.identity)
-			servers[strings.ToLower(h.identity)].add(addrString(h.conn.serverAddr()))
+			b := get(h.identity)
+			// Equal addresses behind different pointers are only added
+			// twice: the set drops the second.
+			if p := h.conn.server; !b.addrs[p] {
+				b.addrs[p] = true
+				b.servers.add(addrString(h.conn.serverAddr()))
+			}
 		}
 	}
 	for _, h := range d.logical {
@@ -132,7 +171,7 @@ func (d *diagnosis) backends() []Backend {
 		if id == "" {
 			continue
 		}
-		b := get(id)
+		b := get(id).b
 		b.Handshakes++
 		switch h.outcome() {
 		case OutcomeSucceeded:
@@ -146,10 +185,10 @@ func (d *diagnosis) backends() []Backend {
 		}
 	}
 	out := make([]Backend, 0, len(by))
-	for k, b := range by {
-		b.Servers = slices.Clone(servers[k].list())
-		slices.Sort(b.Servers)
-		out = append(out, *b)
+	for _, b := range by {
+		b.b.Servers = slices.Clone(b.servers.list())
+		slices.Sort(b.b.Servers)
+		out = append(out, *b.b)
 	}
 	slices.SortFunc(out, func(a, b Backend) int {
 		return cmp.Or(compareFold(a.Identity, b.Identity), strings.Compare(a.Identity, b.Identity))

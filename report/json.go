@@ -19,11 +19,16 @@ import (
 // SetEscapeHTML(false) encoding the whole report; the connections, most
 // of them, are written by the hand-written jsonEnc, the rest by
 // encoding/json.
-type jsonRenderer struct{}
+type jsonRenderer struct {
+	// workers and chunk override how many goroutines build and encode
+	// the connections, and how many each takes at a time (see
+	// connectionsParallel); zero picks them. For tests.
+	workers, chunk int
+}
 
-func (jsonRenderer) render(w io.Writer, m *model) error {
+func (jr jsonRenderer) render(w io.Writer, m *model) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	jw := &jsonWriter{w: bw}
+	jw := &jsonWriter{w: bw, workers: jr.workers, chunk: jr.chunk}
 	r := m.Report
 	jw.raw("{\n")
 	jw.member("schema", r.Schema, true)
@@ -34,7 +39,7 @@ func (jsonRenderer) render(w io.Writer, m *model) error {
 	memberList(jw, "users", r.Users, true)
 	memberList(jw, "backends", r.Backends, true)
 	jw.connections(m)
-	memberList(jw, "findings", r.Findings, false)
+	jw.findings(r.Findings)
 	jw.raw("}\n")
 	if jw.err != nil {
 		return jw.err
@@ -49,6 +54,8 @@ type jsonWriter struct {
 	buf bytes.Buffer
 	enc jsonEnc // writes the connections, the bulk of the document
 	err error
+	// workers and chunk are jsonRenderer's.
+	workers, chunk int
 }
 
 func (j *jsonWriter) raw(s string) {
@@ -115,8 +122,20 @@ func (j *jsonWriter) connections(m *model) {
 		j.raw("null,\n")
 		return
 	}
+	total := m.ConnectionCount()
+	if total > 0 {
+		workers, chunk := connectionWorkers(m, total), connChunk
+		if j.workers > 0 && m.concurrentScrub() {
+			workers, chunk = j.workers, max(j.chunk, 1)
+		}
+		if workers > 1 {
+			j.connectionsParallel(m, total, workers, chunk)
+			j.raw("\n  ],\n")
+			return
+		}
+	}
 	n := 0
-	for c := range m.EachConnection() {
+	for c := range m.connectionsIn(0, total) {
 		if n == 0 {
 			j.raw("[\n    ")
 		} else {
@@ -133,6 +152,32 @@ func (j *jsonWriter) connections(m *model) {
 		return
 	}
 	j.raw("\n  ],\n")
+}
+
+// findings writes the "findings" member, the last one, as memberList
+// would but with the hand-written encoder.
+func (j *jsonWriter) findings(list []analyzer.Finding) {
+	if len(list) == 0 {
+		j.member("findings", list, false)
+		return
+	}
+	j.raw(`  "findings": [`)
+	for i := range list {
+		if j.err != nil {
+			return
+		}
+		j.enc.reset(true, 2)
+		if i > 0 {
+			j.enc.b = append(j.enc.b, ',')
+		}
+		j.enc.b = append(j.enc.b, "\n    "...)
+		j.enc.finding(&list[i])
+		if j.err = j.enc.err; j.err != nil {
+			return
+		}
+		_, j.err = j.w.Write(j.enc.b)
+	}
+	j.raw("\n  ]\n")
 }
 
 // connection writes one element of the connections array, four spaces

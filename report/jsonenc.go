@@ -36,6 +36,11 @@ type jsonEnc struct {
 	depth  int
 	keys   []string // scratch for sorting map keys
 	err    error    // the first value encoding/json would refuse
+	// day is the day (since the Unix epoch) of the last time written in
+	// UTC, dayText its date as RFC 3339 starts it ("2006-01-02T"; a zero
+	// first byte: none yet).
+	day     int64
+	dayText [11]byte
 }
 
 // jsonNewline is a newline and enough indentation for any level the model
@@ -122,6 +127,16 @@ func (e *jsonEnc) float(f float64) {
 // time writes t as time.Time.MarshalJSON does: RFC 3339 with the
 // nanoseconds that are not zero.
 func (e *jsonEnc) time(t time.Time) {
+	if t.Location() == time.UTC { // what the analyzer stores
+		if t.IsZero() { // a step not seen
+			e.b = append(e.b, `"0001-01-01T00:00:00Z"`...)
+			return
+		}
+		if sec := t.Unix(); sec >= 0 && sec < maxFastTime {
+			e.fastTime(sec, t.Nanosecond(), t)
+			return
+		}
+	}
 	e.b = append(e.b, '"')
 	b, err := t.AppendText(e.b)
 	if err != nil {
@@ -131,6 +146,44 @@ func (e *jsonEnc) time(t time.Time) {
 		return
 	}
 	e.b = append(b, '"')
+}
+
+// maxFastTime is the first second fastTime leaves alone: year 10000, from
+// which RFC 3339 has no text.
+const maxFastTime = 253402300800
+
+// fastTime writes the UTC time t, sec seconds and nsec nanoseconds after
+// the Unix epoch, as time does, without the time package's formatting:
+// a report writes some ten times per connection, and nearly all of them
+// fall on a few days, whose text jsonEnc keeps.
+func (e *jsonEnc) fastTime(sec int64, nsec int, t time.Time) {
+	const secsPerDay = 86400
+	if day := sec / secsPerDay; day != e.day || e.dayText[0] == 0 {
+		b, _ := t.AppendText(e.dayText[:0]) // "2006-01-02T15:04:05...": the date is the first 11 bytes
+		copy(e.dayText[:], b)
+		e.day = day
+	}
+	s := sec % secsPerDay
+	h, m := s/3600, s/60%60
+	s %= 60
+	e.b = append(e.b, '"')
+	e.b = append(e.b, e.dayText[:]...)
+	e.b = append(e.b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+s/10), byte('0'+s%10))
+	if nsec != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + nsec%10)
+			nsec /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		e.b = append(e.b, frac[:n]...)
+	}
+	e.b = append(e.b, 'Z', '"')
 }
 
 func (e *jsonEnc) fail(err error) {
@@ -496,4 +549,43 @@ func (e *jsonEnc) reset(indent bool, depth int) {
 	e.indent = indent
 	e.depth = depth
 	e.err = nil
+}
+
+// int64s writes a list of int64s; nil is null.
+func (e *jsonEnc) int64s(v []int64) { list(e, v, func(n *int64) { e.int64(*n) }) }
+
+// finding writes f as an object. The members are those of
+// analyzer.Finding, in its order; keep them in step with the model. The
+// findings of a large capture are tens of thousands: encoding/json and its
+// indenting pass spent more on them than on all the rest but the
+// connections.
+func (e *jsonEnc) finding(f *analyzer.Finding) {
+	e.open('{')
+	e.key(true, "code")
+	e.string(f.Code)
+	e.key(false, "severity")
+	e.string(f.Severity)
+	e.key(false, "title")
+	e.string(f.Title)
+	e.key(false, "connections")
+	e.ints(f.Connections)
+	e.key(false, "tcp_streams")
+	e.ints(f.TCPStreams)
+	e.key(false, "stream_files")
+	e.ints(f.StreamFiles)
+	e.key(false, "files")
+	e.ints(f.Files)
+	e.key(false, "frames")
+	e.int64s(f.Frames)
+	e.key(false, "count")
+	e.int(f.Count)
+	e.key(false, "time")
+	e.time(f.Time)
+	e.key(false, "message")
+	e.string(f.Message)
+	if len(f.Users) > 0 {
+		e.key(false, "users")
+		e.strings(f.Users)
+	}
+	e.close('}')
 }

@@ -46,6 +46,20 @@ var jsonEncFields = map[reflect.Type][]string{
 		`ExchangesOmitted int json:"exchanges_omitted,omitempty"`,
 		`Findings []string json:"findings"`,
 	},
+	reflect.TypeFor[analyzer.Finding](): {
+		`Code string json:"code"`,
+		`Severity string json:"severity"`,
+		`Title string json:"title"`,
+		`Connections []int json:"connections"`,
+		`TCPStreams []int json:"tcp_streams"`,
+		`StreamFiles []int json:"stream_files"`,
+		`Files []int json:"files"`,
+		`Frames []int64 json:"frames"`,
+		`Count int json:"count"`,
+		`Time time.Time json:"time"`,
+		`Message string json:"message"`,
+		`Users []string json:"users,omitempty"`,
+	},
 	reflect.TypeFor[analyzer.Gaps](): {
 		`Client int json:"client"`,
 		`Server int json:"server"`,
@@ -107,9 +121,9 @@ var jsonEncFields = map[reflect.Type][]string{
 }
 
 // TestJSONEncoderKnowsTheModel fails when a struct jsonEnc writes gains,
-// loses, renames, retypes or retags a field, or when a connection comes
-// to hold a struct jsonEnc was not written for: jsonEnc would silently
-// write the old shape.
+// loses, renames, retypes or retags a field, or when a connection or a
+// finding comes to hold a struct jsonEnc was not written for: jsonEnc
+// would silently write the old shape.
 func TestJSONEncoderKnowsTheModel(t *testing.T) {
 	seen := map[reflect.Type]bool{}
 	var walk func(reflect.Type)
@@ -140,6 +154,7 @@ func TestJSONEncoderKnowsTheModel(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[analyzer.Connection]())
+	walk(reflect.TypeFor[analyzer.Finding]())
 	for ty := range jsonEncFields {
 		if !seen[ty] {
 			t.Errorf("jsonEncFields lists %s, which no connection holds any more", ty)
@@ -220,6 +235,24 @@ func checkConnectionJSON(t testing.TB, name string, c *analyzer.Connection) {
 	}
 }
 
+// checkFindingJSON compares jsonEnc with encoding/json on f, as an element
+// of the JSON format's findings array. Both must fail alike, too.
+func checkFindingJSON(t testing.TB, name string, f *analyzer.Finding) {
+	t.Helper()
+	var e jsonEnc
+	e.reset(true, 2)
+	e.finding(f)
+	want, wantErr := stdJSON(f, true)
+	switch {
+	case e.err != nil || wantErr != nil:
+		if fmt.Sprint(e.err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: error %v, encoding/json's %v", name, e.err, wantErr)
+		}
+	case !bytes.Equal(e.b, want):
+		t.Errorf("%s: jsonEnc differs from encoding/json:\n%s", name, firstDiff(want, e.b))
+	}
+}
+
 // analyzeFinished runs the real pipeline on captures read together and
 // returns the finished (materialized) report.
 func analyzeFinished(t *testing.T, paths ...string) *analyzer.Report {
@@ -240,15 +273,19 @@ func TestJSONEncoderOnCaptures(t *testing.T) {
 	for _, in := range streamInputs(t) {
 		reports[fmt.Sprint(filepath.Base(in[0]), "+", len(in)-1)] = analyzeFinished(t, in...)
 	}
-	n := 0
+	n, nf := 0, 0
 	for name, r := range reports {
 		for c := range r.EachConnection() {
 			checkConnectionJSON(t, fmt.Sprintf("%s connection %d", name, c.ID), c)
 			n++
 		}
+		for i := range r.Findings {
+			checkFindingJSON(t, fmt.Sprintf("%s finding %d", name, i), &r.Findings[i])
+			nf++
+		}
 	}
-	if n < 100 {
-		t.Errorf("only %d connections compared", n)
+	if n < 100 || nf < 20 {
+		t.Errorf("only %d connections and %d findings compared", n, nf)
 	}
 }
 
@@ -265,6 +302,8 @@ func TestJSONEncoderOnRandomConnections(t *testing.T) {
 	for i := range n {
 		c := g.connection()
 		checkConnectionJSON(t, fmt.Sprint("random connection ", i), &c)
+		f := g.finding()
+		checkFindingJSON(t, fmt.Sprint("random finding ", i), &f)
 	}
 }
 
@@ -286,6 +325,8 @@ func FuzzConnectionJSON(f *testing.F) {
 		}}
 		c := g.connection()
 		checkConnectionJSON(t, "fuzzed connection", &c)
+		f := g.finding()
+		checkFindingJSON(t, "fuzzed finding", &f)
 	})
 }
 
@@ -476,5 +517,66 @@ func (g connGen) exchange() analyzer.Exchange {
 		Method: g.string(), Target: g.string(), RequestFrame: g.int64(), RequestTime: g.time(),
 		RequestAuth: g.string(), Proxy: g.bool(), Status: g.int(), ResponseFrame: g.int64(),
 		ResponseTime: g.time(), ResponseAuth: g.string(), Handshake: g.int(),
+	}
+}
+
+func (g connGen) int64s() []int64 {
+	var s []int64
+	for _, n := range g.ints() {
+		s = append(s, int64(n))
+	}
+	if s == nil && g.bool() {
+		s = []int64{}
+	}
+	return s
+}
+
+func (g connGen) finding() analyzer.Finding {
+	return analyzer.Finding{
+		Code: g.string(), Severity: g.string(), Title: g.string(), Connections: g.ints(), TCPStreams: g.ints(),
+		StreamFiles: g.ints(), Files: g.ints(), Frames: g.int64s(), Count: g.int(), Time: g.time(),
+		Message: g.string(), Users: g.strings(),
+	}
+}
+
+// TestJSONEncoderTimes compares jsonEnc's times with MarshalJSON's, one
+// after another in one encoder (it keeps the text of the last day): UTC
+// times around midnights, leap days and the ends of RFC 3339's range,
+// every number of fractional digits, and times in other zones.
+func TestJSONEncoderTimes(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var times []time.Time
+	for _, d := range []time.Time{
+		time.Unix(0, 0), time.Date(2024, 2, 29, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(1999, 12, 31, 23, 59, 59, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 500, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), {},
+		time.Date(2024, 5, 1, 12, 0, 0, 120_000, time.FixedZone("CEST", 2*3600)),
+		time.Date(2024, 5, 1, 12, 0, 0, 0, time.FixedZone("UTC", 0)),
+	} {
+		times = append(times, d, d.Add(time.Nanosecond), d.Add(-time.Nanosecond), d.Add(time.Second))
+	}
+	for range 20000 {
+		sec := r.Int64N(3 * 86400)
+		if r.IntN(4) == 0 {
+			sec = r.Int64N(maxFastTime)
+		}
+		nsec := []int64{0, 1, 10, 100_000, 999_999_999, r.Int64N(1e9)}[r.IntN(6)]
+		times = append(times, time.Unix(1_700_000_000+sec%(3*86400), nsec).UTC(), time.Unix(sec, nsec).UTC())
+	}
+	var e jsonEnc
+	for _, tm := range times {
+		want, wantErr := tm.MarshalJSON()
+		e.reset(true, 0)
+		e.time(tm)
+		if wantErr != nil {
+			if e.err == nil {
+				t.Errorf("%v: no error, MarshalJSON's %v", tm, wantErr)
+			}
+			continue
+		}
+		if e.err != nil || string(e.b) != string(want) {
+			t.Errorf("%v: %s (error %v), want %s", tm, e.b, e.err, want)
+		}
 	}
 }

@@ -155,8 +155,32 @@ func newModel(r *analyzer.Report, sc *scrubber) *model {
 // scrubbed copy that is valid until the next one is yielded. It may be
 // called any number of times and yields the same values each time.
 func (m *model) EachConnection() iter.Seq[*analyzer.Connection] {
+	return m.scrubbed(m.src.EachConnection())
+}
+
+// connectionsIn is EachConnection for the connections at positions lo to
+// hi-1, read with [analyzer.Report.ConnectionsIn]: what it yields,
+// lists included, is only valid until the next is yielded. Several may
+// run at once only when concurrentScrub says so.
+func (m *model) connectionsIn(lo, hi int) iter.Seq[*analyzer.Connection] {
+	return m.scrubbed(m.src.ConnectionsIn(lo, hi))
+}
+
+// scrubbed yields scrubbed copies of the connections of seq.
+func (m *model) scrubbed(seq iter.Seq[*analyzer.Connection]) iter.Seq[*analyzer.Connection] {
 	return func(yield func(*analyzer.Connection) bool) {
-		for c := range m.src.EachConnection() {
+		if m.src.Streaming() {
+			// Each connection is built for this read alone: scrub it in
+			// place rather than copy it.
+			for c := range seq {
+				m.scrub.connection(c)
+				if !yield(c) {
+					return
+				}
+			}
+			return
+		}
+		for c := range seq {
 			cc := m.scrub.connectionCopy(c)
 			if !yield(&cc) {
 				return
@@ -164,6 +188,11 @@ func (m *model) EachConnection() iter.Seq[*analyzer.Connection] {
 		}
 	}
 }
+
+// concurrentScrub reports whether connectionsIn may run on several
+// goroutines at once: the anonymizer's table of pseudonyms is not safe
+// for that, the rest of the scrubbing only reads its options.
+func (m *model) concurrentScrub() bool { return m.scrub.anon == nil }
 
 // ConnectionCount returns how many connections EachConnection yields.
 func (m *model) ConnectionCount() int { return m.src.ConnectionCount() }

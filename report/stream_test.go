@@ -17,7 +17,7 @@ func plainModel(r *analyzer.Report) *model { return newModel(r, newScrubber(Opti
 
 // analyzeStreaming runs the real pipeline on captures read together and
 // returns the streaming report.
-func analyzeStreaming(t *testing.T, paths ...string) *analyzer.Report {
+func analyzeStreaming(t testing.TB, paths ...string) *analyzer.Report {
 	t.Helper()
 	src, err := reassembly.OpenFiles(paths, nil)
 	if err != nil {
