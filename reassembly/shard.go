@@ -20,16 +20,9 @@ import (
 // the channel's cost per packet negligible.
 const shardBatch = 256
 
-// shardBatchBytes bounds the payload bytes a batch holds.
+// shardBatchBytes bounds the segment bytes (TCP headers and payloads) a
+// batch holds.
 const shardBatchBytes = 256 << 10
-
-// packetBatch holds copies of packets for a worker, their payloads packed
-// in one buffer (a full buffer is never grown: the worker reads the
-// payloads sliced from it).
-type packetBatch struct {
-	pkts []Packet
-	buf  []byte
-}
 
 // shardWorker is one reassembly goroutine and the batches it is sent.
 type shardWorker struct {
@@ -57,7 +50,7 @@ func newShardWorker(h Handler, opts Options, keys []*KeyLog) *shardWorker {
 	}
 	w.r.AddKeyLog(keys...)
 	for i := 0; i < cap(w.free); i++ {
-		w.free <- &packetBatch{pkts: make([]Packet, 0, shardBatch), buf: make([]byte, 0, shardBatchBytes)}
+		w.free <- &packetBatch{recs: make([]batchRec, 0, shardBatch), buf: make([]byte, 0, shardBatchBytes)}
 	}
 	w.cur = <-w.free
 	return w
@@ -66,16 +59,24 @@ func newShardWorker(h Handler, opts Options, keys []*KeyLog) *shardWorker {
 // run reassembles every batch, then finishes.
 func (w *shardWorker) run(wg *sync.WaitGroup) {
 	defer wg.Done()
+	var p Packet // rebuilt for each record
 	for b := range w.full {
-		for i := range b.pkts {
-			if p := &b.pkts[i]; p.tick {
-				w.r.Tick(p.now)
-			} else {
-				w.r.process(p)
+		for i := range b.recs {
+			switch r := &b.recs[i]; r.kind {
+			case recPacket:
+				b.packet(r, &p)
+				w.r.process(&p)
+			case recTick:
+				w.r.Tick(time.Unix(r.nowSec, int64(r.nowNsec)).UTC())
+			case recOdd:
+				if q := &b.odd[r.off]; q.tick {
+					w.r.Tick(q.now)
+				} else {
+					w.r.process(q)
+				}
 			}
 		}
-		clear(b.pkts) // drop references into the payload buffer
-		b.pkts, b.buf = b.pkts[:0], b.buf[:0]
+		b.reset()
 		w.free <- b
 	}
 	w.r.Finish()
@@ -83,24 +84,10 @@ func (w *shardWorker) run(wg *sync.WaitGroup) {
 
 // add copies p into the current batch, sending the batch when full.
 func (w *shardWorker) add(p *Packet) {
-	b := w.cur
-	if len(b.pkts) == cap(b.pkts) || (len(b.buf)+len(p.TCP.Payload) > cap(b.buf) && len(b.pkts) > 0) {
+	if w.cur.full(len(p.TCP.Contents) + len(p.TCP.Payload)) {
 		w.send()
-		b = w.cur
 	}
-	b.pkts = append(b.pkts, *p)
-	q := &b.pkts[len(b.pkts)-1]
-	if len(p.TCP.Payload) > cap(b.buf)-len(b.buf) {
-		// A payload larger than a whole batch buffer gets its own copy.
-		q.TCP.Payload = append([]byte(nil), p.TCP.Payload...)
-	} else {
-		off := len(b.buf)
-		b.buf = append(b.buf, p.TCP.Payload...)
-		q.TCP.Payload = b.buf[off:len(b.buf):len(b.buf)]
-	}
-	// Layer contents are not used past decoding; drop references into the
-	// source's buffers.
-	q.TCP.Contents, q.TCP.Options, q.TCP.Padding = nil, nil, nil
+	w.cur.add(p)
 }
 
 // addTick queues the capture clock: the worker flushes at the same whole
@@ -108,15 +95,15 @@ func (w *shardWorker) add(p *Packet) {
 // around that instant are its own (a connection gone idle near the end of
 // a capture ends as idle, not at the capture's end).
 func (w *shardWorker) addTick(now time.Time) {
-	if len(w.cur.pkts) == cap(w.cur.pkts) {
+	if len(w.cur.recs) == cap(w.cur.recs) {
 		w.send()
 	}
-	w.cur.pkts = append(w.cur.pkts, Packet{tick: true, now: now})
+	w.cur.addTick(now)
 }
 
 // send hands the current batch to the worker and takes a free one.
 func (w *shardWorker) send() {
-	if len(w.cur.pkts) == 0 {
+	if len(w.cur.recs) == 0 {
 		return
 	}
 	w.full <- w.cur

@@ -1,0 +1,140 @@
+package reassembly
+
+import "time"
+
+// A batch carries packets from the dispatcher to a worker (shard.go) as
+// records without a pointer, the segments' bytes packed in one buffer.
+// Copying a whole Packet (some 400 bytes, with a score of pointers in its
+// TCP layer, addresses and times) into a batch cost the dispatcher a write
+// barrier per pointer while the garbage collector runs; a record is a
+// plain copy, and the worker rebuilds the Packet from it: the TCP layer by
+// decoding the header again from the batch's copy of it, the addresses
+// from the tuple key.
+//
+// What does not fit a record travels whole, in the batch's odd list: a
+// time that does not round-trip through Unix seconds and nanoseconds (not
+// UTC, or with a monotonic reading), a TCP layer whose Contents are not
+// its decoded header (a Packet built by hand), a segment larger than the
+// batch buffer, addresses the tuple key does not give back.
+
+// recKind says what a batchRec holds.
+type recKind uint8
+
+const (
+	recPacket recKind = iota // a packet, its segment at buf[off:off+n]
+	recTick                  // a clock tick at the record's now
+	recOdd                   // a whole Packet (or tick) in odd[off]
+)
+
+// batchRec is one entry of a batch.
+type batchRec struct {
+	key      tupleKey
+	kind     recKind
+	side     uint8
+	fresh    bool
+	trunc    bool
+	slot     uint32
+	off, n   uint32 // the segment (TCP header and payload) in buf
+	nsec     int32  // Time
+	nowNsec  int32  // now
+	sec      int64  // Time
+	nowSec   int64  // now
+	frame    int64
+	file     int
+	stream   int
+	conv     int
+	missing  int
+	shardKey uint64
+}
+
+// packetBatch holds the packets for a worker. The buffer is never grown
+// once full: the rebuilt packets' payloads are slices of it.
+type packetBatch struct {
+	recs []batchRec
+	buf  []byte
+	odd  []Packet
+}
+
+// unixParts splits t into Unix seconds and nanoseconds, and reports
+// whether time.Unix(sec, nsec).UTC() gives t back exactly.
+func unixParts(t time.Time) (sec int64, nsec int32, ok bool) {
+	sec, nsec = t.Unix(), int32(t.Nanosecond())
+	return sec, nsec, time.Unix(sec, int64(nsec)).UTC() == t
+}
+
+// keyAddrs reports whether p's addresses are those its tuple key gives
+// back (tupleKey.side): of one family, without a zone, as decoded.
+func keyAddrs(p *Packet) bool {
+	if p.key.v4 {
+		return p.Src.Is4() && p.Dst.Is4()
+	}
+	return p.Src.Is6() && p.Dst.Is6() && p.Src.Zone() == "" && p.Dst.Zone() == ""
+}
+
+// full reports whether the batch cannot take a segment of n bytes.
+func (b *packetBatch) full(n int) bool {
+	return len(b.recs) == cap(b.recs) || (len(b.buf)+n > cap(b.buf) && len(b.recs) > 0)
+}
+
+// add appends p to the batch; the caller made room (full).
+func (b *packetBatch) add(p *Packet) {
+	tcp := &p.TCP
+	hdr, payload := tcp.Contents, tcp.Payload
+	sec, nsec, ok1 := unixParts(p.Time)
+	nowSec, nowNsec, ok2 := unixParts(p.now)
+	n := len(hdr) + len(payload)
+	if !ok1 || !ok2 || len(hdr) != int(tcp.DataOffset)*4 || len(hdr) < 20 || n > cap(b.buf)-len(b.buf) || !keyAddrs(p) {
+		b.addOdd(p)
+		return
+	}
+	off := len(b.buf)
+	b.buf = append(append(b.buf, hdr...), payload...)
+	b.recs = append(b.recs, batchRec{
+		key: p.key, kind: recPacket, side: uint8(p.side), fresh: p.fresh, trunc: p.Truncated, slot: p.slot,
+		off: uint32(off), n: uint32(n), nsec: nsec, nowNsec: nowNsec, sec: sec, nowSec: nowSec,
+		frame: p.Frame, file: p.File, stream: p.stream, conv: p.conv, missing: p.MissingBytes, shardKey: p.shard,
+	})
+}
+
+// addOdd appends a copy of p whole, with a payload of its own.
+func (b *packetBatch) addOdd(p *Packet) {
+	b.recs = append(b.recs, batchRec{kind: recOdd, off: uint32(len(b.odd))})
+	b.odd = append(b.odd, *p)
+	q := &b.odd[len(b.odd)-1]
+	q.TCP.Payload = append([]byte(nil), p.TCP.Payload...)
+	// Layer contents are not used past decoding; drop references into
+	// the source's buffers.
+	q.TCP.Contents, q.TCP.Options, q.TCP.Padding = nil, nil, nil
+}
+
+// addTick appends a clock tick at now; the caller made room.
+func (b *packetBatch) addTick(now time.Time) {
+	sec, nsec, ok := unixParts(now)
+	if !ok {
+		b.recs = append(b.recs, batchRec{kind: recOdd, off: uint32(len(b.odd))})
+		b.odd = append(b.odd, Packet{tick: true, now: now})
+		return
+	}
+	b.recs = append(b.recs, batchRec{kind: recTick, nowSec: sec, nowNsec: nsec})
+}
+
+// packet rebuilds in p the packet of record r, a recPacket, as it was
+// added; its payload is a slice of the batch buffer.
+func (b *packetBatch) packet(r *batchRec, p *Packet) {
+	seg := b.buf[r.off : r.off+r.n : r.off+r.n]
+	// The header decoded before, so it cannot fail now.
+	_ = p.TCP.DecodeFromBytes(seg, nilDF)
+	p.File, p.Frame = r.file, r.frame
+	p.Time = time.Unix(r.sec, int64(r.nsec)).UTC()
+	p.now = time.Unix(r.nowSec, int64(r.nowNsec)).UTC()
+	p.Src, p.Dst = r.key.side(int(r.side)).Addr(), r.key.side(1-int(r.side)).Addr()
+	p.Truncated, p.MissingBytes = r.trunc, r.missing
+	p.key, p.side, p.stream, p.conv, p.fresh = r.key, int(r.side), r.stream, r.conv, r.fresh
+	p.shard, p.slot, p.tick = r.shardKey, r.slot, false
+}
+
+// reset empties the batch for reuse, dropping the odd packets' references.
+func (b *packetBatch) reset() {
+	clear(b.odd)
+	b.recs, b.buf, b.odd = b.recs[:0], b.buf[:0], b.odd[:0]
+}

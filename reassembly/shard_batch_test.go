@@ -1,0 +1,154 @@
+package reassembly
+
+import (
+	"bytes"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/ntlmscope/ntlmscope/internal/capwriter"
+)
+
+// batchRoundTrip passes p through a batch and returns the packet the
+// worker rebuilds from it, and whether it travelled as a plain record.
+func batchRoundTrip(t *testing.T, b *packetBatch, p *Packet) (*Packet, bool) {
+	t.Helper()
+	b.reset()
+	if b.full(len(p.TCP.Contents) + len(p.TCP.Payload)) {
+		t.Fatal("an empty batch is full")
+	}
+	b.add(p)
+	if len(b.recs) != 1 {
+		t.Fatalf("%d records for one packet", len(b.recs))
+	}
+	switch r := &b.recs[0]; r.kind {
+	case recPacket:
+		var q Packet
+		b.packet(r, &q)
+		return &q, true
+	case recOdd:
+		return &b.odd[r.off], false
+	default:
+		t.Fatalf("record kind %d for a packet", r.kind)
+		return nil, false
+	}
+}
+
+// TestBatchRecordRoundTrip: every packet a capture decodes to, IPv4 and
+// IPv6, comes out of a batch record as it went in, its TCP layer included
+// (the assembler reads the ports from its unexported fields).
+func TestBatchRecordRoundTrip(t *testing.T) {
+	for _, tc := range []struct{ client, server string }{
+		{"10.0.0.1:50000", "10.0.0.80:80"},
+		{"10.0.0.90:80", "10.0.0.1:50000"}, // the client's side is b
+		{"[2001:db8::1]:50000", "[2001:db8::80]:80"},
+		{"[::ffff:10.0.0.1]:50000", "[::ffff:10.0.0.80]:80"}, // IPv4-mapped, in IPv6 headers
+	} {
+		t.Run(tc.client, func(t *testing.T) {
+			src := srcOpenBytes(t, srcCapture(t, capwriter.PCAPNG, capwriter.Encap{}, srcConversation(tc.client, tc.server)))
+			defer src.Close()
+			num := newNumberer(time.Minute)
+			b := &packetBatch{recs: make([]batchRec, 0, 4), buf: make([]byte, 0, 4096)}
+			n := 0
+			for p, err := src.Next(); err == nil; p, err = src.Next() {
+				num.assign(p)
+				p.shard = 12345 // as assigned; the record must keep it
+				got, plain := batchRoundTrip(t, b, p)
+				if !plain {
+					t.Fatalf("frame %d travelled whole", p.Frame)
+				}
+				if !reflect.DeepEqual(got, p) {
+					t.Errorf("frame %d:\n got %+v\nwant %+v", p.Frame, got, p)
+				}
+				if got.TCP.TransportFlow() != p.TCP.TransportFlow() {
+					t.Errorf("frame %d: transport flow %v, want %v", p.Frame, got.TCP.TransportFlow(), p.TCP.TransportFlow())
+				}
+				n++
+			}
+			if n != 11 {
+				t.Errorf("%d packets, want 11", n)
+			}
+		})
+	}
+}
+
+// TestBatchOddPackets: what a record cannot rebuild travels whole, its
+// payload copied.
+func TestBatchOddPackets(t *testing.T) {
+	utc := time.Date(2024, 3, 11, 8, 0, 0, 5, time.UTC)
+	a4, b4 := netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.80:80")
+	header := func(p *Packet) {
+		// A 20-byte header as decoded: DataOffset 5, Contents the bytes.
+		var h [20]byte
+		h[12] = 5 << 4
+		if err := p.TCP.DecodeFromBytes(append(h[:], p.TCP.Payload...), nilDF); err != nil {
+			t.Fatal(err)
+		}
+	}
+	packet := func(src, dst netip.AddrPort, ts time.Time, payload []byte, decoded bool) *Packet {
+		p := &Packet{Time: ts, now: ts, Src: src.Addr(), Dst: dst.Addr()}
+		p.TCP.Payload = payload
+		if decoded {
+			header(p)
+		}
+		p.TCP.SrcPort, p.TCP.DstPort = layers.TCPPort(src.Port()), layers.TCPPort(dst.Port())
+		var srcIsA bool
+		p.key, srcIsA = makeTupleKey(0, src, dst)
+		if !srcIsA {
+			p.side = 1
+		}
+		return p
+	}
+	zoned := netip.AddrPortFrom(netip.MustParseAddr("fe80::1%eth0"), 50000)
+	tests := []struct {
+		name string
+		p    *Packet
+	}{
+		{"hand-built TCP layer", packet(a4, b4, utc, []byte("GET"), false)},
+		{"local time", packet(a4, b4, utc.Local(), []byte("GET"), true)},
+		{"monotonic reading", packet(a4, b4, time.Now(), []byte("GET"), true)},
+		{"zoned address", packet(zoned, netip.MustParseAddrPort("[fe80::2]:80"), utc, []byte("GET"), true)},
+		{"larger than the buffer", packet(a4, b4, utc, bytes.Repeat([]byte("x"), 100), true)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &packetBatch{recs: make([]batchRec, 0, 4), buf: make([]byte, 0, 64)}
+			got, plain := batchRoundTrip(t, b, tc.p)
+			if plain {
+				t.Fatal("travelled as a plain record")
+			}
+			want := *tc.p
+			want.TCP.Contents, want.TCP.Options, want.TCP.Padding = nil, nil, nil
+			if !reflect.DeepEqual(*got, want) {
+				t.Errorf("got %+v\nwant %+v", *got, want)
+			}
+			if len(got.TCP.Payload) > 0 && &got.TCP.Payload[0] == &tc.p.TCP.Payload[0] {
+				t.Error("the payload was not copied")
+			}
+		})
+	}
+}
+
+// TestBatchTicks: a tick keeps its time exactly, whether it fits a record
+// or not.
+func TestBatchTicks(t *testing.T) {
+	for _, now := range []time.Time{time.Unix(1700000000, 123).UTC(), time.Unix(1700000000, 123), time.Now(), {}} {
+		b := &packetBatch{recs: make([]batchRec, 0, 4)}
+		b.addTick(now)
+		var got time.Time
+		switch r := &b.recs[0]; r.kind {
+		case recTick:
+			got = time.Unix(r.nowSec, int64(r.nowNsec)).UTC()
+		case recOdd:
+			if !b.odd[r.off].tick {
+				t.Fatal("an odd tick lost its mark")
+			}
+			got = b.odd[r.off].now
+		}
+		if got != now {
+			t.Errorf("tick at %v came back as %v", now, got)
+		}
+	}
+}
