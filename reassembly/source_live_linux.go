@@ -200,7 +200,9 @@ func (s *LiveSource) Next() (*Packet, error) {
 		if ci.Timestamp.Before(s.since) {
 			continue // queued before the filter was attached
 		}
-		p, err := s.packet(data, ci.Timestamp, ci.Length, ci.InterfaceIndex)
+		// In UTC, as packets read from files: the shard batches carry
+		// times as Unix seconds and rebuild them in UTC (shard_batch.go).
+		p, err := s.packet(data, ci.Timestamp.UTC(), ci.Length, ci.InterfaceIndex)
 		if err != nil || p != nil {
 			return p, err
 		}
