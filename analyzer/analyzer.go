@@ -66,9 +66,11 @@ type Analyzer struct {
 	opts Options
 
 	mu sync.Mutex
-	// hash and in are used under mu only.
+	// hash and ic are used under mu only; in, which the shards share,
+	// has a lock of its own.
 	hash    *hasher
 	in      *interner
+	ic      internCache // a.in's front for this Analyzer (see internCache)
 	byConn  map[*reassembly.Conn]*connState
 	all     []*connState
 	free    []*liveConn // live states of closed connections, for reuse
@@ -99,22 +101,32 @@ func New(opts Options) *Analyzer {
 		}
 	}
 	opts.HashKey = key
+	in := newInterner()
 	return &Analyzer{
 		opts:   opts,
 		hash:   newHasher(key),
-		in:     newInterner(),
+		in:     in,
+		ic:     internCache{in: in},
 		byConn: map[*reassembly.Conn]*connState{},
 	}
 }
 
-// conn returns the state of c, creating it on first sight.
+// conn returns the state of c, creating it on first sight. The state is
+// kept in c.HandlerState too, which spares a map lookup on every event;
+// byConn still finds the connections open at the end. A state there that
+// is not this Analyzer's own open one (events replayed into a second
+// Analyzer) is ignored.
 func (a *Analyzer) conn(c *reassembly.Conn) *connState {
+	if cs, ok := c.HandlerState.(*connState); ok && cs.live != nil && cs.live.owner == a {
+		return cs
+	}
 	cs := a.byConn[c]
 	if cs == nil {
 		cs = newConnState(c, a.in, a.newLive())
 		a.byConn[c] = cs
 		a.all = append(a.all, cs)
 	}
+	c.HandlerState = cs
 	return cs
 }
 
@@ -131,7 +143,7 @@ func (a *Analyzer) Request(c *reassembly.Conn, req *reassembly.Message) {
 	defer a.mu.Unlock()
 	cs := a.conn(c)
 	cs.http = true
-	cs.update(c, a.in)
+	cs.touch(c)
 	cs.request(a, req)
 }
 
@@ -143,7 +155,7 @@ func (a *Analyzer) Response(c *reassembly.Conn, _, resp *reassembly.Message) {
 	defer a.mu.Unlock()
 	cs := a.conn(c)
 	cs.http = true
-	cs.update(c, a.in)
+	cs.touch(c)
 	cs.response(a, resp)
 }
 
@@ -180,6 +192,9 @@ func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 		return
 	}
 	delete(a.byConn, c)
+	if c.HandlerState == cs {
+		c.HandlerState = nil // nothing of a closed connection stays reachable from c
+	}
 	cs.close(c, a)
 	if !cs.sawSYN {
 		a.midstream++

@@ -17,7 +17,7 @@ import (
 // request, the zero reqRec for the first): its line hash's index in the
 // analyzer's table of hashes (interner.hash) with the credentials bit as
 // its lowest bit, then the differences of time and frame, as varints.
-func appendReq(b []byte, in *interner, r, prev reqRec) []byte {
+func appendReq(b []byte, in *internCache, r, prev reqRec) []byte {
 	v := uint64(in.hash(r.lineHash())) << 1
 	if r.hasAuth() {
 		v |= 1

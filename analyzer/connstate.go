@@ -147,7 +147,10 @@ type connState struct {
 
 // liveConn is the state of an open connection.
 type liveConn struct {
-	ch [numChannels]chanState
+	// owner is the Analyzer whose events the connection gets: its state
+	// in reassembly.Conn.HandlerState is taken only by its owner.
+	owner *Analyzer
+	ch    [numChannels]chanState
 	// queue holds the requests not answered yet, in order.
 	queue []reqInfo
 	// respGaps is the server-side gap count at the last response.
@@ -275,9 +278,10 @@ func (a *Analyzer) newLive() *liveConn {
 		lv := a.free[n-1]
 		a.free[n-1] = nil
 		a.free = a.free[:n-1]
+		lv.owner = a
 		return lv
 	}
-	return &liveConn{}
+	return &liveConn{owner: a}
 }
 
 // recycle empties the live state of a closed connection for newLive.
@@ -292,7 +296,9 @@ func (a *Analyzer) recycle(lv *liveConn) {
 	a.free = append(a.free, lv)
 }
 
-// update copies the reassembler's view of the connection.
+// update copies the reassembler's view of the connection: all of it when
+// the connection is first seen and when it closes; touch copies, on every
+// event in between, what may have changed since.
 func (cs *connState) update(c *reassembly.Conn, in *interner) {
 	cs.id, cs.file, cs.stream = int32(c.ID), int32(c.File), int32(c.Stream)
 	if cs.client == nil || cs.client.addr != c.Client.Addr() {
@@ -309,6 +315,29 @@ func (cs *connState) update(c *reassembly.Conn, in *interner) {
 		cs.rareRW().gaps = g
 	}
 	cs.ended = c.Ended
+	if cs.x != nil {
+		for d := range cs.x.closeAt {
+			cs.x.closeAt[d] = firstClose(c.FINFrame[d], c.RSTFrame[d])
+		}
+	}
+}
+
+// touch copies what may have changed in c since the connection's last
+// event: its last packet's time, gaps, end, FIN and RST frames, and
+// decryption. Its identity, addresses and start are fixed before its first
+// event (reassembly.Conn says so), and read again only when it closes.
+func (cs *connState) touch(c *reassembly.Conn) {
+	cs.end = nanoOf(c.End)
+	cs.sawSYN = c.SawSYN
+	cs.decrypted = c.Decrypted
+	cs.ended = c.Ended
+	// Gaps only grow: a connection without any (nearly all) has nothing
+	// to compare.
+	if c.Gaps != [2]int{} {
+		if g := [2]int32{int32(c.Gaps[0]), int32(c.Gaps[1])}; g != cs.rare().gaps {
+			cs.rareRW().gaps = g
+		}
+	}
 	if cs.x != nil {
 		for d := range cs.x.closeAt {
 			cs.x.closeAt[d] = firstClose(c.FINFrame[d], c.RSTFrame[d])
@@ -368,7 +397,7 @@ func (cs *connState) countStatus(status int) {
 }
 
 // addReq records a request for linking legs (see appendReq).
-func (cs *connState) addReq(in *interner, m *reassembly.Message, hasAuth bool) {
+func (cs *connState) addReq(in *internCache, m *reassembly.Message, hasAuth bool) {
 	r := reqRec{line: lineHash(m) &^ reqAuthBit, at: nanoOf(m.Time), frame: m.Frame}
 	if hasAuth {
 		r.line |= reqAuthBit

@@ -90,7 +90,7 @@ func authLabel(a *authMsg) authLabelID {
 
 // recordRequest starts an exchange record for a request m and returns its
 // index (-1 beyond maxExchanges).
-func (cs *connState) recordRequest(in *interner, info *reqInfo, m *reassembly.Message, auth *[numChannels]authMsg, hd *msgHeaders) int {
+func (cs *connState) recordRequest(in *internCache, info *reqInfo, m *reassembly.Message, auth *[numChannels]authMsg, hd *msgHeaders) int {
 	lv := cs.live
 	if len(lv.exchanges) >= maxExchanges {
 		lv.exchangesOmitted++

@@ -317,7 +317,7 @@ func (h *handshake) frames() []int64 {
 }
 
 // setType2 records a Type 2 answer.
-func (h *handshake) setType2(in *interner, m *authMsg, resp *reassembly.Message, hd *msgHeaders) {
+func (h *handshake) setType2(in *internCache, m *authMsg, resp *reassembly.Message, hd *msgHeaders) {
 	h.t2 = stepOf(resp)
 	h.identity, h.idKey, h.t2TS = in.str(m.identity), m.idKey, m.hasTS
 	h.t2Hash, h.hasT2 = m.tokenHash, m.hasToken
@@ -332,7 +332,7 @@ func (h *handshake) setType2(in *interner, m *authMsg, resp *reassembly.Message,
 }
 
 // setType3 records a Type 3.
-func (h *handshake) setType3(in *interner, m *authMsg, req *reassembly.Message) {
+func (h *handshake) setType3(in *internCache, m *authMsg, req *reassembly.Message) {
 	h.t3 = stepOf(req)
 	h.requests++
 	if m.hasFields {
@@ -353,7 +353,7 @@ func (h *handshake) setType3(in *interner, m *authMsg, req *reassembly.Message) 
 }
 
 // setFinal records the response to the Type 3.
-func (h *handshake) setFinal(in *interner, ch channel, resp *reassembly.Message, hd *msgHeaders) {
+func (h *handshake) setFinal(in *internCache, ch channel, resp *reassembly.Message, hd *msgHeaders) {
 	h.final = stepOf(resp)
 	h.finalStatus = int16(resp.Status)
 	h.setHints(h.note().t2Hint, in.str(backendHint(hd)))

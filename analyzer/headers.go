@@ -72,9 +72,19 @@ type msgHeaders struct {
 	// first is each header's first value; has says whether it appeared.
 	first [numHeaders]string
 	has   [numHeaders]bool
-	// more holds the second and later values of the headers that may
-	// repeat (rare: nil on almost every message).
-	more map[headerID][]string
+	// more holds the second and later values of the headers that repeat,
+	// in order: the first few inline, the rest in spill. A challenge
+	// header repeats on every bare 401 (WWW-Authenticate: Negotiate, then
+	// NTLM), so this costs no allocation.
+	more  [4]headerValue
+	nmore int
+	spill []headerValue
+}
+
+// headerValue is a value of header id.
+type headerValue struct {
+	id headerID
+	v  string
 }
 
 // scanHeaders reads m's fields once.
@@ -95,13 +105,14 @@ func scanHeaders(m *reassembly.Message) msgHeaders {
 			if !strings.EqualFold(f.Name, headerNames[id]) {
 				continue
 			}
-			if !h.has[id] {
+			switch {
+			case !h.has[id]:
 				h.has[id], h.first[id] = true, f.Value
-			} else {
-				if h.more == nil {
-					h.more = map[headerID][]string{}
-				}
-				h.more[id] = append(h.more[id], f.Value)
+			case h.nmore < len(h.more):
+				h.more[h.nmore] = headerValue{id, f.Value}
+				h.nmore++
+			default:
+				h.spill = append(h.spill, headerValue{id, f.Value})
 			}
 			break
 		}
@@ -115,8 +126,15 @@ func (h *msgHeaders) values(id headerID, f func(string)) {
 		return
 	}
 	f(h.first[id])
-	for _, v := range h.more[id] {
-		f(v)
+	for _, hv := range h.more[:h.nmore] {
+		if hv.id == id {
+			f(hv.v)
+		}
+	}
+	for _, hv := range h.spill {
+		if hv.id == id {
+			f(hv.v)
+		}
 	}
 }
 

@@ -188,3 +188,64 @@ func (in *interner) str(s string) string {
 	defer in.mu.Unlock()
 	return in.strLocked(s)
 }
+
+// internCache is an Analyzer's own front to the interner it shares with
+// the other shards of a run: it remembers what the interner returned for
+// the strings, request-line hashes and Type 3 names that come with every
+// request, so that looking them up again takes no lock (the shared one is
+// taken on every miss, and the workers of a sharded run would otherwise
+// contend for it several times per request). What it returns is the
+// interner's: the same shared strings, and indexes into the same tables
+// (which only grow, so an index it remembers stays valid after the
+// interner emptied its own map). It is bounded like the interner and used
+// under its Analyzer's lock.
+type internCache struct {
+	in     *interner
+	strs   map[string]string
+	hashes map[uint64]uint32
+	names  map[t3Key]*t3Names
+}
+
+// str is interner.str.
+func (c *internCache) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if v, ok := c.strs[s]; ok {
+		return v
+	}
+	v := c.in.str(s)
+	if c.strs == nil || len(c.strs) >= maxInterned {
+		c.strs = make(map[string]string)
+	}
+	c.strs[v] = v
+	return v
+}
+
+// hash is interner.hash.
+func (c *internCache) hash(h uint64) uint32 {
+	if id, ok := c.hashes[h]; ok {
+		return id
+	}
+	id := c.in.hash(h)
+	if c.hashes == nil || len(c.hashes) >= maxInterned {
+		c.hashes = make(map[uint64]uint32)
+	}
+	c.hashes[h] = id
+	return id
+}
+
+// t3Names is interner.t3Names.
+func (c *internCache) t3Names(k t3Key) *t3Names {
+	if n, ok := c.names[k]; ok {
+		return n
+	}
+	n := c.in.t3Names(k)
+	if c.names == nil || len(c.names) >= maxInterned {
+		c.names = make(map[t3Key]*t3Names)
+	}
+	// Keyed by the interned strings: the key must not keep k's, which
+	// may be the decoder's.
+	c.names[t3Key{n.user, n.domain, n.workstation, n.echoIdentity, n.resp}] = n
+	return n
+}

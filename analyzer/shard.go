@@ -4,11 +4,11 @@ import "github.com/ntlmscope/ntlmscope/reassembly"
 
 // Shard implements reassembly.ShardedHandler: each worker of a sharded run
 // gets an Analyzer of its own for the connections it owns (its own lock,
-// hasher and token decoder), sharing only the interner, which has a lock of
-// its own. FinishStreaming merges the shards back. The report is the same
-// as with one Analyzer: every connection's events reach one shard in their
-// order, and the diagnosis, which alone looks across connections, runs on
-// the merged state.
+// hasher, token decoder and intern cache), sharing only the interner,
+// which has a lock of its own. FinishStreaming merges the shards back. The
+// report is the same as with one Analyzer: every connection's events reach
+// one shard in their order, and the diagnosis, which alone looks across
+// connections, runs on the merged state.
 func (a *Analyzer) Shard(i, n int) reassembly.Handler {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -16,6 +16,7 @@ func (a *Analyzer) Shard(i, n int) reassembly.Handler {
 		opts:   a.opts,
 		hash:   newHasher(a.opts.HashKey),
 		in:     a.in,
+		ic:     internCache{in: a.in},
 		byConn: map[*reassembly.Conn]*connState{},
 	}
 	a.shards = append(a.shards, s)

@@ -63,6 +63,7 @@ func TestEncodedSizes(t *testing.T) {
 // time, the extremes of frames and times.
 func TestCompactRoundTrip(t *testing.T) {
 	in := newInterner()
+	ic := &internCache{in: in}
 	hs := []*handshake{{}, {}, {}}
 	times := []nanotime{noTime, 0, 1_700_000_000_123_456_789, 1_700_000_000_000_000_000, math.MaxInt64, -5}
 	frames := []int64{1, 0, 1 << 40, 7, math.MaxInt64, -1}
@@ -92,7 +93,7 @@ func TestCompactRoundTrip(t *testing.T) {
 	var b []byte
 	var prev reqRec
 	for _, r := range reqs {
-		b = appendReq(b, in, r, prev)
+		b = appendReq(b, ic, r, prev)
 		prev = r
 	}
 	cs.reqs = string(b)

@@ -25,7 +25,7 @@ func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 	hd := scanHeaders(m)
 	info := reqInfo{msg: reqMsgOf(m), via: hd.first[hdrVia] != ""}
 	if c := realClient(&hd); c != "" {
-		info.client = a.in.str(c)
+		info.client = a.ic.str(c)
 		cs.addRealClient(info.client)
 	}
 	if isProxied(&hd) {
@@ -44,8 +44,8 @@ func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 		}
 		cs.requestOn(a, ch, &info, m, &auth[ch], wantClose)
 	}
-	info.exch = cs.recordRequest(a.in, &info, m, &auth, &hd)
-	cs.addReq(a.in, m, hasAuth)
+	info.exch = cs.recordRequest(&a.ic, &info, m, &auth, &hd)
+	cs.addReq(&a.ic, m, hasAuth)
 	cs.live.queue = append(cs.live.queue, info)
 }
 
@@ -79,7 +79,7 @@ func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, m *reass
 		if h.t1.ok() && !h.t2.ok() {
 			h.flags |= fResponseLost
 		}
-		h.setType3(an.in, a, m)
+		h.setType3(&an.ic, a, m)
 		h.t3client = cs.clientIP()
 		if info.client != "" {
 			h.t3client = info.client
@@ -210,7 +210,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 	case reqKind == kindType1 && h != nil:
 		switch {
 		case a.kind == kindType2 && !h.t2.ok():
-			h.setType2(an.in, a, resp, hd)
+			h.setType2(&an.ic, a, resp, hd)
 			return false
 		case h.t2.ok():
 		case h.t3.ok() && !h.final.ok():
@@ -218,7 +218,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 			// Type 1: the Type 2 was lost and the reassembler paired the
 			// Type 3's response with the Type 1. Take it as the final
 			// response; the one paired with the Type 3 is then ignored.
-			cs.finish(an.in, ch, h, resp, hd)
+			cs.finish(&an.ic, ch, h, resp, hd)
 		case resp.GapsBefore[reassembly.ServerToClient] > info.msg.serverGaps:
 			h.flags |= fResponseLost // the Type 2 may be in the gap
 		default:
@@ -229,7 +229,7 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 		}
 	case reqKind == kindType3 && h != nil:
 		if !h.final.ok() {
-			cs.finish(an.in, ch, h, resp, hd)
+			cs.finish(&an.ic, ch, h, resp, hd)
 		}
 	case reqKind == kindNone && info != nil:
 		if by := info.authedBy[ch]; by != nil && by == st.authed {
@@ -255,13 +255,13 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 		}
 	}
 	if a.kind == kindType2 && (h == nil || h.t2.frame() != resp.Frame) {
-		cs.orphanType2(an.in, ch, info, resp, hd, a)
+		cs.orphanType2(&an.ic, ch, info, resp, hd, a)
 	}
 	return false
 }
 
 // finish records the final response of a handshake.
-func (cs *connState) finish(in *interner, ch channel, h *handshake, resp *reassembly.Message, hd *msgHeaders) {
+func (cs *connState) finish(in *internCache, ch channel, h *handshake, resp *reassembly.Message, hd *msgHeaders) {
 	st := &cs.live.ch[ch]
 	h.setFinal(in, ch, resp, hd)
 	if st.cur == h {
@@ -274,7 +274,7 @@ func (cs *connState) finish(in *interner, ch channel, h *handshake, resp *reasse
 
 // orphanType2 places a Type 2 whose Type 1 was not captured (or not paired):
 // on the handshake in progress when it lacks one, else on a new handshake.
-func (cs *connState) orphanType2(in *interner, ch channel, info *reqInfo, resp *reassembly.Message, hd *msgHeaders, a *authMsg) {
+func (cs *connState) orphanType2(in *internCache, ch channel, info *reqInfo, resp *reassembly.Message, hd *msgHeaders, a *authMsg) {
 	st := &cs.live.ch[ch]
 	h := st.cur
 	if h == nil || h.t2.ok() || h.t3.ok() {

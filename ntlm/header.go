@@ -150,15 +150,44 @@ func (p *authParser) atEnd() bool { return p.pos >= len(p.s) }
 // word reads a run of characters that can appear in a scheme, token or
 // token68 (anything but space, comma, "=" and '"').
 func (p *authParser) word() string {
-	start := p.pos
-	for p.pos < len(p.s) {
-		switch p.s[p.pos] {
-		case ' ', '\t', ',', '=', '"':
-			return p.s[start:p.pos]
+	start, s := p.pos, p.s
+	i := start
+	// A token68 is hundreds of bytes, and this loop runs over every one:
+	// eight at a time while none of them may end the word, then a table
+	// lookup per byte.
+	for i+8 <= len(s) {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if !mayEndWord(x) {
+			i += 8
+			continue
 		}
-		p.pos++
+		for end := i + 8; i < end; i++ {
+			if wordEnd[s[i]] {
+				p.pos = i
+				return s[start:i]
+			}
+		}
 	}
-	return p.s[start:]
+	for i < len(s) && !wordEnd[s[i]] {
+		i++
+	}
+	p.pos = i
+	return s[start:i]
+}
+
+// wordEnd marks the bytes that end a word.
+var wordEnd = [256]bool{' ': true, '\t': true, ',': true, '=': true, '"': true}
+
+// mayEndWord reports whether any of the eight bytes of x may end a word:
+// one below '+' (space, tab and '"' are; so are a few bytes that do not),
+// a ',' or a '='. It never misses one; base64 has none of them.
+func mayEndWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (x - ones*'+') &^ x & highs // bytes below '+' (exact for any byte, '+' <= 0x80)
+	comma, equals := x^(ones*','), x^(ones*'=')
+	zero := ((comma - ones) &^ comma & highs) | ((equals - ones) &^ equals & highs)
+	return below|zero != 0
 }
 
 // next reads one challenge.

@@ -2,6 +2,7 @@ package ntlm
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,36 @@ func TestSchemeString(t *testing.T) {
 	for s, name := range map[Scheme]string{SchemeNTLM: "NTLM", SchemeNegotiate: "Negotiate", SchemeUnknown: "unknown", Scheme(42): "UNKNOWN_SCHEME_42"} {
 		if s.String() != name {
 			t.Errorf("%d: %s, want %s", s, s, name)
+		}
+	}
+}
+
+// TestWord checks authParser.word, which reads eight bytes at a time,
+// against a byte-at-a-time reading, on strings of every length up to 40
+// made of base64, the bytes that end a word, and bytes close to them.
+func TestWord(t *testing.T) {
+	alphabet := "AZaz09+/-._~ \t,=\"!#*\x00\x7f\x80\xff"
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 41 {
+		for range 200 {
+			b := make([]byte, n)
+			for i := range b {
+				if rng.IntN(4) == 0 {
+					b[i] = alphabet[rng.IntN(len(alphabet))]
+				} else {
+					b[i] = "ABCdef012+/"[rng.IntN(11)]
+				}
+			}
+			s := string(b)
+			start := rng.IntN(n + 1)
+			want := start
+			for want < len(s) && !strings.ContainsRune(" \t,=\"", rune(s[want])) {
+				want++
+			}
+			p := authParser{s: s, pos: start}
+			if got := p.word(); got != s[start:want] || p.pos != want {
+				t.Fatalf("word(%q from %d) = %q, pos %d; want %q, pos %d", s, start, got, p.pos, s[start:want], want)
+			}
 		}
 	}
 }

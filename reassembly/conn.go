@@ -54,7 +54,8 @@ func (r EndReason) String() string {
 // Conn describes one TCP connection (one Wireshark tcp.stream).
 //
 // The reassembler owns it and updates it as packets arrive; a Handler may
-// read it during a callback and keep the pointer, but must not modify it.
+// read it during a callback and keep the pointer, but must not modify it,
+// HandlerState aside.
 type Conn struct {
 	// ID is unique within a run, in order of each connection's first packet.
 	ID int
@@ -64,7 +65,8 @@ type Conn struct {
 	Stream int
 	// Client and Server: the SYN's sender is the client; without a SYN, the
 	// side that sent an HTTP request (or, failing that, the side with the
-	// higher port) is.
+	// higher port) is. Both are fixed before the connection's first
+	// Handler event, as are ID, File, Stream and Start.
 	Client, Server netip.AddrPort
 	// SawSYN is false when the capture started after the handshake
 	// (mid-stream start).
@@ -98,6 +100,12 @@ type Conn struct {
 	// decryptor (a key source existed); nil otherwise, and for plaintext
 	// connections.
 	TLS *TLSInfo
+	// HandlerState is the Handler's own (nil at first): the reassembler
+	// never reads or writes it, so that a Handler can keep its state for
+	// the connection here and find it without a lookup on every event. A
+	// Handler that passes the connection's events on to another Handler
+	// leaves it to that one.
+	HandlerState any
 }
 
 // Handler receives the reassembler's events. Calls are made from one

@@ -1,0 +1,46 @@
+package analyzer
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ntlmscope/ntlmscope/reassembly"
+)
+
+// TestScanHeadersRepeats checks that every value of a header that repeats
+// comes back in order, whatever the other headers between them, including
+// beyond the values msgHeaders keeps inline.
+func TestScanHeadersRepeats(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		fields []reassembly.HeaderField
+		id     headerID
+		want   []string
+	}{
+		{"none", []reassembly.HeaderField{{Name: "Host", Value: "a"}}, hdrWWWAuthenticate, nil},
+		{"once", []reassembly.HeaderField{{Name: "www-authenticate", Value: "NTLM"}}, hdrWWWAuthenticate, []string{"NTLM"}},
+		{"offer", []reassembly.HeaderField{
+			{Name: "WWW-Authenticate", Value: "Negotiate"}, {Name: "WWW-Authenticate", Value: "NTLM"},
+		}, hdrWWWAuthenticate, []string{"Negotiate", "NTLM"}},
+		{"interleaved", []reassembly.HeaderField{
+			{Name: "Connection", Value: "c1"}, {Name: "WWW-Authenticate", Value: "w1"},
+			{Name: "Connection", Value: "c2"}, {Name: "WWW-Authenticate", Value: "w2"},
+			{Name: "X-Other", Value: "x"}, {Name: "Connection", Value: "c3"}, {Name: "WWW-AUTHENTICATE", Value: "w3"},
+		}, hdrWWWAuthenticate, []string{"w1", "w2", "w3"}},
+		{"spilled", func() []reassembly.HeaderField {
+			var fs []reassembly.HeaderField
+			for i := range 9 {
+				fs = append(fs, reassembly.HeaderField{Name: "Via", Value: "v" + itoa(i)},
+					reassembly.HeaderField{Name: "Connection", Value: "c" + itoa(i)})
+			}
+			return fs
+		}(), hdrConnection, []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"}},
+	} {
+		h := scanHeaders(&reassembly.Message{Header: tt.fields})
+		var got []string
+		h.values(tt.id, func(v string) { got = append(got, v) })
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: values = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
