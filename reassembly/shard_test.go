@@ -1,6 +1,7 @@
 package reassembly_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
@@ -76,6 +77,47 @@ func idleTailCapture(t *testing.T) string {
 	return path
 }
 
+// reorderedCapture writes a capture of 3,000 interleaved HTTP connections
+// whose responses arrive out of order (the body's first segment after its
+// second, the header block after both), so that every connection goes
+// through gopacket's assembler rather than the in-order fast path. The
+// assembler keys such segments on the TCP layer's port bytes: a worker must
+// not read them from a buffer the reader has moved on in (it did once, and
+// reports of reordered captures changed from run to run).
+func reorderedCapture(t *testing.T) string {
+	const conns = 3000
+	convs := make([]capwriter.Packets, conns)
+	body := bytes.Repeat([]byte("b"), 1400)
+	for i := range convs {
+		c := capwriter.NewConversation(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 3, byte(i >> 8), byte(i)}), 50000),
+			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(80 + i%4)}), 80))
+		c.MSS = 700
+		c.Handshake()
+		c.Send(capwriter.ToServer, []byte("GET /r HTTP/1.1\r\nHost: x\r\n\r\n"))
+		c.Send(capwriter.ToClient, []byte("HTTP/1.1 200 OK\r\nContent-Length: 1400\r\n\r\n"))
+		c.Send(capwriter.ToClient, body)
+		c.Close()
+		// 0-2 handshake, 3 request, 4 response header, 5 and 6 body.
+		convs[i] = c.Packets().Permute(0, 1, 2, 3, 6, 5, 4, 7, 8, 9)
+	}
+	var all capwriter.Packets
+	for k := 0; k < len(convs[0]); k++ {
+		for _, ps := range convs {
+			all = append(all, ps[k])
+		}
+	}
+	all = all.Restamp(capwriter.DefaultBase, time.Millisecond)
+	data, err := capwriter.Bytes(capwriter.PCAPNG, capwriter.Encap{}, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "reordered.pcapng")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // TestShardedIdentical: sharding reassembly over several workers gives every
 // connection the same events (IDs, stream indexes, messages, frames, end
 // reasons) and the same counts as one reassembler.
@@ -88,7 +130,7 @@ func TestShardedIdentical(t *testing.T) {
 	b := &testing.B{}
 	gen, _ := benchCapture(b, 40, 5)
 	defer os.Remove(gen)
-	paths = append(paths, gen, idleTailCapture(t))
+	paths = append(paths, gen, idleTailCapture(t), reorderedCapture(t))
 	run := func(t *testing.T, path string, workers int) (map[int][]string, reassembly.StreamStats) {
 		src, err := reassembly.OpenFiles([]string{path}, nil)
 		if err != nil {
