@@ -360,6 +360,9 @@ func popFront(q *[]*Message) *Message {
 
 // unref drops a reference to m; the last one gives it back to the pool.
 func (cs *connState) unref(m *Message) {
+	if poisonMessages && m.refs <= 0 {
+		panic("reassembly: message released more often than it was referenced")
+	}
 	if m.refs--; m.refs == 0 {
 		cs.r.msgs.put(m)
 	}
