@@ -37,24 +37,6 @@ type progressSourceFake struct {
 	*fakeProgress
 }
 
-// syncBuffer is a bytes.Buffer that a test reads while a goroutine writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // setProgressAfter sets how long runs go before the bar appears, for one
 // test.
 func setProgressAfter(t *testing.T, d time.Duration) {
@@ -172,7 +154,7 @@ func TestStartProgress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("TERM", tc.term)
 			setProgressAfter(t, tc.after)
-			var errOut syncBuffer
+			var errOut lockedBuffer
 			stop := startProgress(&IOStreams{ErrOut: &errOut, StderrTTY: tc.tty}, tc.src, tc.off)
 			if tc.shows {
 				for deadline := time.Now().Add(10 * time.Second); errOut.String() == ""; time.Sleep(time.Millisecond) {
