@@ -2,7 +2,6 @@ package analyzer
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 	"strconv"
 
@@ -123,8 +122,8 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState)
 		ID:                    int(cs.id),
 		File:                  int(cs.file),
 		TCPStream:             int(cs.stream),
-		Client:                addrText(cs.clientAddr()),
-		Server:                addrText(cs.serverAddr()),
+		Client:                addrString(cs.clientAddr()),
+		Server:                addrString(cs.serverAddr()),
 		RealClients:           slices.Clone(cs.rare().realClients),
 		Leg:                   cs.leg(),
 		Linked:                s.linked[:0],
@@ -284,15 +283,6 @@ func statusText(status int32) string {
 		return statusTexts[status-100]
 	}
 	return strconv.Itoa(int(status))
-}
-
-// addrText is addrString with one allocation: the text's own.
-func addrText(ap netip.AddrPort) string {
-	if !ap.IsValid() {
-		return ""
-	}
-	var buf [64]byte
-	return string(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(buf[:0]))
 }
 
 // modelInto renders the handshake into *m, reusing m's list of

@@ -248,10 +248,12 @@ func persistentAuthOff(h *msgHeaders) bool {
 	return strings.EqualFold(strings.TrimSpace(h.first[hdrPersistentAuth]), "false")
 }
 
-// addrString formats an address per the conventions (IPv6 in brackets).
+// addrString formats an address per the conventions (IPv6 in brackets),
+// with one allocation: the text's own (AddrPort.String takes two).
 func addrString(ap netip.AddrPort) string {
 	if !ap.IsValid() {
 		return ""
 	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+	var buf [64]byte
+	return string(netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).AppendTo(buf[:0]))
 }
