@@ -75,7 +75,7 @@ const (
 // answered), and, when e.hs is set, its index in hs (the connection's
 // handshakes). The request's frame and time are not written: exchange i is
 // request i, whose reqRec has them (see eachExchange).
-func appendExchange(b []byte, e *exchRec, hs []*handshake) []byte {
+func appendExchange(b []byte, e *exchRec, hs hsIndex) []byte {
 	var flags byte
 	if e.proxy {
 		flags |= exProxy
@@ -85,12 +85,7 @@ func appendExchange(b []byte, e *exchRec, hs []*handshake) []byte {
 	}
 	hi := -1
 	if e.hs != nil {
-		for i, h := range hs {
-			if h == e.hs {
-				hi = i
-				break
-			}
-		}
+		hi = hs.of(e.hs)
 	}
 	if hi >= 0 {
 		flags |= exHasHS
@@ -112,8 +107,9 @@ func appendExchange(b []byte, e *exchRec, hs []*handshake) []byte {
 // (reused from call to call) before the string takes its own copy.
 func encodeExchanges(records []exchRec, hs []*handshake, scratch *[]byte) string {
 	b := (*scratch)[:0]
+	index := newHSIndex(hs)
 	for i := range records {
-		b = appendExchange(b, &records[i], hs)
+		b = appendExchange(b, &records[i], index)
 	}
 	*scratch = b
 	return string(b)
