@@ -308,18 +308,8 @@ func (cs *connState) update(c *reassembly.Conn, in *interner) {
 	if cs.server == nil || *cs.server != c.Server {
 		cs.server = in.addrPort(c.Server)
 	}
-	cs.start, cs.end = nanoOf(c.Start), nanoOf(c.End)
-	cs.sawSYN = c.SawSYN
-	cs.decrypted = c.Decrypted
-	if g := [2]int32{int32(c.Gaps[0]), int32(c.Gaps[1])}; g != cs.rare().gaps {
-		cs.rareRW().gaps = g
-	}
-	cs.ended = c.Ended
-	if cs.x != nil {
-		for d := range cs.x.closeAt {
-			cs.x.closeAt[d] = firstClose(c.FINFrame[d], c.RSTFrame[d])
-		}
-	}
+	cs.start = nanoOf(c.Start)
+	cs.touch(c)
 }
 
 // touch copies what may have changed in c since the connection's last
