@@ -76,9 +76,7 @@ type Analyzer struct {
 	free    []*liveConn // live states of closed connections, for reuse
 	scratch []byte      // encoding exchange records
 
-	// Counted from ConnectionClosed for every connection, HTTP or not.
-	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
-	tlsDecrypted, tlsWithoutKeys                                         int64
+	connCounts
 
 	// shards are the Analyzers handed to the workers of a sharded run
 	// (shard.go); FinishStreaming merges them.
@@ -224,10 +222,7 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 			cc.Ended = reassembly.EndCapture
 		}
 		cs.close(&cc, a)
-		a.tcpConns++
-		if !cs.sawSYN {
-			a.midstream++
-		}
+		a.countOpen(cs)
 		delete(a.byConn, c)
 	}
 	conns := make([]*connState, 0, len(a.all))
@@ -243,4 +238,33 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 	r := a.build(d, src)
 	d.release()
 	return r
+}
+
+// connCounts are counted from ConnectionClosed for every connection, HTTP
+// or not. An Analyzer sums its shards' (mergeShards), a snapshot its
+// Analyzers' (snapshotCopy.take): a counter added here is summed by both.
+type connCounts struct {
+	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
+	tlsDecrypted, tlsWithoutKeys                                         int64
+}
+
+// add adds o's counts to c.
+func (c *connCounts) add(o *connCounts) {
+	c.tcpConns += o.tcpConns
+	c.tlsConns += o.tlsConns
+	c.http2Conns += o.http2Conns
+	c.evicted += o.evicted
+	c.midstream += o.midstream
+	c.gaps += o.gaps
+	c.httpErrors += o.httpErrors
+	c.tlsDecrypted += o.tlsDecrypted
+	c.tlsWithoutKeys += o.tlsWithoutKeys
+}
+
+// countOpen counts a connection still open when the capture ended.
+func (c *connCounts) countOpen(cs *connState) {
+	c.tcpConns++
+	if !cs.sawSYN {
+		c.midstream++
+	}
 }

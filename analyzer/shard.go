@@ -33,15 +33,7 @@ func (a *Analyzer) mergeShards() {
 		for c, cs := range s.byConn {
 			a.byConn[c] = cs
 		}
-		a.tcpConns += s.tcpConns
-		a.tlsConns += s.tlsConns
-		a.http2Conns += s.http2Conns
-		a.evicted += s.evicted
-		a.midstream += s.midstream
-		a.gaps += s.gaps
-		a.httpErrors += s.httpErrors
-		a.tlsDecrypted += s.tlsDecrypted
-		a.tlsWithoutKeys += s.tlsWithoutKeys
+		a.connCounts.add(&s.connCounts)
 		s.all, s.byConn = nil, nil
 		s.mu.Unlock()
 	}

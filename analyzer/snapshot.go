@@ -168,21 +168,9 @@ func (cp *snapshotCopy) take(x *Analyzer) {
 		cp.conns = append(cp.conns, c)
 	}
 	for _, cs := range x.byConn {
-		cp.counts.tcpConns++
-		if !cs.sawSYN {
-			cp.counts.midstream++
-		}
+		cp.counts.countOpen(cs)
 	}
-	k := &cp.counts
-	k.tcpConns += x.tcpConns
-	k.tlsConns += x.tlsConns
-	k.http2Conns += x.http2Conns
-	k.evicted += x.evicted
-	k.midstream += x.midstream
-	k.gaps += x.gaps
-	k.httpErrors += x.httpErrors
-	k.tlsDecrypted += x.tlsDecrypted
-	k.tlsWithoutKeys += x.tlsWithoutKeys
+	cp.counts.connCounts.add(&x.connCounts)
 }
 
 // copyHandshake makes hc a copy of h on connection c, with notes of its
