@@ -115,7 +115,7 @@ func runSharded(src Source, h Handler, opts Options) (StreamStats, error) {
 	n := opts.Workers
 	shardOpts := opts
 	shardOpts.MaxConnections = max(1, opts.MaxConnections/n)
-	shardOpts.maxPages = max(512, defaultMaxPages/n)
+	shardOpts.maxPages = max(512, opts.maxPages/n)
 	keys := EmbeddedKeyLogs(src) // TLS: secrets inside the captures
 	workers := make([]*shardWorker, n)
 	var wg sync.WaitGroup
