@@ -314,7 +314,7 @@ func (cs *connState) onMessage(m *Message) {
 		// Responses held for want of a request: those that started before
 		// this request did cannot answer it.
 		for len(cs.held) > 0 && cs.held[0].FirstTime.Before(m.FirstTime) {
-			resp := cs.popHeld()
+			resp := popFront(&cs.held)
 			cs.emit(evResponse, nil, resp)
 			cs.unref(resp)
 		}
@@ -322,7 +322,7 @@ func (cs *connState) onMessage(m *Message) {
 		m.refs++
 		cs.pending = append(cs.pending, m)
 		for len(cs.held) > 0 && len(cs.pending) > 0 {
-			resp := cs.popHeld()
+			resp := popFront(&cs.held)
 			cs.answer(resp)
 			cs.unref(resp)
 		}
@@ -339,11 +339,8 @@ func (cs *connState) onMessage(m *Message) {
 	cs.answer(m)
 }
 
-// popHeld removes the first held response and returns it, with the
-// queue's reference, which the caller drops.
-func (cs *connState) popHeld() *Message { return popFront(&cs.held) }
-
-// popFront removes the first message of a queue and returns it. The last
+// popFront removes the first message of a queue and returns it, with the
+// queue's reference, which the caller drops. The last
 // one is removed in place rather than sliced past, so that the next append
 // reuses its slot: a keep-alive connection's one request at a time then
 // takes no new array each.
