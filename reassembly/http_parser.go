@@ -351,18 +351,7 @@ func (p *HTTPParser) expectStart(m *Message) {
 	p.state = stHeader
 	// RFC 9110 §9.3.6, §7.8: after CONNECT or an Upgrade request, the
 	// client may switch to another protocol before the response arrives.
-	p.tunnelCheck = m.Request && (m.Method == "CONNECT" || upgrades(m))
-}
-
-// upgrades reports whether m has an Upgrade field with a value, as
-// m.Get("Upgrade") != "" would.
-func upgrades(m *Message) bool {
-	for _, h := range m.Header {
-		if fieldIs(h.Name, "Upgrade") {
-			return h.Value != ""
-		}
-	}
-	return false
+	p.tunnelCheck = m.Request && (m.Method == "CONNECT" || m.Get("Upgrade") != "")
 }
 
 // drop discards the message in progress, which no one else has seen.

@@ -134,21 +134,23 @@ func (m *Message) Clone() *Message {
 	return &c
 }
 
-// Get returns the first value of the named header (case-insensitive), or "".
+// Get returns the first value of the named header (ASCII case-insensitive:
+// field names are tokens), or "".
 func (m *Message) Get(name string) string {
 	for _, h := range m.Header {
-		if strings.EqualFold(h.Name, name) {
+		if fieldIs(h.Name, name) {
 			return h.Value
 		}
 	}
 	return ""
 }
 
-// Values returns every value of the named header (case-insensitive), in order.
+// Values returns every value of the named header (ASCII case-insensitive),
+// in order.
 func (m *Message) Values(name string) []string {
 	var vs []string
 	for _, h := range m.Header {
-		if strings.EqualFold(h.Name, name) {
+		if fieldIs(h.Name, name) {
 			vs = append(vs, h.Value)
 		}
 	}
