@@ -9,17 +9,23 @@ import (
 	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
-// jsonRenderer writes the report model as one indented JSON document: the
-// contract scripts rely on (schema "ntlmscope.report/v1").
+// jsonRenderer writes the report model as one JSON document: the contract
+// scripts rely on (schema "ntlmscope.report/v1"). It is indented for a
+// person reading a terminal, compact for a file or a pipe (the
+// [Options.CompactJSON] the command sets), as gh writes its JSON: a large
+// capture's report is a third smaller and faster to write and to parse
+// compact, and `jq .` indents it for whoever wants to read it.
 //
 // The document is written as it is encoded, member by member and
 // connection by connection, never whole in memory: a capture with a
 // hundred thousand connections makes a report of hundreds of megabytes.
-// The bytes are those of a json.Encoder with SetIndent("", "  ") and
-// SetEscapeHTML(false) encoding the whole report; the connections, most
+// The bytes are those of a json.Encoder with SetIndent("", "  ") (or
+// none, compact) and SetEscapeHTML(false) encoding the whole report; the connections, most
 // of them, are written by the hand-written jsonEnc, the rest by
 // encoding/json.
 type jsonRenderer struct {
+	// compact drops the indentation and every newline but the last.
+	compact bool
 	// workers and chunk override how many goroutines build and encode
 	// the connections, and how many each takes at a time (see
 	// connectionsParallel); zero picks them. For tests.
@@ -28,9 +34,9 @@ type jsonRenderer struct {
 
 func (jr jsonRenderer) render(w io.Writer, m *model) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	jw := &jsonWriter{w: bw, workers: jr.workers, chunk: jr.chunk}
+	jw := &jsonWriter{w: bw, compact: jr.compact, workers: jr.workers, chunk: jr.chunk}
 	r := m.Report
-	jw.raw("{\n")
+	jw.raw("{")
 	jw.member("schema", r.Schema, true)
 	jw.member("tool", r.Tool, true)
 	jw.member("source", r.Source, true)
@@ -40,7 +46,7 @@ func (jr jsonRenderer) render(w io.Writer, m *model) error {
 	memberList(jw, "backends", r.Backends, true)
 	jw.connections(m)
 	jw.findings(r.Findings)
-	jw.raw("}\n")
+	jw.raw("}\n") // the last newline, as json.Encoder ends a value, in both layouts
 	if jw.err != nil {
 		return jw.err
 	}
@@ -54,7 +60,8 @@ type jsonWriter struct {
 	buf bytes.Buffer
 	enc jsonEnc // writes the connections, the bulk of the document
 	err error
-	// workers and chunk are jsonRenderer's.
+	// compact, workers and chunk are jsonRenderer's.
+	compact        bool
 	workers, chunk int
 }
 
@@ -64,15 +71,35 @@ func (j *jsonWriter) raw(s string) {
 	}
 }
 
+// space writes s, white space of the indented layout, unless compact.
+func (j *jsonWriter) space(s string) {
+	if !j.compact {
+		j.raw(s)
+	}
+}
+
+// key starts a member of the top-level object: its name and colon.
+func (j *jsonWriter) key(name string) {
+	j.space("\n  ")
+	j.raw(`"` + name + `":`)
+	j.space(" ")
+}
+
+// end ends a member of the top-level object: a comma unless it is the
+// last one, then the closing line of the indented layout.
+func (j *jsonWriter) end(comma bool) {
+	if comma {
+		j.raw(",")
+	} else {
+		j.space("\n")
+	}
+}
+
 // member writes one member of the top-level object, one level deep.
 func (j *jsonWriter) member(name string, v any, comma bool) {
-	j.raw(`  "` + name + `": `)
+	j.key(name)
 	j.value(v, "  ")
-	if comma {
-		j.raw(",\n")
-	} else {
-		j.raw("\n")
-	}
+	j.end(comma)
 }
 
 // memberList is member for a list, written one element at a time so that
@@ -83,23 +110,22 @@ func memberList[T any](j *jsonWriter, name string, list []T, comma bool) {
 		j.member(name, list, comma)
 		return
 	}
-	j.raw(`  "` + name + `": [`)
+	j.key(name)
+	j.raw("[")
 	for i := range list {
 		if i > 0 {
 			j.raw(",")
 		}
-		j.raw("\n    ")
+		j.space("\n    ")
 		j.value(&list[i], "    ")
 	}
-	j.raw("\n  ]")
-	if comma {
-		j.raw(",\n")
-	} else {
-		j.raw("\n")
-	}
+	j.space("\n  ")
+	j.raw("]")
+	j.end(comma)
 }
 
-// value writes v indented as if it stood prefix deep in the document.
+// value writes v, indented as if it stood prefix deep in the document
+// unless compact.
 func (j *jsonWriter) value(v any, prefix string) {
 	if j.err != nil {
 		return
@@ -107,7 +133,9 @@ func (j *jsonWriter) value(v any, prefix string) {
 	j.buf.Reset()
 	enc := json.NewEncoder(&j.buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent(prefix, "  ")
+	if !j.compact {
+		enc.SetIndent(prefix, "  ")
+	}
 	if j.err = enc.Encode(v); j.err != nil {
 		return
 	}
@@ -117,9 +145,10 @@ func (j *jsonWriter) value(v any, prefix string) {
 
 // connections writes the "connections" member, one element at a time.
 func (j *jsonWriter) connections(m *model) {
-	j.raw(`  "connections": `)
+	j.key("connections")
 	if m.connectionsNull() {
-		j.raw("null,\n")
+		j.raw("null")
+		j.end(true)
 		return
 	}
 	total := m.ConnectionCount()
@@ -130,17 +159,20 @@ func (j *jsonWriter) connections(m *model) {
 		}
 		if workers > 1 {
 			j.connectionsParallel(m, total, workers, chunk)
-			j.raw("\n  ],\n")
+			j.space("\n  ")
+			j.raw("]")
+			j.end(true)
 			return
 		}
 	}
 	n := 0
 	for c := range m.connectionsIn(0, total) {
 		if n == 0 {
-			j.raw("[\n    ")
+			j.raw("[")
 		} else {
-			j.raw(",\n    ")
+			j.raw(",")
 		}
+		j.space("\n    ")
 		j.connection(c)
 		if j.err != nil {
 			return
@@ -148,10 +180,13 @@ func (j *jsonWriter) connections(m *model) {
 		n++
 	}
 	if n == 0 {
-		j.raw("[],\n")
+		j.raw("[]")
+		j.end(true)
 		return
 	}
-	j.raw("\n  ],\n")
+	j.space("\n  ")
+	j.raw("]")
+	j.end(true)
 }
 
 // findings writes the "findings" member, the last one, as memberList
@@ -161,23 +196,26 @@ func (j *jsonWriter) findings(list []analyzer.Finding) {
 		j.member("findings", list, false)
 		return
 	}
-	j.raw(`  "findings": [`)
+	j.key("findings")
+	j.raw("[")
 	for i := range list {
 		if j.err != nil {
 			return
 		}
-		j.enc.reset(true, 2)
+		j.enc.reset(!j.compact, 2)
 		if i > 0 {
 			j.enc.b = append(j.enc.b, ',')
 		}
-		j.enc.b = append(j.enc.b, "\n    "...)
+		j.enc.newline()
 		j.enc.finding(&list[i])
 		if j.err = j.enc.err; j.err != nil {
 			return
 		}
 		_, j.err = j.w.Write(j.enc.b)
 	}
-	j.raw("\n  ]\n")
+	j.space("\n  ")
+	j.raw("]")
+	j.end(false)
 }
 
 // connection writes one element of the connections array, four spaces
@@ -186,7 +224,7 @@ func (j *jsonWriter) connection(c *analyzer.Connection) {
 	if j.err != nil {
 		return
 	}
-	j.enc.reset(true, 2)
+	j.enc.reset(!j.compact, 2)
 	j.enc.connection(c)
 	if j.err = j.enc.err; j.err != nil {
 		return

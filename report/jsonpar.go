@@ -44,7 +44,8 @@ func connectionWorkers(m *model, n int) int {
 // the connections array, from its opening bracket to its last element,
 // built and encoded by workers goroutines.
 func (j *jsonWriter) connectionsParallel(m *model, n, workers int, chunk int) {
-	j.raw("[\n    ")
+	j.raw("[")
+	j.space("\n    ")
 	stop := make(chan struct{})
 	jobs := make(chan *connRun)
 	order := make(chan *connRun, 2*workers)
@@ -77,7 +78,7 @@ func (j *jsonWriter) connectionsParallel(m *model, n, workers int, chunk int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var e jsonEnc
+			e := jsonEnc{indent: !j.compact}
 			for r := range jobs {
 				encodeRun(&e, m, r)
 				close(r.done)
@@ -105,16 +106,17 @@ func (j *jsonWriter) connectionsParallel(m *model, n, workers int, chunk int) {
 }
 
 // encodeRun encodes r's connections into r.b, each but the report's first
-// after the separator of array elements.
+// after the separator of array elements, in e's layout (e.indent).
 func encodeRun(e *jsonEnc, m *model, r *connRun) {
 	e.b = r.b[:0]
 	i := r.lo
 	for c := range m.connectionsIn(r.lo, r.hi) {
+		e.depth, e.err = 2, nil
 		if i > 0 {
-			e.b = append(e.b, ",\n    "...)
+			e.b = append(e.b, ',')
+			e.newline()
 		}
 		n := len(e.b)
-		e.indent, e.depth, e.err = true, 2, nil
 		e.connection(c)
 		if e.err != nil {
 			r.b, r.err = e.b[:n], e.err

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -50,6 +51,43 @@ func TestJSONInParallel(t *testing.T) {
 							name, workers, chunk, firstDiff(want.Bytes(), got.Bytes()))
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestCompactJSON: the compact layout (files and pipes) is the indented
+// document with its insignificant white space dropped, as json.Compact
+// drops it, ending in one newline; serial and parallel alike.
+func TestCompactJSON(t *testing.T) {
+	reports := map[string]*analyzer.Report{"hostile": hostileReport(), "zero": {}}
+	for name, f := range fixtures() {
+		reports[name] = f()
+	}
+	for _, in := range streamInputs(t) {
+		name := fmt.Sprint(filepath.Base(in[0]), "+", len(in)-1)
+		reports[name+" streaming"] = analyzeStreaming(t, in...)
+		reports[name] = analyzeFinished(t, in...)
+	}
+	for name, r := range reports {
+		var indented bytes.Buffer
+		if err := renderJSONWith(r, Options{}, &indented, 1, 0); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var want bytes.Buffer
+		if err := json.Compact(&want, indented.Bytes()); err != nil {
+			t.Fatalf("%s: the indented report is not JSON: %v", name, err)
+		}
+		want.WriteByte('\n')
+		for _, run := range []struct{ workers, chunk int }{{1, 0}, {3, 2}} {
+			var got bytes.Buffer
+			m := newModel(r, newScrubber(Options{}))
+			if err := (jsonRenderer{compact: true, workers: run.workers, chunk: run.chunk}).render(&got, m); err != nil {
+				t.Fatalf("%s, %d workers: %v", name, run.workers, err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("%s, %d workers: compact JSON differs from the compacted indented report:\n%s",
+					name, run.workers, firstDiff(want.Bytes(), got.Bytes()))
 			}
 		}
 	}

@@ -62,13 +62,16 @@ type Options struct {
 	// their pseudonyms agree. The mapping is never written anywhere.
 	Anonymize    bool
 	AnonymizeKey []byte
+	// CompactJSON writes the json format without indentation, on one line:
+	// for files and pipes, where programs read it (see jsonRenderer).
+	CompactJSON bool
 }
 
 // formats maps each format name to its constructor: one renderer per
 // format, no printer that switches on the format.
 var formats = map[string]func(Options) renderer{
 	"table":    func(o Options) renderer { return tableRenderer{opts: o} },
-	"json":     func(Options) renderer { return jsonRenderer{} },
+	"json":     func(o Options) renderer { return jsonRenderer{compact: o.CompactJSON} },
 	"ndjson":   func(Options) renderer { return ndjsonRenderer{} },
 	"csv":      func(o Options) renderer { return csvRenderer{table: o.CSVTable} },
 	"markdown": func(Options) renderer { return markdownRenderer{} },

@@ -44,7 +44,7 @@ type reportOptions struct {
 // addReportFlags registers the report flags on a command, with the same
 // names and help on every command that reports.
 func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
-	f.StringVar(&o.Format, "format", "", "report `FORMAT`: "+report.FormatList()+" (default table on a terminal, json otherwise)")
+	f.StringVar(&o.Format, "format", "", "report `FORMAT`: "+report.FormatList()+" (default table on a terminal, json otherwise; json is indented on a terminal, compact in a file or pipe: jq . indents it)")
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringVar(&o.HTMLFile, "html", "", "also write the HTML report to `FILE`")
 	f.StringVar(&o.JSONFile, "json", "", "also write the JSON report to `FILE`")
@@ -121,6 +121,9 @@ func planOutputs(ios *IOStreams, opts *reportOptions) ([]output, error) {
 			return fmt.Errorf("%s is named twice: give each report its own file", path)
 		}
 		seen[path] = true
+		// JSON is indented for a person at a terminal, compact for a
+		// program reading a file or a pipe (as gh does).
+		o.CompactJSON = path != "" || !ios.StdoutTTY
 		r, err := report.New(format, o)
 		if err != nil {
 			return err
