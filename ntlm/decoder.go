@@ -41,7 +41,11 @@ type Decoder struct {
 }
 
 // maxDecoderStrings bounds each of Decoder.strs; a full table is emptied.
-const maxDecoderStrings = 1024
+// It holds the user, domain, workstation and server names of a site
+// (thousands of workstations are common): a table that keeps emptying
+// decodes and allocates every name again. At some 100 bytes an entry, a
+// full table costs under 1 MB.
+const maxDecoderStrings = 8192
 
 // ParseCredentialsHeader is [ParseCredentialsHeader]; the token bytes share
 // the Decoder's memory (see Decoder).
