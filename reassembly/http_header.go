@@ -149,6 +149,7 @@ func (p *HTTPParser) scanBlock(b []byte) (int, blockResult) {
 			}
 			st.startDone = true
 			st.lineStart = j + 1
+			p.startEnd = j
 			continue
 		}
 		if j == st.lineStart || j == st.lineStart+1 && b[st.lineStart] == '\r' {
@@ -159,6 +160,11 @@ func (p *HTTPParser) scanBlock(b []byte) (int, blockResult) {
 		if st.lines > maxHeaderFields {
 			return 0, blockTooBig
 		}
+		if p.ends == nil {
+			// Room for a usual header block's lines in one allocation.
+			p.ends = make([]int32, 0, 16)
+		}
+		p.ends = append(p.ends, int32(j))
 	}
 }
 
@@ -219,7 +225,7 @@ func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 	// The buffer is not written again until the Message is released; the
 	// Handler contract (see Message) says its strings die with it.
 	s := unsafe.String(unsafe.SliceData(m.buf), len(m.buf))
-	nl := strings.IndexByte(s, '\n')
+	nl := p.startEnd
 	line := strings.TrimSuffix(s[:nl], "\r")
 	m.FirstFrame, m.FirstTime = p.firstSeg.Frame, p.firstSeg.Time
 	m.setLast(seg)
@@ -239,31 +245,25 @@ func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 			m.Reason = line[13:]
 		}
 	}
-	m.Header = p.parseFields(s[nl+1:], m.Header)
+	m.Header = p.parseFields(s, nl+1, m.Header)
 	return m
 }
 
-// parseFields appends the field lines of s, a block of lines ending with
-// an empty one, to h (RFC 9112 §5, RFC 9110 §5.5):
+// parseFields appends the field lines of block from offset from on to h
+// (RFC 9112 §5, RFC 9110 §5.5). They end where scanBlock found their line
+// ends (p.ends), so the block is not searched a second time; the empty
+// line that ends the block is not among them.
 //
 //	field-line = field-name ":" OWS field-value OWS
 //
 // A line that is no field line is counted as an error and skipped.
 // obs-fold continuation lines (RFC 9112 §5.2) are joined to their field
 // with one SP.
-func (p *HTTPParser) parseFields(s string, h []HeaderField) []HeaderField {
+func (p *HTTPParser) parseFields(block string, from int, h []HeaderField) []HeaderField {
 	folds := false // the previous line was a field a fold may continue
-	for s != "" {
-		var line string
-		if i := strings.IndexByte(s, '\n'); i >= 0 {
-			line, s = s[:i], s[i+1:]
-		} else {
-			line, s = s, ""
-		}
-		line = strings.TrimSuffix(line, "\r")
-		if line == "" {
-			break
-		}
+	for _, end := range p.ends {
+		line := strings.TrimSuffix(block[from:end], "\r")
+		from = int(end) + 1
 		if line[0] == ' ' || line[0] == '\t' {
 			// RFC 9112 §2.2: whitespace-preceded lines before the first
 			// field are consumed without further processing.
@@ -298,8 +298,8 @@ func (p *HTTPParser) stepTrailer(data []byte, seg Segment) int {
 	switch res {
 	case blockDone:
 		m := p.msg
-		if string(block) != "\r\n" && string(block) != "\n" { // not just the empty line
-			m.Header = p.parseFields(string(block), m.Header)
+		if len(p.ends) > 0 { // not just the empty line
+			m.Header = p.parseFields(string(block), 0, m.Header)
 		}
 		p.resetBlock()
 		p.expectStart(m)

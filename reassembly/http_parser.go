@@ -111,6 +111,11 @@ type HTTPParser struct {
 	// It is allocated only when one is split across Feeds.
 	buf []byte
 	blk blockScan
+	// ends holds the offsets in the block of the line ends ('\n') of its
+	// field lines, as scanBlock finds them, and startEnd that of its start
+	// line: newMessage and parseFields take the lines from there.
+	ends     []int32
+	startEnd int
 
 	// The message in progress. Its Frame and Time track the segment of its
 	// last byte so far.
@@ -143,7 +148,7 @@ func (p *HTTPParser) init() {
 // reach the connection through a pointer the caller updates.
 func (p *HTTPParser) Reset() {
 	p.drop()
-	*p = HTTPParser{dir: p.dir, cb: p.cb, pool: p.pool, buf: p.buf[:0]}
+	*p = HTTPParser{dir: p.dir, cb: p.cb, pool: p.pool, buf: p.buf[:0], ends: p.ends[:0]}
 	p.init()
 }
 
@@ -384,4 +389,5 @@ func (p *HTTPParser) resetBlock() {
 	}
 	p.buf = p.buf[:0]
 	p.blk = blockScan{}
+	p.ends = p.ends[:0]
 }

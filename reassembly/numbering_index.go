@@ -59,7 +59,7 @@ func (x *slotIndex) find(h uint32, k *tupleKey, slab []numEntry) (slot uint32, o
 			return 0, false
 		}
 		if uint32(b>>32) == h {
-			if s := uint32(b) - 1; slab[s].key == *k {
+			if s := uint32(b) - 1; slab[s].key.equal(k) {
 				return s, true
 			}
 		}

@@ -111,3 +111,32 @@ func BenchmarkSourceOnly(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/packet")
 }
+
+// BenchmarkPipelineFile runs the pipeline of BenchmarkPipeline over the
+// capture named by $NTLMSCOPE_BENCH_CAPTURE (skipped when unset): a real
+// mix of connections, far more of them than the generated capture holds,
+// which is what the numberer's table and the tracker see in the field.
+func BenchmarkPipelineFile(b *testing.B) {
+	path := os.Getenv("NTLMSCOPE_BENCH_CAPTURE")
+	if path == "" {
+		b.Skip("$NTLMSCOPE_BENCH_CAPTURE names no capture")
+	}
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			b.ReportAllocs()
+			var packets int64
+			for b.Loop() {
+				src, err := reassembly.OpenFiles([]string{path}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := reassembly.Run(src, &nopHandler{}, reassembly.Options{Workers: workers}); err != nil {
+					b.Fatal(err)
+				}
+				packets = src.Stats().TCP
+				src.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*packets), "ns/packet")
+		})
+	}
+}

@@ -42,11 +42,14 @@ type connState struct {
 
 	half [2]halfState // by tuple side: the in-order fast path
 
-	parsers [2]*HTTPParser // by Direction
-	ended   [2]bool        // End was called on that direction's parser
-	lastSeg [2]Segment     // last segment fed per direction
-	fin     [2]bool        // by tuple side
-	sawSYN  bool
+	parsers [2]*HTTPParser // by Direction; nil until the direction carries data
+	// parserMem holds the parsers, parserCB their callbacks (see parser).
+	parserMem *[2]HTTPParser
+	parserCB  HTTPCallbacks
+	ended     [2]bool    // End was called on that direction's parser
+	lastSeg   [2]Segment // last segment fed per direction
+	fin       [2]bool    // by tuple side
+	sawSYN    bool
 
 	// Pairing: requests waiting for their final response, and responses
 	// that arrived before any request they could answer. Each holds a
@@ -133,11 +136,17 @@ func (cs *connState) direction(side int) Direction {
 // parser returns the HTTP parser of direction d, creating it on first use.
 func (cs *connState) parser(d Direction) *HTTPParser {
 	if cs.parsers[d] == nil {
-		cs.parsers[d] = NewHTTPParser(d, HTTPCallbacks{
-			Message:       func(m *Message) { cs.onMessage(m) },
-			RequestMethod: cs.requestMethod,
-		})
-		cs.parsers[d].pool = &cs.r.msgs
+		if cs.parserMem == nil {
+			// Room for both directions' parsers in one allocation, and
+			// one set of callbacks for both: the first data of most
+			// connections is followed by an answer.
+			cs.parserMem = new([2]HTTPParser)
+			cs.parserCB = HTTPCallbacks{Message: cs.onMessage, RequestMethod: cs.requestMethod}
+		}
+		p := &cs.parserMem[d]
+		*p = HTTPParser{dir: d, cb: cs.parserCB, pool: &cs.r.msgs}
+		p.init()
+		cs.parsers[d] = p
 	}
 	return cs.parsers[d]
 }
@@ -310,6 +319,11 @@ func (cs *connState) onMessage(m *Message) {
 	}
 	if m.Request {
 		cs.conn.Requests++
+		if cs.methods == nil {
+			// Room for a keep-alive connection's usual few requests in
+			// one allocation, where growing from empty takes three.
+			cs.methods = make([]string, 0, 8)
+		}
 		cs.methods = append(cs.methods, ownMethod(m.Method))
 		// Responses held for want of a request: those that started before
 		// this request did cannot answer it.
