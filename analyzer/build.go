@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
@@ -41,12 +42,23 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 			HTTPErrors:           a.httpErrors,
 		},
 	}
+	// The findings are rendered in parts on other goroutines while the
+	// verdict is written: both only read them, once sorted.
+	findings := d.sortedFindings()
+	r.Findings = make([]Finding, len(findings))
+	np := parts(len(findings), 4096)
+	var wg sync.WaitGroup
+	for k := range np {
+		lo, hi := k*len(findings)/np, (k+1)*len(findings)/np
+		wg.Go(func() {
+			for i, f := range findings[lo:hi] {
+				r.Findings[lo+i] = f.model()
+			}
+		})
+	}
 	r.Summary = d.summary()
 	r.Verdict = d.verdict(&r.Summary)
-	r.Findings = make([]Finding, 0, len(d.findings))
-	for _, f := range d.sortedFindings() {
-		r.Findings = append(r.Findings, f.model())
-	}
+	wg.Wait()
 	r.Users, r.Backends = d.aggregates()
 	r.Summary.Users = 0
 	for _, u := range r.Users {
@@ -328,7 +340,7 @@ func (h *handshake) modelInto(m *Handshake) {
 // sortedFindings sorts the findings by time, then code, then evidence (in
 // place) and returns them.
 func (d *diagnosis) sortedFindings() []*finding {
-	slices.SortStableFunc(d.findings, func(a, b *finding) int {
+	order := func(a, b *finding) int {
 		if c := a.time.Compare(b.time); c != 0 {
 			return c
 		}
@@ -336,7 +348,12 @@ func (d *diagnosis) sortedFindings() []*finding {
 			return c
 		}
 		return cmp.Compare(firstID(a), firstID(b))
-	})
+	}
+	// Once sorted they stay so: the verdict asks again, and reads them
+	// while build renders them.
+	if !slices.IsSortedFunc(d.findings, order) {
+		slices.SortStableFunc(d.findings, order)
+	}
 	return d.findings
 }
 

@@ -153,40 +153,59 @@ func splitCause(h *handshake) (cause, code string) {
 	return CauseClient, CodeClientClosedMidHS
 }
 
-// checkServerChanges marks client-leg connections whose Type 2 messages
-// (per channel) came from several server identities, and reports them.
-func (d *diagnosis) checkServerChanges() {
+// checkServerChanges finds the client-leg connections whose Type 2
+// messages (per channel) came from several server identities, reports them
+// in out and returns the handshakes on them, for the caller to mark
+// (fConnChanged): it runs beside findRestarts (see run), and neither
+// writes the handshakes.
+func (d *diagnosis) checkServerChanges(out *findingList) []*handshake {
 	type key struct {
 		cs    *connState
 		proxy bool
 	}
 	// First the connections that saw two identities (nearly always
 	// none), from the first identity of each: only those need their
-	// handshakes collected.
-	first := map[key]string{}
-	changed := map[key]bool{}
+	// handshakes collected. Connection ids are dense: slices indexed by
+	// id and channel cost less than maps keyed by connection.
+	var maxID int32
 	for _, h := range d.logical {
+		maxID = max(maxID, h.conn.id)
+		if h.t3conn != nil {
+			maxID = max(maxID, h.t3conn.id)
+		}
+	}
+	slot := func(cs *connState, proxy bool) int {
+		if proxy {
+			return 2*int(cs.id) + 1
+		}
+		return 2 * int(cs.id)
+	}
+	first := make([]int32, 2*int(maxID)+2) // 1 + the index in d.logical of the first identity
+	changed := make([]bool, len(first))
+	anyChanged := false
+	for i, h := range d.logical {
 		if h.identity == "" || !h.t2.ok() {
 			continue
 		}
-		k := key{h.conn, h.proxy}
-		if id, ok := first[k]; !ok {
-			first[k] = h.identity
-		} else if !strings.EqualFold(id, h.identity) {
-			changed[k] = true
+		k := slot(h.conn, h.proxy)
+		if first[k] == 0 {
+			first[k] = int32(i + 1)
+		} else if !strings.EqualFold(d.logical[first[k]-1].identity, h.identity) {
+			changed[k], anyChanged = true, true
 		}
 	}
-	if len(changed) == 0 {
-		return
+	if !anyChanged {
+		return nil
 	}
+	var marked []*handshake
 	onConn := map[key][]*handshake{}
 	var keys []key
 	for _, h := range d.logical {
 		for _, c := range h.conns() {
-			k := key{c, h.proxy}
-			if !changed[k] {
+			if !changed[slot(c, h.proxy)] {
 				continue
 			}
+			k := key{c, h.proxy}
 			if _, ok := onConn[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -219,22 +238,23 @@ func (d *diagnosis) checkServerChanges() {
 		if f == nil {
 			continue
 		}
-		for _, h := range onConn[k] {
-			h.flags |= fConnChanged
-		}
+		marked = append(marked, onConn[k]...)
 		f.msg = sprintf("client connection %d (%s → %s) received Type 2 messages from %d server identities (%s): "+
 			"the balancer sends one client connection's requests to different backends", cs.id,
 			addrString(cs.clientAddr()), addrString(cs.serverAddr()), len(ids), strings.Join(ids, ", "))
-		d.add(f)
+		out.add(f)
 	}
+	return marked
 }
 
 // findRestarts pairs each failed or abandoned client-leg handshake with the
 // next handshake the same client started within the restart window (same
-// connection or another; a different known user is not a restart). Each
-// chain of restarts is a retry burst: Type 2 messages from different
-// server identities within it are CHALLENGE_SERVER_CHANGED.
-func (d *diagnosis) findRestarts() {
+// connection or another; a different known user is not a restart), in
+// d.restarts. Each chain of restarts is a retry burst: Type 2 messages from
+// different server identities within it are CHALLENGE_SERVER_CHANGED,
+// reported in out; the handshakes of those bursts are returned for the
+// caller to mark (fBurstChanged).
+func (d *diagnosis) findRestarts(out *findingList) []*handshake {
 	type key struct {
 		client, user string
 		proxy        bool
@@ -285,17 +305,23 @@ func (d *diagnosis) findRestarts() {
 		}
 		return b
 	}
+	// The maps below are slices indexed by handshake id: every record is
+	// numbered (collectLogical), and maps keyed by pointers would cost
+	// more than the rest of the step.
+	numbered := func(h *handshake) bool {
+		return h.id > 0 && int(h.id) <= len(d.records) && d.records[h.id-1] == h
+	}
 	// pos holds the position of each failure on its connection (the last
 	// by id that lists it): only failures are looked up.
-	pos := map[*handshake]int{}
+	pos := make([]int32, len(d.records)+1)
 	for _, cs := range d.conns {
 		for i, o := range cs.hs {
-			if o.failure() {
-				pos[o] = i
+			if o.failure() && numbered(o) {
+				pos[o.id] = int32(i)
 			}
 		}
 	}
-	next := map[*handshake]*handshake{}
+	next := make([]*handshake, len(d.records)+1)
 	for _, h := range d.logical {
 		if !h.failure() {
 			continue
@@ -304,7 +330,7 @@ func (d *diagnosis) findRestarts() {
 		var n *handshake
 		// On the same connection: the next handshake, however late.
 		hs := h.t3conn.hs
-		for i := pos[h] + 1; i < len(hs); i++ {
+		for i := int(pos[h.id]) + 1; i < len(hs); i++ {
 			o := hs[i]
 			for o.mergedInto != nil {
 				o = o.mergedInto
@@ -323,21 +349,22 @@ func (d *diagnosis) findRestarts() {
 			n = earliest(n, firstFrom(groups[key{h.client, "", h.proxy}], h, end))
 			n = earliest(n, firstFrom(groups[key{h.client, "*", h.proxy}], h, end))
 		}
-		if n == nil || (h.hasUser && n.hasUser && h.userKey() != n.userKey()) {
+		if n == nil || (h.hasUser && n.hasUser && h.userKey() != n.userKey()) || !numbered(n) {
 			continue
 		}
-		next[h] = n
+		next[h.id] = n
 		d.restarts = append(d.restarts, restart{h, n})
 	}
-	pointed := map[*handshake]bool{}
-	for _, n := range next {
-		pointed[n] = true
+	var marked []*handshake
+	pointed := make([]bool, len(d.records)+1)
+	for _, r := range d.restarts {
+		pointed[r.to.id] = true
 	}
 	// The heads of chains, in the order of d.logical: restarts were
 	// recorded in that order.
 	for _, r := range d.restarts {
 		h := r.from
-		if pointed[h] {
+		if pointed[h.id] {
 			continue
 		}
 		var chain []*handshake
@@ -345,7 +372,7 @@ func (d *diagnosis) findRestarts() {
 		var seen map[*handshake]bool // once the chain is long
 		// The check guards against a cycle: damaged timestamps can make
 		// two handshakes each other's restart.
-		for x := h; x != nil; x = next[x] {
+		for x := h; x != nil; x = next[x.id] {
 			if seen != nil {
 				if seen[x] {
 					break
@@ -369,8 +396,8 @@ func (d *diagnosis) findRestarts() {
 			continue
 		}
 		f := &finding{code: CodeChallengeServerChanged, time: chain[0].start(), count: len(chain)}
+		marked = append(marked, chain...)
 		for _, x := range chain {
-			x.flags |= fBurstChanged
 			f.conns = append(f.conns, x.conns()...)
 			if x.t2.ok() {
 				f.frames = append(f.frames, x.t2.frame())
@@ -382,8 +409,9 @@ func (d *diagnosis) findRestarts() {
 		f.msg = sprintf("client %s retried %s; its Type 2 messages came from %d server identities (%s): "+
 			"the balancer sends the retries to different backends", h.client, plural(len(chain)-1, "time"), len(ids),
 			strings.Join(ids, ", "))
-		d.add(f)
+		out.add(f)
 	}
+	return marked
 }
 
 // containsFold reports whether list holds s, case-insensitively.

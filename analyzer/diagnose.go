@@ -37,14 +37,16 @@ type diagnosis struct {
 	// lastSuccess indexes the latest success per user and client.
 	lastSuccess map[successKey]time.Time
 
-	findings []*finding
+	findings findingList
 
 	// agg computes the users and backends on another goroutine while
-	// the findings are collected (see run); build takes them.
+	// the steps after collectLogical run (see run); build takes them.
 	agg struct {
 		started  bool
+		counted  bool // the restarts, into users
 		done     sync.WaitGroup
 		users    []User
+		keys     []string // of users
 		backends []Backend
 	}
 }
@@ -55,30 +57,55 @@ type restart struct{ from, to *handshake }
 func newDiagnosis(opts Options, conns []*connState) *diagnosis {
 	slices.SortFunc(conns, func(a, b *connState) int { return cmp.Compare(a.id, b.id) })
 	d := &diagnosis{opts: opts, conns: conns, proxyClients: map[string]string{}}
+	n := 0
+	for _, cs := range conns {
+		n += len(cs.hs)
+	}
+	d.records = make([]*handshake, 0, n)
 	for _, cs := range conns {
 		d.records = append(d.records, cs.hs...)
 	}
-	sortHandshakes(d.records)
-	return d
+	return d // run sorts the records
 }
 
 // sortHandshakes orders handshakes by first message (time, connection,
-// frame): the order of ids and of every list built from them.
+// frame): the order of ids and of every list built from them. The order
+// is stable: handshakes equal in all three keep their order.
 func sortHandshakes(hs []*handshake) {
-	slices.SortStableFunc(hs, func(a, b *handshake) int {
-		if c := cmp.Compare(a.startAt(), b.startAt()); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.conn.id, b.conn.id); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.firstFrame(), b.firstFrame())
-	})
+	// The keys are read once into a slice: comparing them through the
+	// pointers costs more than the sort.
+	type keyed struct {
+		at      nanotime
+		frame   int64
+		conn, i int32
+		h       *handshake
+	}
+	ks := make([]keyed, len(hs))
+	for i, h := range hs {
+		ks[i] = keyed{h.startAt(), h.firstFrame(), h.conn.id, int32(i), h}
+	}
+	less := func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.conn, b.conn), cmp.Compare(a.frame, b.frame),
+			cmp.Compare(a.i, b.i))
+	}
+	if slices.IsSortedFunc(ks, less) {
+		return // as collectLogical finds them, unless halves were merged
+	}
+	slices.SortFunc(ks, less)
+	for i := range ks {
+		hs[i] = ks[i].h
+	}
 }
 
 // run performs the correlation and diagnosis steps in order.
 func (d *diagnosis) run() {
-	d.linkLegs()           // legs.go: which connections relay others
+	// Sorting the records and linking the legs are independent: the one
+	// orders d.records, the other reads the connections' own lists and
+	// writes connection state the sort does not read.
+	var sorted sync.WaitGroup
+	sorted.Go(func() { sortHandshakes(d.records) })
+	d.linkLegs() // legs.go: which connections relay others
+	sorted.Wait()
 	d.markProxyClients()   // evidence.go: clients that are proxies
 	d.repairInterleaved()  // evidence.go: a Type 3 back to the Type 2 it answers
 	d.detachMisrouted()    // rematch.go: ... or to another connection's
@@ -86,15 +113,16 @@ func (d *diagnosis) run() {
 	d.markRoutedHere()     // rematch.go: split Type 3s that met another challenge
 	d.checkEchoes()        // evidence.go: Type 3 vs its connection's Type 2
 	d.collectLogical()     // the handshakes the summary counts
+	d.startAggregates()    // users.go: users and backends, on another core
+	d.indexClientTokens()  // client-leg handshakes by token
 	d.mapRelays()          // legs.go: routes of relayed handshakes
 	d.findProxyClients()   // evidence.go: CLIENT_IS_PROXY
-	d.checkServerChanges() // correlate.go: identities per connection
-	d.findRestarts()       // correlate.go: HANDSHAKE_RESTARTED and bursts
+	d.findServerChanges()  // correlate.go: CHALLENGE_SERVER_CHANGED, HANDSHAKE_RESTARTED
 	d.findInterleaved()    // legs.go: both legs, handshakes multiplexed upstream
 	d.findSharedUpstream() // legs.go: both legs, authenticated connections shared
 	d.assignCauses()       // causes.go
-	d.startAggregates()    // users.go: users and backends, on another core
 	d.collectFindings()    // findings.go
+	d.markFindings()
 }
 
 // release drops what only run and build needed, once the report is built:
@@ -104,8 +132,29 @@ func (d *diagnosis) release() {
 	*d = diagnosis{opts: d.opts, conns: d.conns, lines: d.lines, hashes: d.hashes}
 }
 
+// findServerChanges runs checkServerChanges and findRestarts side by side:
+// both only read the handshakes, so each collects its findings and the
+// handshakes to flag, and the flags and findings are applied after, in the
+// order the two would have run.
+func (d *diagnosis) findServerChanges() {
+	var conns, bursts findingList
+	var connChanged []*handshake
+	var wg sync.WaitGroup
+	wg.Go(func() { connChanged = d.checkServerChanges(&conns) })
+	burstChanged := d.findRestarts(&bursts)
+	wg.Wait()
+	for _, h := range connChanged {
+		h.flags |= fConnChanged
+	}
+	for _, h := range burstChanged {
+		h.flags |= fBurstChanged
+	}
+	d.findings = append(d.findings, conns...)
+	d.findings = append(d.findings, bursts...)
+}
+
 // collectLogical drops merged halves from the records, numbers the
-// handshakes and picks the client-leg ones.
+// handshakes and picks the client-leg ones (logical).
 func (d *diagnosis) collectLogical() {
 	kept := d.records[:0]
 	for _, h := range d.records {
@@ -115,8 +164,6 @@ func (d *diagnosis) collectLogical() {
 	}
 	d.records = kept
 	sortHandshakes(d.records)
-	d.clientByT2 = map[digest]*handshake{}
-	d.clientByT3 = map[digest]*handshake{}
 	for i, h := range d.records {
 		h.id = int32(i + 1)
 		h.flags &^= fUpstream
@@ -125,6 +172,20 @@ func (d *diagnosis) collectLogical() {
 			continue
 		}
 		d.logical = append(d.logical, h)
+	}
+}
+
+// indexClientTokens indexes the client-leg handshakes by their Type 2 and
+// Type 3 hashes (clientByT2, clientByT3). Only handshakes on upstream
+// connections are looked up: without any (a capture of one leg), the maps
+// stay empty.
+func (d *diagnosis) indexClientTokens() {
+	if !slices.ContainsFunc(d.conns, func(cs *connState) bool { return cs.upstream }) {
+		return
+	}
+	d.clientByT2 = map[digest]*handshake{}
+	d.clientByT3 = map[digest]*handshake{}
+	for _, h := range d.logical {
 		if h.hasT2 {
 			d.clientByT2[h.t2Hash] = h
 		}

@@ -13,24 +13,14 @@ import (
 // the handshake records: correlation moves Type 1/Type 2 halves but never a
 // Type 3 off its connection, so the users per IP are already final.
 func (d *diagnosis) markProxyClients() {
-	users := map[string]*nameSet{}
-	var ips []string
-	seen := map[string]bool{}
 	for _, cs := range d.conns {
-		if cs.upstream {
-			continue
-		}
-		ip := cs.clientIP()
-		if !seen[ip] {
-			seen[ip] = true
-			ips = append(ips, ip)
-		}
-		if cs.proxied {
-			if _, ok := d.proxyClients[ip]; !ok {
-				d.proxyClients[ip] = "adds Via/X-Forwarded-For/Forwarded headers"
+		if !cs.upstream && cs.proxied {
+			if _, ok := d.proxyClients[cs.clientIP()]; !ok {
+				d.proxyClients[cs.clientIP()] = "adds Via/X-Forwarded-For/Forwarded headers"
 			}
 		}
 	}
+	users := map[string]*nameSet{}
 	for _, h := range d.records {
 		if !h.hasUser || h.t3conn.upstream || h.userName() == "(anonymous)" {
 			continue
@@ -41,8 +31,10 @@ func (d *diagnosis) markProxyClients() {
 		}
 		users[ip].add(h.userName())
 	}
-	for _, ip := range ips {
-		if u := users[ip]; u != nil && len(u.names) >= 2 {
+	// Each IP is judged alone: the order they are visited in is of no
+	// consequence.
+	for ip, u := range users {
+		if len(u.names) >= 2 {
 			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", len(u.names))
 		}
 	}

@@ -3,8 +3,10 @@ package analyzer
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,20 +23,47 @@ type finding struct {
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
-// add records a finding and marks its connections.
-func (d *diagnosis) add(f *finding) {
+// findingList is a list of findings in the order they were found: the
+// order the report keeps among findings that sort equal (sortedFindings).
+type findingList []*finding
+
+// add appends f, its connections sorted without repeats. It does not
+// mark the connections (see markFindings), so that steps on other
+// goroutines can collect findings in lists of their own.
+func (l *findingList) add(f *finding) {
 	if f.count == 0 {
 		f.count = 1
 	}
 	f.conns = dedupeConns(f.conns)
-	for _, cs := range f.conns {
-		r := cs.rareRW()
-		if r.findings == nil {
-			r.findings = map[string]bool{}
-		}
-		r.findings[f.code] = true
+	*l = append(*l, f)
+}
+
+// add records a finding.
+func (d *diagnosis) add(f *finding) { d.findings.add(f) }
+
+// markFindings marks every connection with the codes of its findings, once
+// all are in. The connections are divided among goroutines by id, so that
+// each connection's set is written by one.
+func (d *diagnosis) markFindings() {
+	n := parts(len(d.findings), 4096)
+	var wg sync.WaitGroup
+	for k := range n {
+		wg.Go(func() {
+			for _, f := range d.findings {
+				for _, cs := range f.conns {
+					if int(cs.id)%n != k {
+						continue
+					}
+					r := cs.rareRW()
+					if r.findings == nil {
+						r.findings = map[string]bool{}
+					}
+					r.findings[f.code] = true
+				}
+			}
+		})
 	}
-	d.findings = append(d.findings, f)
+	wg.Wait()
 }
 
 // dedupeConns sorts connections by id without repeats.
@@ -73,15 +102,43 @@ func hsFinding(code string, hs ...*handshake) *finding {
 	return f
 }
 
-// collectFindings derives the per-handshake and aggregated findings.
+// collectFindings derives the per-handshake and aggregated findings. The
+// kinds are independent of one another and only read the diagnosis: each
+// (the restarts in slices) builds its own list on a goroutine of its own,
+// and the lists are added in a fixed order.
 func (d *diagnosis) collectFindings() {
-	d.restartFindings()
-	d.handshakeFindings()
-	d.connectionFindings()
-	d.authFailedFindings()
-	d.postureFindings()
-	d.perRequestFindings()
+	var jobs []func(*findingList)
+	n := parts(len(d.restarts), 2048)
+	for k := range n {
+		lo, hi := k*len(d.restarts)/n, (k+1)*len(d.restarts)/n
+		jobs = append(jobs, func(out *findingList) { restartFindings(out, d.restarts[lo:hi]) })
+	}
+	jobs = append(jobs, d.handshakeFindings, d.connectionFindings, d.authFailedFindings, d.postureFindings,
+		d.perRequestFindings)
+	lists := make([]findingList, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() { job(&lists[i]) })
+	}
+	wg.Wait()
+	for _, l := range lists {
+		d.findings = append(d.findings, l...)
+	}
 }
+
+// parts is how many parts to divide n items into for the goroutines:
+// one per processor, but none smaller than least items (partsOverride,
+// when set, instead).
+func parts(n, least int) int {
+	if partsOverride > 0 {
+		return max(1, min(partsOverride, n))
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), n/least))
+}
+
+// partsOverride, when positive, is how many parts parts divides into,
+// however few the items: tests set it to divide small inputs.
+var partsOverride int
 
 // joinSorted joins a copy of list, sorted.
 func joinSorted(list []string) string {

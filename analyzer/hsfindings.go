@@ -9,12 +9,13 @@ import (
 // Findings about handshakes and connections: restarts, splits, lost
 // challenges, routing, re-authentication, sharing, failures.
 
-func (d *diagnosis) restartFindings() {
-	for _, r := range d.restarts {
+// restartFindings reports restarts (HANDSHAKE_RESTARTED).
+func restartFindings(out *findingList, restarts []restart) {
+	for _, r := range restarts {
 		f := hsFinding(CodeHandshakeRestarted, r.from, r.to)
 		f.count = 1
 		f.msg = restartMessage(r)
-		d.add(f)
+		out.add(f)
 	}
 }
 
@@ -72,7 +73,7 @@ var evidTexts = func() []string {
 
 // handshakeFindings reports splits, lost challenges, handshakes left
 // mid-way and Type 3 messages routed to another backend.
-func (d *diagnosis) handshakeFindings() {
+func (d *diagnosis) handshakeFindings(out *findingList) {
 	var lost, notChallenged, epa []*handshake
 	for _, h := range d.logical {
 		switch {
@@ -82,7 +83,7 @@ func (d *diagnosis) handshakeFindings() {
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
 				"the handshake was split across connections", h.userName(), h.t3.frame(), h.t3conn.id, h.conn.id, h.t2.frame())
-			d.add(f)
+			out.add(f)
 			_, code := splitCause(h)
 			g := hsFinding(code, h)
 			if code == CodeConnectionClosedMidHS {
@@ -97,12 +98,12 @@ func (d *diagnosis) handshakeFindings() {
 					g.msg += ": a client-side fault (keep the connection open for the whole handshake)"
 				}
 			}
-			d.add(g)
+			out.add(g)
 		case h.t3.ok() && !h.t2.ok():
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) came on a connection that never carried a Type 2, "+
 				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame(), h.t3conn.id)
-			d.add(f)
+			out.add(f)
 		}
 		if h.has(fNotChallenged) {
 			notChallenged = append(notChallenged, h)
@@ -111,7 +112,7 @@ func (d *diagnosis) handshakeFindings() {
 			epa = append(epa, h)
 		}
 		if routed(h) {
-			d.add(routedFinding(h))
+			out.add(routedFinding(h))
 		}
 		if h.outcome() == OutcomeAbandoned && !h.has(fSplit) {
 			switch h.evid() {
@@ -119,11 +120,11 @@ func (d *diagnosis) handshakeFindings() {
 				f := hsFinding(CodeConnectionClosedMidHS, h)
 				f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
 					h.conn.id, lastStepName(h), lastFrame(h))
-				d.add(f)
+				out.add(f)
 			case CodeClientAbandonedHandshake:
 				f := hsFinding(CodeClientAbandonedHandshake, h)
 				f.msg = abandonedText(h)
-				d.add(f)
+				out.add(f)
 			}
 		}
 	}
@@ -131,12 +132,12 @@ func (d *diagnosis) handshakeFindings() {
 		f := hsFinding(CodeChallengeNotCaptured, lost...)
 		f.msg = sprintf("%d Type 3 message(s) answer a Type 2 the capture did not record (gaps in the server's "+
 			"direction or a capture started mid-connection): not counted as splits, not blamed", len(lost))
-		d.add(f)
+		out.add(f)
 	}
 	if len(notChallenged) > 0 {
 		f := hsFinding(CodeType1NotChallenged, notChallenged...)
 		f.msg = sprintf("%d Type 1 message(s) were answered without a Type 2", len(notChallenged))
-		d.add(f)
+		out.add(f)
 	}
 	if len(epa) > 0 {
 		f := hsFinding(CodeEPABehindTLSOffload, epa...)
@@ -148,7 +149,7 @@ func (d *diagnosis) handshakeFindings() {
 		}
 		f.msg = sprintf("%d Type 3 message(s) carry TLS channel bindings but reached the server over plaintext HTTP "+
 			"(%d failed): a balancer terminates TLS in front of a server that checks Extended Protection", len(epa), failed)
-		d.add(f)
+		out.add(f)
 	}
 }
 
@@ -247,7 +248,7 @@ func lastFrame(h *handshake) int64 {
 
 // connectionFindings reports re-authentications, single-leg sharing and
 // interleaving per client-leg connection.
-func (d *diagnosis) connectionFindings() {
+func (d *diagnosis) connectionFindings(out *findingList) {
 	for _, cs := range d.conns {
 		if cs.upstream {
 			continue
@@ -271,7 +272,7 @@ func (d *diagnosis) connectionFindings() {
 			default:
 				f.msg += ": a different backend now serves this client connection"
 			}
-			d.add(f)
+			out.add(f)
 		}
 		if shared := cs.rare().shared; len(shared) > 0 {
 			f := &finding{code: CodeAuthenticatedConnShared, conns: []*connState{cs}, time: shared[0].time, count: len(shared)}
@@ -287,7 +288,7 @@ func (d *diagnosis) connectionFindings() {
 			s := shared[0]
 			f.msg = sprintf("connection %d, authenticated for client %s as %s, carried %d request(s) of other clients (%s): "+
 				"they ran with that user's identity", cs.id, s.hs.client, s.hs.userName(), len(shared), strings.Join(clients.names, ", "))
-			d.add(f)
+			out.add(f)
 		}
 		var inter []*handshake
 		for _, h := range cs.hs {
@@ -299,14 +300,14 @@ func (d *diagnosis) connectionFindings() {
 			f := hsFinding(CodeInterleavedHandshakes, inter...)
 			f.msg = sprintf("on connection %d, %d Type 3 message(s) answer an earlier Type 2 than the connection's last "+
 				"(another handshake started in between): handshakes of several clients interleave on it", cs.id, len(inter))
-			d.add(f)
+			out.add(f)
 		}
 	}
 }
 
 // authFailedFindings groups credential failures (AUTH_FAILED) and
 // intermittent failures by user and client.
-func (d *diagnosis) authFailedFindings() {
+func (d *diagnosis) authFailedFindings(out *findingList) {
 	type key struct{ code, user, client string }
 	groups := map[key][]*handshake{}
 	var order []key
@@ -340,7 +341,7 @@ func (d *diagnosis) authFailedFindings() {
 			f.msg = sprintf("%s of %s from %s failed against %s although the same user later succeeded from the "+
 				"same client: the same credentials fail and work", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
 		}
-		d.add(f)
+		out.add(f)
 	}
 }
 

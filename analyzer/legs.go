@@ -3,6 +3,7 @@ package analyzer
 import (
 	"cmp"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -22,17 +23,76 @@ type tokenOcc struct {
 // connection that relays any other is upstream, and so is every other
 // connection from a balancer's address to one of its backends.
 func (d *diagnosis) linkLegs() {
-	// The occurrences of each token, in order, as lists linked through
-	// next: nearly every token appears once, and a slice each would cost
-	// an allocation per token of the capture.
-	type chain struct{ first, last int32 }
 	n := 0 // the tokens, about: two per handshake
 	for _, cs := range d.conns {
 		n += 2 * len(cs.hs)
 	}
+	// The tokens are divided among goroutines by their hash (keyed, so
+	// evenly): each counts the votes of its own.
+	np := parts(n, 1<<15)
+	votes := make([]map[legPair]int, np)
+	var wg sync.WaitGroup
+	for k := range np {
+		wg.Go(func() { votes[k] = d.legVotes(k, np, n/np) })
+	}
+	wg.Wait()
+	all := votes[0]
+	for _, v := range votes[1:] {
+		for p, x := range v {
+			all[p] += x
+		}
+	}
+	pairs := make([]legPair, 0, len(all))
+	for p := range all {
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(x, y legPair) int {
+		if c := cmp.Compare(x.a.id, y.a.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.b.id, y.b.id)
+	})
+	balancers, backends := map[string]bool{}, map[string]bool{}
+	for _, p := range pairs {
+		up := p.b
+		if all[p] < 0 {
+			up = p.a
+		}
+		up.upstream = true
+		p.a.link(p.b)
+		p.b.link(p.a)
+		balancers[up.clientIP()] = true
+		backends[addrString(up.serverAddr())] = true
+	}
+	// The balancer's other connections to the same backends (a bare
+	// request before any token, a request the balancer sent on a fresh
+	// connection) are upstream too, though no token links them.
+	for _, cs := range d.conns {
+		if balancers[cs.clientIP()] && backends[addrString(cs.serverAddr())] {
+			cs.upstream = true
+		}
+	}
+}
+
+// legPair is a pair of connections that carried the same token (a.id <
+// b.id).
+type legPair struct{ a, b *connState }
+
+// legVotes counts the votes of the tokens whose hash's first byte is k
+// modulo parts (about n of them): for each pair of connections that
+// carried one, how many more say a is the client leg than b.
+func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
+	// The occurrences of each token, in order, as lists linked through
+	// next: nearly every token appears once, and a slice each would cost
+	// an allocation per token of the capture.
+	type chain struct{ first, last int32 }
+	n += n / 8 // the parts are about even
 	all, next := make([]tokenOcc, 0, n), make([]int32, 0, n)
 	byHash := make(map[digest]chain, n)
 	add := func(hash digest, o tokenOcc) {
+		if int(hash[0])%parts != k {
+			return
+		}
 		i := int32(len(all))
 		all, next = append(all, o), append(next, -1)
 		if c, ok := byHash[hash]; ok {
@@ -55,9 +115,7 @@ func (d *diagnosis) linkLegs() {
 			add(k.hash, tokenOcc{cs, k.time, k.request})
 		}
 	}
-	type pair struct{ a, b *connState } // a.id < b.id
-	votes := map[pair]int{}             // > 0: a is the client leg
-	var pairs []pair
+	votes := map[legPair]int{} // > 0: a is the client leg
 	var occs []tokenOcc
 	for _, c := range byHash {
 		if c.first == c.last {
@@ -82,42 +140,14 @@ func (d *diagnosis) linkLegs() {
 			if !first.request {
 				client, up = o.cs, first.cs
 			}
-			p, v := pair{client, up}, 1
+			p, v := legPair{client, up}, 1
 			if p.a.id > p.b.id {
-				p, v = pair{up, client}, -1
-			}
-			if _, seen := votes[p]; !seen {
-				pairs = append(pairs, p)
+				p, v = legPair{up, client}, -1
 			}
 			votes[p] += v
 		}
 	}
-	slices.SortFunc(pairs, func(x, y pair) int {
-		if c := cmp.Compare(x.a.id, y.a.id); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.b.id, y.b.id)
-	})
-	balancers, backends := map[string]bool{}, map[string]bool{}
-	for _, p := range pairs {
-		up := p.b
-		if votes[p] < 0 {
-			up = p.a
-		}
-		up.upstream = true
-		p.a.link(p.b)
-		p.b.link(p.a)
-		balancers[up.clientIP()] = true
-		backends[addrString(up.serverAddr())] = true
-	}
-	// The balancer's other connections to the same backends (a bare
-	// request before any token, a request the balancer sent on a fresh
-	// connection) are upstream too, though no token links them.
-	for _, cs := range d.conns {
-		if balancers[cs.clientIP()] && backends[addrString(cs.serverAddr())] {
-			cs.upstream = true
-		}
-	}
+	return votes
 }
 
 // link records that cs and o share NTLM tokens.

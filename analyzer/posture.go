@@ -10,7 +10,7 @@ import (
 // version, MIC, anonymous logons, Kerberos, and handshakes per request.
 
 // postureFindings aggregates security posture and mechanism observations.
-func (d *diagnosis) postureFindings() {
+func (d *diagnosis) postureFindings(out *findingList) {
 	var v1, anon, nomic, nego []*handshake
 	for _, h := range d.logical {
 		if h.scheme == schemeNegotiate {
@@ -34,22 +34,22 @@ func (d *diagnosis) postureFindings() {
 		f := hsFinding(CodeNegotiateFellBackToNTLM, nego...)
 		f.msg = sprintf("%d handshake(s) used NTLM inside Negotiate: the client found no Kerberos ticket for the "+
 			"name it used (no SPN registered for it, often the balancer's virtual name)", len(nego))
-		d.add(f)
+		out.add(f)
 	}
 	if len(v1) > 0 {
 		f := hsFinding(CodeNTLMv1InUse, v1...)
 		f.msg = sprintf("%d Type 3 message(s) carry LM/NTLMv1 responses (%s)", len(v1), joinSorted(f.users))
-		d.add(f)
+		out.add(f)
 	}
 	if len(anon) > 0 {
 		f := hsFinding(CodeAnonymousNTLM, anon...)
 		f.msg = sprintf("%d Type 3 message(s) authenticate anonymously", len(anon))
-		d.add(f)
+		out.add(f)
 	}
 	if len(nomic) > 0 {
 		f := hsFinding(CodeNoMIC, nomic...)
 		f.msg = sprintf("%d NTLMv2 Type 3 message(s) carry no MIC (%s)", len(nomic), joinSorted(f.users))
-		d.add(f)
+		out.add(f)
 	}
 	var kconns []*connState
 	n := 0
@@ -64,7 +64,7 @@ func (d *diagnosis) postureFindings() {
 		}
 	}
 	if n > 0 {
-		d.add(&finding{code: CodeKerberosInUse, conns: kconns, time: first, count: n,
+		out.add(&finding{code: CodeKerberosInUse, conns: kconns, time: first, count: n,
 			msg: sprintf("%d request(s) on %d connection(s) carried Kerberos tokens: counted apart, not NTLM", n, len(kconns))})
 	}
 }
@@ -73,7 +73,7 @@ func (d *diagnosis) postureFindings() {
 // anew: more successful handshakes than half their work requests (the
 // requests of their connections outside handshakes, plus each successful
 // Type 3, which carries a request too).
-func (d *diagnosis) perRequestFindings() {
+func (d *diagnosis) perRequestFindings(out *findingList) {
 	type agg struct {
 		hs    []*handshake
 		conns []*connState
@@ -118,6 +118,6 @@ func (d *diagnosis) perRequestFindings() {
 		}
 		f.msg = sprintf("client %s made %d successful handshakes for %d requests: it authenticates most requests "+
 			"anew instead of reusing an authenticated connection, two extra round trips each", c, len(a.hs), work)
-		d.add(f)
+		out.add(f)
 	}
 }

@@ -9,13 +9,15 @@ import (
 )
 
 // startAggregates starts computing the users and backends of the report
-// on another goroutine. They read what the steps up to assignCauses
-// decided (outcomes, names, restarts, identities); collectFindings, the
-// step that runs meanwhile, changes none of it, it only records findings.
+// on another goroutine, as soon as the client-leg handshakes are known.
+// They read what the steps up to collectLogical decided (outcomes, names,
+// identities, requests); the steps that run meanwhile change none of it:
+// they set flags, causes and routes, and record findings. The restarts,
+// found meanwhile, are counted when the users are taken (aggregates).
 func (d *diagnosis) startAggregates() {
 	d.agg.started = true
 	d.agg.done.Go(func() {
-		d.agg.users = d.users()
+		d.agg.users, d.agg.keys = d.users()
 		d.agg.backends = d.backends()
 	})
 }
@@ -24,27 +26,48 @@ func (d *diagnosis) startAggregates() {
 // when startAggregates did not run).
 func (d *diagnosis) aggregates() ([]User, []Backend) {
 	if !d.agg.started {
-		return d.users(), d.backends()
+		d.startAggregates()
 	}
 	d.agg.done.Wait()
+	if !d.agg.counted {
+		d.agg.counted = true
+		d.countRestarts(d.agg.users, d.agg.keys)
+	}
 	return d.agg.users, d.agg.backends
 }
 
+// countRestarts counts each restart for the user of the failed handshake
+// (of the next one when the failed one named none). keys are the users'
+// keys, sorted (see users).
+func (d *diagnosis) countRestarts(users []User, keys []string) {
+	for _, r := range d.restarts {
+		h := r.from
+		if !h.hasUser {
+			h = r.to
+		}
+		if i, ok := slices.BinarySearch(keys, h.userKey()); ok {
+			users[i].Restarts++
+		}
+	}
+}
+
 // users aggregates the client-leg handshakes per user (compared
-// case-insensitively, named as first sent).
-func (d *diagnosis) users() []User {
+// case-insensitively, named as first sent), but for the restarts
+// (countRestarts). It returns each user's key (userKey) too: keys are
+// unique, and the users are sorted by them.
+func (d *diagnosis) users() ([]User, []string) {
 	type agg struct {
 		u                     *User
 		key                   string
 		workstations, clients nameSet
-		conns                 map[int]bool
+		conns                 []int // ids, with repeats
 	}
 	by := map[string]*agg{}
 	for _, h := range d.logical {
 		k := h.userKey()
 		a := by[k]
 		if a == nil {
-			a = &agg{u: &User{Name: h.userName()}, key: k, conns: map[int]bool{}}
+			a = &agg{u: &User{Name: h.userName()}, key: k}
 			if h.hasUser {
 				a.u.Domain, a.u.User = h.domain(), h.user()
 			}
@@ -66,8 +89,9 @@ func (d *diagnosis) users() []User {
 			a.workstations.add(h.workstation())
 		}
 		a.clients.add(h.client)
-		for _, c := range h.conns() {
-			a.conns[int(c.id)] = true
+		a.conns = append(a.conns, int(h.conn.id))
+		if h.t3conn != nil && h.t3conn != h.conn {
+			a.conns = append(a.conns, int(h.t3conn.id))
 		}
 		u.Requests += int(h.requests + h.authRequests)
 		u.AuthenticatedRequests += int(h.authRequests)
@@ -79,23 +103,11 @@ func (d *diagnosis) users() []User {
 		}
 		u.TimeInHandshakesMs += h.durationMs()
 	}
-	for _, r := range d.restarts {
-		h := r.from
-		if !h.hasUser {
-			h = r.to
-		}
-		if a := by[h.userKey()]; a != nil {
-			a.u.Restarts++
-		}
-	}
 	aggs := make([]*agg, 0, len(by))
 	for _, a := range by {
 		u := a.u
-		u.ConnectionIDs = make([]int, 0, len(a.conns))
-		for id := range a.conns {
-			u.ConnectionIDs = append(u.ConnectionIDs, id)
-		}
-		slices.Sort(u.ConnectionIDs)
+		slices.Sort(a.conns)
+		u.ConnectionIDs = slices.Clip(slices.Compact(a.conns))
 		u.Connections = len(u.ConnectionIDs)
 		u.Workstations = slices.Clone(a.workstations.list())
 		slices.SortFunc(u.Workstations, compareFold)
@@ -107,11 +119,11 @@ func (d *diagnosis) users() []User {
 	slices.SortFunc(aggs, func(a, b *agg) int {
 		return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(a.u.Name, b.u.Name))
 	})
-	out := make([]User, len(aggs))
+	out, keys := make([]User, len(aggs)), make([]string, len(aggs))
 	for i, a := range aggs {
-		out[i] = *a.u
+		out[i], keys[i] = *a.u, a.key
 	}
-	return out
+	return out, keys
 }
 
 // lastUse is the time of a handshake's last step or of the last request
