@@ -20,11 +20,11 @@ func renderJSONWith(r *analyzer.Report, opts Options, w *bytes.Buffer, workers, 
 	return jsonRenderer{workers: workers, chunk: chunk}.render(w, m)
 }
 
-// TestJSONInParallel: the connections built and encoded on several
-// goroutines, in runs of any size, make the bytes of the serial writer,
-// for streaming and materialized reports of real captures and for the
-// fixtures.
-func TestJSONInParallel(t *testing.T) {
+// jsonTestReports returns the reports the JSON writer is tested on: the
+// fixtures, a hostile and an empty report, and the stream inputs' captures
+// analysed both streaming and finished.
+func jsonTestReports(t *testing.T) map[string]*analyzer.Report {
+	t.Helper()
 	reports := map[string]*analyzer.Report{"hostile": hostileReport(), "zero": {}}
 	for name, f := range fixtures() {
 		reports[name] = f()
@@ -34,6 +34,15 @@ func TestJSONInParallel(t *testing.T) {
 		reports[name+" streaming"] = analyzeStreaming(t, in...)
 		reports[name] = analyzeFinished(t, in...)
 	}
+	return reports
+}
+
+// TestJSONInParallel: the connections built and encoded on several
+// goroutines, in runs of any size, make the bytes of the serial writer,
+// for streaming and materialized reports of real captures and for the
+// fixtures.
+func TestJSONInParallel(t *testing.T) {
+	reports := jsonTestReports(t)
 	for name, r := range reports {
 		for _, opts := range []Options{{}, {KeepQuery: true}} {
 			var want bytes.Buffer
@@ -60,15 +69,7 @@ func TestJSONInParallel(t *testing.T) {
 // document with its insignificant white space dropped, as json.Compact
 // drops it, ending in one newline; serial and parallel alike.
 func TestCompactJSON(t *testing.T) {
-	reports := map[string]*analyzer.Report{"hostile": hostileReport(), "zero": {}}
-	for name, f := range fixtures() {
-		reports[name] = f()
-	}
-	for _, in := range streamInputs(t) {
-		name := fmt.Sprint(filepath.Base(in[0]), "+", len(in)-1)
-		reports[name+" streaming"] = analyzeStreaming(t, in...)
-		reports[name] = analyzeFinished(t, in...)
-	}
+	reports := jsonTestReports(t)
 	for name, r := range reports {
 		var indented bytes.Buffer
 		if err := renderJSONWith(r, Options{}, &indented, 1, 0); err != nil {
