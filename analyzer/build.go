@@ -199,10 +199,7 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState)
 	c.Users = hsUsers(s.users[:0], hs)
 	c.Exchanges = cs.buildExchanges(s.exchanges[:0], newHSIndex(hs), d.lines, d.hashes)
 	c.ExchangesOmitted = int(cs.ext().exchangesOmitted)
-	for code := range cs.rare().findings {
-		c.Findings = append(c.Findings, code)
-	}
-	slices.Sort(c.Findings)
+	c.Findings = append(c.Findings, cs.rare().findings...) // sorted
 
 	s.hs, s.linked, s.statuses, s.users, s.findings = hs, c.Linked, c.Statuses, c.Users, c.Findings
 	s.handshakes = c.Handshakes

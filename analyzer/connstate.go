@@ -192,8 +192,10 @@ type connRare struct {
 	gaps [2]int32
 
 	// Set in Finish.
-	linked   map[*connState]bool
-	findings map[string]bool
+	linked map[*connState]bool
+	// findings holds the codes of the connection's findings, sorted,
+	// without repeats (a connection has a few at most).
+	findings []string
 }
 
 // noExtra and noRare stand for a missing connExtra and connRare when

@@ -55,10 +55,9 @@ func (d *diagnosis) markFindings() {
 						continue
 					}
 					r := cs.rareRW()
-					if r.findings == nil {
-						r.findings = map[string]bool{}
+					if i, found := slices.BinarySearch(r.findings, f.code); !found {
+						r.findings = slices.Insert(r.findings, i, f.code)
 					}
-					r.findings[f.code] = true
 				}
 			}
 		})
