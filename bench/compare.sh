@@ -87,6 +87,7 @@ measure() {
 	shift
 	local tv="$BENCH_DIR/compare-$name.time"
 	cat "${MEASURED_FILE}" >/dev/null # same page-cache state for every tool
+	sync                              # no earlier run's report still being written back to disk
 	local t0 t1
 	t0=$(date +%s.%N)
 	/usr/bin/time -v -o "$tv" "$@" || die "$name failed: $*"
