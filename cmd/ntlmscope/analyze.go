@@ -47,7 +47,8 @@ counted but not analysed.
 
 Reports: --format table (the default on a terminal: the verdict first, users,
 connections with findings; -v lists every connection, --user and --connection
-narrow it), json (the default otherwise: the report model, one document),
+narrow it), json (the default otherwise: the report model, one document,
+indented on a terminal and compact in a file or pipe; jq . indents it),
 ndjson (one object per line, "type" connection/handshake/finding/user/summary),
 csv (--table users|connections|handshakes|findings), markdown (for a ticket)
 or html (one self-contained file with ladder diagrams). -o FILE writes the

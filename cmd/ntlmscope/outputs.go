@@ -44,7 +44,7 @@ type reportOptions struct {
 // addReportFlags registers the report flags on a command, with the same
 // names and help on every command that reports.
 func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
-	f.StringVar(&o.Format, "format", "", "report `FORMAT`: "+report.FormatList()+" (default table on a terminal, json otherwise; json is indented on a terminal, compact in a file or pipe: jq . indents it)")
+	f.StringVar(&o.Format, "format", "", "report `FORMAT`: "+report.FormatList()+" (default table on a terminal, json otherwise)")
 	f.StringVarP(&o.Output, "output", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringVar(&o.HTMLFile, "html", "", "also write the HTML report to `FILE`")
 	f.StringVar(&o.JSONFile, "json", "", "also write the JSON report to `FILE`")
