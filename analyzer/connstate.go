@@ -428,7 +428,7 @@ func (cs *connState) close(c *reassembly.Conn, a *Analyzer) {
 	cs.update(c, a.in)
 	cs.settle()
 	lv := cs.live
-	cs.compactExchanges(a.in, &a.scratch)
+	cs.compactExchanges(&a.ic, &a.scratch)
 	cs.hs = clipped(cs.hs)
 	cs.reqs = string(lv.reqs)
 	if r := cs.x; r != nil && r.rare != nil {

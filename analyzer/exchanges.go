@@ -138,7 +138,7 @@ func (cs *connState) recordResponse(info *reqInfo, resp *reassembly.Message, aut
 // report will draw: none on a connection where nothing carried
 // authentication (the report lists exchanges only for those), the first
 // maxHealthyExchanges on a healthy one, else the first maxExchanges.
-func (cs *connState) compactExchanges(in *interner, scratch *[]byte) {
+func (cs *connState) compactExchanges(in *internCache, scratch *[]byte) {
 	lv := cs.live
 	found := false
 	for i := range lv.exchanges {

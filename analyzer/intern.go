@@ -147,11 +147,13 @@ func (in *interner) strLocked(s string) string {
 	return v
 }
 
-// line returns the index of a request line in the table of lines.
-func (in *interner) line(method, target string) lineID {
+// line returns the index of a request line in the table of lines, and the
+// line as the table holds it (its strings interned).
+func (in *interner) line(method, target string) (lineID, reqLine) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return in.lineLocked(method, target)
+	id := in.lineLocked(method, target)
+	return id, in.lines[id]
 }
 
 // hash returns the index of a request line's hash in the table of hashes.
@@ -192,7 +194,8 @@ func (in *interner) str(s string) string {
 // internCache is an Analyzer's own front to the interner it shares with
 // the other shards of a run: it remembers what the interner returned for
 // the strings, request-line hashes and Type 3 names that come with every
-// request, so that looking them up again takes no lock (the shared one is
+// request, and the request lines of the exchanges a closing connection
+// keeps, so that looking them up again takes no lock (the shared one is
 // taken on every miss, and the workers of a sharded run would otherwise
 // contend for it several times per request). What it returns is the
 // interner's: the same shared strings, and indexes into the same tables
@@ -203,6 +206,7 @@ type internCache struct {
 	in     *interner
 	strs   map[string]string
 	hashes map[uint64]uint32
+	lines  map[reqLine]lineID
 	names  map[t3Key]*t3Names
 }
 
@@ -232,6 +236,20 @@ func (c *internCache) hash(h uint64) uint32 {
 		c.hashes = make(map[uint64]uint32)
 	}
 	c.hashes[h] = id
+	return id
+}
+
+// line is interner.line. Closing connections look up the lines of their
+// exchanges here rather than under the shared lock, one by one.
+func (c *internCache) line(method, target string) lineID {
+	if id, ok := c.lines[reqLine{method, target}]; ok {
+		return id
+	}
+	id, l := c.in.line(method, target)
+	if c.lines == nil || len(c.lines) >= maxInterned {
+		c.lines = make(map[reqLine]lineID)
+	}
+	c.lines[l] = id // keyed by the interned strings, not the caller's
 	return id
 }
 
