@@ -49,13 +49,13 @@ func (cs *connState) deliverEvent(kind eventKind, req, resp *Message) {
 	h := cs.r.h
 	switch kind {
 	case evOpened:
-		h.ConnectionOpened(&cs.conn)
+		h.ConnectionOpened(cs.conn)
 	case evRequest:
-		h.Request(&cs.conn, req)
+		h.Request(cs.conn, req)
 	case evResponse:
-		h.Response(&cs.conn, req, resp)
+		h.Response(cs.conn, req, resp)
 	case evClosed:
-		h.ConnectionClosed(&cs.conn)
+		h.ConnectionClosed(cs.conn)
 	}
 }
 

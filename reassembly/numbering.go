@@ -25,11 +25,11 @@ import (
 // is forgotten: its next packet starts a new conversation.
 type numberer struct {
 	// index finds a conversation's entry in slab by 4-tuple; free lists
-	// the unused slots of slab. Nothing here holds a pointer: the garbage
-	// collector never scans the table, however many conversations it
-	// remembers.
+	// the unused slots of slab. Nothing here but slab's chunk pointers
+	// holds a pointer: the garbage collector never scans the entries,
+	// however many conversations the numberer remembers.
 	index      slotIndex
-	slab       []numEntry
+	slab       numSlab
 	free       []uint32
 	nextStream map[int]int // per file
 	nextConv   int
@@ -91,9 +91,9 @@ func (n *numberer) assign(p *Packet) {
 	at := p.Time.UnixNano()
 	var e *numEntry
 	h := n.index.hash(&k)
-	slot, ok := n.index.find(h, &k, n.slab)
+	slot, ok := n.index.find(h, &k, &n.slab)
 	if ok {
-		e = &n.slab[slot]
+		e = n.slab.at(slot)
 		if e.lastSeen < n.horizon || (tcp.SYN && !tcp.ACK && e.hasBase[side] && tcp.Seq != e.base[side]) {
 			// Forgotten (a sweep is due), or a new SYN reusing the 4-tuple.
 			n.release(slot)
@@ -103,7 +103,7 @@ func (n *numberer) assign(p *Packet) {
 	fresh := e == nil
 	if fresh {
 		slot = n.alloc(k, h, p.File, at)
-		e = &n.slab[slot]
+		e = n.slab.at(slot)
 	}
 	if !e.hasBase[side] {
 		e.base[side], e.hasBase[side] = baseSeq(tcp), true
@@ -120,10 +120,9 @@ func (n *numberer) alloc(k tupleKey, h uint32, file int, at int64) uint32 {
 	if m := len(n.free); m > 0 {
 		slot, n.free = n.free[m-1], n.free[:m-1]
 	} else {
-		slot = uint32(len(n.slab))
-		n.slab = append(n.slab, numEntry{})
+		slot = n.slab.grow()
 	}
-	e := &n.slab[slot]
+	e := n.slab.at(slot)
 	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1, shard: k.hash(), hash: h}
 	n.nextStream[file]++
 	n.nextConv++
@@ -134,10 +133,41 @@ func (n *numberer) alloc(k tupleKey, h uint32, file int, at int64) uint32 {
 
 // release forgets the conversation in slot.
 func (n *numberer) release(slot uint32) {
-	e := &n.slab[slot]
+	e := n.slab.at(slot)
 	n.index.remove(e.hash, slot)
 	e.gen++ // queue items for the slot are stale now
 	n.free = append(n.free, slot)
+}
+
+// numSlab holds the numberer's entries in chunks of fixed size, which stay
+// where they are as the slab grows: a slice grown by append would copy
+// every entry at each growth (by a quarter, once large), some five times
+// the final size in all for a capture's hundreds of thousands of
+// conversations.
+type numSlab struct {
+	chunks []*[numChunk]numEntry
+	n      uint32 // slots handed out
+}
+
+// numChunk is the entries per chunk (a power of two): 4096 of 96 bytes.
+const (
+	numChunkShift = 12
+	numChunk      = 1 << numChunkShift
+)
+
+// at returns the entry of slot, which grow handed out.
+func (s *numSlab) at(slot uint32) *numEntry {
+	return &s.chunks[slot>>numChunkShift][slot&(numChunk-1)]
+}
+
+// grow hands out a new slot, its entry zero.
+func (s *numSlab) grow() uint32 {
+	slot := s.n
+	if int(slot>>numChunkShift) == len(s.chunks) {
+		s.chunks = append(s.chunks, new([numChunk]numEntry))
+	}
+	s.n++
+	return slot
 }
 
 // baseSeq is the sequence number Wireshark counts a side's bytes from: the
@@ -165,7 +195,7 @@ func (n *numberer) sweep() {
 			break
 		}
 		n.sweepQ.pop()
-		e := &n.slab[it.slot]
+		e := n.slab.at(it.slot)
 		switch {
 		case e.gen != it.gen:
 			// Released already (replaced by a new SYN, or found expired).

@@ -51,7 +51,7 @@ func mix64(a, b uint64) uint64 {
 
 // find returns the slot of key k, whose hash is h; slab holds the
 // entries the buckets point to.
-func (x *slotIndex) find(h uint32, k *tupleKey, slab []numEntry) (slot uint32, ok bool) {
+func (x *slotIndex) find(h uint32, k *tupleKey, slab *numSlab) (slot uint32, ok bool) {
 	mask := uint32(len(x.buckets) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		b := x.buckets[i]
@@ -59,7 +59,7 @@ func (x *slotIndex) find(h uint32, k *tupleKey, slab []numEntry) (slot uint32, o
 			return 0, false
 		}
 		if uint32(b>>32) == h {
-			if s := uint32(b) - 1; slab[s].key.equal(k) {
+			if s := uint32(b) - 1; slab.at(s).key.equal(k) {
 				return s, true
 			}
 		}

@@ -25,7 +25,14 @@ func TestSlotIndex(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(tc.keys)))
 			x := newSlotIndex()
-			slab := make([]numEntry, tc.keys)
+			var ns numSlab
+			for range tc.keys {
+				ns.grow()
+			}
+			slab := make([]*numEntry, tc.keys)
+			for i := range slab {
+				slab[i] = ns.at(uint32(i))
+			}
 			hashOf := func(k *tupleKey) uint32 {
 				h := x.hash(k)
 				if tc.hashes != 0 {
@@ -53,7 +60,7 @@ func TestSlotIndex(t *testing.T) {
 					continue
 				}
 				for i := range slab {
-					got, ok := x.find(slab[i].hash, &slab[i].key, slab)
+					got, ok := x.find(slab[i].hash, &slab[i].key, &ns)
 					if ok != in[uint32(i)] || ok && got != uint32(i) {
 						t.Fatalf("step %d: find(key %d) = %d, %v; want present %v", step, i, got, ok, in[uint32(i)])
 					}

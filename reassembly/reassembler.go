@@ -36,6 +36,9 @@ type Options struct {
 	// maxPages bounds the pages of out-of-order data held at once
 	// (default defaultMaxPages; a shard gets its share).
 	maxPages int
+	// noRecycle allocates every connection anew (recycle.go): the
+	// reference the tests hold recycling to.
+	noRecycle bool
 	// TLS: KeyLog supplies secrets to decrypt TLS connections (see
 	// KeyLog); nil for none. Run adds the secrets embedded in pcapng
 	// captures without it. While a key source exists, TLS connections are
@@ -150,6 +153,8 @@ type Reassembler struct {
 	heldConns []*connState
 
 	msgs msgPool // HTTP messages for reuse (message.go)
+	// retired holds finalised connections for reuse (recycle.go).
+	retired []*connState
 
 	keys     keyRing // TLS: key sources (tls_keylog.go)
 	tlsPlain []byte  // TLS: plaintext scratch, shared (consumed as decrypted)
@@ -218,7 +223,7 @@ func (r *Reassembler) process(p *Packet) {
 		}
 	}
 	tcp := &p.TCP
-	c := &cs.conn
+	c := cs.conn
 	c.End, c.LastFrame = p.Time, p.Frame
 	if tcp.SYN {
 		cs.sawSYN = true

@@ -10,8 +10,10 @@ import (
 
 // This package's tests always poison released messages (message.go), so
 // that every test of the reassembler also proves that nothing it keeps, and
-// no Handler of the tests, holds a message past its call. Benchmarks run
-// without: they measure what a user's build does.
+// no Handler of the tests, holds a message past its call; and they check
+// every call of gopacket's assembler on a connection against its recycling
+// (recycle.go). Benchmarks run without: they measure what a user's build
+// does.
 func init() {
 	for _, a := range os.Args[1:] {
 		if strings.HasPrefix(a, "-test.bench=") && a != "-test.bench=" {
@@ -19,6 +21,7 @@ func init() {
 		}
 	}
 	poisonMessages = true
+	poisonConns = true
 }
 
 // describeMessage renders what a Handler reads of a message.

@@ -15,7 +15,8 @@ import "time"
 // time that does not round-trip through Unix seconds and nanoseconds (not
 // UTC, or with a monotonic reading), a TCP layer whose Contents are not
 // its decoded header (a Packet built by hand), a segment larger than the
-// batch buffer, addresses the tuple key does not give back.
+// batch buffer, addresses the tuple key does not give back, a frame
+// number, file, stream, conversation or missing-byte count beyond 32 bits.
 
 // recKind says what a batchRec holds.
 type recKind uint8
@@ -26,25 +27,29 @@ const (
 	recOdd                   // a whole Packet (or tick) in odd[off]
 )
 
-// batchRec is one entry of a batch.
+// batchRec is one entry of a batch: 104 bytes, which the dispatcher
+// writes for every packet. The frame number and the file, stream,
+// conversation and missing-byte counts are 32-bit (a value that does not
+// fit sends the packet to the odd list); the packet's shard hash is left
+// behind, as the worker that receives it has no use for it (the rebuilt
+// packet's is zero).
 type batchRec struct {
-	key      tupleKey
-	kind     recKind
-	side     uint8
-	fresh    bool
-	trunc    bool
-	slot     uint32
-	off, n   uint32 // the segment (TCP header and payload) in buf
-	nsec     int32  // Time
-	nowNsec  int32  // now
-	sec      int64  // Time
-	nowSec   int64  // now
-	frame    int64
-	file     int
-	stream   int
-	conv     int
-	missing  int
-	shardKey uint64
+	key     tupleKey
+	kind    recKind
+	side    uint8
+	fresh   bool
+	trunc   bool
+	slot    uint32
+	off, n  uint32 // the segment (TCP header and payload) in buf
+	nsec    int32  // Time
+	nowNsec int32  // now
+	file    int32
+	stream  int32
+	conv    int32
+	missing int32
+	frame   int32
+	sec     int64 // Time
+	nowSec  int64 // now
 }
 
 // packetBatch holds the packets for a worker. The buffer is never grown
@@ -61,6 +66,9 @@ func unixParts(t time.Time) (sec int64, nsec int32, ok bool) {
 	sec, nsec = t.Unix(), int32(t.Nanosecond())
 	return sec, nsec, time.Unix(sec, int64(nsec)).UTC() == t
 }
+
+// fits32 reports whether v survives a round trip through int32.
+func fits32(v int) bool { return int(int32(v)) == v }
 
 // keyAddrs reports whether p's addresses are those its tuple key gives
 // back (tupleKey.side): of one family, without a zone, as decoded.
@@ -83,7 +91,8 @@ func (b *packetBatch) add(p *Packet) {
 	sec, nsec, ok1 := unixParts(p.Time)
 	nowSec, nowNsec, ok2 := unixParts(p.now)
 	n := len(hdr) + len(payload)
-	if !ok1 || !ok2 || len(hdr) != int(tcp.DataOffset)*4 || len(hdr) < 20 || n > cap(b.buf)-len(b.buf) || !keyAddrs(p) {
+	if !ok1 || !ok2 || len(hdr) != int(tcp.DataOffset)*4 || len(hdr) < 20 || n > cap(b.buf)-len(b.buf) || !keyAddrs(p) ||
+		int64(int32(p.Frame)) != p.Frame || !fits32(p.File) || !fits32(p.stream) || !fits32(p.conv) || !fits32(p.MissingBytes) {
 		b.addOdd(p)
 		return
 	}
@@ -92,7 +101,7 @@ func (b *packetBatch) add(p *Packet) {
 	b.recs = append(b.recs, batchRec{
 		key: p.key, kind: recPacket, side: uint8(p.side), fresh: p.fresh, trunc: p.Truncated, slot: p.slot,
 		off: uint32(off), n: uint32(n), nsec: nsec, nowNsec: nowNsec, sec: sec, nowSec: nowSec,
-		frame: p.Frame, file: p.File, stream: p.stream, conv: p.conv, missing: p.MissingBytes, shardKey: p.shard,
+		frame: int32(p.Frame), file: int32(p.File), stream: int32(p.stream), conv: int32(p.conv), missing: int32(p.MissingBytes),
 	})
 }
 
@@ -129,13 +138,13 @@ func (b *packetBatch) packet(r *batchRec, p *Packet) {
 	seg := b.buf[r.off : r.off+r.n : r.off+r.n]
 	// The header decoded before, so it cannot fail now.
 	_ = p.TCP.DecodeFromBytes(seg, nilDF)
-	p.File, p.Frame = r.file, r.frame
+	p.File, p.Frame = int(r.file), int64(r.frame)
 	p.Time = time.Unix(r.sec, int64(r.nsec)).UTC()
 	p.now = time.Unix(r.nowSec, int64(r.nowNsec)).UTC()
 	p.Src, p.Dst = r.key.side(int(r.side)).Addr(), r.key.side(1-int(r.side)).Addr()
-	p.Truncated, p.MissingBytes = r.trunc, r.missing
-	p.key, p.side, p.stream, p.conv, p.fresh = r.key, int(r.side), r.stream, r.conv, r.fresh
-	p.shard, p.slot, p.tick = r.shardKey, r.slot, false
+	p.Truncated, p.MissingBytes = r.trunc, int(r.missing)
+	p.key, p.side, p.stream, p.conv, p.fresh = r.key, int(r.side), int(r.stream), int(r.conv), r.fresh
+	p.shard, p.slot, p.tick = 0, r.slot, false
 }
 
 // reset empties the batch for reuse, dropping the odd packets' references.

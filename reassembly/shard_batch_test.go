@@ -2,10 +2,13 @@ package reassembly
 
 import (
 	"bytes"
+	"math"
 	"net/netip"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/ntlmscope/ntlmscope/internal/capwriter"
@@ -54,13 +57,19 @@ func TestBatchRecordRoundTrip(t *testing.T) {
 			n := 0
 			for p, err := src.Next(); err == nil; p, err = src.Next() {
 				num.assign(p)
-				p.shard = 12345 // as assigned; the record must keep it
+				if p.shard == 0 {
+					t.Fatalf("frame %d: no shard hash assigned", p.Frame)
+				}
 				got, plain := batchRoundTrip(t, b, p)
 				if !plain {
 					t.Fatalf("frame %d travelled whole", p.Frame)
 				}
-				if !reflect.DeepEqual(got, p) {
-					t.Errorf("frame %d:\n got %+v\nwant %+v", p.Frame, got, p)
+				// The shard hash picked the worker and stays behind; the
+				// rest must come back as it went.
+				want := *p
+				want.shard = 0
+				if !reflect.DeepEqual(*got, want) {
+					t.Errorf("frame %d:\n got %+v\nwant %+v", p.Frame, *got, want)
 				}
 				if got.TCP.TransportFlow() != p.TCP.TransportFlow() {
 					t.Errorf("frame %d: transport flow %v, want %v", p.Frame, got.TCP.TransportFlow(), p.TCP.TransportFlow())
@@ -112,6 +121,30 @@ func TestBatchOddPackets(t *testing.T) {
 		{"zoned address", packet(zoned, netip.MustParseAddrPort("[fe80::2]:80"), utc, []byte("GET"), true)},
 		{"larger than the buffer", packet(a4, b4, utc, bytes.Repeat([]byte("x"), 100), true)},
 	}
+	if strconv.IntSize == 64 {
+		// Counts a 32-bit record field cannot hold (a variable, as the
+		// constant overflows a 32-bit int).
+		var big64 int64 = math.MaxInt32 + 1
+		big := int(big64)
+		for _, c := range []struct {
+			name string
+			set  func(p *Packet)
+		}{
+			{"frame beyond 32 bits", func(p *Packet) { p.Frame = big64 }},
+			{"file beyond 32 bits", func(p *Packet) { p.File = big }},
+			{"stream beyond 32 bits", func(p *Packet) { p.stream = big }},
+			{"conversation beyond 32 bits", func(p *Packet) { p.conv = big }},
+			{"missing bytes beyond 32 bits", func(p *Packet) { p.MissingBytes = big }},
+			{"negative beyond 32 bits", func(p *Packet) { p.stream = -big - 1 }},
+		} {
+			p := packet(a4, b4, utc, []byte("GET"), true)
+			c.set(p)
+			tests = append(tests, struct {
+				name string
+				p    *Packet
+			}{c.name, p})
+		}
+	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &packetBatch{recs: make([]batchRec, 0, 4), buf: make([]byte, 0, 64)}
@@ -131,6 +164,17 @@ func TestBatchOddPackets(t *testing.T) {
 				t.Error("the payload was not copied")
 			}
 		})
+	}
+}
+
+// TestBatchRecordSize: the dispatcher writes a record for every packet;
+// one that grows (a field added, or widened) costs every capture.
+func TestBatchRecordSize(t *testing.T) {
+	if strconv.IntSize != 64 {
+		t.Skip("sizes counted for 64-bit platforms")
+	}
+	if n := unsafe.Sizeof(batchRec{}); n > 104 {
+		t.Errorf("batchRec is %d bytes, want at most 104", n)
 	}
 }
 

@@ -25,10 +25,14 @@ var connEndpointType = gopacket.RegisterEndpointType(0x4e54, gopacket.EndpointTy
 
 // connState is one connection under analysis: the public Conn, its two
 // HTTP parsers, request/response pairing, and the gopacket stream glue.
+//
+// A finalised connState is recycled for a later connection, with its
+// parsers, their buffers and its queues (recycle.go); its Conn is not, as
+// a Handler may keep that.
 type connState struct {
 	r     *Reassembler
 	e     *entry
-	conn  Conn
+	conn  *Conn
 	flows [2]gopacket.Flow // netFlow of packets sent by tuple side 0 and 1
 
 	// clientSide is the tuple side (0 = e.key.a, 1 = e.key.b) of the
@@ -68,11 +72,18 @@ type connState struct {
 	opened    bool
 	dropped   bool // no more reassembly: not HTTP, TLS, HTTP/2, or tunnel
 	finalized bool
+	// gpHeld says gopacket's assembler holds cs as the Stream of a
+	// connection in its pool: from New until ReassemblyComplete, which
+	// may come long after finalize (see recycle.go).
+	gpHeld bool
+	// reuses counts the recycled connState's past lives (recycle.go).
+	reuses uint32
 }
 
 func (r *Reassembler) newConn(e *entry, p *Packet, side int) *connState {
-	cs := &connState{r: r, e: e, clientSide: -1}
-	cs.conn = Conn{
+	cs := r.reuseConn()
+	cs.e, cs.clientSide = e, -1
+	cs.conn = &Conn{
 		ID:         e.conv,
 		File:       p.File,
 		Stream:     e.stream,
@@ -144,8 +155,11 @@ func (cs *connState) parser(d Direction) *HTTPParser {
 			cs.parserCB = HTTPCallbacks{Message: cs.onMessage, RequestMethod: cs.requestMethod}
 		}
 		p := &cs.parserMem[d]
-		*p = HTTPParser{dir: d, cb: cs.parserCB, pool: &cs.r.msgs}
-		p.init()
+		if p.pool == nil {
+			// Never used; a recycled connection's parsers were Reset.
+			*p = HTTPParser{dir: d, cb: cs.parserCB, pool: &cs.r.msgs}
+			p.init()
+		}
 		cs.parsers[d] = p
 	}
 	return cs.parsers[d]
@@ -466,7 +480,9 @@ func (cs *connState) finalize(reason EndReason) {
 	for _, req := range cs.pending {
 		cs.unref(req)
 	}
-	cs.held, cs.pending = nil, nil
+	clear(cs.held)
+	clear(cs.pending)
+	cs.held, cs.pending = cs.held[:0], cs.pending[:0]
 	cs.finalized = true
 	cs.conn.Ended = reason
 	cs.conn.SawSYN = cs.sawSYN
@@ -482,10 +498,13 @@ func (cs *connState) finalize(reason EndReason) {
 			cs.conn.HTTPErrors += p.Errors()
 		}
 	}
-	cs.r.stats.count(&cs.conn)
+	cs.r.stats.count(cs.conn)
 	cs.emit(evClosed, nil, nil)
 	cs.e.live = nil
 	cs.r.tracker.forget(cs.e)
+	if !cs.gpHeld {
+		cs.r.retire(cs)
+	}
 }
 
 // ReassemblyComplete implements gopacket's reassembly.Stream: both halves
@@ -500,9 +519,15 @@ func (cs *connState) ReassemblyComplete(ac gpr.AssemblerContext) bool {
 			cs.half[i].slow = false
 		}
 		cs.gpStarted = false
+		cs.gpHeld = false // the pool lets go of it (true)
 		return true
 	}
-	if !cs.finalized {
+	cs.gpHeld = false
+	if cs.finalized {
+		// Finalised earlier (a RST, idleness, eviction): the pool held
+		// on to it until now.
+		cs.r.retire(cs)
+	} else {
 		reason := cs.r.flushReason
 		switch {
 		case cs.conn.RSTFrame != [2]int64{}:
@@ -530,5 +555,10 @@ type streamFactory struct {
 
 // New implements gopacket's reassembly.StreamFactory.
 func (f *streamFactory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac gpr.AssemblerContext) gpr.Stream {
-	return f.current
+	cs := f.current
+	cs.gpHeld = true
+	if poisonConns {
+		return &checkedStream{cs: cs, reuses: cs.reuses}
+	}
+	return cs
 }

@@ -156,6 +156,7 @@ type tracker struct {
 	table  map[tupleKey]*entry
 	bySlot []*entry  // by numberer slot; nil once forgotten
 	active entryList // entries with a live connection, LRU order
+	free   []*entry  // entries of recycled connections (recycle.go)
 }
 
 func newTracker() *tracker {
@@ -173,7 +174,8 @@ func (t *tracker) lookup(p *Packet) (e, replaced *entry) {
 			replaced = old
 			t.unlink(old)
 		}
-		e = &entry{key: p.key, stream: p.stream, conv: p.conv, slot: p.slot}
+		e = t.newEntry()
+		e.key, e.stream, e.conv, e.slot = p.key, p.stream, p.conv, p.slot
 		t.table[p.key] = e
 		if int(p.slot) >= len(t.bySlot) {
 			t.bySlot = append(t.bySlot, make([]*entry, int(p.slot)+1-len(t.bySlot))...)
@@ -210,6 +212,21 @@ func (t *tracker) forget(e *entry) {
 		t.bySlot[e.slot] = nil
 	}
 }
+
+// newEntry returns a zero entry, a recycled one when there is one.
+func (t *tracker) newEntry() *entry {
+	n := len(t.free)
+	if n == 0 {
+		return new(entry)
+	}
+	e := t.free[n-1]
+	t.free[n-1] = nil
+	t.free = t.free[:n-1]
+	return e
+}
+
+// freeEntry takes back e, zero, forgotten and no longer in use.
+func (t *tracker) freeEntry(e *entry) { t.free = append(t.free, e) }
 
 func (t *tracker) unlink(e *entry) {
 	if e.list != nil {
