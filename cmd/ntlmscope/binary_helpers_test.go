@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 )
 
 var (
@@ -51,21 +52,6 @@ func buildBinary(t *testing.T) string {
 	return builtBin
 }
 
-// lockedBuffer is a bytes.Buffer that a test reads while a goroutine (or a
+// lockedBuffer is a buffer that a test reads while a goroutine (or a
 // subprocess's output copier) writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = syncbuf.Buffer

@@ -1,16 +1,16 @@
 package lab
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 )
 
 // Timeouts. They are generous: they only bound how long a broken lab takes
@@ -33,31 +33,7 @@ type Proc struct {
 
 // lockedBuffer collects a program's stdout and stderr, or the backends'
 // shared request log.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write implements io.Writer.
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns what was written.
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Bytes returns a copy of what was written.
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
+type lockedBuffer = syncbuf.Buffer
 
 // startProc starts argv in dir with env added to the lab's environment. It
 // is killed at the end of the test if still running.

@@ -2,7 +2,6 @@ package tlslab
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 
 	"github.com/ntlmscope/ntlmscope/internal/capwriter"
 )
@@ -74,7 +75,7 @@ func StartTcpdump(iface, filter, path string) (*Tcpdump, error) {
 		sc := bufio.NewScanner(pr)
 		once := sync.Once{}
 		for sc.Scan() {
-			stderr.write(sc.Text() + "\n")
+			stderr.WriteString(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), "listening on") {
 				once.Do(func() { close(listening) })
 			}
@@ -129,22 +130,8 @@ func (t *Tcpdump) Dropped() int {
 // Output returns what tcpdump wrote to stderr.
 func (t *Tcpdump) Output() string { return t.stderr.String() }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) write(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.WriteString(s)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects tcpdump's stderr while a test reads it.
+type lockedBuffer = syncbuf.Buffer
 
 // WriteFile writes b to path, for key logs and captures made in tests.
 func WriteFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
