@@ -334,9 +334,13 @@ func (h *handshake) modelInto(m *Handshake) {
 	m.Connections = conns
 }
 
-// sortedFindings sorts the findings by time, then code, then evidence (in
-// place) and returns them.
-func (d *diagnosis) sortedFindings() []*finding {
+// sortedFindings returns the findings, sorted by sortFindings.
+func (d *diagnosis) sortedFindings() []*finding { return d.findings }
+
+// sortFindings sorts the findings by time, then code, then evidence (in
+// place, stably: the order they were found breaks ties). run calls it
+// once all are in; the verdict and build read them after.
+func (d *diagnosis) sortFindings() {
 	order := func(a, b *finding) int {
 		if c := a.time.Compare(b.time); c != 0 {
 			return c
@@ -346,12 +350,7 @@ func (d *diagnosis) sortedFindings() []*finding {
 		}
 		return cmp.Compare(firstID(a), firstID(b))
 	}
-	// Once sorted they stay so: the verdict asks again, and reads them
-	// while build renders them.
-	if !slices.IsSortedFunc(d.findings, order) {
-		slices.SortStableFunc(d.findings, order)
-	}
-	return d.findings
+	slices.SortStableFunc(d.findings, order)
 }
 
 func firstID(f *finding) int {

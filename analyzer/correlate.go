@@ -268,6 +268,9 @@ func (d *diagnosis) findRestarts(out *findingList) []*handshake {
 			failing[h.client] = true
 		}
 	}
+	if len(failing) == 0 {
+		return nil // no failure, no restart
+	}
 	groups := map[key][]*handshake{}
 	for _, h := range d.logical {
 		if !failing[h.client] {

@@ -26,6 +26,8 @@ type diagnosis struct {
 	// clientByT2 and clientByT3 find a client-leg handshake by the keyed
 	// hash of its Type 2 / Type 3 token.
 	clientByT2, clientByT3 map[digest]*handshake
+	// hasUpstream says whether linkLegs found any upstream connection.
+	hasUpstream bool
 	// tlsWithoutKeys counts TLS connections nobody could look inside: the
 	// NTLM they may carry is unseen.
 	tlsWithoutKeys int64
@@ -122,7 +124,8 @@ func (d *diagnosis) run() {
 	d.findSharedUpstream() // legs.go: both legs, authenticated connections shared
 	d.assignCauses()       // causes.go
 	d.collectFindings()    // findings.go
-	d.markFindings()
+	d.markFindings()       // findings.go: each connection's codes
+	d.sortFindings()       // build.go: the order the report and verdict read
 }
 
 // release drops what only run and build needed, once the report is built:
@@ -180,7 +183,7 @@ func (d *diagnosis) collectLogical() {
 // connections are looked up: without any (a capture of one leg), the maps
 // stay empty.
 func (d *diagnosis) indexClientTokens() {
-	if !slices.ContainsFunc(d.conns, func(cs *connState) bool { return cs.upstream }) {
+	if !d.hasUpstream {
 		return
 	}
 	d.clientByT2 = map[digest]*handshake{}

@@ -38,7 +38,9 @@ func (l *findingList) add(f *finding) {
 	*l = append(*l, f)
 }
 
-// add records a finding.
+// add records a finding. It must be called within run, before
+// markFindings and sortFindings: a finding added later would mark no
+// connection and sit out of order.
 func (d *diagnosis) add(f *finding) { d.findings.add(f) }
 
 // markFindings marks every connection with the codes of its findings, once

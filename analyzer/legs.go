@@ -52,6 +52,7 @@ func (d *diagnosis) linkLegs() {
 		}
 		return cmp.Compare(x.b.id, y.b.id)
 	})
+	d.hasUpstream = len(pairs) > 0 // each pair makes one of its two upstream
 	balancers, backends := map[string]bool{}, map[string]bool{}
 	for _, p := range pairs {
 		up := p.b
@@ -89,10 +90,10 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
 	n += n / 8 // the parts are about even
 	all, next := make([]tokenOcc, 0, n), make([]int32, 0, n)
 	byHash := make(map[digest]chain, n)
+	// mine says whether a token is this part's; it is asked before the
+	// occurrence is built.
+	mine := func(hash digest) bool { return int(hash[0])%parts == k }
 	add := func(hash digest, o tokenOcc) {
-		if int(hash[0])%parts != k {
-			return
-		}
 		i := int32(len(all))
 		all, next = append(all, o), append(next, -1)
 		if c, ok := byHash[hash]; ok {
@@ -104,15 +105,17 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
 	}
 	for _, cs := range d.conns {
 		for _, h := range cs.hs {
-			if h.hasT2 && h.conn == cs {
+			if h.hasT2 && h.conn == cs && mine(h.t2Hash) {
 				add(h.t2Hash, tokenOcc{cs, h.t2.time(), false})
 			}
-			if h.hasT3 && h.t3conn == cs {
+			if h.hasT3 && h.t3conn == cs && mine(h.t3Hash) {
 				add(h.t3Hash, tokenOcc{cs, h.t3.time(), true})
 			}
 		}
 		for _, k := range cs.rare().kerbTokens {
-			add(k.hash, tokenOcc{cs, k.time, k.request})
+			if mine(k.hash) {
+				add(k.hash, tokenOcc{cs, k.time, k.request})
+			}
 		}
 	}
 	votes := map[legPair]int{} // > 0: a is the client leg
@@ -305,7 +308,7 @@ func (d *diagnosis) findSharedUpstream() {
 		cs   *connState
 		time time.Time
 	}
-	if !slices.ContainsFunc(d.conns, func(cs *connState) bool { return cs.upstream }) {
+	if !d.hasUpstream {
 		return
 	}
 	index := map[uint64][]creq{}

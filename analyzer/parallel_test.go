@@ -49,6 +49,7 @@ func TestPartsAgree(t *testing.T) {
 		})
 	}
 	t.Run("synthetic", func(t *testing.T) {
+		defer func(old int) { partsOverride = old }(partsOverride)
 		events, stats := syntheticEvents(t, 5_000_000)
 		var want []byte
 		for _, parts := range []int{1, 2, 3, 7} {

@@ -89,9 +89,8 @@ func (d *diagnosis) users() ([]User, []string) {
 			a.workstations.add(h.workstation())
 		}
 		a.clients.add(h.client)
-		a.conns = append(a.conns, int(h.conn.id))
-		if h.t3conn != nil && h.t3conn != h.conn {
-			a.conns = append(a.conns, int(h.t3conn.id))
+		for _, c := range h.conns() {
+			a.conns = append(a.conns, int(c.id))
 		}
 		u.Requests += int(h.requests + h.authRequests)
 		u.AuthenticatedRequests += int(h.authRequests)
@@ -107,7 +106,7 @@ func (d *diagnosis) users() ([]User, []string) {
 	for _, a := range by {
 		u := a.u
 		slices.Sort(a.conns)
-		u.ConnectionIDs = slices.Clip(slices.Compact(a.conns))
+		u.ConnectionIDs = slices.Clone(slices.Compact(a.conns)) // not the longer list's array
 		u.Connections = len(u.ConnectionIDs)
 		u.Workstations = slices.Clone(a.workstations.list())
 		slices.SortFunc(u.Workstations, compareFold)
