@@ -25,9 +25,16 @@ lint:
 
 # The ntlmscope_poison tag makes the reassembler overwrite every HTTP message
 # it recycles, so that the tests prove no Handler keeps one past its call.
+#
+# RACE_TESTS run again under the race detector: the tests that compare a
+# concurrent path (sharded workers, parallel diagnosis, parallel JSON,
+# recycled connections) with its serial twin.
+RACE_TESTS := TestPartsAgree|TestCompactJSON|TestJSONInParallel|TestShardedIdentical|TestRecycledConnections
 unit:
 	@echo "== go test"
 	$(GO) test -count=1 -tags ntlmscope_poison $(PKGS)
+	@echo "== go test -race (the concurrent paths)"
+	$(GO) test -count=1 -race -tags ntlmscope_poison -run '$(RACE_TESTS)' ./analyzer ./report ./reassembly
 
 build:
 	$(GO) build -o bin/ntlmscope ./cmd/ntlmscope
