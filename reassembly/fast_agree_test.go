@@ -75,6 +75,7 @@ func FuzzLessAddrPort(f *testing.F) {
 // differ in each field alone.
 func TestTupleKeyEqual(t *testing.T) {
 	base, _ := makeTupleKey(1, netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:80"))
+	changed := map[string]bool{} // the cases' names
 	for _, tt := range []struct {
 		name   string
 		change func(k *tupleKey)
@@ -93,6 +94,16 @@ func TestTupleKeyEqual(t *testing.T) {
 		tt.change(&k)
 		if got, want := base.equal(&k), base == k; got != want {
 			t.Errorf("%s: equal = %v, == says %v", tt.name, got, want)
+		}
+		changed[tt.name] = true
+	}
+	// equal compares the fields one by one, so a field added to tupleKey
+	// must be added there too: a case named after each field (changing
+	// it) proves that equal compares it.
+	typ := reflect.TypeFor[tupleKey]()
+	for i := range typ.NumField() {
+		if name := typ.Field(i).Name; !changed[name] {
+			t.Errorf("no case changes tupleKey.%s: add one, and compare the field in equal", name)
 		}
 	}
 }

@@ -14,6 +14,7 @@ type blockScan struct {
 	lines     int  // field lines so far (trailers: the message's too)
 	startDone bool // the start line was checked (trailers have none)
 	checked   int  // length of the start line's prefix last checked
+	startEnd  int  // offset of the start line's end ('\n'), once startDone
 }
 
 // blockResult is what reading a header block came to.
@@ -149,7 +150,7 @@ func (p *HTTPParser) scanBlock(b []byte) (int, blockResult) {
 			}
 			st.startDone = true
 			st.lineStart = j + 1
-			p.startEnd = j
+			st.startEnd = j
 			continue
 		}
 		if j == st.lineStart || j == st.lineStart+1 && b[st.lineStart] == '\r' {
@@ -159,10 +160,6 @@ func (p *HTTPParser) scanBlock(b []byte) (int, blockResult) {
 		st.lines++
 		if st.lines > maxHeaderFields {
 			return 0, blockTooBig
-		}
-		if p.ends == nil {
-			// Room for a usual header block's lines in one allocation.
-			p.ends = make([]int32, 0, 16)
 		}
 		p.ends = append(p.ends, int32(j))
 	}
@@ -225,7 +222,7 @@ func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 	// The buffer is not written again until the Message is released; the
 	// Handler contract (see Message) says its strings die with it.
 	s := unsafe.String(unsafe.SliceData(m.buf), len(m.buf))
-	nl := p.startEnd
+	nl := p.blk.startEnd
 	line := strings.TrimSuffix(s[:nl], "\r")
 	m.FirstFrame, m.FirstTime = p.firstSeg.Frame, p.firstSeg.Time
 	m.setLast(seg)

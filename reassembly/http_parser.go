@@ -112,10 +112,10 @@ type HTTPParser struct {
 	buf []byte
 	blk blockScan
 	// ends holds the offsets in the block of the line ends ('\n') of its
-	// field lines, as scanBlock finds them, and startEnd that of its start
-	// line: newMessage and parseFields take the lines from there.
-	ends     []int32
-	startEnd int
+	// field lines, as scanBlock finds them: newMessage and parseFields
+	// take the lines from there. Set up with room for a usual block's
+	// lines (keptEnds), and kept, so that scanning allocates nothing.
+	ends []int32
 
 	// The message in progress. Its Frame and Time track the segment of its
 	// last byte so far.
@@ -127,11 +127,22 @@ type HTTPParser struct {
 	errors    int
 }
 
+// keptEnds is the line ends a parser is set up with room for: the field
+// lines of a usual header block.
+const keptEnds = 16
+
 // NewHTTPParser returns a parser for direction dir of a connection.
 func NewHTTPParser(dir Direction, cb HTTPCallbacks) *HTTPParser {
-	p := &HTTPParser{dir: dir, cb: cb}
-	p.init()
+	p := new(HTTPParser)
+	p.setUp(dir, cb, nil, make([]int32, 0, keptEnds))
 	return p
+}
+
+// setUp readies p, a zero parser, for direction dir: pool supplies its
+// Messages (nil: each is allocated), ends is its room for line ends.
+func (p *HTTPParser) setUp(dir Direction, cb HTTPCallbacks, pool *msgPool, ends []int32) {
+	*p = HTTPParser{dir: dir, cb: cb, pool: pool, ends: ends}
+	p.init()
 }
 
 // init puts the parser at the start of a fresh stream.
@@ -144,11 +155,13 @@ func (p *HTTPParser) init() {
 }
 
 // Reset readies the parser for a new connection, keeping its direction,
-// callbacks and buffer. Callbacks that must change per connection should
+// callbacks and buffers (but a buffer an unusually large block grew, which
+// resetBlock releases). Callbacks that must change per connection should
 // reach the connection through a pointer the caller updates.
 func (p *HTTPParser) Reset() {
 	p.drop()
-	*p = HTTPParser{dir: p.dir, cb: p.cb, pool: p.pool, buf: p.buf[:0], ends: p.ends[:0]}
+	p.resetBlock()
+	*p = HTTPParser{dir: p.dir, cb: p.cb, pool: p.pool, buf: p.buf, ends: p.ends}
 	p.init()
 }
 

@@ -172,29 +172,29 @@ func (m *Message) setLast(seg Segment) {
 
 // Bounds on what a pool keeps: the largest buffer and field array a pooled
 // Message brings back (a message with an unusually large header block
-// does not pin its buffer), and the Messages it keeps, which is more than
-// a run has in flight at once (a Message with its buffer takes about a
-// kilobyte).
+// does not pin its buffer). The pool keeps up to maxFree Messages
+// (freelist.go), more than a run has in flight at once (a Message with
+// its buffer takes about a kilobyte).
 const (
 	maxPooledBuf    = maxKeptBuffer
 	maxPooledFields = 64
-	maxPooled       = 4096
 )
 
 // msgPool holds Messages for reuse. A nil *msgPool allocates every
 // Message and never takes one back.
 type msgPool struct {
-	free []*Message
+	free freeList[*Message]
 }
 
 // get returns an empty Message whose Header has room for n fields.
 func (p *msgPool) get(n int) *Message {
-	if p == nil || len(p.free) == 0 {
+	if p == nil {
 		return allocMessage(n)
 	}
-	m := p.free[len(p.free)-1]
-	p.free[len(p.free)-1] = nil
-	p.free = p.free[:len(p.free)-1]
+	m, ok := p.free.get()
+	if !ok {
+		return allocMessage(n)
+	}
 	m.refs = 0
 	if cap(m.Header) < n {
 		m.Header = make([]HeaderField, 0, n)
@@ -221,9 +221,7 @@ func (p *msgPool) put(m *Message) {
 		h = nil
 	}
 	*m = Message{buf: buf, Header: h, refs: -1}
-	if len(p.free) < maxPooled {
-		p.free = append(p.free, m)
-	}
+	p.free.put(m)
 }
 
 // poisonMessages makes released Messages unusable: their header bytes are

@@ -154,7 +154,7 @@ type Reassembler struct {
 
 	msgs msgPool // HTTP messages for reuse (message.go)
 	// retired holds finalised connections for reuse (recycle.go).
-	retired []*connState
+	retired freeList[*connState]
 
 	keys     keyRing // TLS: key sources (tls_keylog.go)
 	tlsPlain []byte  // TLS: plaintext scratch, shared (consumed as decrypted)

@@ -10,7 +10,10 @@ import (
 // connState, two HTTP parsers with their buffers, a tracker entry and a
 // few small queues for each. A finalised connState is instead recycled
 // for a later connection of the same Reassembler, keeping its parsers
-// (Reset, their buffers kept), its queues (emptied) and its entry.
+// (Reset, their buffers kept), its queues (emptied) and its entry. The
+// retired connStates wait in a free list (freelist.go), whose bound keeps
+// memory to what the open connections need: beyond it, a finalised
+// connState is left to the garbage collector.
 //
 // What may still point at a finalised connState decides when it can be
 // reused:
@@ -43,19 +46,16 @@ const maxKeptQueue = 64
 // retire queues cs, finalised and let go of by the assembler, for reuse.
 func (r *Reassembler) retire(cs *connState) {
 	if !r.opts.noRecycle {
-		r.retired = append(r.retired, cs)
+		r.retired.put(cs)
 	}
 }
 
 // reuseConn returns a retired connState, reset, or a new one.
 func (r *Reassembler) reuseConn() *connState {
-	n := len(r.retired)
-	if n == 0 {
+	cs, ok := r.retired.get()
+	if !ok {
 		return &connState{r: r}
 	}
-	cs := r.retired[n-1]
-	r.retired[n-1] = nil
-	r.retired = r.retired[:n-1]
 	cs.reset()
 	return cs
 }
@@ -68,12 +68,7 @@ func (cs *connState) reset() {
 	}
 	if cs.parserMem != nil {
 		for i := range cs.parserMem {
-			if p := &cs.parserMem[i]; p.pool != nil {
-				p.Reset()
-				if cap(p.buf) > maxKeptBuffer {
-					p.buf = nil // what one odd header block needed
-				}
-			}
+			cs.parserMem[i].Reset()
 		}
 	}
 	e := cs.e
@@ -82,7 +77,6 @@ func (cs *connState) reset() {
 	*cs = connState{
 		r:          cs.r,
 		parserMem:  cs.parserMem,
-		parserCB:   cs.parserCB,
 		pending:    keepQueue(cs.pending),
 		held:       keepQueue(cs.held),
 		methods:    keepQueue(cs.methods),

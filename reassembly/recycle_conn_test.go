@@ -1,7 +1,9 @@
 package reassembly
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,64 +118,170 @@ func (k *keptConns) ConnectionClosed(c *Conn) {
 	k.recorder.ConnectionClosed(c)
 }
 
+// scriptSource replays a script's packets as a Source.
+type scriptSource struct {
+	pkts []Packet
+	p    Packet
+}
+
+func (s *scriptSource) Next() (*Packet, error) {
+	if len(s.pkts) == 0 {
+		return nil, io.EOF
+	}
+	s.p, s.pkts = s.pkts[0], s.pkts[1:]
+	return &s.p, nil
+}
+
+func (*scriptSource) Stats() SourceStats { return SourceStats{} }
+func (*scriptSource) Close() error       { return nil }
+
+// spacedSources plays sources one after the other, as files of one run,
+// the i-th's packets moved i times apart later: captures recorded at the
+// same instant then follow each other, and a later one's connections may
+// reuse an earlier one's.
+type spacedSources struct {
+	srcs  []Source
+	i     int
+	apart time.Duration
+}
+
+func (s *spacedSources) Next() (*Packet, error) {
+	for s.i < len(s.srcs) {
+		p, err := s.srcs[s.i].Next()
+		if errors.Is(err, io.EOF) {
+			s.i++
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.File = s.i
+		p.Time = p.Time.Add(time.Duration(s.i) * s.apart)
+		return p, nil
+	}
+	return nil, io.EOF
+}
+
+func (*spacedSources) Stats() SourceStats { return SourceStats{} }
+
+func (s *spacedSources) Close() error {
+	for _, src := range s.srcs {
+		src.Close()
+	}
+	return nil
+}
+
+// shardedKept gives each worker of a sharded run a keptConns of its own.
+// The embedded one hears a run that is not sharded.
+type shardedKept struct {
+	keptConns
+	shards []*keptConns
+}
+
+func (s *shardedKept) Shard(i, n int) Handler {
+	if s.shards == nil {
+		s.shards = make([]*keptConns, n)
+	}
+	s.shards[i] = &keptConns{}
+	return s.shards[i]
+}
+
 // TestRecycledConnections: a Reassembler that recycles its connections
 // delivers the same events, with the same Conns, as one that allocates
-// each anew, whatever way connections end; the Conns a Handler kept still
-// say what they said when closed; connections were recycled. The tests'
-// poisoning (poisonConns) also proves the assembler never calls a
-// connection after letting go of it.
+// each anew, whatever way connections end, whether sharded or not, TLS
+// decrypted or not; the Conns a Handler kept still say what they said
+// when closed; connections were recycled. The tests' poisoning
+// (poisonConns) also proves the assembler never calls a connection after
+// letting go of it.
 func TestRecycledConnections(t *testing.T) {
+	script := func(*testing.T) (Source, *KeyLog) {
+		return &scriptSource{pkts: variedScript(400).pkts}, nil
+	}
+	tlsCaptures := func(t *testing.T) (Source, *KeyLog) {
+		src := &spacedSources{apart: 10 * time.Minute}
+		var keys []byte
+		for _, c := range tlsTestdata {
+			src.srcs = append(src.srcs, srcOpenBytes(t, readTestdata(t, c.name+".pcapng")))
+			keys = append(keys, readTestdata(t, c.name+".keylog")...)
+		}
+		return src, keyLogOf(t, keys)
+	}
 	for _, tc := range []struct {
-		name string
-		opts Options
+		name   string
+		opts   Options
+		source func(*testing.T) (Source, *KeyLog)
 	}{
-		{"defaults", Options{}},
-		{"idle", Options{IdleTimeout: time.Second, GapWait: 100 * time.Millisecond}},
-		{"evicting", Options{MaxConnections: 5, GapWait: 100 * time.Millisecond}},
+		{"defaults", Options{}, script},
+		{"idle", Options{IdleTimeout: time.Second, GapWait: 100 * time.Millisecond}, script},
+		{"evicting", Options{MaxConnections: 5, GapWait: 100 * time.Millisecond}, script},
+		{"sharded", Options{Workers: 3, MaxConnections: 15, IdleTimeout: time.Second, GapWait: 100 * time.Millisecond}, script},
+		{"tls", Options{}, tlsCaptures},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := variedScript(400)
-			run := func(noRecycle bool) (*keptConns, *Reassembler) {
-				k := &keptConns{}
+			// run returns what each worker's Handler heard (one, unless
+			// sharded), the stats, and the connections' reuses: -1 when
+			// sharded, as Run keeps its workers' Reassemblers.
+			run := func(noRecycle bool) ([]*keptConns, StreamStats, int) {
+				src, keys := tc.source(t)
+				defer src.Close()
 				opts := tc.opts
-				opts.noRecycle = noRecycle
+				opts.noRecycle, opts.KeyLog = noRecycle, keys
+				if opts.Workers > 1 {
+					h := &shardedKept{}
+					st, err := Run(src, h, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return h.shards, st, -1
+				}
+				k := &keptConns{}
 				r := NewReassembler(k, opts)
-				for i := range s.pkts {
-					p := s.pkts[i]
-					r.Packet(&p)
+				for {
+					p, err := src.Next()
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					r.Packet(p)
 				}
 				r.Finish()
-				return k, r
-			}
-			want, wantR := run(true)
-			got, gotR := run(false)
-			if g, w := strings.Join(got.events, "\n"), strings.Join(want.events, "\n"); g != w {
-				t.Errorf("events differ with recycling:\n%s\nwant:\n%s", g, w)
-			}
-			if !reflect.DeepEqual(got.closed, want.closed) {
-				t.Error("closed connections differ with recycling")
-			}
-			if gotR.Stats() != wantR.Stats() {
-				t.Errorf("stats %+v, want %+v", gotR.Stats(), wantR.Stats())
-			}
-			// The Conns kept are distinct and unchanged since their close.
-			if len(got.byID) != len(got.closed) {
-				t.Fatalf("%d Conns kept, %d closed", len(got.byID), len(got.closed))
-			}
-			for _, c := range got.closed {
-				if kept := got.byID[c.ID]; !reflect.DeepEqual(*kept, c) {
-					t.Errorf("conn %d changed after its close:\n got %+v\nwant %+v", c.ID, *kept, c)
+				reused := 0
+				for _, c := range r.retired.items {
+					reused += int(c.reuses)
 				}
+				return []*keptConns{k}, r.Stats(), reused
+			}
+			wants, wantSt, _ := run(true)
+			gots, gotSt, reused := run(false)
+			if gotSt != wantSt {
+				t.Errorf("stats %+v, want %+v", gotSt, wantSt)
+			}
+			if len(gots) != len(wants) {
+				t.Fatalf("%d handlers, want %d", len(gots), len(wants))
 			}
 			ends := map[EndReason]int{}
-			for _, c := range got.closed {
-				ends[c.Ended]++
+			for i, got := range gots {
+				want := wants[i]
+				if g, w := strings.Join(got.events, "\n"), strings.Join(want.events, "\n"); g != w {
+					t.Errorf("events differ with recycling:\n%s\nwant:\n%s", g, w)
+				}
+				if !reflect.DeepEqual(got.closed, want.closed) {
+					t.Error("closed connections differ with recycling")
+				}
+				// The Conns kept are distinct and unchanged since their close.
+				if len(got.byID) != len(got.closed) {
+					t.Fatalf("%d Conns kept, %d closed", len(got.byID), len(got.closed))
+				}
+				for _, c := range got.closed {
+					if kept := got.byID[c.ID]; !reflect.DeepEqual(*kept, c) {
+						t.Errorf("conn %d changed after its close:\n got %+v\nwant %+v", c.ID, *kept, c)
+					}
+					ends[c.Ended]++
+				}
 			}
-			t.Logf("ends: %v", ends)
-			reused := 0
-			for _, c := range gotR.retired {
-				reused += int(c.reuses)
-			}
+			t.Logf("ends: %v, stats %+v", ends, gotSt)
 			if reused == 0 {
 				t.Error("no connection was recycled")
 			}

@@ -68,7 +68,7 @@ func unixParts(t time.Time) (sec int64, nsec int32, ok bool) {
 }
 
 // fits32 reports whether v survives a round trip through int32.
-func fits32(v int) bool { return int(int32(v)) == v }
+func fits32[T int | int64](v T) bool { return T(int32(v)) == v }
 
 // keyAddrs reports whether p's addresses are those its tuple key gives
 // back (tupleKey.side): of one family, without a zone, as decoded.
@@ -92,7 +92,7 @@ func (b *packetBatch) add(p *Packet) {
 	nowSec, nowNsec, ok2 := unixParts(p.now)
 	n := len(hdr) + len(payload)
 	if !ok1 || !ok2 || len(hdr) != int(tcp.DataOffset)*4 || len(hdr) < 20 || n > cap(b.buf)-len(b.buf) || !keyAddrs(p) ||
-		int64(int32(p.Frame)) != p.Frame || !fits32(p.File) || !fits32(p.stream) || !fits32(p.conv) || !fits32(p.MissingBytes) {
+		!fits32(p.Frame) || !fits32(p.File) || !fits32(p.stream) || !fits32(p.conv) || !fits32(p.MissingBytes) {
 		b.addOdd(p)
 		return
 	}

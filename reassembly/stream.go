@@ -47,9 +47,8 @@ type connState struct {
 	half [2]halfState // by tuple side: the in-order fast path
 
 	parsers [2]*HTTPParser // by Direction; nil until the direction carries data
-	// parserMem holds the parsers, parserCB their callbacks (see parser).
+	// parserMem holds the parsers, set up on first use (see parser).
 	parserMem *[2]HTTPParser
-	parserCB  HTTPCallbacks
 	ended     [2]bool    // End was called on that direction's parser
 	lastSeg   [2]Segment // last segment fed per direction
 	fin       [2]bool    // by tuple side
@@ -144,25 +143,32 @@ func (cs *connState) direction(side int) Direction {
 	return ServerToClient
 }
 
-// parser returns the HTTP parser of direction d, creating it on first use.
+// parser returns the HTTP parser of direction d, setting up both
+// directions' on first use.
 func (cs *connState) parser(d Direction) *HTTPParser {
 	if cs.parsers[d] == nil {
 		if cs.parserMem == nil {
-			// Room for both directions' parsers in one allocation, and
-			// one set of callbacks for both: the first data of most
-			// connections is followed by an answer.
-			cs.parserMem = new([2]HTTPParser)
-			cs.parserCB = HTTPCallbacks{Message: cs.onMessage, RequestMethod: cs.requestMethod}
+			cs.setUpParsers()
 		}
-		p := &cs.parserMem[d]
-		if p.pool == nil {
-			// Never used; a recycled connection's parsers were Reset.
-			*p = HTTPParser{dir: d, cb: cs.parserCB, pool: &cs.r.msgs}
-			p.init()
-		}
-		cs.parsers[d] = p
+		cs.parsers[d] = &cs.parserMem[d]
 	}
 	return cs.parsers[d]
+}
+
+// setUpParsers allocates the parsers of both directions together, the
+// first data of most connections being followed by an answer, with one set
+// of callbacks and one array of line ends for the two. A recycled
+// connState keeps them; connState.reset Resets them (recycle.go).
+func (cs *connState) setUpParsers() {
+	ps := new([2]HTTPParser)
+	cb := HTTPCallbacks{Message: cs.onMessage, RequestMethod: cs.requestMethod}
+	ends := make([]int32, 0, len(ps)*keptEnds)
+	for d := range ps {
+		// The full slice expression gives each its own part: one that
+		// outgrows it moves to a new array.
+		ps[d].setUp(Direction(d), cb, &cs.r.msgs, ends[d*keptEnds:d*keptEnds:(d+1)*keptEnds])
+	}
+	cs.parserMem = ps
 }
 
 func (cs *connState) requestMethod(idx int) (string, bool) {

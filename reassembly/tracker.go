@@ -154,9 +154,9 @@ func (l *entryList) moveToBack(e *entry) {
 // forgotten here. The conv check makes sure of it.
 type tracker struct {
 	table  map[tupleKey]*entry
-	bySlot []*entry  // by numberer slot; nil once forgotten
-	active entryList // entries with a live connection, LRU order
-	free   []*entry  // entries of recycled connections (recycle.go)
+	bySlot []*entry         // by numberer slot; nil once forgotten
+	active entryList        // entries with a live connection, LRU order
+	free   freeList[*entry] // entries of recycled connections (recycle.go)
 }
 
 func newTracker() *tracker {
@@ -202,7 +202,10 @@ func (t *tracker) activate(e *entry) {
 	t.active.pushBack(e)
 }
 
-// forget drops e once its connection was finalised.
+// forget drops e once its connection was finalised. The finalised
+// connState keeps e until connState.reset recycles the connection and
+// hands e back, zero, through freeEntry; beyond the bound of the retired
+// connections' free list, both are left to the garbage collector.
 func (t *tracker) forget(e *entry) {
 	t.unlink(e)
 	if t.table[e.key] == e {
@@ -215,18 +218,14 @@ func (t *tracker) forget(e *entry) {
 
 // newEntry returns a zero entry, a recycled one when there is one.
 func (t *tracker) newEntry() *entry {
-	n := len(t.free)
-	if n == 0 {
-		return new(entry)
+	if e, ok := t.free.get(); ok {
+		return e
 	}
-	e := t.free[n-1]
-	t.free[n-1] = nil
-	t.free = t.free[:n-1]
-	return e
+	return new(entry)
 }
 
 // freeEntry takes back e, zero, forgotten and no longer in use.
-func (t *tracker) freeEntry(e *entry) { t.free = append(t.free, e) }
+func (t *tracker) freeEntry(e *entry) { t.free.put(e) }
 
 func (t *tracker) unlink(e *entry) {
 	if e.list != nil {
