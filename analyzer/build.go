@@ -42,23 +42,22 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 			HTTPErrors:           a.httpErrors,
 		},
 	}
-	// The findings are rendered in parts on other goroutines while the
-	// verdict is written: both only read them, once sorted.
+	// The summary and verdict are written on another goroutine while the
+	// findings are rendered in parts: both only read the findings, once
+	// sorted.
 	findings := d.sortedFindings()
 	r.Findings = make([]Finding, len(findings))
-	np := parts(len(findings), 4096)
-	var wg sync.WaitGroup
-	for k := range np {
-		lo, hi := k*len(findings)/np, (k+1)*len(findings)/np
-		wg.Go(func() {
-			for i, f := range findings[lo:hi] {
-				r.Findings[lo+i] = f.model()
-			}
-		})
-	}
-	r.Summary = d.summary()
-	r.Verdict = d.verdict(&r.Summary)
-	wg.Wait()
+	var judged sync.WaitGroup
+	judged.Go(func() {
+		r.Summary = d.summary()
+		r.Verdict = d.verdict(&r.Summary)
+	})
+	divide(len(findings), 4096).each(func(_, lo, hi int) {
+		for i, f := range findings[lo:hi] {
+			r.Findings[lo+i] = f.model()
+		}
+	})
+	judged.Wait()
 	r.Users, r.Backends = d.aggregates()
 	r.Summary.Users = 0
 	for _, u := range r.Users {

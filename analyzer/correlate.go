@@ -164,37 +164,36 @@ func (d *diagnosis) checkServerChanges(out *findingList) []*handshake {
 		proxy bool
 	}
 	// First the connections that saw two identities (nearly always
-	// none), from the first identity of each: only those need their
-	// handshakes collected. Connection ids are dense: slices indexed by
-	// id and channel cost less than maps keyed by connection.
-	var maxID int32
-	for _, h := range d.logical {
-		maxID = max(maxID, h.conn.id)
-		if h.t3conn != nil {
-			maxID = max(maxID, h.t3conn.id)
+	// none): only those need their handshakes collected. Each
+	// connection's own list is read: a handshake is in its Type 2
+	// connection's, or (split) its first half is, merged into it. The
+	// order they are read in does not matter (EqualFold is an
+	// equivalence), and changed holds only the connections that did: a
+	// table indexed by connection id would be sized by every TCP
+	// connection, HTTP or not.
+	changed := map[key]bool{}
+	for _, cs := range d.conns {
+		var first [2]string // the first identity seen, per channel (proxy)
+		for _, h := range cs.hs {
+			if h.mergedInto != nil {
+				h = h.mergedInto
+			}
+			if h.conn != cs || h.has(fUpstream) || h.identity == "" || !h.t2.ok() {
+				continue
+			}
+			ch := 0
+			if h.proxy {
+				ch = 1
+			}
+			switch {
+			case first[ch] == "":
+				first[ch] = h.identity
+			case !strings.EqualFold(first[ch], h.identity):
+				changed[key{cs, h.proxy}] = true
+			}
 		}
 	}
-	slot := func(cs *connState, proxy bool) int {
-		if proxy {
-			return 2*int(cs.id) + 1
-		}
-		return 2 * int(cs.id)
-	}
-	first := make([]int32, 2*int(maxID)+2) // 1 + the index in d.logical of the first identity
-	changed := make([]bool, len(first))
-	anyChanged := false
-	for i, h := range d.logical {
-		if h.identity == "" || !h.t2.ok() {
-			continue
-		}
-		k := slot(h.conn, h.proxy)
-		if first[k] == 0 {
-			first[k] = int32(i + 1)
-		} else if !strings.EqualFold(d.logical[first[k]-1].identity, h.identity) {
-			changed[k], anyChanged = true, true
-		}
-	}
-	if !anyChanged {
+	if len(changed) == 0 {
 		return nil
 	}
 	var marked []*handshake
@@ -202,10 +201,10 @@ func (d *diagnosis) checkServerChanges(out *findingList) []*handshake {
 	var keys []key
 	for _, h := range d.logical {
 		for _, c := range h.conns() {
-			if !changed[slot(c, h.proxy)] {
+			k := key{c, h.proxy}
+			if !changed[k] {
 				continue
 			}
-			k := key{c, h.proxy}
 			if _, ok := onConn[k]; !ok {
 				keys = append(keys, k)
 			}

@@ -140,6 +140,33 @@ func correlationCases() []outcomeCase {
 			},
 		},
 		{
+			// The second handshake's Type 2 is on a, its Type 3 on b: a
+			// still counts as a connection that met two backends.
+			name: "split handshake's challenge from another backend than the connection's first",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.t3(server, `CORP\alice`, ch, 401)
+				ch = a.t1(server, "WEB02")
+				a.finServer()
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+				b.finClient()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeChallengeServerChanged, CodeType3WithoutChallenge}},
+			sum:  Summary{Handshakes: 2, HandshakesFailed: 2, HandshakesSplit: 1, Connections: 2},
+			check: func(t *testing.T, r *Report) {
+				a := r.Connections[0].ID
+				for _, f := range r.Findings {
+					if f.Code == CodeChallengeServerChanged && len(f.Connections) == 1 && f.Connections[0] == a {
+						return
+					}
+				}
+				t.Errorf("no %s finding for connection %d alone", CodeChallengeServerChanged, a)
+			},
+		},
+		{
 			name: "retry burst on new connections reaches different backends",
 			play: func(s *script) {
 				for i, be := range []string{"WEB01", "WEB02", "WEB03"} {

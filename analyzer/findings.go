@@ -3,7 +3,6 @@ package analyzer
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -44,27 +43,18 @@ func (l *findingList) add(f *finding) {
 func (d *diagnosis) add(f *finding) { d.findings.add(f) }
 
 // markFindings marks every connection with the codes of its findings, once
-// all are in. The connections are divided among goroutines by id, so that
-// each connection's set is written by one.
+// all are in. It runs on one goroutine: divided among goroutines by
+// connection, each read every finding, and it measured no faster (some
+// 10 ms for the 55,000 findings of a 2 GB capture).
 func (d *diagnosis) markFindings() {
-	n := parts(len(d.findings), 4096)
-	var wg sync.WaitGroup
-	for k := range n {
-		wg.Go(func() {
-			for _, f := range d.findings {
-				for _, cs := range f.conns {
-					if int(cs.id)%n != k {
-						continue
-					}
-					r := cs.rareRW()
-					if i, found := slices.BinarySearch(r.findings, f.code); !found {
-						r.findings = slices.Insert(r.findings, i, f.code)
-					}
-				}
+	for _, f := range d.findings {
+		for _, cs := range f.conns {
+			r := cs.rareRW()
+			if i, found := slices.BinarySearch(r.findings, f.code); !found {
+				r.findings = slices.Insert(r.findings, i, f.code)
 			}
-		})
+		}
 	}
-	wg.Wait()
 }
 
 // dedupeConns sorts connections by id without repeats.
@@ -105,41 +95,23 @@ func hsFinding(code string, hs ...*handshake) *finding {
 
 // collectFindings derives the per-handshake and aggregated findings. The
 // kinds are independent of one another and only read the diagnosis: each
-// (the restarts in slices) builds its own list on a goroutine of its own,
+// (the restarts in parts) builds its own list on a goroutine of its own,
 // and the lists are added in a fixed order.
 func (d *diagnosis) collectFindings() {
-	var jobs []func(*findingList)
-	n := parts(len(d.restarts), 2048)
-	for k := range n {
-		lo, hi := k*len(d.restarts)/n, (k+1)*len(d.restarts)/n
-		jobs = append(jobs, func(out *findingList) { restartFindings(out, d.restarts[lo:hi]) })
-	}
-	jobs = append(jobs, d.handshakeFindings, d.connectionFindings, d.authFailedFindings, d.postureFindings,
-		d.perRequestFindings)
-	lists := make([]findingList, len(jobs))
+	kinds := []func(*findingList){d.handshakeFindings, d.connectionFindings, d.authFailedFindings,
+		d.postureFindings, d.perRequestFindings}
+	restarts := divide(len(d.restarts), 2048)
+	lists := make([]findingList, restarts.parts+len(kinds))
 	var wg sync.WaitGroup
-	for i, job := range jobs {
-		wg.Go(func() { job(&lists[i]) })
+	for i, kind := range kinds {
+		wg.Go(func() { kind(&lists[restarts.parts+i]) })
 	}
+	restarts.each(func(k, lo, hi int) { restartFindings(&lists[k], d.restarts[lo:hi]) })
 	wg.Wait()
 	for _, l := range lists {
 		d.findings = append(d.findings, l...)
 	}
 }
-
-// parts is how many parts to divide n items into for the goroutines:
-// one per processor, but none smaller than least items (partsOverride,
-// when set, instead).
-func parts(n, least int) int {
-	if partsOverride > 0 {
-		return max(1, min(partsOverride, n))
-	}
-	return max(1, min(runtime.GOMAXPROCS(0), n/least))
-}
-
-// partsOverride, when positive, is how many parts parts divides into,
-// however few the items: tests set it to divide small inputs.
-var partsOverride int
 
 // joinSorted joins a copy of list, sorted.
 func joinSorted(list []string) string {

@@ -3,7 +3,6 @@ package analyzer
 import (
 	"cmp"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -29,13 +28,9 @@ func (d *diagnosis) linkLegs() {
 	}
 	// The tokens are divided among goroutines by their hash (keyed, so
 	// evenly): each counts the votes of its own.
-	np := parts(n, 1<<15)
-	votes := make([]map[legPair]int, np)
-	var wg sync.WaitGroup
-	for k := range np {
-		wg.Go(func() { votes[k] = d.legVotes(k, np, n/np) })
-	}
-	wg.Wait()
+	dv := divide(n, 1<<15)
+	votes := make([]map[legPair]int, dv.parts)
+	dv.each(func(k, lo, hi int) { votes[k] = d.legVotes(k, dv.parts, hi-lo) })
 	all := votes[0]
 	for _, v := range votes[1:] {
 		for p, x := range v {
