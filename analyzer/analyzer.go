@@ -11,6 +11,7 @@ package analyzer
 
 import (
 	"crypto/rand"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,6 +76,12 @@ type Analyzer struct {
 	all     []*connState
 	free    []*liveConn // live states of closed connections, for reuse
 	scratch []byte      // encoding exchange records
+	// chunks keeps the exchange chunks of closed connections for reuse;
+	// conns and handshakes allocate what connections and handshakes keep
+	// to the end (slab.go).
+	chunks     chunkPool
+	conns      slab[connState]
+	handshakes slab[handshake]
 
 	connCounts
 
@@ -120,8 +127,14 @@ func (a *Analyzer) conn(c *reassembly.Conn) *connState {
 	}
 	cs := a.byConn[c]
 	if cs == nil {
-		cs = newConnState(c, a.in, a.newLive())
+		cs = a.newConnState(c)
 		a.byConn[c] = cs
+		if len(a.all) == cap(a.all) {
+			// Double the list: append grows a long one by a quarter,
+			// which allocates, in all, five times its final size on its
+			// way to a large capture's hundred thousand connections.
+			a.all = slices.Grow(a.all, max(len(a.all), 256))
+		}
 		a.all = append(a.all, cs)
 	}
 	c.HandlerState = cs

@@ -158,8 +158,11 @@ type liveConn struct {
 	// exchanges are recorded for every request while the connection is
 	// open; ConnectionClosed keeps them only when one carried
 	// authentication (see compactExchanges).
-	exchanges        []exchRec
+	exchanges        exchList
 	exchangesOmitted int
+	// exchangesAuth says that a record has withAuth set, which spares
+	// compactExchanges reading the records of a connection without.
+	exchangesAuth bool
 	// reqs are the requests encoded so far, prevReq the last one, which
 	// the next is encoded against.
 	reqs    []byte
@@ -257,9 +260,11 @@ func (cs *connState) clientAddr() netip.AddrPort {
 // serverAddr is the server's address and port.
 func (cs *connState) serverAddr() netip.AddrPort { return *cs.server }
 
-func newConnState(c *reassembly.Conn, in *interner, live *liveConn) *connState {
-	cs := &connState{live: live}
-	cs.update(c, in)
+// newConnState returns the state of a connection seen for the first time.
+func (a *Analyzer) newConnState(c *reassembly.Conn) *connState {
+	cs := a.conns.alloc(connSlabLen)
+	cs.live = a.newLive()
+	cs.update(c, a.in)
 	return cs
 }
 
@@ -286,15 +291,16 @@ func (a *Analyzer) newLive() *liveConn {
 	return &liveConn{owner: a}
 }
 
-// recycle empties the live state of a closed connection for newLive.
+// recycle empties the live state of a closed connection for newLive, and
+// gives its exchange chunks back to the pool.
 func (a *Analyzer) recycle(lv *liveConn) {
+	lv.exchanges.release(&a.chunks) // even when lv itself is not kept
 	if len(a.free) >= maxFreeLive || cap(lv.reqs) > maxReusedReqs || cap(lv.queue) > maxReusedQueue {
 		return
 	}
-	q, ex := lv.queue[:0], lv.exchanges[:0]
+	q := lv.queue[:0]
 	clear(q[:cap(q)]) // no handshake stays reachable from here
-	clear(ex[:cap(ex)])
-	*lv = liveConn{queue: q, exchanges: ex, reqs: lv.reqs[:0]}
+	*lv = liveConn{queue: q, exchanges: lv.exchanges, reqs: lv.reqs[:0]}
 	a.free = append(a.free, lv)
 }
 
@@ -388,9 +394,10 @@ func (cs *connState) countStatus(status int) {
 	r.moreStatuses = append(r.moreStatuses, statusCount{int32(status), 1})
 }
 
-// addReq records a request for linking legs (see appendReq).
-func (cs *connState) addReq(in *internCache, m *reassembly.Message, hasAuth bool) {
-	r := reqRec{line: lineHash(m) &^ reqAuthBit, at: nanoOf(m.Time), frame: m.Frame}
+// addReq records a request for linking legs (see appendReq); line is its
+// lineHash.
+func (cs *connState) addReq(in *internCache, m *reassembly.Message, line uint64, hasAuth bool) {
+	r := reqRec{line: line &^ reqAuthBit, at: nanoOf(m.Time), frame: m.Frame}
 	if hasAuth {
 		r.line |= reqAuthBit
 	}

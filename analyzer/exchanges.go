@@ -88,15 +88,17 @@ func authLabel(a *authMsg) authLabelID {
 	return labelNone
 }
 
-// recordRequest starts an exchange record for a request m and returns its
-// index (-1 beyond maxExchanges).
-func (cs *connState) recordRequest(in *internCache, info *reqInfo, m *reassembly.Message, auth *[numChannels]authMsg, hd *msgHeaders) int {
+// recordRequest starts an exchange record for a request m, whose request
+// line hashes to line (lineHash), and returns its index (-1 beyond
+// maxExchanges).
+func (cs *connState) recordRequest(in *internCache, info *reqInfo, m *reassembly.Message, line uint64, auth *[numChannels]authMsg, hd *msgHeaders) int {
 	lv := cs.live
-	if len(lv.exchanges) >= maxExchanges {
+	if lv.exchanges.len() >= maxExchanges {
 		lv.exchangesOmitted++
 		return -1
 	}
-	e := exchRec{method: in.str(m.Method), target: in.str(m.Target), reqFrame: m.Frame, reqTime: nanoOf(m.Time)}
+	l := in.requestLine(line, m.Method, m.Target)
+	e := exchRec{method: l.method, target: l.target, reqFrame: m.Frame, reqTime: nanoOf(m.Time)}
 	for ch := chServer; ch < numChannels; ch++ {
 		if l := authLabel(&auth[ch]); l != labelNone {
 			e.reqAuth, e.proxy, e.withAuth = l, ch == chProxy, true
@@ -110,8 +112,8 @@ func (cs *connState) recordRequest(in *internCache, info *reqInfo, m *reassembly
 	if e.reqAuth == labelNone && (hd.first[hdrAuthorization] != "" || hd.first[hdrProxyAuthorization] != "") {
 		e.reqAuth = labelCredentials // Basic, Digest, Bearer: never printed
 	}
-	lv.exchanges = append(lv.exchanges, e)
-	return len(lv.exchanges) - 1
+	lv.exchangesAuth = lv.exchangesAuth || e.withAuth
+	return lv.exchanges.add(&e, &lv.owner.chunks)
 }
 
 // recordResponse completes the exchange of info with its response.
@@ -119,7 +121,7 @@ func (cs *connState) recordResponse(info *reqInfo, resp *reassembly.Message, aut
 	if info == nil || info.exch < 0 {
 		return
 	}
-	e := &cs.live.exchanges[info.exch]
+	e := cs.live.exchanges.at(info.exch)
 	e.status, e.respFrame, e.respTime, e.answered = int16(resp.Status), resp.Frame, nanoOf(resp.Time), true
 	for ch := chServer; ch < numChannels; ch++ {
 		if l := authLabel(&auth[ch]); l != labelNone {
@@ -132,6 +134,7 @@ func (cs *connState) recordResponse(info *reqInfo, resp *reassembly.Message, aut
 			}
 		}
 	}
+	cs.live.exchangesAuth = cs.live.exchangesAuth || e.withAuth
 }
 
 // compactExchanges keeps, when the connection closes, the exchanges the
@@ -139,27 +142,25 @@ func (cs *connState) recordResponse(info *reqInfo, resp *reassembly.Message, aut
 // authentication (the report lists exchanges only for those), the first
 // maxHealthyExchanges on a healthy one, else the first maxExchanges.
 func (cs *connState) compactExchanges(in *internCache, scratch *[]byte) {
-	lv := cs.live
-	found := false
-	for i := range lv.exchanges {
-		if lv.exchanges[i].withAuth {
-			found = true
-			break
-		}
-	}
-	if !found {
+	if !cs.live.exchangesAuth {
 		return
 	}
-	ex, omitted := lv.exchanges, lv.exchangesOmitted
-	if cs.healthy() && len(ex) > maxHealthyExchanges {
-		omitted += len(ex) - maxHealthyExchanges
-		ex = ex[:maxHealthyExchanges]
+	ex := &cs.live.exchanges
+	n, omitted := ex.len(), cs.live.exchangesOmitted
+	if cs.healthy() && n > maxHealthyExchanges {
+		omitted += n - maxHealthyExchanges
+		n = maxHealthyExchanges
 	}
-	for i := range ex {
-		ex[i].line = in.line(ex[i].method, ex[i].target)
+	b := (*scratch)[:0]
+	index := newHSIndex(cs.hs)
+	for i := range n {
+		e := ex.at(i)
+		e.line = in.line(e.method, e.target)
+		b = appendExchange(b, e, index)
 	}
+	*scratch = b
 	x := cs.extra()
-	x.exchanges, x.exchangeCount, x.exchangesOmitted = encodeExchanges(ex, cs.hs, scratch), int32(len(ex)), int32(omitted)
+	x.exchanges, x.exchangeCount, x.exchangesOmitted = string(b), int32(n), int32(omitted)
 }
 
 // healthy reports a closing connection whose handshakes all succeeded and

@@ -193,21 +193,27 @@ func (in *interner) str(s string) string {
 
 // internCache is an Analyzer's own front to the interner it shares with
 // the other shards of a run: it remembers what the interner returned for
-// the strings, request-line hashes and Type 3 names that come with every
-// request, and the request lines of the exchanges a closing connection
-// keeps, so that looking them up again takes no lock (the shared one is
-// taken on every miss, and the workers of a sharded run would otherwise
-// contend for it several times per request). What it returns is the
-// interner's: the same shared strings, and indexes into the same tables
-// (which only grow, so an index it remembers stays valid after the
-// interner emptied its own map). It is bounded like the interner and used
-// under its Analyzer's lock.
+// the strings and request-line hashes that come with every request, and
+// the request lines of the exchanges a closing connection keeps, so that
+// looking them up again takes no lock (the shared one is taken on every
+// miss, and the workers of a sharded run would otherwise contend for it
+// several times per request). What it returns is the interner's: the same
+// shared strings, and indexes into the same tables (which only grow, so an
+// index it remembers stays valid after the interner emptied its own map).
+// It is bounded like the interner and used under its Analyzer's lock.
+//
+// Type 3 names go to the interner directly: they come once per handshake,
+// not with every request, and a copy of the interner's table of them here
+// cost more than the lock it spared (a 72-byte key per name: on the 2 GB
+// benchmark capture, 11 MB of tables to spare 84,000 uncontended locks).
 type internCache struct {
 	in     *interner
 	strs   map[string]string
 	hashes map[uint64]uint32
 	lines  map[reqLine]lineID
-	names  map[t3Key]*t3Names
+	// byHash finds a request's interned method and target by its
+	// lineHash (see requestLine).
+	byHash map[uint64]reqLine
 }
 
 // str is interner.str.
@@ -224,6 +230,23 @@ func (c *internCache) str(s string) string {
 	}
 	c.strs[v] = v
 	return v
+}
+
+// requestLine returns a request's method and target as str interns them,
+// found by the request line's hash h (lineHash, which every request
+// computes anyway): one lookup of a number rather than two of strings. A
+// line found is checked against method and target, so that two lines of
+// one hash cost a miss, not a wrong answer.
+func (c *internCache) requestLine(h uint64, method, target string) reqLine {
+	if l, ok := c.byHash[h]; ok && l.method == method && l.target == target {
+		return l
+	}
+	l := reqLine{c.str(method), c.str(target)}
+	if c.byHash == nil || len(c.byHash) >= maxInterned {
+		c.byHash = make(map[uint64]reqLine)
+	}
+	c.byHash[h] = l
+	return l
 }
 
 // hash is interner.hash.
@@ -253,17 +276,5 @@ func (c *internCache) line(method, target string) lineID {
 	return id
 }
 
-// t3Names is interner.t3Names.
-func (c *internCache) t3Names(k t3Key) *t3Names {
-	if n, ok := c.names[k]; ok {
-		return n
-	}
-	n := c.in.t3Names(k)
-	if c.names == nil || len(c.names) >= maxInterned {
-		c.names = make(map[t3Key]*t3Names)
-	}
-	// Keyed by the interned strings: the key must not keep k's, which
-	// may be the decoder's.
-	c.names[t3Key{n.user, n.domain, n.workstation, n.echoIdentity, n.resp}] = n
-	return n
-}
+// t3Names is interner.t3Names (see internCache).
+func (c *internCache) t3Names(k t3Key) *t3Names { return c.in.t3Names(k) }

@@ -50,3 +50,34 @@ func TestInternCacheLine(t *testing.T) {
 		a.lines = map[reqLine]lineID{} // as when full: the interner's indexes stay valid
 	}
 }
+
+// TestInternCacheRequestLine checks that requestLine returns the interned
+// method and target of the line asked for, also when two lines share a
+// hash (which only costs a miss).
+func TestInternCacheRequestLine(t *testing.T) {
+	c := &internCache{in: newInterner()}
+	for _, tc := range []struct {
+		hash           uint64
+		method, target string
+	}{
+		{1, "GET", "/"},
+		{1, "GET", "/"}, // found
+		{1, "POST", "/"},
+		{1, "POST", "/app"},
+		{2, "GET", "/"},
+		{1, "GET", "/"}, // back after two other lines of its hash
+	} {
+		// A copy, as a message's strings are: none may be kept.
+		m, tg := strings.Clone(tc.method), strings.Clone(tc.target)
+		l := c.requestLine(tc.hash, m, tg)
+		if l.method != tc.method || l.target != tc.target {
+			t.Fatalf("requestLine(%d, %q, %q) = %q", tc.hash, tc.method, tc.target, l)
+		}
+		if unsafe.StringData(l.method) == unsafe.StringData(m) || unsafe.StringData(l.target) == unsafe.StringData(tg) {
+			t.Fatalf("requestLine(%d, %q, %q) keeps the caller's string", tc.hash, tc.method, tc.target)
+		}
+		if l.method != c.str(m) || unsafe.StringData(l.method) != unsafe.StringData(c.str(m)) {
+			t.Fatalf("requestLine(%d, %q, %q): method is not the interned one", tc.hash, tc.method, tc.target)
+		}
+	}
+}

@@ -22,6 +22,9 @@ func TestRetainedSizes(t *testing.T) {
 		{"connExtra", unsafe.Sizeof(connExtra{}), 48},
 		{"handshake", unsafe.Sizeof(handshake{}), 288},
 		{"exchRec", unsafe.Sizeof(exchRec{}), 88},
+		{"exchChunk", unsafe.Sizeof(exchChunk{}), 704},
+		{"connState slab", unsafe.Sizeof([connSlabLen]connState{}), 10240},
+		{"handshake slab", unsafe.Sizeof([handshakeSlabLen]handshake{}), 18432},
 	} {
 		if c.size > c.max {
 			t.Errorf("%s is %d bytes, more than %d", c.name, c.size, c.max)

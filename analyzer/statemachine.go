@@ -44,8 +44,9 @@ func (cs *connState) request(a *Analyzer, m *reassembly.Message) {
 		}
 		cs.requestOn(a, ch, &info, m, &auth[ch], wantClose)
 	}
-	info.exch = cs.recordRequest(&a.ic, &info, m, &auth, &hd)
-	cs.addReq(&a.ic, m, hasAuth)
+	line := lineHash(m)
+	info.exch = cs.recordRequest(&a.ic, &info, m, line, &auth, &hd)
+	cs.addReq(&a.ic, m, line, hasAuth)
 	cs.live.queue = append(cs.live.queue, info)
 }
 
@@ -102,7 +103,8 @@ func (cs *connState) requestOn(an *Analyzer, ch channel, info *reqInfo, m *reass
 
 // newHandshake starts a handshake on the connection.
 func (cs *connState) newHandshake(ch channel, info *reqInfo, a *authMsg) *handshake {
-	h := &handshake{proxy: ch == chProxy, conn: cs, t3conn: cs, scheme: a.scheme, spnego: a.spnego, lastAuthUse: noTime}
+	h := cs.live.owner.handshakes.alloc(handshakeSlabLen)
+	*h = handshake{proxy: ch == chProxy, conn: cs, t3conn: cs, scheme: a.scheme, spnego: a.spnego, lastAuthUse: noTime}
 	h.client = cs.clientIP()
 	if info != nil && info.client != "" {
 		h.client = info.client
