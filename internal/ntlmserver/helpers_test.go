@@ -8,32 +8,22 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 	"github.com/ntlmscope/ntlmscope/ntlm"
 )
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// logBuffer is a log destination safe for the server's goroutines, which
+// the test reads back as entries.
+type logBuffer struct{ syncbuf.Buffer }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) entries(t *testing.T) []Entry {
+func (b *logBuffer) entries(t *testing.T) []Entry {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	es, err := ReadLog(bytes.NewReader(b.buf.Bytes()))
+	es, err := ReadLog(bytes.NewReader(b.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +34,9 @@ var testUsers = []User{{Name: "alice", Password: "Passw0rd!"}, {Domain: "OTHER",
 
 // startServer starts a server on a free loopback port; it is closed at the
 // end of the test.
-func startServer(t *testing.T, opts Options) (*Server, *syncBuffer) {
+func startServer(t *testing.T, opts Options) (*Server, *logBuffer) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &logBuffer{}
 	if opts.Name == "" {
 		opts.Name = "WEB01"
 	}
