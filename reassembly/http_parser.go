@@ -134,14 +134,14 @@ const keptEnds = 16
 // NewHTTPParser returns a parser for direction dir of a connection.
 func NewHTTPParser(dir Direction, cb HTTPCallbacks) *HTTPParser {
 	p := new(HTTPParser)
-	p.setUp(dir, cb, nil, make([]int32, 0, keptEnds))
+	p.setUp(dir, cb, nil)
 	return p
 }
 
 // setUp readies p, a zero parser, for direction dir: pool supplies its
-// Messages (nil: each is allocated), ends is its room for line ends.
-func (p *HTTPParser) setUp(dir Direction, cb HTTPCallbacks, pool *msgPool, ends []int32) {
-	*p = HTTPParser{dir: dir, cb: cb, pool: pool, ends: ends}
+// Messages (nil: each is allocated). It gets room for keptEnds line ends.
+func (p *HTTPParser) setUp(dir Direction, cb HTTPCallbacks, pool *msgPool) {
+	*p = HTTPParser{dir: dir, cb: cb, pool: pool, ends: make([]int32, 0, keptEnds)}
 	p.init()
 }
 

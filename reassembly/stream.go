@@ -157,16 +157,13 @@ func (cs *connState) parser(d Direction) *HTTPParser {
 
 // setUpParsers allocates the parsers of both directions together, the
 // first data of most connections being followed by an answer, with one set
-// of callbacks and one array of line ends for the two. A recycled
-// connState keeps them; connState.reset Resets them (recycle.go).
+// of callbacks for the two. A recycled connState keeps them;
+// connState.reset Resets them (recycle.go).
 func (cs *connState) setUpParsers() {
 	ps := new([2]HTTPParser)
 	cb := HTTPCallbacks{Message: cs.onMessage, RequestMethod: cs.requestMethod}
-	ends := make([]int32, 0, len(ps)*keptEnds)
 	for d := range ps {
-		// The full slice expression gives each its own part: one that
-		// outgrows it moves to a new array.
-		ps[d].setUp(Direction(d), cb, &cs.r.msgs, ends[d*keptEnds:d*keptEnds:(d+1)*keptEnds])
+		ps[d].setUp(Direction(d), cb, &cs.r.msgs)
 	}
 	cs.parserMem = ps
 }
