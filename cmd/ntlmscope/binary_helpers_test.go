@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-
-	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 )
 
 var (
@@ -51,7 +49,3 @@ func buildBinary(t *testing.T) string {
 	}
 	return builtBin
 }
-
-// lockedBuffer is a buffer that a test reads while a goroutine (or a
-// subprocess's output copier) writes.
-type lockedBuffer = syncbuf.Buffer

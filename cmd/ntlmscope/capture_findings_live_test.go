@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"github.com/ntlmscope/ntlmscope/internal/ntlmserver"
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 )
 
 // inProcessCapture is captureRun running in the test's process, stopped
 // by the test's own stop channel: the test can look at what it printed
 // while it still runs.
 type inProcessCapture struct {
-	out, errOut *lockedBuffer
+	out, errOut *syncbuf.Buffer
 	stop        chan struct{}
 	done        chan struct{} // closed when captureRun has returned
 	err         error         // captureRun's, once done
@@ -33,7 +34,7 @@ type inProcessCapture struct {
 func startInProcess(t *testing.T, args ...string) *inProcessCapture {
 	t.Helper()
 	requireLive(t)
-	p := &inProcessCapture{out: &lockedBuffer{}, errOut: &lockedBuffer{}, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &inProcessCapture{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}, stop: make(chan struct{}), done: make(chan struct{})}
 	ios := &IOStreams{In: strings.NewReader(""), Out: p.out, ErrOut: p.errOut}
 	var opts *captureOptions
 	cmd := newCmdCapture(ios, func(o *captureOptions) error { opts = o; return nil })

@@ -20,6 +20,7 @@ import (
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
 	"github.com/ntlmscope/ntlmscope/internal/ntlmserver"
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 )
 
 // requireLive skips a test that captures packets when the process is not
@@ -41,7 +42,7 @@ func requireLive(t *testing.T) {
 // captureProc is a running `ntlmscope capture`.
 type captureProc struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // Wait's, once done
 }
@@ -50,7 +51,7 @@ type captureProc struct {
 // it is capturing.
 func runCapture(t *testing.T, bin string, args ...string) *captureProc {
 	t.Helper()
-	p := &captureProc{cmd: exec.Command(bin, append([]string{"capture"}, args...)...), stderr: &lockedBuffer{}, done: make(chan struct{})}
+	p := &captureProc{cmd: exec.Command(bin, append([]string{"capture"}, args...)...), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	pr, pw := io.Pipe()
 	p.cmd.Stderr = io.MultiWriter(p.stderr, pw)
 	p.cmd.Stdout = io.Discard

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
@@ -154,7 +155,7 @@ func TestStartProgress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("TERM", tc.term)
 			setProgressAfter(t, tc.after)
-			var errOut lockedBuffer
+			var errOut syncbuf.Buffer
 			stop := startProgress(&IOStreams{ErrOut: &errOut, StderrTTY: tc.tty}, tc.src, tc.off)
 			if tc.shows {
 				for deadline := time.Now().Add(10 * time.Second); errOut.String() == ""; time.Sleep(time.Millisecond) {

@@ -26,14 +26,10 @@ const (
 type Proc struct {
 	name   string
 	cmd    *exec.Cmd
-	out    lockedBuffer
+	out    syncbuf.Buffer
 	exited chan struct{}
 	err    error // from Wait, valid once exited is closed
 }
-
-// lockedBuffer collects a program's stdout and stderr, or the backends'
-// shared request log.
-type lockedBuffer = syncbuf.Buffer
 
 // startProc starts argv in dir with env added to the lab's environment. It
 // is killed at the end of the test if still running.

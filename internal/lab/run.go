@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ntlmscope/ntlmscope/internal/ntlmserver"
+	"github.com/ntlmscope/ntlmscope/internal/syncbuf"
 )
 
 // clientTimeout bounds a scenario's clients; each scenario takes well
@@ -144,9 +145,9 @@ func legPath(dir string, s *Scenario, v View) string {
 }
 
 // startBackends starts s.Backends NTLM servers, WEB01 …, sharing one log.
-func startBackends(t testing.TB, n Net, s *Scenario) ([]*ntlmserver.Server, *lockedBuffer, error) {
+func startBackends(t testing.TB, n Net, s *Scenario) ([]*ntlmserver.Server, *syncbuf.Buffer, error) {
 	t.Helper()
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	var servers []*ntlmserver.Server
 	for i := range s.Backends {
 		srv, err := ntlmserver.Start(ntlmserver.Options{

@@ -41,7 +41,7 @@ func Packets(client, server netip.AddrPort, chunks []Chunk, mss int) capwriter.P
 // Tcpdump is a running tcpdump writing a capture file.
 type Tcpdump struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	done   chan error
 }
 
@@ -63,7 +63,7 @@ func StartTcpdump(iface, filter, path string) (*Tcpdump, error) {
 		args = append(args, "-Z", "root")
 	}
 	cmd := exec.Command(bin, append(args, filter)...)
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
@@ -129,9 +129,6 @@ func (t *Tcpdump) Dropped() int {
 
 // Output returns what tcpdump wrote to stderr.
 func (t *Tcpdump) Output() string { return t.stderr.String() }
-
-// lockedBuffer collects tcpdump's stderr while a test reads it.
-type lockedBuffer = syncbuf.Buffer
 
 // WriteFile writes b to path, for key logs and captures made in tests.
 func WriteFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
