@@ -103,13 +103,14 @@ func appendExchange(b []byte, e *exchRec, hs hsIndex) []byte {
 	return b
 }
 
-// encodeExchanges encodes records against the handshakes hs, in *scratch
-// (reused from call to call) before the string takes its own copy.
-func encodeExchanges(records []exchRec, hs []*handshake, scratch *[]byte) string {
+// encodeExchanges encodes the n records at returns (at(0) to at(n-1))
+// against the handshakes hs, in *scratch (reused from call to call)
+// before the string takes its own copy.
+func encodeExchanges(n int, at func(int) *exchRec, hs []*handshake, scratch *[]byte) string {
 	b := (*scratch)[:0]
 	index := newHSIndex(hs)
-	for i := range records {
-		b = appendExchange(b, &records[i], index)
+	for i := range n {
+		b = appendExchange(b, at(i), index)
 	}
 	*scratch = b
 	return string(b)

@@ -151,16 +151,12 @@ func (cs *connState) compactExchanges(in *internCache, scratch *[]byte) {
 		omitted += n - maxHealthyExchanges
 		n = maxHealthyExchanges
 	}
-	b := (*scratch)[:0]
-	index := newHSIndex(cs.hs)
 	for i := range n {
 		e := ex.at(i)
 		e.line = in.line(e.method, e.target)
-		b = appendExchange(b, e, index)
 	}
-	*scratch = b
 	x := cs.extra()
-	x.exchanges, x.exchangeCount, x.exchangesOmitted = string(b), int32(n), int32(omitted)
+	x.exchanges, x.exchangeCount, x.exchangesOmitted = encodeExchanges(n, ex.at, cs.hs, scratch), int32(n), int32(omitted)
 }
 
 // healthy reports a closing connection whose handshakes all succeeded and

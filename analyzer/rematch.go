@@ -125,7 +125,7 @@ func (d *diagnosis) detach(h *handshake) *handshake {
 			}
 		}
 		var scratch []byte
-		cs.x.exchanges = encodeExchanges(ex, cs.hs, &scratch)
+		cs.x.exchanges = encodeExchanges(len(ex), func(i int) *exchRec { return &ex[i] }, cs.hs, &scratch)
 	}
 	return h0
 }

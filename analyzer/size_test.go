@@ -101,7 +101,7 @@ func TestCompactRoundTrip(t *testing.T) {
 	}
 	cs.reqs = string(b)
 	var scratch []byte
-	cs.x.exchanges = encodeExchanges(exs, hs, &scratch)
+	cs.x.exchanges = encodeExchanges(len(exs), func(i int) *exchRec { return &exs[i] }, hs, &scratch)
 	if got := slices.Collect(eachReq(cs.reqs, in.hashes)); !slices.Equal(got, reqs) {
 		t.Errorf("requests:\n got %v\nwant %v", got, reqs)
 	}
