@@ -45,7 +45,7 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 	// The summary and verdict are written on another goroutine while the
 	// findings are rendered in parts: both only read the findings, once
 	// sorted.
-	findings := d.sortedFindings()
+	findings := d.findings // sorted by run (sortFindings)
 	r.Findings = make([]Finding, len(findings))
 	var judged sync.WaitGroup
 	judged.Go(func() {
@@ -332,9 +332,6 @@ func (h *handshake) modelInto(m *Handshake) {
 	}
 	m.Connections = conns
 }
-
-// sortedFindings returns the findings, sorted by sortFindings.
-func (d *diagnosis) sortedFindings() []*finding { return d.findings }
 
 // sortFindings sorts the findings by time, then code, then evidence (in
 // place, stably: the order they were found breaks ties). run calls it

@@ -23,7 +23,7 @@ type finding struct {
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 // findingList is a list of findings in the order they were found: the
-// order the report keeps among findings that sort equal (sortedFindings).
+// order the report keeps among findings that sort equal (sortFindings).
 type findingList []*finding
 
 // add appends f, its connections sorted without repeats. It does not

@@ -1,10 +1,6 @@
 package analyzer
 
-import (
-	"slices"
-
-	"github.com/ntlmscope/ntlmscope/reassembly"
-)
+import "github.com/ntlmscope/ntlmscope/reassembly"
 
 // Shard implements reassembly.ShardedHandler: each worker of a sharded run
 // gets an Analyzer of its own for the connections it owns (its own lock,
@@ -31,13 +27,6 @@ func (a *Analyzer) Shard(i, n int) reassembly.Handler {
 // holds a.mu. Connections still open in a shard stay open: FinishStreaming
 // closes them with a's own.
 func (a *Analyzer) mergeShards() {
-	n := 0
-	for _, s := range a.shards {
-		s.mu.Lock()
-		n += len(s.all)
-		s.mu.Unlock()
-	}
-	a.all = slices.Grow(a.all, n)
 	for _, s := range a.shards {
 		s.mu.Lock()
 		a.all = append(a.all, s.all...)

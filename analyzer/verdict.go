@@ -143,7 +143,7 @@ func (d *diagnosis) strongestEvidence(code string) *finding {
 		return strings.Compare(a, b)
 	})
 	for _, c := range codes {
-		for _, f := range d.sortedFindings() {
+		for _, f := range d.findings {
 			if f.code == c {
 				return f
 			}
@@ -156,7 +156,7 @@ func (d *diagnosis) strongestEvidence(code string) *finding {
 // first), or nil.
 func (d *diagnosis) worstFinding(min string) *finding {
 	var best *finding
-	for _, f := range d.sortedFindings() {
+	for _, f := range d.findings {
 		r := severityRank(Codes[f.code].Severity)
 		if r < severityRank(min) {
 			continue
