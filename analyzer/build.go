@@ -128,7 +128,12 @@ type connScratch struct {
 // *c. Its lists and map are taken from s and given back to it, so that the
 // connection is only valid until the next one built with s (an empty s:
 // they are new).
-func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState) {
+//
+// Without exchanges, c.Exchanges is left nil (ExchangesOmitted still
+// counts what the report leaves out): decoding every connection's
+// exchanges is most of the cost of building a connection, and a renderer
+// that lists connections draws none of them.
+func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState, exchanges bool) {
 	*c = Connection{
 		ID:                    int(cs.id),
 		File:                  int(cs.file),
@@ -196,7 +201,9 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState)
 		h.modelInto(&c.Handshakes[i])
 	}
 	c.Users = hsUsers(s.users[:0], hs)
-	c.Exchanges = cs.buildExchanges(s.exchanges[:0], newHSIndex(hs), d.lines, d.hashes)
+	if exchanges {
+		c.Exchanges = cs.buildExchanges(s.exchanges[:0], newHSIndex(hs), d.lines, d.hashes)
+	}
 	c.ExchangesOmitted = int(cs.ext().exchangesOmitted)
 	c.Findings = append(c.Findings, cs.rare().findings...) // sorted
 

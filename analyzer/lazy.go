@@ -27,7 +27,20 @@ func (r *Report) ConnectionCount() int {
 // change to it is not kept. For any other report it points into
 // Connections. It may be called any number of times.
 func (r *Report) EachConnection() iter.Seq[*Connection] {
-	return r.connections(0, r.ConnectionCount(), false)
+	return r.connections(0, r.ConnectionCount(), false, true)
+}
+
+// EachConnectionBrief is EachConnection without the exchanges, for
+// renderers that list connections or read their handshakes: each
+// connection has every field EachConnection gives it except Exchanges,
+// which is nil. Decoding the exchanges, and new lists and maps for every
+// connection, are most of the cost of building the connections of a
+// streaming report, so what it yields, lists included, is only valid
+// until the next is yielded, as with [Report.ConnectionsIn]: copy what you
+// keep. For a report that is not streaming it yields a copy of each
+// connection, its Exchanges cleared.
+func (r *Report) EachConnectionBrief() iter.Seq[*Connection] {
+	return r.connections(0, r.ConnectionCount(), true, false)
 }
 
 // ConnectionsIn is EachConnection for the connections at positions lo to
@@ -43,16 +56,23 @@ func (r *Report) EachConnection() iter.Seq[*Connection] {
 // renderer can so build, and encode, runs of connections on every core and
 // write them in order.
 func (r *Report) ConnectionsIn(lo, hi int) iter.Seq[*Connection] {
-	return r.connections(lo, hi, true)
+	return r.connections(lo, hi, true, true)
 }
 
 // connections yields the connections at positions lo to hi-1, in a
-// streaming report built with one scratch for all when reuse is set.
-func (r *Report) connections(lo, hi int, reuse bool) iter.Seq[*Connection] {
+// streaming report built with one scratch for all when reuse is set, with
+// their exchanges when exchanges is set.
+func (r *Report) connections(lo, hi int, reuse, exchanges bool) iter.Seq[*Connection] {
 	if r.lazy == nil {
 		return func(yield func(*Connection) bool) {
 			for i := lo; i < hi; i++ {
-				if !yield(&r.Connections[i]) {
+				c := &r.Connections[i]
+				if !exchanges {
+					brief := *c
+					brief.Exchanges = nil
+					c = &brief
+				}
+				if !yield(c) {
 					return
 				}
 			}
@@ -66,7 +86,7 @@ func (r *Report) connections(lo, hi int, reuse bool) iter.Seq[*Connection] {
 			if !reuse {
 				scratch = connScratch{}
 			}
-			d.connectionInto(&c, &scratch, cs)
+			d.connectionInto(&c, &scratch, cs, exchanges)
 			if !yield(&c) {
 				return
 			}

@@ -51,3 +51,47 @@ func TestConnectionsIn(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestEachConnectionBrief: the brief connections are EachConnection's
+// with Exchanges nil (ExchangesOmitted kept), in a streaming report and in
+// a materialized one, whose own connections keep their exchanges.
+func TestEachConnectionBrief(t *testing.T) {
+	events, stats := syntheticEvents(t, 3_000_000)
+	a := New(Options{HashKey: testKey})
+	replay(a, events)
+	r := a.FinishStreaming(stats)
+	var want []Connection
+	exchanges := 0
+	for c := range r.EachConnection() {
+		cc := *c
+		exchanges += len(cc.Exchanges)
+		cc.Exchanges = nil
+		want = append(want, cc)
+	}
+	if exchanges == 0 {
+		t.Fatal("no connection has exchanges: the test proves nothing")
+	}
+	check := func(name string, r *Report) {
+		t.Helper()
+		i := 0
+		for c := range r.EachConnectionBrief() {
+			if i >= len(want) || !reflect.DeepEqual(*c, want[i]) {
+				t.Fatalf("%s: brief connection %d differs from EachConnection's without exchanges:\n got %+v", name, i, *c)
+			}
+			i++
+		}
+		if i != len(want) {
+			t.Errorf("%s: EachConnectionBrief yielded %d connections, want %d", name, i, len(want))
+		}
+	}
+	check("streaming", r)
+	r.Materialize()
+	check("materialized", r)
+	kept := 0
+	for _, c := range r.Connections {
+		kept += len(c.Exchanges)
+	}
+	if kept != exchanges {
+		t.Errorf("the materialized report's connections hold %d exchanges after EachConnectionBrief, want %d", kept, exchanges)
+	}
+}

@@ -46,3 +46,24 @@ func BenchmarkJSON(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFormats renders the streaming report of a 50 MB synthetic
+// capture in each format but JSON (BenchmarkJSON has that one): what a
+// report costs beside the analysis.
+func BenchmarkFormats(b *testing.B) {
+	r := benchReport(b, 50_000_000)
+	for _, format := range []string{"table", "markdown", "html", "ndjson", "csv"} {
+		b.Run(format, func(b *testing.B) {
+			rd, err := New(format, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := rd.Render(io.Discard, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -61,7 +61,7 @@ func csvConnections(cw *csv.Writer, m *model) {
 	cw.Write([]string{"id", "file", "tcp_stream", "wireshark_filter", "client", "server", "real_clients", "leg", "linked",
 		"start", "end", "ended", "midstream", "gaps_client", "gaps_server", "requests", "responses", "statuses",
 		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings"})
-	for c := range m.EachConnection() {
+	for c := range m.eachConnectionBrief() {
 		failed := 0
 		for _, h := range c.Handshakes {
 			if h.Outcome == analyzer.OutcomeFailed || h.Outcome == analyzer.OutcomeAbandoned {
@@ -96,7 +96,7 @@ func csvHandshakes(cw *csv.Writer, bw *bufio.Writer, m *model) {
 	seen := map[handshakeKey]bool{}
 	var buf bytes.Buffer
 	line := csv.NewWriter(&buf)
-	for c := range m.EachConnection() {
+	for c := range m.eachConnectionBrief() {
 		for _, h := range c.Handshakes {
 			k := handshakeKey{h.ID, h.Upstream}
 			if seen[k] {

@@ -101,7 +101,7 @@ func backendLines(r *model) []backendLine {
 	}
 	if len(out) == 0 {
 		seen := map[string]bool{}
-		for c := range r.EachConnection() {
+		for c := range r.eachConnectionBrief() {
 			if len(c.Handshakes) > 0 && !seen[c.Server] {
 				seen[c.Server] = true
 				out = append(out, backendLine{Servers: []string{c.Server}})
@@ -182,7 +182,7 @@ func worstFinding(findings []analyzer.Finding, floor string) *analyzer.Finding {
 func logicalHandshakes(r *model) iter.Seq[*analyzer.Handshake] {
 	return func(yield func(*analyzer.Handshake) bool) {
 		seen := map[int]bool{}
-		for c := range r.EachConnection() {
+		for c := range r.eachConnectionBrief() {
 			if c.Leg == analyzer.LegUpstream {
 				continue
 			}

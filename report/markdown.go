@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -14,13 +15,22 @@ import (
 // users, time range, backends, strongest evidence with its Wireshark
 // filter, the remedy) comes before the first section heading, so it shows
 // without scrolling in a ticket; the details follow.
-type markdownRenderer struct{}
+//
+// A ticket is no database: without verbose, the long lists are cut (see
+// mdMaxRows and mdMaxPerCode) and say how much they left out; the JSON
+// report carries every row.
+type markdownRenderer struct{ verbose bool }
 
-// mdMaxRows caps the long tables: a ticket is no database; the JSON and
-// HTML reports carry every row.
-const mdMaxRows = 100
+const (
+	// mdMaxRows caps the user, backend and connection tables.
+	mdMaxRows = 100
+	// mdMaxPerCode caps the findings listed per code: a capture where a
+	// balancer breaks NTLM has one per broken handshake, thousands of
+	// the same, and a reader needs a few of each to open in Wireshark.
+	mdMaxPerCode = 10
+)
 
-func (markdownRenderer) render(w io.Writer, r *model) error {
+func (md markdownRenderer) render(w io.Writer, r *model) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	p := &printer{w: bw}
 	g := newGlance(r)
@@ -50,10 +60,14 @@ func (markdownRenderer) render(w io.Writer, r *model) error {
 		}
 		p.line("")
 	}
-	mdEvidence(p, r)
-	mdUsers(p, r)
-	mdBackends(p, r)
-	mdConnections(p, r)
+	rows := mdMaxRows
+	if md.verbose {
+		rows = math.MaxInt
+	}
+	mdEvidence(p, r, md.verbose)
+	mdUsers(p, r, rows)
+	mdBackends(p, r, rows)
+	mdConnections(p, r, rows)
 	mdCapture(p, r)
 	if p.err != nil {
 		return p.err
@@ -110,7 +124,9 @@ func evidenceCell(g glance) string {
 	return s
 }
 
-func mdEvidence(p *printer, r *model) {
+// mdEvidence writes the counts and the findings, at most mdMaxPerCode of
+// each code unless verbose.
+func mdEvidence(p *printer, r *model, verbose bool) {
 	s := r.Summary
 	p.line("## Evidence")
 	p.line("")
@@ -133,7 +149,15 @@ func mdEvidence(p *printer, r *model) {
 	}
 	p.line("### Findings")
 	p.line("")
+	listed := map[string]int{}
+	var cut []string // the codes cut, in the order of their first finding
 	for _, f := range r.Findings {
+		if !verbose && listed[f.Code] == mdMaxPerCode {
+			cut = append(cut, f.Code)
+		}
+		if listed[f.Code]++; !verbose && listed[f.Code] > mdMaxPerCode {
+			continue
+		}
 		p.line(fmt.Sprintf("- **%s** `%s` (%s, %d×, first at %s): %s", mdText(f.Title), f.Code, f.Severity, f.Count,
 			timeText(f.Time), mdText(f.Message)))
 		filter, left, file := evidenceWhere(r.Source.Files, &f, len(f.TCPStreams))
@@ -153,6 +177,10 @@ func mdEvidence(p *printer, r *model) {
 		if len(where) > 0 {
 			p.line("  " + strings.Join(where, " · "))
 		}
+	}
+	for _, code := range cut {
+		p.line(fmt.Sprintf("- … and %d more `%s` findings (--verbose lists every one; the JSON report has everything)",
+			listed[code]-mdMaxPerCode, code))
 	}
 	p.line("")
 }

@@ -6,7 +6,8 @@ import (
 	"unicode"
 )
 
-func mdUsers(p *printer, r *model) {
+// mdUsers writes the user table, its first rows users.
+func mdUsers(p *printer, r *model, rows int) {
 	if len(r.Users) == 0 {
 		return
 	}
@@ -16,7 +17,7 @@ func mdUsers(p *printer, r *model) {
 		"Requests", "Seen")
 	mdRule(p, 10)
 	for i, u := range r.Users {
-		if i == mdMaxRows {
+		if i == rows {
 			mdCut(p, len(r.Users)-i, "users")
 			break
 		}
@@ -27,7 +28,8 @@ func mdUsers(p *printer, r *model) {
 	p.line("")
 }
 
-func mdBackends(p *printer, r *model) {
+// mdBackends writes the backend table, its first rows backends.
+func mdBackends(p *printer, r *model, rows int) {
 	if len(r.Backends) == 0 {
 		return
 	}
@@ -36,7 +38,7 @@ func mdBackends(p *printer, r *model) {
 	mdRow(p, "Identity", "Servers", "Handshakes", "Succeeded", "Failed", "Abandoned", "Incomplete")
 	mdRule(p, 7)
 	for i, b := range r.Backends {
-		if i == mdMaxRows {
+		if i == rows {
 			mdCut(p, len(r.Backends)-i, "backends")
 			break
 		}
@@ -48,10 +50,10 @@ func mdBackends(p *printer, r *model) {
 
 // mdConnections lists the connections that have findings: those a ticket
 // reader opens in Wireshark. They are written as they are read, the first
-// mdMaxRows of them, and the rest counted.
-func mdConnections(p *printer, r *model) {
+// first rows of them, and the rest counted.
+func mdConnections(p *printer, r *model, rows int) {
 	n := 0
-	for c := range r.EachConnection() {
+	for c := range r.eachConnectionBrief() {
 		if len(c.Findings) == 0 {
 			continue
 		}
@@ -62,7 +64,7 @@ func mdConnections(p *printer, r *model) {
 			p.line("")
 			mdRow(p, "ID", "Wireshark filter", "Client", "Server", "Users", "Start", "State", "Handshakes", "Findings")
 			mdRule(p, 9)
-		case n > mdMaxRows:
+		case n > rows:
 			continue
 		}
 		mdRow(p, itoa(c.ID), "`tcp.stream eq "+itoa(c.TCPStream)+"`", mdText(c.Client), mdText(c.Server),
@@ -72,8 +74,8 @@ func mdConnections(p *printer, r *model) {
 	if n == 0 {
 		return
 	}
-	if n > mdMaxRows {
-		mdCut(p, n-mdMaxRows, "connections")
+	if n > rows {
+		mdCut(p, n-rows, "connections")
 	}
 	p.line("")
 }
@@ -111,7 +113,7 @@ func mdRule(p *printer, n int) { p.line("|" + strings.Repeat("---|", n)) }
 
 func mdCut(p *printer, left int, what string) {
 	p.line("")
-	p.line(fmt.Sprintf("(%d more %s: see the JSON or HTML report)", left, what))
+	p.line(fmt.Sprintf("(%d more %s: --verbose lists every one; the JSON report has everything)", left, what))
 }
 
 // mdSpecial are the characters that could start Markdown or HTML inline

@@ -162,10 +162,11 @@ func (n *NDJSONWriter) Summary(r *analyzer.Report) error {
 
 // Report writes every record of r: connections (each followed by its new
 // handshakes), findings, users, then the summary. It reads the connections
-// with [analyzer.Report.EachConnection], one at a time, so a streaming
+// with [analyzer.Report.EachConnectionBrief] (records carry no
+// exchanges), one at a time, so a streaming
 // report is never held whole.
 func (n *NDJSONWriter) Report(r *analyzer.Report) error {
-	for c := range r.EachConnection() {
+	for c := range r.EachConnectionBrief() {
 		if n.Connection(*c) != nil {
 			break
 		}
@@ -217,7 +218,7 @@ type ndjsonRenderer struct{}
 func (ndjsonRenderer) render(w io.Writer, m *model) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	n := NewNDJSONWriter(bw, Options{KeepQuery: true})
-	for c := range m.EachConnection() {
+	for c := range m.eachConnectionBrief() {
 		if n.connection(c) != nil {
 			break
 		}

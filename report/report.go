@@ -38,11 +38,15 @@ type Options struct {
 	// Color enables ANSI colours in the table format. The caller sets it
 	// only on a terminal and never when NO_COLOR is set.
 	Color bool
-	// Verbose lists every connection in the table format, not only those
-	// with findings, and every user and finding with every client and
-	// connection id: without it, a large capture's tables are cut to 50
-	// users (those with the most failures), 50 connections and 10 findings
-	// per code, and say what they left out.
+	// Verbose lists every row in the formats people read. Without it
+	// they are cut on a large capture, and say what they left out: the
+	// table format lists 50 users (those with the most failures), 50
+	// connections with findings and 10 findings per code; the Markdown
+	// 100 users, backends and connections with findings, and 10 findings
+	// per code. With it the table format also lists
+	// every connection, not only those with findings, and every user with
+	// every client and connection id. The json, ndjson and csv formats
+	// always carry everything, and so does the html.
 	Verbose bool
 	// Users and Connections restrict the table format's user and
 	// connection lists (user names compare case-insensitively; connection
@@ -74,7 +78,7 @@ var formats = map[string]func(Options) renderer{
 	"json":     func(o Options) renderer { return jsonRenderer{compact: o.CompactJSON} },
 	"ndjson":   func(Options) renderer { return ndjsonRenderer{} },
 	"csv":      func(o Options) renderer { return csvRenderer{table: o.CSVTable} },
-	"markdown": func(Options) renderer { return markdownRenderer{} },
+	"markdown": func(o Options) renderer { return markdownRenderer{verbose: o.Verbose} },
 	"html":     func(o Options) renderer { return htmlRenderer{anonymized: o.Anonymize} },
 }
 
@@ -159,6 +163,14 @@ func newModel(r *analyzer.Report, sc *scrubber) *model {
 // called any number of times and yields the same values each time.
 func (m *model) EachConnection() iter.Seq[*analyzer.Connection] {
 	return m.scrubbed(m.src.EachConnection())
+}
+
+// eachConnectionBrief is EachConnection without the exchanges (see
+// [analyzer.Report.EachConnectionBrief]): for the renderers that list
+// connections or read their handshakes, at a fraction of the cost on a
+// large capture.
+func (m *model) eachConnectionBrief() iter.Seq[*analyzer.Connection] {
+	return m.scrubbed(m.src.EachConnectionBrief())
 }
 
 // connectionsIn is EachConnection for the connections at positions lo to

@@ -70,3 +70,47 @@ func TestTableCaps(t *testing.T) {
 		t.Error("--verbose should list everything")
 	}
 }
+
+// TestMarkdownCaps: without --verbose the Markdown lists 10 findings per
+// code and 100 connections with findings, and says what it left out of
+// each; a code with fewer findings is whole; --verbose lists everything.
+func TestMarkdownCaps(t *testing.T) {
+	r := capReport()
+	for i := 70; i < 130; i++ {
+		r.Connections = append(r.Connections, analyzer.Connection{ID: i, TCPStream: i, Client: "10.0.0.1:1", Server: "10.0.0.2:80",
+			Leg: analyzer.LegClient, State: analyzer.StateUnauthenticated, Findings: []string{analyzer.CodeAuthFailed}})
+	}
+	for i := range 4 {
+		r.Findings = append(r.Findings, analyzer.Finding{Code: analyzer.CodeHandshakeRestarted, Severity: "warning", Count: 1,
+			Connections: []int{i}, TCPStreams: []int{i}, Time: r.Findings[0].Time, Message: fmt.Sprintf("restart %d", i)})
+	}
+	render := func(verbose bool) string {
+		var b bytes.Buffer
+		rd, err := New("markdown", Options{Verbose: verbose})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rd.Render(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	cut := render(false)
+	for _, want := range []string{
+		"- … and 60 more `AUTH_FAILED` findings (--verbose lists every one",
+		"(30 more connections: --verbose lists every one",
+		"finding 9\n", "restart 3\n",
+	} {
+		if !strings.Contains(cut, want) {
+			t.Errorf("markdown without --verbose lacks %q", want)
+		}
+	}
+	if strings.Contains(cut, "finding 10\n") || strings.Contains(cut, "more `HANDSHAKE_RESTARTED`") {
+		t.Error("AUTH_FAILED findings should be cut after the first 10, and the 4 HANDSHAKE_RESTARTED kept whole")
+	}
+	full := render(true)
+	if strings.Contains(full, "more `AUTH_FAILED`") || strings.Contains(full, "more connections") ||
+		!strings.Contains(full, "finding 69\n") || !strings.Contains(full, "| 129 |") {
+		t.Error("--verbose should list every finding and connection")
+	}
+}

@@ -57,7 +57,7 @@ func newTableView(r *model, o Options) tableView {
 	}
 	keptUsers := map[string]bool{}
 	keptConns := map[int]bool{}
-	for c := range r.EachConnection() {
+	for c := range r.eachConnectionBrief() {
 		keep := !filtered || slices.Contains(o.Connections, c.ID) || slices.ContainsFunc(c.Users, wantUser)
 		if !keep {
 			continue

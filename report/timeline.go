@@ -88,12 +88,12 @@ func newTimeline(r *model) *timeline {
 	t := &timeline{Width: tlWidth}
 	var conns []tlConn
 	if n <= tlMaxRows {
-		for c := range r.EachConnection() {
+		for c := range r.eachConnectionBrief() {
 			conns = append(conns, newTLConn(c))
 		}
 	} else {
 		var withNTLM, rest []tlConn
-		for c := range r.EachConnection() {
+		for c := range r.eachConnectionBrief() {
 			switch {
 			case len(c.Handshakes) > 0 && len(withNTLM) < tlMaxRows:
 				withNTLM = append(withNTLM, newTLConn(c))

@@ -50,7 +50,7 @@ func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
 	f.StringVar(&o.JSONFile, "json", "", "also write the JSON report to `FILE`")
 	f.StringVar(&o.MarkdownFile, "markdown", "", "also write the Markdown report to `FILE`")
 	f.StringVar(&o.CSVTable, "table", "", "`TABLE` of --format csv: users, connections, handshakes or findings (default users)")
-	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table format: list every user, connection and finding in full (large captures are otherwise cut to what a person reads, saying what was left out)")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table and markdown formats: list every user, connection and finding in full (large captures are otherwise cut to what a person reads, saying what was left out; json, ndjson, csv and html always have everything)")
 	f.StringArrayVar(&o.Users, "user", nil, "table format: only this user (`NAME`: DOMAIN\\user, or user alone); repeatable")
 	f.IntSliceVar(&o.Connections, "connection", nil, "table format: only connections with these report `ID`s; repeatable")
 	f.BoolVar(&o.KeepQuery, "keep-query", false, "keep query strings in request paths (dropped by default: they often carry session ids)")
