@@ -54,8 +54,9 @@ func bigReport(n int) *analyzer.Report {
 }
 
 // TestHTMLCapsLargeReports: a capture with thousands of connections gives
-// a page of bounded size: ldMax ladders, tlMaxRows timeline rows, every
-// connection in the table.
+// a page of bounded size: ldMax ladders, tlMaxRows timeline rows, and in
+// the connection table those with findings, at most htmlMaxConnections
+// (TestHTMLCaps checks the cuts in detail).
 func TestHTMLCapsLargeReports(t *testing.T) {
 	r := bigReport(3000)
 	start := time.Now()

@@ -22,7 +22,16 @@ import (
 // the user and finding tables, a timeline of all connections, a ladder
 // diagram per NTLM connection, and the connection table. html/template
 // escapes everything that came off the wire.
-type htmlRenderer struct{ anonymized bool }
+//
+// Without verbose a large capture's tables are cut to what a browser opens
+// comfortably (see htmlMaxConnections and its neighbours), and each cut
+// says what it left out; with verbose every row is listed.
+type htmlRenderer struct{ anonymized, verbose bool }
+
+// newHTMLRenderer is the html format's constructor.
+func newHTMLRenderer(o Options) renderer {
+	return htmlRenderer{anonymized: o.Anonymize, verbose: o.Verbose}
+}
 
 //go:embed html/report.tmpl html/style.css html/script.js
 var htmlAssets embed.FS
@@ -58,9 +67,14 @@ type htmlView struct {
 	Timeline       *timeline
 	Ladders        []ladder
 	LaddersOmitted int
-	CSS            template.CSS
-	JS             template.JS
-	CSP            string
+	// Conns, Findings and MaxUserIDs are the rows of the connection,
+	// finding and user tables, cut unless verbose.
+	Conns      *htmlConnRows
+	Findings   htmlFindingRows
+	MaxUserIDs int
+	CSS        template.CSS
+	JS         template.JS
+	CSP        string
 }
 
 func (h htmlRenderer) render(w io.Writer, r *model) error {
@@ -73,13 +87,16 @@ func (h htmlRenderer) render(w io.Writer, r *model) error {
 		Lost:       lostText(r.Source),
 		Anonymized: h.anonymized,
 		Timeline:   newTimeline(r),
+		Conns:      newHTMLConnRows(r, h.verbose),
+		Findings:   newHTMLFindingRows(r.Findings, h.verbose),
+		MaxUserIDs: htmlMaxUserIDsFor(h.verbose),
 		CSS:        template.CSS(page.css),
 		JS:         template.JS(page.js),
 		CSP:        page.csp,
 	}
 	v.Ladders, v.LaddersOmitted = ladders(r)
 	// The template writes the connection table as it reads the
-	// connections, row by row.
+	// connections, row by row (v.Conns.Each).
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := page.tmpl.Execute(bw, v); err != nil {
 		return err
@@ -119,6 +136,11 @@ var htmlFuncs = template.FuncMap{
 	"sevrank":  severityRank,
 	"hscounts": handshakeCounts,
 	"statuses": statusList,
+	"head":     headInts,
+	"more":     moreInts,
+	// The caps, for the sentences that state them.
+	"htmlMaxConnections": func() int { return htmlMaxConnections },
+	"htmlMaxPerCode":     func() int { return htmlMaxPerCode },
 }
 
 func mustAsset(name string) string {

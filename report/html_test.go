@@ -14,8 +14,9 @@ import (
 // console errors and nothing fetched; the verdict, the affected users, the
 // time range, the backends, the strongest evidence with its filter and the
 // remedy within the first 1280×800 screen; the user table and a ladder
-// diagram shown; sorting, filtering and printing work. Screenshots go to
-// the test's temp dir.
+// diagram shown; sorting, filtering and printing work, also with the notes
+// under the tables of a report over the HTML caps. Screenshots go to the
+// test's temp dir.
 func TestHTMLInBrowser(t *testing.T) {
 	b := startBrowser(t)
 	dir := t.TempDir()
@@ -55,6 +56,16 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 		})
 	}
+
+	// A report over the caps: the notes under the tables break neither
+	// the page nor its table script.
+	t.Run("capped", func(t *testing.T) {
+		ctx, probs := b.open(t, writeHTML(t, dir, "capped", manyReport(2500, 2, 150, 120, 5, 70), Options{}))
+		checkCappedScript(t, ctx)
+		for _, p := range probs.list() {
+			t.Errorf("page problem: %s", p)
+		}
+	})
 
 	// Wire text that tries to be markup stays text: no element, no
 	// dialog, no script error, nothing fetched.
@@ -146,5 +157,32 @@ func checkTableScript(t *testing.T, ctx context.Context) {
 	}
 	if shown != `CORP\bob` {
 		t.Errorf("filtering users by bob shows %q", shown)
+	}
+}
+
+// checkCappedScript sorts the finding table by severity and the
+// connection table by id, with the notes of a capped report under them:
+// every row stays, the notes stay outside the tables, and the order is
+// the one asked for.
+func checkCappedScript(t *testing.T, ctx context.Context) {
+	t.Helper()
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+	  const sortBy = (table, name) => {
+	    const th = [...document.querySelectorAll("#" + table + " thead th")].find(h => h.textContent === name);
+	    th.click(); th.click();
+	    const rows = document.querySelectorAll("#" + table + " tbody tr");
+	    return th.getAttribute("aria-sort") + " " + rows.length + " " + rows[0].cells[0].textContent.trim() + " " +
+	      rows[rows.length - 1].cells[0].textContent.trim();
+	  };
+	  const note = (id) => { const el = document.getElementById(id);
+	    return el && !el.closest("table") ? el.querySelectorAll("li").length || 1 : 0; };
+	  return [sortBy("finding-table", "Severity"), sortBy("connection-table", "ID"),
+	    note("findings-cut"), note("connections-cut")].join("|");
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "descending 205 error warning|descending 1000 1998 0|2|1"; got != want {
+		t.Errorf("sorting the capped tables: got %q, want %q", got, want)
 	}
 }

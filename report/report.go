@@ -43,10 +43,12 @@ type Options struct {
 	// table format lists 50 users (those with the most failures), 50
 	// connections with findings and 10 findings per code; the Markdown
 	// 100 users, backends and connections with findings, and 10 findings
-	// per code. With it the table format also lists
+	// per code; the HTML every connection up to 1,000 (beyond, the
+	// connections with findings, up to 1,000), 100 findings per code and
+	// 50 connection ids per user. With it the table format also lists
 	// every connection, not only those with findings, and every user with
 	// every client and connection id. The json, ndjson and csv formats
-	// always carry everything, and so does the html.
+	// always carry everything.
 	Verbose bool
 	// Users and Connections restrict the table format's user and
 	// connection lists (user names compare case-insensitively; connection
@@ -79,7 +81,7 @@ var formats = map[string]func(Options) renderer{
 	"ndjson":   func(Options) renderer { return ndjsonRenderer{} },
 	"csv":      func(o Options) renderer { return csvRenderer{table: o.CSVTable} },
 	"markdown": func(o Options) renderer { return markdownRenderer{verbose: o.Verbose} },
-	"html":     func(o Options) renderer { return htmlRenderer{anonymized: o.Anonymize} },
+	"html":     newHTMLRenderer,
 }
 
 // renderer is one format's writer. It reads the report through a model,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -28,7 +29,8 @@ type reportOptions struct {
 	MarkdownFile string
 	// CSVTable picks the table of --format csv.
 	CSVTable string
-	// Verbose, Users and Connections shape the table format.
+	// Verbose lists every row of the table, markdown and html formats;
+	// Users and Connections narrow the table format.
 	Verbose     bool
 	Users       []string
 	Connections []int
@@ -50,7 +52,7 @@ func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
 	f.StringVar(&o.JSONFile, "json", "", "also write the JSON report to `FILE`")
 	f.StringVar(&o.MarkdownFile, "markdown", "", "also write the Markdown report to `FILE`")
 	f.StringVar(&o.CSVTable, "table", "", "`TABLE` of --format csv: users, connections, handshakes or findings (default users)")
-	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table and markdown formats: list every user, connection and finding in full (large captures are otherwise cut to what a person reads, saying what was left out; json, ndjson, csv and html always have everything)")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table, markdown and html formats: list every user, connection and finding in full (large captures are otherwise cut to what a person reads, saying what was left out; json, ndjson and csv always have everything)")
 	f.StringArrayVar(&o.Users, "user", nil, "table format: only this user (`NAME`: DOMAIN\\user, or user alone); repeatable")
 	f.IntSliceVar(&o.Connections, "connection", nil, "table format: only connections with these report `ID`s; repeatable")
 	f.BoolVar(&o.KeepQuery, "keep-query", false, "keep query strings in request paths (dropped by default: they often carry session ids)")
@@ -58,6 +60,10 @@ func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
 	f.StringVar(&o.AnonymizeKey, "anonymize-key", "", "key for --anonymize (implies it): the same `KEY` gives the same pseudonyms across runs")
 	f.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 3 when the report matches one of `CODES`: verdict codes, finding codes, severities (that severity or worse)")
 }
+
+// verboseFormats are the formats -v changes: those cut to what a person
+// reads without it.
+var verboseFormats = []string{"table", "markdown", "html"}
 
 // output is one report to write: a renderer and where its bytes go ("" is
 // standard output).
@@ -74,7 +80,7 @@ type output struct {
 // planOutputs turns the report flags into renderers, checking everything
 // before any capture is read so that a typo costs nothing.
 func planOutputs(ios *IOStreams, opts *reportOptions) ([]output, error) {
-	tableOnly := opts.Verbose || len(opts.Users) > 0 || len(opts.Connections) > 0
+	filtered := len(opts.Users) > 0 || len(opts.Connections) > 0
 	extras := []struct{ format, path string }{{"html", opts.HTMLFile}, {"json", opts.JSONFile}, {"markdown", opts.MarkdownFile}}
 	anyExtra := opts.HTMLFile != "" || opts.JSONFile != "" || opts.MarkdownFile != ""
 
@@ -88,12 +94,15 @@ func planOutputs(ios *IOStreams, opts *reportOptions) ([]output, error) {
 	}
 	if format == "" {
 		format = "json"
-		if (ios.StdoutTTY && outPath == "") || tableOnly {
+		if (ios.StdoutTTY && outPath == "") || filtered || opts.Verbose {
 			format = "table"
 		}
 	}
-	if tableOnly && format != "table" {
-		return nil, fmt.Errorf("-v, --user and --connection shape the table format: add --format table (or drop --format %s)", format)
+	if filtered && format != "table" {
+		return nil, fmt.Errorf("--user and --connection narrow the table format: add --format table (or drop --format %s)", format)
+	}
+	if opts.Verbose && !slices.Contains(verboseFormats, format) {
+		return nil, fmt.Errorf("-v lists every row of the table, markdown and html formats; %s always has every row: drop -v", format)
 	}
 	if opts.CSVTable != "" && format != "csv" {
 		return nil, fmt.Errorf("--table picks the table of --format csv: add --format csv")

@@ -148,7 +148,8 @@ func TestReportFlagErrorsAndDefaults(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"verbose needs table", []string{"-v", "--format", "json"}, "shape the table format"},
+		{"verbose needs a format for people", []string{"-v", "--format", "json"}, "-v lists every row of the table, markdown and html formats; json always has every row"},
+		{"user needs table", []string{"--user", "bob", "--format", "html"}, "--user and --connection narrow the table format"},
 		{"table needs csv", []string{"--table", "users", "--format", "json"}, "--format csv"},
 		{"unknown csv table", []string{"--format", "csv", "--table", "sessions"}, `unknown CSV table "sessions"`},
 		{"same file twice", []string{"--html", "x", "--json", "x"}, "named twice"},

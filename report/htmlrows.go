@@ -1,0 +1,139 @@
+package report
+
+import (
+	"iter"
+	"math"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// Caps of the HTML report without Verbose. A browser opens a page of a
+// few thousand table rows comfortably, not one of a hundred thousand, and
+// html/template pays for every row it writes; the JSON report has
+// everything, and each cut is said where it is made.
+const (
+	// htmlMaxConnections bounds the connection table. A report with no
+	// more connections lists them all; above it, only those with
+	// findings are listed, the first htmlMaxConnections of them.
+	htmlMaxConnections = 1000
+	// htmlMaxPerCode bounds the findings listed per code. The first
+	// finding of each code is always listed, so the strongest evidence
+	// at the top of the page (the first of its code, see
+	// strongestEvidence) always has its row.
+	htmlMaxPerCode = 100
+	// htmlMaxUserIDs bounds the connection ids linked in a user's row.
+	htmlMaxUserIDs = 50
+)
+
+// htmlConnRows feeds the connection table to the template as it writes
+// it: Each yields the rows one at a time, straight from the model's
+// connections, so a capture's connections are never held at once, and
+// counts those it leaves out. The counts are complete only once Each has
+// run: the template reads them below the table.
+type htmlConnRows struct {
+	r *model
+	// Total is the report's number of connections.
+	Total int
+	// Capped is set when not every connection is listed: only those with
+	// findings, at most htmlMaxConnections. It is known before the rows
+	// are written, so the heading can say it.
+	Capped bool
+	// Omitted counts the connections left out, OmittedWithFindings those
+	// of them that have findings (beyond the cap).
+	Omitted, OmittedWithFindings int
+}
+
+// newHTMLConnRows prepares the connection table of r: every connection
+// with verbose or when there are no more than htmlMaxConnections.
+func newHTMLConnRows(r *model, verbose bool) *htmlConnRows {
+	n := r.ConnectionCount()
+	return &htmlConnRows{r: r, Total: n, Capped: !verbose && n > htmlMaxConnections}
+}
+
+// Each yields the connections the table lists, in id order, and counts
+// the others. What it yields is valid until the next is yielded (see
+// [model.eachConnectionBrief]). Each run counts afresh.
+func (t *htmlConnRows) Each() iter.Seq[*analyzer.Connection] {
+	return func(yield func(*analyzer.Connection) bool) {
+		t.Omitted, t.OmittedWithFindings = 0, 0
+		listed := 0
+		for c := range t.r.eachConnectionBrief() {
+			if t.Capped && (len(c.Findings) == 0 || listed == htmlMaxConnections) {
+				t.Omitted++
+				if len(c.Findings) > 0 {
+					t.OmittedWithFindings++
+				}
+				continue
+			}
+			listed++
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// htmlFindingRows is the finding table: the rows listed and, for each code
+// whose findings were cut, how many were left out.
+type htmlFindingRows struct {
+	Rows []analyzer.Finding
+	// Cut lists the codes with findings left out, in the order the
+	// codes first appear in the report.
+	Cut []codeCut
+}
+
+// codeCut counts the findings of one code left out of the finding table.
+type codeCut struct {
+	Code string
+	More int
+}
+
+// newHTMLFindingRows keeps the first htmlMaxPerCode findings of each code
+// in the report's order (every finding with verbose). When nothing is cut
+// the rows are the report's own slice, not a copy.
+func newHTMLFindingRows(findings []analyzer.Finding, verbose bool) htmlFindingRows {
+	if verbose {
+		return htmlFindingRows{Rows: findings}
+	}
+	perCode := map[string]int{}
+	var order []string
+	for _, f := range findings {
+		if perCode[f.Code] == 0 {
+			order = append(order, f.Code)
+		}
+		perCode[f.Code]++
+	}
+	var cut []codeCut
+	for _, code := range order {
+		if n := perCode[code]; n > htmlMaxPerCode {
+			cut = append(cut, codeCut{Code: code, More: n - htmlMaxPerCode})
+		}
+	}
+	if cut == nil {
+		return htmlFindingRows{Rows: findings}
+	}
+	rows := make([]analyzer.Finding, 0, min(len(findings), len(order)*htmlMaxPerCode))
+	listed := map[string]int{}
+	for _, f := range findings {
+		if listed[f.Code] < htmlMaxPerCode {
+			listed[f.Code]++
+			rows = append(rows, f)
+		}
+	}
+	return htmlFindingRows{Rows: rows, Cut: cut}
+}
+
+// htmlMaxUserIDsFor is the number of connection ids a user's row links:
+// all of them with verbose.
+func htmlMaxUserIDsFor(verbose bool) int {
+	if verbose {
+		return math.MaxInt
+	}
+	return htmlMaxUserIDs
+}
+
+// headInts returns the first n of ids (all when there are no more).
+func headInts(ids []int, n int) []int { return ids[:min(len(ids), n)] }
+
+// moreInts returns how many of ids headInts leaves out.
+func moreInts(ids []int, n int) int { return max(0, len(ids)-n) }
