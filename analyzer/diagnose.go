@@ -74,6 +74,15 @@ func newDiagnosis(opts Options, conns []*connState) *diagnosis {
 // frame): the order of ids and of every list built from them. The order
 // is stable: handshakes equal in all three keep their order.
 func sortHandshakes(hs []*handshake) {
+	// Most calls find the list sorted (as collectLogical finds it, unless
+	// halves were merged): one pass through the pointers says so without
+	// the keys' memory. Equal keys keep their order, as below.
+	if slices.IsSortedFunc(hs, func(a, b *handshake) int {
+		return cmp.Or(cmp.Compare(a.startAt(), b.startAt()), cmp.Compare(a.conn.id, b.conn.id),
+			cmp.Compare(a.firstFrame(), b.firstFrame()))
+	}) {
+		return
+	}
 	// The keys are read once into a slice: comparing them through the
 	// pointers costs more than the sort.
 	type keyed struct {
@@ -89,9 +98,6 @@ func sortHandshakes(hs []*handshake) {
 	less := func(a, b keyed) int {
 		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.conn, b.conn), cmp.Compare(a.frame, b.frame),
 			cmp.Compare(a.i, b.i))
-	}
-	if slices.IsSortedFunc(ks, less) {
-		return // as collectLogical finds them, unless halves were merged
 	}
 	slices.SortFunc(ks, less)
 	for i := range ks {
