@@ -16,6 +16,9 @@
 #   SCALING=            worker counts to time ntlmscope with as well (e.g.
 #                       "1 2 4 8 16"): prints the scaling curve and checks
 #                       that every count gives the same report
+#   FORMATS=            other report formats to time on the same file (e.g.
+#                       "table markdown html ndjson csv"): seconds, peak RSS
+#                       and the report's size for each
 # Exit status: 0 when ntlmscope's counts match, 1 when they do not, 2 on error.
 set -euo pipefail
 
@@ -24,6 +27,7 @@ SEED=${SEED:-1}
 BENCH_DIR=${BENCH_DIR:-/tmp}
 NTLMSCOPE_FLAGS=${NTLMSCOPE_FLAGS:-}
 SCALING=${SCALING:-}
+FORMATS=${FORMATS:-}
 KEEP_OUTPUT=${KEEP_OUTPUT:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -172,6 +176,18 @@ if [[ -n $SCALING ]]; then
 			'BEGIN { printf "%-8s %10.2f %10.2f %12.0f %12d  %s\n", w, s, b/s, p/s, r, same }'
 	done
 	rm -f "$BENCH_DIR"/compare-scaling-*.json
+fi
+if [[ -n $FORMATS ]]; then
+	echo
+	echo "== formats: ntlmscope analyze --format F (same file)"
+	MEASURED_FILE=$FILE
+	printf "%-10s %10s %12s %14s\n" "format" "seconds" "peak RSS MB" "report bytes"
+	for f in $FORMATS; do
+		out="$BENCH_DIR/compare-format.$f"
+		measure "format-$f" "$BENCH_DIR/ntlmscope" analyze --format "$f" -o "$out" "$FILE"
+		printf "%-10s %10.2f %12d %14d\n" "$f" "$SECS" "$RSS_MB" "$(stat -c %s "$out")"
+		rm -f "$out"
+	done
 fi
 if [[ $KEEP_OUTPUT != 1 && $status == 0 ]]; then
 	rm -f "$REPORT" "$TSHARK_OUT" "$BENCH_DIR/compare-rawread.json"
