@@ -67,10 +67,11 @@ type htmlView struct {
 	Timeline       *timeline
 	Ladders        []ladder
 	LaddersOmitted int
-	// Conns, Findings and MaxUserIDs are the rows of the connection,
-	// finding and user tables, cut unless verbose.
+	// Conns, Findings, Users and MaxUserIDs are the rows of the
+	// connection, finding and user tables, cut unless verbose.
 	Conns      *htmlConnRows
 	Findings   htmlFindingRows
+	Users      htmlUserRows
 	MaxUserIDs int
 	CSS        template.CSS
 	JS         template.JS
@@ -89,6 +90,7 @@ func (h htmlRenderer) render(w io.Writer, r *model) error {
 		Timeline:   newTimeline(r),
 		Conns:      newHTMLConnRows(r, h.verbose),
 		Findings:   newHTMLFindingRows(r.Findings, h.verbose),
+		Users:      newHTMLUserRows(r.Users, h.verbose),
 		MaxUserIDs: htmlMaxUserIDsFor(h.verbose),
 		CSS:        template.CSS(page.css),
 		JS:         template.JS(page.js),
@@ -141,6 +143,7 @@ var htmlFuncs = template.FuncMap{
 	// The caps, for the sentences that state them.
 	"htmlMaxConnections": func() int { return htmlMaxConnections },
 	"htmlMaxPerCode":     func() int { return htmlMaxPerCode },
+	"htmlMaxUsers":       func() int { return htmlMaxUsers },
 }
 
 func mustAsset(name string) string {

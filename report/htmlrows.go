@@ -1,8 +1,10 @@
 package report
 
 import (
+	"cmp"
 	"iter"
 	"math"
+	"slices"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
 )
@@ -23,6 +25,10 @@ const (
 	htmlMaxPerCode = 100
 	// htmlMaxUserIDs bounds the connection ids linked in a user's row.
 	htmlMaxUserIDs = 50
+	// htmlMaxUsers bounds the user table: beyond it, the users with the
+	// most failed and abandoned handshakes are listed, as the table format
+	// does.
+	htmlMaxUsers = 1000
 )
 
 // htmlConnRows feeds the connection table to the template as it writes
@@ -137,3 +143,25 @@ func headInts(ids []int, n int) []int { return ids[:min(len(ids), n)] }
 
 // moreInts returns how many of ids headInts leaves out.
 func moreInts(ids []int, n int) int { return max(0, len(ids)-n) }
+
+// htmlUserRows is the user table: the users listed and how many were left
+// out.
+type htmlUserRows struct {
+	Rows    []analyzer.User
+	Omitted int
+}
+
+// newHTMLUserRows keeps every user with verbose or when there are no more
+// than htmlMaxUsers, in the report's order; else the htmlMaxUsers with the
+// most failed and abandoned handshakes, most first (ties in the report's
+// order).
+func newHTMLUserRows(users []analyzer.User, verbose bool) htmlUserRows {
+	if verbose || len(users) <= htmlMaxUsers {
+		return htmlUserRows{Rows: users}
+	}
+	rows := slices.Clone(users)
+	slices.SortStableFunc(rows, func(a, b analyzer.User) int {
+		return cmp.Compare(b.Failed+b.Abandoned, a.Failed+a.Abandoned)
+	})
+	return htmlUserRows{Rows: rows[:htmlMaxUsers], Omitted: len(users) - htmlMaxUsers}
+}

@@ -197,3 +197,66 @@ func TestHTMLConnRowsCountsEachRun(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLUserCap: beyond htmlMaxUsers users the HTML lists the
+// htmlMaxUsers with the most failed or abandoned handshakes and says how
+// many it left out; at the cap, or with Verbose, every user in the
+// report's order.
+func TestHTMLUserCap(t *testing.T) {
+	withUsers := func(n int) *analyzer.Report {
+		r := manyReport(3, 1, 1, 0, 0, 0)
+		r.Users = nil
+		for i := range n {
+			// User i failed i%5 handshakes; user 2 also abandoned 9.
+			u := analyzer.User{Name: fmt.Sprintf(`CORP\u%04d`, i), Handshakes: 10, Failed: i % 5}
+			if i == 2 {
+				u.Abandoned = 9
+			}
+			r.Users = append(r.Users, u)
+		}
+		return r
+	}
+	userNames := regexp.MustCompile(`<td>CORP\\u(\d{4})</td>`)
+	names := func(page string) []string {
+		table, _ := htmlTableOf(t, page, "user-table")
+		var out []string
+		for _, m := range userNames.FindAllStringSubmatch(table, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+
+	over := htmlMaxUsers + 205 // 241 users failed none: 205 of them are cut
+	page := renderHTMLOpts(t, withUsers(over), Options{})
+	got := names(page)
+	if len(got) != htmlMaxUsers {
+		t.Fatalf("%d user rows, want %d", len(got), htmlMaxUsers)
+	}
+	if got[0] != "0002" {
+		t.Errorf("first row is user %s, want 0002 (11 failed or abandoned, the most)", got[0])
+	}
+	for _, id := range got[len(got)-36:] {
+		if n, _ := strconv.Atoi(id); n%5 != 0 {
+			t.Errorf("user %s (failed %d) is among the last rows, want only users that failed none", id, n%5)
+		}
+	}
+	_, after := htmlTableOf(t, page, "user-table")
+	if !strings.Contains(after, `id="users-cut">205 more users not listed`) {
+		t.Errorf("the note under the user table does not say 205 users were left out: %q", after)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		n       int
+		verbose bool
+	}{{"at the cap", htmlMaxUsers, false}, {"verbose", over, true}} {
+		page := renderHTMLOpts(t, withUsers(tc.n), Options{Verbose: tc.verbose})
+		got := names(page)
+		if len(got) != tc.n || got[0] != "0000" || got[tc.n-1] != fmt.Sprintf("%04d", tc.n-1) {
+			t.Errorf("%s: %d rows from %v to %v, want all %d in the report's order", tc.name, len(got), got[0], got[len(got)-1], tc.n)
+		}
+		if strings.Contains(page, "users-cut") {
+			t.Errorf("%s: the page says users were left out", tc.name)
+		}
+	}
+}

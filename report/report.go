@@ -44,8 +44,9 @@ type Options struct {
 	// connections with findings and 10 findings per code; the Markdown
 	// 100 users, backends and connections with findings, and 10 findings
 	// per code; the HTML every connection up to 1,000 (beyond, the
-	// connections with findings, up to 1,000), 100 findings per code and
-	// 50 connection ids per user. With it the table format also lists
+	// connections with findings, up to 1,000), 1,000 users (those with
+	// the most failures), 100 findings per code and 50 connection ids per
+	// user. With it the table format also lists
 	// every connection, not only those with findings, and every user with
 	// every client and connection id. The json, ndjson and csv formats
 	// always carry everything.
