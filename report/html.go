@@ -70,7 +70,7 @@ type htmlView struct {
 	// Conns, Findings, Users and MaxUserIDs are the rows of the
 	// connection, finding and user tables, cut unless verbose.
 	Conns      *htmlConnRows
-	Findings   htmlFindingRows
+	Findings   findingCut
 	Users      htmlUserRows
 	MaxUserIDs int
 	CSS        template.CSS

@@ -79,54 +79,13 @@ func (t *htmlConnRows) Each() iter.Seq[*analyzer.Connection] {
 	}
 }
 
-// htmlFindingRows is the finding table: the rows listed and, for each code
-// whose findings were cut, how many were left out.
-type htmlFindingRows struct {
-	Rows []analyzer.Finding
-	// Cut lists the codes with findings left out, in the order the
-	// codes first appear in the report.
-	Cut []codeCut
-}
-
-// codeCut counts the findings of one code left out of the finding table.
-type codeCut struct {
-	Code string
-	More int
-}
-
-// newHTMLFindingRows keeps the first htmlMaxPerCode findings of each code
-// in the report's order (every finding with verbose). When nothing is cut
-// the rows are the report's own slice, not a copy.
-func newHTMLFindingRows(findings []analyzer.Finding, verbose bool) htmlFindingRows {
+// newHTMLFindingRows is the finding table: every finding with verbose,
+// else htmlMaxPerCode of each code.
+func newHTMLFindingRows(findings []analyzer.Finding, verbose bool) findingCut {
 	if verbose {
-		return htmlFindingRows{Rows: findings}
+		return findingCut{Rows: findings}
 	}
-	perCode := map[string]int{}
-	var order []string
-	for _, f := range findings {
-		if perCode[f.Code] == 0 {
-			order = append(order, f.Code)
-		}
-		perCode[f.Code]++
-	}
-	var cut []codeCut
-	for _, code := range order {
-		if n := perCode[code]; n > htmlMaxPerCode {
-			cut = append(cut, codeCut{Code: code, More: n - htmlMaxPerCode})
-		}
-	}
-	if cut == nil {
-		return htmlFindingRows{Rows: findings}
-	}
-	rows := make([]analyzer.Finding, 0, min(len(findings), len(order)*htmlMaxPerCode))
-	listed := map[string]int{}
-	for _, f := range findings {
-		if listed[f.Code] < htmlMaxPerCode {
-			listed[f.Code]++
-			rows = append(rows, f)
-		}
-	}
-	return htmlFindingRows{Rows: rows, Cut: cut}
+	return cutPerCode(findings, htmlMaxPerCode)
 }
 
 // htmlMaxUserIDsFor is the number of connection ids a user's row links:

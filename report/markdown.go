@@ -149,15 +149,12 @@ func mdEvidence(p *printer, r *model, verbose bool) {
 	}
 	p.line("### Findings")
 	p.line("")
-	listed := map[string]int{}
-	var cut []string // the codes cut, in the order of their first finding
-	for _, f := range r.Findings {
-		if !verbose && listed[f.Code] == mdMaxPerCode {
-			cut = append(cut, f.Code)
-		}
-		if listed[f.Code]++; !verbose && listed[f.Code] > mdMaxPerCode {
-			continue
-		}
+	perCode := mdMaxPerCode
+	if verbose {
+		perCode = math.MaxInt
+	}
+	findings := cutPerCode(r.Findings, perCode)
+	for _, f := range findings.Rows {
 		p.line(fmt.Sprintf("- **%s** `%s` (%s, %d×, first at %s): %s", mdText(f.Title), f.Code, f.Severity, f.Count,
 			timeText(f.Time), mdText(f.Message)))
 		filter, left, file := evidenceWhere(r.Source.Files, &f, len(f.TCPStreams))
@@ -178,9 +175,9 @@ func mdEvidence(p *printer, r *model, verbose bool) {
 			p.line("  " + strings.Join(where, " · "))
 		}
 	}
-	for _, code := range cut {
+	for _, c := range findings.Cut {
 		p.line(fmt.Sprintf("- … and %d more `%s` findings (--verbose lists every one; the JSON report has everything)",
-			listed[code]-mdMaxPerCode, code))
+			c.More, c.Code))
 	}
 	p.line("")
 }

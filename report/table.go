@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -159,14 +157,14 @@ func connectionsTable(p *printer, v tableView) error {
 }
 
 func findingsTable(p *printer, v tableView) error {
-	if len(v.findings) == 0 {
+	if len(v.findings.Rows) == 0 {
 		return p.err
 	}
 	p.line("")
 	p.line(p.paint(ansiBold, "Findings"+v.note))
 	tbl := newTable(p.w)
 	tbl.Header("Severity", "Code", "Count", "Wireshark filter and frames", "What happened")
-	for _, f := range v.findings {
+	for _, f := range v.findings.Rows {
 		filter, left, file := evidenceWhere(v.files, &f, glanceStreams)
 		where := filter + more(left) + fileNote(file)
 		if len(f.Frames) > 0 {
@@ -179,9 +177,8 @@ func findingsTable(p *printer, v tableView) error {
 	if err := tbl.Render(); err != nil {
 		return err
 	}
-	codes := slices.Sorted(maps.Keys(v.findingsOmitted))
-	for _, code := range codes {
-		omitted(p, v.findingsOmitted[code], code+" finding")
+	for _, c := range v.findings.Cut {
+		omitted(p, c.More, c.Code+" finding")
 	}
 	return p.err
 }

@@ -16,7 +16,7 @@ type tableView struct {
 	// connections are read (see connectionRow): a table needs every row
 	// before it can size its columns, but not every connection.
 	conns    [][]string
-	findings []analyzer.Finding
+	findings findingCut
 	files    []string // the report's capture files
 	verbose  bool
 	// note says which filters apply, appended to section titles.
@@ -24,11 +24,11 @@ type tableView struct {
 	// full is set with Verbose or a filter: every row, every list whole.
 	// Otherwise a large capture's tables are cut to what a person reads
 	// (the JSON formats always have everything), and the cuts are counted:
-	// usersOmitted and connsOmitted rows, findingsOmitted rows per code.
-	full            bool
-	usersOmitted    int
-	connsOmitted    int
-	findingsOmitted map[string]int
+	// usersOmitted and connsOmitted rows, and the findings per code in
+	// findings.Cut.
+	full         bool
+	usersOmitted int
+	connsOmitted int
 }
 
 // Caps of the table format without --verbose or a filter.
@@ -49,7 +49,7 @@ const (
 // (--connection alone), and a finding when it involves a kept connection
 // or user.
 func newTableView(r *model, o Options) tableView {
-	v := tableView{verbose: o.Verbose, findingsOmitted: map[string]int{}, files: r.Source.Files}
+	v := tableView{verbose: o.Verbose, files: r.Source.Files}
 	filtered := len(o.Users) > 0 || len(o.Connections) > 0
 	v.full = o.Verbose || filtered
 	wantUser := func(name string) bool {
@@ -87,17 +87,19 @@ func newTableView(r *model, o Options) tableView {
 		v.usersOmitted = len(v.users) - tableMaxRows
 		v.users = v.users[:tableMaxRows]
 	}
-	perCode := map[string]int{}
-	for _, f := range r.Findings {
-		if !filtered || slices.ContainsFunc(f.Connections, func(id int) bool { return keptConns[id] }) ||
-			slices.ContainsFunc(f.Users, wantUser) {
-			if !v.full && perCode[f.Code] == tableMaxPerCode {
-				v.findingsOmitted[f.Code]++
-				continue
+	findings := r.Findings
+	if filtered {
+		findings = nil
+		for _, f := range r.Findings {
+			if slices.ContainsFunc(f.Connections, func(id int) bool { return keptConns[id] }) ||
+				slices.ContainsFunc(f.Users, wantUser) {
+				findings = append(findings, f)
 			}
-			perCode[f.Code]++
-			v.findings = append(v.findings, f)
 		}
+	}
+	v.findings = findingCut{Rows: findings}
+	if !v.full {
+		v.findings = cutPerCode(findings, tableMaxPerCode)
 	}
 	if filtered {
 		var parts []string

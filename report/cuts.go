@@ -1,0 +1,53 @@
+package report
+
+import "github.com/ntlmscope/ntlmscope/analyzer"
+
+// findingCut is a report's finding list as a format for people shows it:
+// the first few findings of each code, and for each code that had more,
+// how many were left out. A balancer that breaks NTLM leaves one finding
+// per broken handshake, thousands of the same code, and a reader needs a
+// few of each to open in Wireshark.
+type findingCut struct {
+	// Rows are the findings kept, in the report's order.
+	Rows []analyzer.Finding
+	// Cut lists the codes with findings left out, in the order the codes
+	// first appear in the report.
+	Cut []codeCut
+}
+
+// codeCut counts the findings of one code left out.
+type codeCut struct {
+	Code string
+	More int
+}
+
+// cutPerCode keeps the first perCode findings of each code of findings.
+// When nothing is cut the rows are findings itself, not a copy.
+func cutPerCode(findings []analyzer.Finding, perCode int) findingCut {
+	counts := map[string]int{}
+	var order []string
+	for _, f := range findings {
+		if counts[f.Code] == 0 {
+			order = append(order, f.Code)
+		}
+		counts[f.Code]++
+	}
+	var cut []codeCut
+	for _, code := range order {
+		if n := counts[code]; n > perCode {
+			cut = append(cut, codeCut{Code: code, More: n - perCode})
+		}
+	}
+	if cut == nil {
+		return findingCut{Rows: findings}
+	}
+	rows := make([]analyzer.Finding, 0, min(len(findings), len(order)*perCode))
+	kept := map[string]int{}
+	for _, f := range findings {
+		if kept[f.Code] < perCode {
+			kept[f.Code]++
+			rows = append(rows, f)
+		}
+	}
+	return findingCut{Rows: rows, Cut: cut}
+}
