@@ -37,8 +37,9 @@ func (r *Report) EachConnection() iter.Seq[*Connection] {
 // connection, are most of the cost of building the connections of a
 // streaming report, so what it yields, lists included, is only valid
 // until the next is yielded, as with [Report.ConnectionsIn]: copy what you
-// keep. For a report that is not streaming it yields a copy of each
-// connection, its Exchanges cleared.
+// keep. For a report that is not streaming it yields a shallow copy of
+// each connection, its Exchanges cleared (its other lists are those of
+// Connections: do not change them).
 func (r *Report) EachConnectionBrief() iter.Seq[*Connection] {
 	return r.connections(0, r.ConnectionCount(), true, false)
 }
@@ -65,10 +66,11 @@ func (r *Report) ConnectionsIn(lo, hi int) iter.Seq[*Connection] {
 func (r *Report) connections(lo, hi int, reuse, exchanges bool) iter.Seq[*Connection] {
 	if r.lazy == nil {
 		return func(yield func(*Connection) bool) {
+			var brief Connection // one for the whole run: yield makes it escape
 			for i := lo; i < hi; i++ {
 				c := &r.Connections[i]
 				if !exchanges {
-					brief := *c
+					brief = *c
 					brief.Exchanges = nil
 					c = &brief
 				}

@@ -25,7 +25,8 @@ import (
 //
 // Without verbose a large capture's tables are cut to what a browser opens
 // comfortably (see htmlMaxConnections and its neighbours), and each cut
-// says what it left out; with verbose every row is listed.
+// says what it left out; with verbose every row of the tables is listed
+// (the timeline and the ladder diagrams stay bounded).
 type htmlRenderer struct{ anonymized, verbose bool }
 
 // newHTMLRenderer is the html format's constructor.

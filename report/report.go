@@ -140,11 +140,12 @@ func (s shared) Render(w io.Writer, r *analyzer.Report) error {
 // model is the report as a format's renderer reads it, the sharing rules
 // applied. The embedded report holds a scrubbed copy of the top-level
 // fields and its Connections is always nil: the connections are read
-// with EachConnection, which scrubs a copy of each as it yields it. So a
-// renderer never needs every connection of a large capture at once (and
-// a streaming report, see [analyzer.Report.EachConnection], never has
-// them all): what a format must see twice or sort, it collects in small
-// rows of its own.
+// with EachConnection, eachConnectionBrief or connectionsIn, which scrub
+// each as they yield it (a streaming report's in place, as it is built
+// for that read; any other's as a copy). So a renderer never needs every
+// connection of a large capture at once (and a streaming report, see
+// [analyzer.Report.EachConnection], never has them all): what a format
+// must see twice or sort, it collects in small rows of its own.
 type model struct {
 	*analyzer.Report
 	src   *analyzer.Report
@@ -171,7 +172,8 @@ func (m *model) EachConnection() iter.Seq[*analyzer.Connection] {
 // eachConnectionBrief is EachConnection without the exchanges (see
 // [analyzer.Report.EachConnectionBrief]): for the renderers that list
 // connections or read their handshakes, at a fraction of the cost on a
-// large capture.
+// large capture. What it yields, lists included, is only valid until the
+// next is yielded.
 func (m *model) eachConnectionBrief() iter.Seq[*analyzer.Connection] {
 	return m.scrubbed(m.src.EachConnectionBrief())
 }

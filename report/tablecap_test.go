@@ -72,13 +72,16 @@ func TestTableCaps(t *testing.T) {
 }
 
 // TestMarkdownCaps: without --verbose the Markdown lists 10 findings per
-// code and 100 connections with findings, and says what it left out of
-// each; a code with fewer findings is whole; --verbose lists everything.
+// code, 100 connections with findings and 100 users, and says what it
+// left out of each; a code with fewer findings is whole; --verbose lists everything.
 func TestMarkdownCaps(t *testing.T) {
 	r := capReport()
 	for i := 70; i < 130; i++ {
 		r.Connections = append(r.Connections, analyzer.Connection{ID: i, TCPStream: i, Client: "10.0.0.1:1", Server: "10.0.0.2:80",
 			Leg: analyzer.LegClient, State: analyzer.StateUnauthenticated, Findings: []string{analyzer.CodeAuthFailed}})
+	}
+	for i := 70; i < 110; i++ {
+		r.Users = append(r.Users, analyzer.User{Name: fmt.Sprintf(`CORP\user%03d`, i), Handshakes: 1})
 	}
 	for i := range 4 {
 		r.Findings = append(r.Findings, analyzer.Finding{Code: analyzer.CodeHandshakeRestarted, Severity: "warning", Count: 1,
@@ -99,6 +102,7 @@ func TestMarkdownCaps(t *testing.T) {
 	for _, want := range []string{
 		"- … and 60 more `AUTH_FAILED` findings (--verbose lists every one",
 		"(30 more connections: --verbose lists every one",
+		"(10 more users: --verbose lists every one",
 		"finding 9\n", "restart 3\n",
 	} {
 		if !strings.Contains(cut, want) {
@@ -110,7 +114,8 @@ func TestMarkdownCaps(t *testing.T) {
 	}
 	full := render(true)
 	if strings.Contains(full, "more `AUTH_FAILED`") || strings.Contains(full, "more connections") ||
-		!strings.Contains(full, "finding 69\n") || !strings.Contains(full, "| 129 |") {
-		t.Error("--verbose should list every finding and connection")
+		strings.Contains(full, "more users") || !strings.Contains(full, "finding 69\n") ||
+		!strings.Contains(full, "| 129 |") || !strings.Contains(full, `| CORP\user109 |`) {
+		t.Error("--verbose should list every finding, connection and user")
 	}
 }

@@ -54,7 +54,7 @@ csv (--table users|connections|handshakes|findings), markdown (for a ticket)
 or html (one self-contained file with ladder diagrams). On a large capture the
 table, markdown and html reports list what a person reads (a few findings of
 each kind, the connections with findings) and say what they left out; -v lists
-everything there too. json, ndjson and csv always hold every row. -o FILE
+every row of their tables. json, ndjson and csv always hold every row. -o FILE
 writes the report to a file (its format follows the extension when --format is
 not given); --html, --json and --markdown write more reports from the same run,
 and then nothing goes to standard output unless --format or -o asks for it.

@@ -52,7 +52,7 @@ func addReportFlags(f *pflag.FlagSet, o *reportOptions) {
 	f.StringVar(&o.JSONFile, "json", "", "also write the JSON report to `FILE`")
 	f.StringVar(&o.MarkdownFile, "markdown", "", "also write the Markdown report to `FILE`")
 	f.StringVar(&o.CSVTable, "table", "", "`TABLE` of --format csv: users, connections, handshakes or findings (default users)")
-	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table, markdown and html formats: list every user, connection and finding in full (large captures are otherwise cut to what a person reads, saying what was left out; json, ndjson and csv always have everything)")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "table, markdown and html formats: list every row of their tables (large captures are otherwise cut to what a person reads, saying what was left out; json, ndjson and csv always have everything)")
 	f.StringArrayVar(&o.Users, "user", nil, "table format: only this user (`NAME`: DOMAIN\\user, or user alone); repeatable")
 	f.IntSliceVar(&o.Connections, "connection", nil, "table format: only connections with these report `ID`s; repeatable")
 	f.BoolVar(&o.KeepQuery, "keep-query", false, "keep query strings in request paths (dropped by default: they often carry session ids)")
@@ -88,7 +88,8 @@ func planOutputs(ios *IOStreams, opts *reportOptions) ([]output, error) {
 	if outPath == "-" { // -o - is standard output, as for the inputs
 		outPath = ""
 	}
-	format := opts.Format
+	// Format names are case-insensitive (report.New folds them too).
+	format := strings.ToLower(opts.Format)
 	if format == "" {
 		format = formatFromName(outPath)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,5 +188,49 @@ func TestReportFlagErrorsAndDefaults(t *testing.T) {
 	_, b, _ := runAnalyze(t, false, "--anonymize-key", "k", capture)
 	if a != b || strings.Contains(a, "dave") {
 		t.Error("--anonymize-key must give stable pseudonyms")
+	}
+}
+
+// TestVerboseReachesItsFormats: -v is accepted with the formats it changes
+// (table, markdown, html: whatever the case of --format, by extension, and
+// for the --html and --markdown extras) and reaches their renderers; it is
+// refused with those that always have every row.
+func TestVerboseReachesItsFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		opts reportOptions
+		want []string // the formats planned, each with Verbose
+	}{
+		{"markdown", reportOptions{Format: "Markdown"}, []string{"markdown"}},
+		{"html by extension", reportOptions{Output: filepath.Join(dir, "r.html")}, []string{"html"}},
+		{"table by default", reportOptions{}, []string{"table"}},
+		{"extras", reportOptions{HTMLFile: filepath.Join(dir, "x.html"), MarkdownFile: filepath.Join(dir, "x.md")},
+			[]string{"html", "markdown"}},
+	} {
+		ios, _, _ := testIO()
+		tc.opts.Verbose = true
+		outs, err := planOutputs(ios, &tc.opts)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		var got []string
+		for _, o := range outs {
+			if !o.opts.Verbose {
+				t.Errorf("%s: the %s report was planned without Verbose", tc.name, o.format)
+			}
+			got = append(got, o.format)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: planned %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, format := range []string{"json", "NDJSON", "csv"} {
+		ios, _, _ := testIO()
+		_, err := planOutputs(ios, &reportOptions{Format: format, Verbose: true})
+		if err == nil || !strings.Contains(err.Error(), strings.ToLower(format)+" always has every row") {
+			t.Errorf("-v --format %s: error %v, want a refusal naming %s", format, err, strings.ToLower(format))
+		}
 	}
 }
