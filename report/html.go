@@ -83,12 +83,10 @@ func (h htmlRenderer) render(w io.Writer, r *model) error {
 	page := htmlAssetsParsed()
 	v := htmlView{
 		R:          r,
-		G:          newGlance(r),
 		Tone:       verdictTone(r.Verdict.Code),
 		Causes:     causeText(r.Verdict.Causes),
 		Lost:       lostText(r.Source),
 		Anonymized: h.anonymized,
-		Timeline:   newTimeline(r),
 		Conns:      newHTMLConnRows(r, h.verbose),
 		Findings:   newHTMLFindingRows(r.Findings, h.verbose),
 		Users:      newHTMLUserRows(r.Users, h.verbose),
@@ -97,7 +95,8 @@ func (h htmlRenderer) render(w io.Writer, r *model) error {
 		JS:         template.JS(page.js),
 		CSP:        page.csp,
 	}
-	v.Ladders, v.LaddersOmitted = ladders(r)
+	r.alongside(func() { v.G = newGlance(r) }, func() { v.Timeline = newTimeline(r) },
+		func() { v.Ladders, v.LaddersOmitted = ladders(r) })
 	// The template writes the connection table as it reads the
 	// connections, row by row (v.Conns.Each).
 	bw := bufio.NewWriterSize(w, 64<<10)

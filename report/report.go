@@ -23,6 +23,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
 )
@@ -207,6 +208,26 @@ func (m *model) scrubbed(seq iter.Seq[*analyzer.Connection]) iter.Seq[*analyzer.
 			}
 		}
 	}
+}
+
+// alongside runs fns, at once when the model may be read from several
+// goroutines (see concurrentScrub), else one after another. A renderer's
+// passes over the connections before it writes (the glance, the timeline,
+// the rows it lists) are independent, and on a large capture reading the
+// connections is most of what each costs.
+func (m *model) alongside(fns ...func()) {
+	if !m.concurrentScrub() {
+		for _, f := range fns {
+			f()
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for _, f := range fns[1:] {
+		wg.Go(f)
+	}
+	fns[0]()
+	wg.Wait()
 }
 
 // concurrentScrub reports whether connectionsIn may run on several

@@ -37,7 +37,9 @@ func (t tableRenderer) render(w io.Writer, r *model) error {
 
 func (t tableRenderer) write(w io.Writer, r *model) error {
 	p := &printer{w: w, color: t.opts.Color}
-	g := newGlance(r)
+	var g glance
+	var v tableView
+	r.alongside(func() { g = newGlance(r) }, func() { v = newTableView(r, t.opts) })
 	p.line(p.paint(verdictColor(r.Verdict.Code), sanitize(g.Title)+"."))
 	if g.Explanation != "" {
 		p.line(sanitize(g.Explanation))
@@ -78,7 +80,6 @@ func (t tableRenderer) write(w io.Writer, r *model) error {
 	if p.err != nil {
 		return p.err
 	}
-	v := newTableView(r, t.opts)
 	for _, section := range []func(*printer, tableView) error{usersTable, connectionsTable, findingsTable} {
 		if err := section(p, v); err != nil {
 			return err
