@@ -10,10 +10,7 @@ import (
 // several goroutines at once, are the connections EachConnection builds
 // afresh.
 func TestConnectionsIn(t *testing.T) {
-	events, stats := syntheticEvents(t, 3_000_000)
-	a := New(Options{HashKey: testKey})
-	replay(a, events)
-	r := a.FinishStreaming(stats)
+	r := syntheticStreamingReport(t)
 	var want []Connection
 	for c := range r.EachConnection() {
 		want = append(want, *c)
@@ -56,10 +53,7 @@ func TestConnectionsIn(t *testing.T) {
 // with Exchanges nil (ExchangesOmitted kept), in a streaming report and in
 // a materialized one, whose own connections keep their exchanges.
 func TestEachConnectionBrief(t *testing.T) {
-	events, stats := syntheticEvents(t, 3_000_000)
-	a := New(Options{HashKey: testKey})
-	replay(a, events)
-	r := a.FinishStreaming(stats)
+	r := syntheticStreamingReport(t)
 	var want []Connection
 	exchanges := 0
 	for c := range r.EachConnection() {
@@ -94,4 +88,14 @@ func TestEachConnectionBrief(t *testing.T) {
 	if kept != exchanges {
 		t.Errorf("the materialized report's connections hold %d exchanges after EachConnectionBrief, want %d", kept, exchanges)
 	}
+}
+
+// syntheticStreamingReport is the streaming report of a 3 MB synthetic
+// capture's events.
+func syntheticStreamingReport(t *testing.T) *Report {
+	t.Helper()
+	events, stats := syntheticEvents(t, 3_000_000)
+	a := New(Options{HashKey: testKey})
+	replay(a, events)
+	return a.FinishStreaming(stats)
 }

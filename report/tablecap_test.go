@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -34,18 +33,10 @@ func capReport() *analyzer.Report {
 // users kept are those with the most failures, and every cut is said;
 // with --verbose everything is listed.
 func TestTableCaps(t *testing.T) {
-	render := func(verbose bool) string {
-		var b bytes.Buffer
-		rd, err := New("table", Options{Verbose: verbose})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rd.Render(&b, capReport()); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+	show := func(verbose bool) string {
+		return string(render(t, "table", Options{Verbose: verbose}, capReport()))
 	}
-	cut := render(false)
+	cut := show(false)
 	for _, want := range []string{
 		"Users (the 50 of 70 with the most failed or abandoned handshakes)",
 		"... and 20 more users (--verbose",
@@ -64,7 +55,7 @@ func TestTableCaps(t *testing.T) {
 	if strings.Contains(cut, "finding 10 ") || !strings.Contains(cut, "finding 9 ") {
 		t.Error("findings of one code should be cut after the first 10")
 	}
-	full := render(true)
+	full := show(true)
 	if strings.Contains(full, "more users") || strings.Contains(full, "more AUTH_FAILED") || !strings.Contains(full, "finding 69") ||
 		!strings.Contains(full, `CORP\user00`) || !strings.Contains(full, "10.0.69.19") {
 		t.Error("--verbose should list everything")
@@ -87,18 +78,10 @@ func TestMarkdownCaps(t *testing.T) {
 		r.Findings = append(r.Findings, analyzer.Finding{Code: analyzer.CodeHandshakeRestarted, Severity: "warning", Count: 1,
 			Connections: []int{i}, TCPStreams: []int{i}, Time: r.Findings[0].Time, Message: fmt.Sprintf("restart %d", i)})
 	}
-	render := func(verbose bool) string {
-		var b bytes.Buffer
-		rd, err := New("markdown", Options{Verbose: verbose})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := rd.Render(&b, r); err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
+	show := func(verbose bool) string {
+		return string(render(t, "markdown", Options{Verbose: verbose}, r))
 	}
-	cut := render(false)
+	cut := show(false)
 	for _, want := range []string{
 		"- … and 60 more `AUTH_FAILED` findings (--verbose lists every one",
 		"(30 more connections: --verbose lists every one",
@@ -112,7 +95,7 @@ func TestMarkdownCaps(t *testing.T) {
 	if strings.Contains(cut, "finding 10\n") || strings.Contains(cut, "more `HANDSHAKE_RESTARTED`") {
 		t.Error("AUTH_FAILED findings should be cut after the first 10, and the 4 HANDSHAKE_RESTARTED kept whole")
 	}
-	full := render(true)
+	full := show(true)
 	if strings.Contains(full, "more `AUTH_FAILED`") || strings.Contains(full, "more connections") ||
 		strings.Contains(full, "more users") || !strings.Contains(full, "finding 69\n") ||
 		!strings.Contains(full, "| 129 |") || !strings.Contains(full, `| CORP\user109 |`) {
