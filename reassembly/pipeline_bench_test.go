@@ -1,6 +1,8 @@
 package reassembly_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"net/netip"
 	"os"
@@ -66,8 +68,35 @@ func BenchmarkPipeline(b *testing.B) { benchPipeline(b, 1) }
 // behind the reading goroutine, as --workers 2 runs it.
 func BenchmarkPipelineSharded(b *testing.B) { benchPipeline(b, 2) }
 
+// BenchmarkPipelineGzip is BenchmarkPipelineSharded on the capture
+// gzipped (bytes/s count the compressed file): what inflating adds.
+func BenchmarkPipelineGzip(b *testing.B) {
+	path, n := benchCapture(b, 200, 20)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(data)
+	if err := zw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	gz := path + ".gz"
+	if err := os.WriteFile(gz, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	benchPipelineFile(b, gz, n, 2)
+}
+
 func benchPipeline(b *testing.B, workers int) {
 	path, n := benchCapture(b, 200, 20)
+	benchPipelineFile(b, path, n, workers)
+}
+
+// benchPipelineFile runs the pipeline over path, a benchCapture of n
+// packets (plain or gzipped).
+func benchPipelineFile(b *testing.B, path string, n, workers int) {
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
 	b.ReportAllocs()

@@ -2,8 +2,6 @@ package reassembly
 
 import (
 	"bufio"
-	"compress/flate"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +16,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/pgzip"
 )
 
 // readBufSize is the read buffer of a capture. It bounds how far ngGuard
@@ -40,6 +40,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// gzipBlock and gzipBlocks size the decompression of a gzipped capture:
+// blocks of 1 MiB, four inflated ahead of the reader.
+const (
+	gzipBlock  = 1 << 20
+	gzipBlocks = 4
+)
+
 // captureFile reads the records of one capture and decodes them.
 type captureFile struct {
 	match   *pcapfilter.Matcher // -f on files; nil keeps every packet
@@ -47,6 +54,7 @@ type captureFile struct {
 	index   int
 	closer  io.Closer // nil for stdin
 	gzipped bool
+	gz      *pgzip.Reader   // decompresses a gzipped file ahead of the reader
 	cnt     *countingReader // under br: bytes of the (uncompressed) stream
 	raw     *countingReader // the file's own bytes (compressed when gzipped): progress
 	size    int64           // the file's size in bytes, -1 when unknown (a pipe)
@@ -83,11 +91,18 @@ func openCapture(path string, index int, r io.Reader, closer io.Closer) (*captur
 	if format == formatGzip {
 		// Decompress here rather than let pcapgo do it, so that the
 		// guard and the offsets see the capture's own bytes.
-		gz, err := gzip.NewReader(f.br)
+		//
+		// pgzip inflates on a goroutine of its own, blocks ahead of what
+		// is read: with compress/gzip the reading goroutine inflated as
+		// well, and a gzipped capture took twice as long as the plain one
+		// (inflating is slower than everything else that goroutine does);
+		// klauspost's inflate is also a third faster than the standard
+		// library's.
+		gz, err := pgzip.NewReaderN(f.br, gzipBlock, gzipBlocks)
 		if err != nil {
 			return nil, f.headerError("damaged gzip header", err)
 		}
-		f.gzipped = true
+		f.gzipped, f.gz = true, gz
 		f.cnt = &countingReader{r: gz}
 		f.br = bufio.NewReaderSize(f.cnt, readBufSize)
 		if format, err = f.detect(); err != nil {
@@ -268,7 +283,7 @@ func (f *captureFile) stop(start int64, err error) error {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || nc != nil && nc.truncated:
 		f.warnf("truncated at %s (the file was cut off; %s)", where, before)
-	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)):
+	case errors.Is(err, pgzip.ErrChecksum) || errors.Is(err, pgzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)):
 		f.warnf("damaged gzip data at %s (%v); %s", where, err, before)
 	default:
 		f.warnf("damaged record at %s (%s); reading stopped there, %s", where, lowerFirst(err.Error()), before)
@@ -307,8 +322,12 @@ func (f *captureFile) statsNow() SourceStats {
 	return s
 }
 
-// close releases the file.
+// close releases the file (and stops the decompressing goroutine of a
+// gzipped one).
 func (f *captureFile) close() error {
+	if f.gz != nil {
+		f.gz.Close()
+	}
 	if f.closer != nil {
 		return f.closer.Close()
 	}
