@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -193,6 +194,30 @@ func TestCorruptGzip(t *testing.T) {
 		got, st := srcDrain(t, srcOpenBytes(t, b))
 		if st.CorruptRecords != 1 || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "uncompressed data") {
 			t.Errorf("%s: %d packets, stats %+v", name, len(got), st)
+		}
+		// More files than gzipAheadFiles are inflated as they are read,
+		// by another decompressor: its damage reads the same.
+		var paths []string
+		for i := range gzipAheadFiles + 1 {
+			paths = append(paths, srcTempFile(t, fmt.Sprintf("%s-%d.pcap.gz", name, i), b))
+		}
+		src, err := OpenFiles(paths, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		merged, mst := srcDrain(t, src)
+		_, one, _ := strings.Cut(st.Warnings[0], ": ")
+		if want := map[string]string{"crc": "damaged gzip data", "cut": "truncated"}[name]; !strings.Contains(one, want) {
+			t.Errorf("%s: warning %q does not say %q", name, one, want)
+		}
+		if mst.CorruptRecords != int64(len(paths)) || len(merged) != len(got)*len(paths) {
+			t.Errorf("%s in %d files: %d packets, %d corrupt records; want %d and %d", name, len(paths), len(merged),
+				mst.CorruptRecords, len(got)*len(paths), len(paths))
+		}
+		for _, w := range mst.Warnings {
+			if _, w, _ = strings.Cut(w, ": "); w != one {
+				t.Errorf("%s in %d files: warning %q, want %q as for one file", name, len(paths), w, one)
+			}
 		}
 	}
 	// Damage right at the start spoils the file header: fatal.

@@ -17,6 +17,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/pgzip"
 )
 
@@ -40,11 +41,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// gzipBlock and gzipBlocks size the decompression of a gzipped capture:
-// blocks of 1 MiB, four inflated ahead of the reader.
+// gzipBlock and gzipBlocks size the decompression of a gzipped capture
+// inflated ahead of the reader: blocks of 1 MiB, four ahead. Only the
+// files of a run of at most gzipAheadFiles files are: the files of a merge
+// are all open at once, and a ring buffer of a hundred gzipped files would
+// hold half a gigabyte of blocks. Those of a longer run are inflated as
+// they are read (by klauspost's gzip, still a third faster than the
+// standard library's).
 const (
-	gzipBlock  = 1 << 20
-	gzipBlocks = 4
+	gzipBlock      = 1 << 20
+	gzipBlocks     = 4
+	gzipAheadFiles = 4
 )
 
 // captureFile reads the records of one capture and decodes them.
@@ -54,7 +61,7 @@ type captureFile struct {
 	index   int
 	closer  io.Closer // nil for stdin
 	gzipped bool
-	gz      *pgzip.Reader   // decompresses a gzipped file ahead of the reader
+	gz      io.Closer       // the decompressor of a gzipped file
 	cnt     *countingReader // under br: bytes of the (uncompressed) stream
 	raw     *countingReader // the file's own bytes (compressed when gzipped): progress
 	size    int64           // the file's size in bytes, -1 when unknown (a pipe)
@@ -76,9 +83,10 @@ type captureFile struct {
 	noFastNg bool
 }
 
-// openCapture reads the file header of a capture from r. The error is a
-// *FileError.
-func openCapture(path string, index int, r io.Reader, closer io.Closer) (*captureFile, error) {
+// openCapture reads the file header of a capture from r. A gzipped one is
+// inflated ahead of the reader, on a goroutine of its own, when ahead is
+// set (see gzipAheadFiles). The error is a *FileError.
+func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bool) (*captureFile, error) {
 	f := &captureFile{path: path, index: index, closer: closer, size: fileSize(r)}
 	f.dec.stats, f.dec.pkt = &f.stats, &f.pkt
 	f.cnt = &countingReader{r: r}
@@ -92,13 +100,19 @@ func openCapture(path string, index int, r io.Reader, closer io.Closer) (*captur
 		// Decompress here rather than let pcapgo do it, so that the
 		// guard and the offsets see the capture's own bytes.
 		//
-		// pgzip inflates on a goroutine of its own, blocks ahead of what
-		// is read: with compress/gzip the reading goroutine inflated as
-		// well, and a gzipped capture took twice as long as the plain one
-		// (inflating is slower than everything else that goroutine does);
-		// klauspost's inflate is also a third faster than the standard
-		// library's.
-		gz, err := pgzip.NewReaderN(f.br, gzipBlock, gzipBlocks)
+		// With ahead, pgzip inflates on a goroutine of its own, blocks
+		// ahead of what is read: with compress/gzip the reading goroutine
+		// inflated as well, and a gzipped capture took twice as long as
+		// the plain one (inflating is slower than everything else that
+		// goroutine does). Both readers use klauspost's inflate, a third
+		// faster than the standard library's.
+		var gz io.ReadCloser
+		var err error
+		if ahead {
+			gz, err = pgzip.NewReaderN(f.br, gzipBlock, gzipBlocks)
+		} else {
+			gz, err = gzip.NewReader(f.br)
+		}
 		if err != nil {
 			return nil, f.headerError("damaged gzip header", err)
 		}
@@ -283,7 +297,8 @@ func (f *captureFile) stop(start int64, err error) error {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || nc != nil && nc.truncated:
 		f.warnf("truncated at %s (the file was cut off; %s)", where, before)
-	case errors.Is(err, pgzip.ErrChecksum) || errors.Is(err, pgzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)):
+	case errors.Is(err, pgzip.ErrChecksum) || errors.Is(err, pgzip.ErrHeader) ||
+		errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)):
 		f.warnf("damaged gzip data at %s (%v); %s", where, err, before)
 	default:
 		f.warnf("damaged record at %s (%s); reading stopped there, %s", where, lowerFirst(err.Error()), before)

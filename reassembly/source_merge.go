@@ -26,8 +26,9 @@ func OpenFiles(paths []string, stdin io.Reader) (Source, error) {
 	}
 	m := &mergeSource{paths: paths}
 	usedStdin := false
+	ahead := len(paths) <= gzipAheadFiles
 	for i, p := range paths {
-		f, err := openPath(p, i, stdin, &usedStdin)
+		f, err := openPath(p, i, stdin, &usedStdin, ahead)
 		if err != nil {
 			_ = m.Close()
 			return nil, err
@@ -37,20 +38,20 @@ func OpenFiles(paths []string, stdin io.Reader) (Source, error) {
 	return m, nil
 }
 
-// openPath opens one input of OpenFiles.
-func openPath(path string, index int, stdin io.Reader, usedStdin *bool) (*captureFile, error) {
+// openPath opens one input of OpenFiles; ahead is openCapture's.
+func openPath(path string, index int, stdin io.Reader, usedStdin *bool, ahead bool) (*captureFile, error) {
 	if path == "-" {
 		if stdin == nil || *usedStdin {
 			return nil, &FileError{Path: path, Err: errors.New("standard input given more than once, or not available"), Hint: "name stdin (-) once"}
 		}
 		*usedStdin = true
-		return openCapture(path, index, stdin, nil)
+		return openCapture(path, index, stdin, nil, ahead)
 	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, &FileError{Path: path, Err: err, Hint: "check the path and that the file can be read"}
 	}
-	f, err := openCapture(path, index, fh, fh)
+	f, err := openCapture(path, index, fh, fh, ahead)
 	if err != nil {
 		fh.Close()
 		return nil, err

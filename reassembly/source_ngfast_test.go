@@ -145,7 +145,7 @@ type ngRecord struct {
 // ngReadAll reads every TCP record of b through captureFile.next, with or
 // without the fast path, and returns them with the final stats.
 func ngReadAll(tb testing.TB, b []byte, slow bool) ([]ngRecord, SourceStats) {
-	f, err := openCapture("test.pcapng", 0, bytes.NewReader(b), nil)
+	f, err := openCapture("test.pcapng", 0, bytes.NewReader(b), nil, true)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestNgFastPathDamage(t *testing.T) {
 		for _, v := range []uint32{0, 0xffffffff, 7} {
 			d := bytes.Clone(b)
 			binary.BigEndian.PutUint32(d[off:], v)
-			if _, err := openCapture("test.pcapng", 0, bytes.NewReader(d), nil); err != nil {
+			if _, err := openCapture("test.pcapng", 0, bytes.NewReader(d), nil, true); err != nil {
 				continue
 			}
 			fast, fst := ngReadAll(t, d, false)
@@ -208,7 +208,7 @@ func FuzzNgFastPath(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if _, err := openCapture("test.pcapng", 0, bytes.NewReader(b), nil); err != nil {
+		if _, err := openCapture("test.pcapng", 0, bytes.NewReader(b), nil, true); err != nil {
 			return
 		}
 		fast, fst := ngReadAll(t, b, false)
