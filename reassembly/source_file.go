@@ -18,7 +18,6 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/pgzip"
 )
 
 // readBufSize is the read buffer of a capture. It bounds how far ngGuard
@@ -41,18 +40,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// gzipBlock and gzipBlocks size the decompression of a gzipped capture
-// inflated ahead of the reader: blocks of 1 MiB, four ahead. Only the
-// files of a run of at most gzipAheadFiles files are: the files of a merge
-// are all open at once, and a ring buffer of a hundred gzipped files would
-// hold half a gigabyte of blocks. Those of a longer run are inflated as
-// they are read (by klauspost's gzip, still a third faster than the
-// standard library's).
-const (
-	gzipBlock      = 1 << 20
-	gzipBlocks     = 4
-	gzipAheadFiles = 4
-)
+// gzipAheadFiles is the most files a run may open for its gzipped ones
+// to be inflated ahead of the reader (see inflateAhead), each with 1 MiB
+// of chunks: the files of a merge are all open at once, and a ring buffer
+// of a hundred gzipped files would hold 100 MiB of chunks. Those of a
+// longer run are inflated as they are read.
+const gzipAheadFiles = 4
 
 // captureFile reads the records of one capture and decodes them.
 type captureFile struct {
@@ -86,8 +79,13 @@ type captureFile struct {
 // openCapture reads the file header of a capture from r. A gzipped one is
 // inflated ahead of the reader, on a goroutine of its own, when ahead is
 // set (see gzipAheadFiles). The error is a *FileError.
-func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bool) (*captureFile, error) {
+func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bool) (_ *captureFile, err error) {
 	f := &captureFile{path: path, index: index, closer: closer, size: fileSize(r)}
+	defer func() {
+		if err != nil && f.gz != nil {
+			f.gz.Close() // stops the goroutine inflating ahead
+		}
+	}()
 	f.dec.stats, f.dec.pkt = &f.stats, &f.pkt
 	f.cnt = &countingReader{r: r}
 	f.raw = f.cnt
@@ -100,21 +98,15 @@ func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bo
 		// Decompress here rather than let pcapgo do it, so that the
 		// guard and the offsets see the capture's own bytes.
 		//
-		// With ahead, pgzip inflates on a goroutine of its own, blocks
-		// ahead of what is read: with compress/gzip the reading goroutine
-		// inflated as well, and a gzipped capture took twice as long as
-		// the plain one (inflating is slower than everything else that
-		// goroutine does). Both readers use klauspost's inflate, a third
-		// faster than the standard library's.
-		var gz io.ReadCloser
-		var err error
-		if ahead {
-			gz, err = pgzip.NewReaderN(f.br, gzipBlock, gzipBlocks)
-		} else {
-			gz, err = gzip.NewReader(f.br)
-		}
+		// klauspost's inflate is a third faster than the standard
+		// library's; with ahead it runs on a goroutine of its own.
+		zr, err := gzip.NewReader(f.br)
 		if err != nil {
 			return nil, f.headerError("damaged gzip header", err)
+		}
+		var gz io.ReadCloser = zr
+		if ahead {
+			gz = newInflateAhead(zr)
 		}
 		f.gzipped, f.gz = true, gz
 		f.cnt = &countingReader{r: gz}
@@ -297,8 +289,7 @@ func (f *captureFile) stop(start int64, err error) error {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF) || nc != nil && nc.truncated:
 		f.warnf("truncated at %s (the file was cut off; %s)", where, before)
-	case errors.Is(err, pgzip.ErrChecksum) || errors.Is(err, pgzip.ErrHeader) ||
-		errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)):
+	case errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, new(flate.CorruptInputError)):
 		f.warnf("damaged gzip data at %s (%v); %s", where, err, before)
 	default:
 		f.warnf("damaged record at %s (%s); reading stopped there, %s", where, lowerFirst(err.Error()), before)

@@ -17,9 +17,10 @@ import (
 // go backwards. Packet.File is the file's index in paths and Packet.Frame
 // its frame number in that file, as Wireshark shows it.
 //
-// Memory: each file holds a 512 KiB read buffer (two when gzipped) and,
-// per IP version, at most 64 MiB of fragments awaiting reassembly. The
-// Source is not safe for concurrent use.
+// Memory: each file holds a 512 KiB read buffer (two when gzipped, and
+// 1 MiB inflated ahead when the run has at most gzipAheadFiles files)
+// and, per IP version, at most 64 MiB of fragments awaiting reassembly.
+// The Source is not safe for concurrent use.
 func OpenFiles(paths []string, stdin io.Reader) (Source, error) {
 	if len(paths) == 0 {
 		return nil, ErrNoFiles
@@ -195,7 +196,8 @@ type ProgressReporter interface {
 	// Progress returns the bytes of the files read so far and their
 	// total size. Bytes are those of the files as stored (compressed ones
 	// for a gzipped file), counted as they enter the read buffers, so
-	// read runs up to a buffer or two ahead of the packets Next returned.
+	// read runs up to a buffer or two (and a gzipped file's data inflated
+	// ahead) ahead of the packets Next returned.
 	// total is 0 when unknown: when an input is a pipe or stdin not
 	// redirected from a file.
 	//
