@@ -1,6 +1,32 @@
 package report
 
-import "github.com/ntlmscope/ntlmscope/analyzer"
+import (
+	"cmp"
+	"math"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// limit is the cap n, or no cap at all when all is set (-v, or a filter
+// that asked for these rows): how a format for people sizes each list.
+func limit(n int, all bool) int {
+	if all {
+		return math.MaxInt
+	}
+	return n
+}
+
+// headInts returns the first n of ids (all when there are no more).
+func headInts(ids []int, n int) []int { return ids[:min(len(ids), n)] }
+
+// moreInts returns how many of ids headInts leaves out.
+func moreInts(ids []int, n int) int { return max(0, len(ids)-n) }
+
+// mostFailedFirst orders users by failed and abandoned handshakes, most
+// first: the users a cut list keeps.
+func mostFailedFirst(a, b analyzer.User) int {
+	return cmp.Compare(b.Failed+b.Abandoned, a.Failed+a.Abandoned)
+}
 
 // findingCut is a report's finding list as a format for people shows it:
 // the first few findings of each code, and for each code that had more,

@@ -1,9 +1,7 @@
 package report
 
 import (
-	"cmp"
 	"iter"
-	"math"
 	"slices"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -79,30 +77,6 @@ func (t *htmlConnRows) Each() iter.Seq[*analyzer.Connection] {
 	}
 }
 
-// newHTMLFindingRows is the finding table: every finding with verbose,
-// else htmlMaxPerCode of each code.
-func newHTMLFindingRows(findings []analyzer.Finding, verbose bool) findingCut {
-	if verbose {
-		return findingCut{Rows: findings}
-	}
-	return cutPerCode(findings, htmlMaxPerCode)
-}
-
-// htmlMaxUserIDsFor is the number of connection ids a user's row links:
-// all of them with verbose.
-func htmlMaxUserIDsFor(verbose bool) int {
-	if verbose {
-		return math.MaxInt
-	}
-	return htmlMaxUserIDs
-}
-
-// headInts returns the first n of ids (all when there are no more).
-func headInts(ids []int, n int) []int { return ids[:min(len(ids), n)] }
-
-// moreInts returns how many of ids headInts leaves out.
-func moreInts(ids []int, n int) int { return max(0, len(ids)-n) }
-
 // htmlUserRows is the user table: the users listed and how many were left
 // out.
 type htmlUserRows struct {
@@ -119,8 +93,6 @@ func newHTMLUserRows(users []analyzer.User, verbose bool) htmlUserRows {
 		return htmlUserRows{Rows: users}
 	}
 	rows := slices.Clone(users)
-	slices.SortStableFunc(rows, func(a, b analyzer.User) int {
-		return cmp.Compare(b.Failed+b.Abandoned, a.Failed+a.Abandoned)
-	})
+	slices.SortStableFunc(rows, mostFailedFirst)
 	return htmlUserRows{Rows: rows[:htmlMaxUsers], Omitted: len(users) - htmlMaxUsers}
 }

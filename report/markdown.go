@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
@@ -60,11 +59,8 @@ func (md markdownRenderer) render(w io.Writer, r *model) error {
 		}
 		p.line("")
 	}
-	rows := mdMaxRows
-	if md.verbose {
-		rows = math.MaxInt
-	}
-	mdEvidence(p, r, md.verbose)
+	rows := limit(mdMaxRows, md.verbose)
+	mdEvidence(p, r, limit(mdMaxPerCode, md.verbose))
 	mdUsers(p, r, rows)
 	mdBackends(p, r, rows)
 	mdConnections(p, r, rows)
@@ -124,9 +120,9 @@ func evidenceCell(g glance) string {
 	return s
 }
 
-// mdEvidence writes the counts and the findings, at most mdMaxPerCode of
-// each code unless verbose.
-func mdEvidence(p *printer, r *model, verbose bool) {
+// mdEvidence writes the counts and the findings, at most perCode of each
+// code.
+func mdEvidence(p *printer, r *model, perCode int) {
 	s := r.Summary
 	p.line("## Evidence")
 	p.line("")
@@ -149,10 +145,6 @@ func mdEvidence(p *printer, r *model, verbose bool) {
 	}
 	p.line("### Findings")
 	p.line("")
-	perCode := mdMaxPerCode
-	if verbose {
-		perCode = math.MaxInt
-	}
 	findings := cutPerCode(r.Findings, perCode)
 	for _, f := range findings.Rows {
 		p.line(fmt.Sprintf("- **%s** `%s` (%s, %d×, first at %s): %s", mdText(f.Title), f.Code, f.Severity, f.Count,

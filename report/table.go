@@ -105,10 +105,8 @@ func usersTable(p *printer, v tableView) error {
 		if u.Failed > 0 {
 			failed = p.paint(ansiRed, failed)
 		}
-		clients, ids := u.Clients, u.ConnectionIDs
-		if !v.full {
-			clients, ids = clients[:min(len(clients), tableMaxClients)], ids[:min(len(ids), tableMaxIDs)]
-		}
+		clients := u.Clients[:min(len(u.Clients), limit(tableMaxClients, v.full))]
+		ids := headInts(u.ConnectionIDs, limit(tableMaxIDs, v.full))
 		if err := tbl.Append(sanitize(u.Name), sanitize(strings.Join(clients, " "))+more(len(u.Clients)-len(clients)),
 			strconv.Itoa(u.Handshakes), strconv.Itoa(u.Succeeded), failed, strconv.Itoa(u.Abandoned),
 			strconv.Itoa(u.Restarts), strconv.Itoa(u.Requests), intList(ids)+more(len(u.ConnectionIDs)-len(ids))); err != nil {

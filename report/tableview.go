@@ -81,9 +81,7 @@ func newTableView(r *model, o Options) tableView {
 	}
 	if !v.full && len(v.users) > tableMaxRows {
 		// The users a sysadmin looks for first: the most failures.
-		slices.SortStableFunc(v.users, func(a, b analyzer.User) int {
-			return (b.Failed + b.Abandoned) - (a.Failed + a.Abandoned)
-		})
+		slices.SortStableFunc(v.users, mostFailedFirst)
 		v.usersOmitted = len(v.users) - tableMaxRows
 		v.users = v.users[:tableMaxRows]
 	}
@@ -97,10 +95,7 @@ func newTableView(r *model, o Options) tableView {
 			}
 		}
 	}
-	v.findings = findingCut{Rows: findings}
-	if !v.full {
-		v.findings = cutPerCode(findings, tableMaxPerCode)
-	}
+	v.findings = cutPerCode(findings, limit(tableMaxPerCode, v.full))
 	if filtered {
 		var parts []string
 		for _, u := range o.Users {
