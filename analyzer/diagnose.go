@@ -70,6 +70,23 @@ func newDiagnosis(opts Options, conns []*connState) *diagnosis {
 	return d // run sorts the records
 }
 
+// hsSortKey is what sortHandshakes orders handshakes by.
+type hsSortKey struct {
+	at    nanotime
+	frame int64
+	conn  int32
+}
+
+// sortKey returns h's hsSortKey.
+func (h *handshake) sortKey() hsSortKey {
+	return hsSortKey{h.startAt(), h.firstFrame(), h.conn.id}
+}
+
+// compare orders by time, then connection, then frame.
+func (a hsSortKey) compare(b hsSortKey) int {
+	return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.conn, b.conn), cmp.Compare(a.frame, b.frame))
+}
+
 // sortHandshakes orders handshakes by first message (time, connection,
 // frame): the order of ids and of every list built from them. The order
 // is stable: handshakes equal in all three keep their order.
@@ -77,29 +94,21 @@ func sortHandshakes(hs []*handshake) {
 	// Most calls find the list sorted (as collectLogical finds it, unless
 	// halves were merged): one pass through the pointers says so without
 	// the keys' memory. Equal keys keep their order, as below.
-	if slices.IsSortedFunc(hs, func(a, b *handshake) int {
-		return cmp.Or(cmp.Compare(a.startAt(), b.startAt()), cmp.Compare(a.conn.id, b.conn.id),
-			cmp.Compare(a.firstFrame(), b.firstFrame()))
-	}) {
+	if slices.IsSortedFunc(hs, func(a, b *handshake) int { return a.sortKey().compare(b.sortKey()) }) {
 		return
 	}
 	// The keys are read once into a slice: comparing them through the
 	// pointers costs more than the sort.
 	type keyed struct {
-		at      nanotime
-		frame   int64
-		conn, i int32
-		h       *handshake
+		k hsSortKey
+		i int32
+		h *handshake
 	}
 	ks := make([]keyed, len(hs))
 	for i, h := range hs {
-		ks[i] = keyed{h.startAt(), h.firstFrame(), h.conn.id, int32(i), h}
+		ks[i] = keyed{h.sortKey(), int32(i), h}
 	}
-	less := func(a, b keyed) int {
-		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.conn, b.conn), cmp.Compare(a.frame, b.frame),
-			cmp.Compare(a.i, b.i))
-	}
-	slices.SortFunc(ks, less)
+	slices.SortFunc(ks, func(a, b keyed) int { return cmp.Or(a.k.compare(b.k), cmp.Compare(a.i, b.i)) })
 	for i := range ks {
 		hs[i] = ks[i].h
 	}
