@@ -52,9 +52,8 @@ type captureFile struct {
 	match   *pcapfilter.Matcher // -f on files; nil keeps every packet
 	path    string
 	index   int
-	closer  io.Closer // nil for stdin
-	gzipped bool
-	gz      io.Closer       // the decompressor of a gzipped file
+	closer  io.Closer       // nil for stdin
+	gz      io.Closer       // the decompressor of a gzipped file, else nil
 	cnt     *countingReader // under br: bytes of the (uncompressed) stream
 	raw     *countingReader // the file's own bytes (compressed when gzipped): progress
 	size    int64           // the file's size in bytes, -1 when unknown (a pipe)
@@ -108,7 +107,7 @@ func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bo
 		if ahead {
 			gz = newInflateAhead(zr)
 		}
-		f.gzipped, f.gz = true, gz
+		f.gz = gz
 		f.cnt = &countingReader{r: gz}
 		f.br = bufio.NewReaderSize(f.cnt, readBufSize)
 		if format, err = f.detect(); err != nil {
@@ -143,12 +142,12 @@ func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bo
 func (f *captureFile) detect() (captureFormat, error) {
 	head, err := f.br.Peek(sniffLen)
 	if err != nil && err != io.EOF && len(head) == 0 {
-		if f.gzipped && !isPathError(err) {
+		if f.gz != nil && !isPathError(err) {
 			return 0, f.headerError("damaged gzip data", err)
 		}
 		return 0, &FileError{Path: f.path, Err: err, Hint: "check that the file can be read"}
 	}
-	if len(head) == 0 && f.gzipped {
+	if len(head) == 0 && f.gz != nil {
 		return 0, &FileError{Path: f.path, Err: &kindError{msg: "empty file (after decompression)", kind: ErrEmptyFile}}
 	}
 	return detectFormat(f.path, head)
@@ -281,7 +280,7 @@ func (f *captureFile) stop(start int64, err error) error {
 	if errors.As(err, &nc) {
 		where = fmt.Sprintf("offset %d", start+int64(nc.off))
 	}
-	if f.gzipped {
+	if f.gz != nil {
 		where += " of the uncompressed data"
 	}
 	f.stats.CorruptRecords++
