@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ntlmscope/ntlmscope/internal/freelist"
 	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
@@ -74,8 +75,8 @@ type Analyzer struct {
 	ic      internCache // a.in's front for this Analyzer (see internCache)
 	byConn  map[*reassembly.Conn]*connState
 	all     []*connState
-	free    []*liveConn // live states of closed connections, for reuse
-	scratch []byte      // encoding exchange records
+	free    freelist.List[*liveConn] // live states of closed connections, for reuse
+	scratch []byte                   // encoding exchange records
 	// chunks keeps the exchange chunks of closed connections for reuse;
 	// conns and handshakes allocate what connections and handshakes keep
 	// to the end (slab.go).

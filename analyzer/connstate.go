@@ -281,10 +281,7 @@ const (
 // lists keep their capacity, which spares a new connection growing them
 // again), or a new one.
 func (a *Analyzer) newLive() *liveConn {
-	if n := len(a.free); n > 0 {
-		lv := a.free[n-1]
-		a.free[n-1] = nil
-		a.free = a.free[:n-1]
+	if lv, ok := a.free.Get(); ok {
 		lv.owner = a
 		return lv
 	}
@@ -295,13 +292,13 @@ func (a *Analyzer) newLive() *liveConn {
 // gives its exchange chunks back to the pool.
 func (a *Analyzer) recycle(lv *liveConn) {
 	lv.exchanges.release(&a.chunks) // even when lv itself is not kept
-	if len(a.free) >= maxFreeLive || cap(lv.reqs) > maxReusedReqs || cap(lv.queue) > maxReusedQueue {
+	if a.free.Len() >= maxFreeLive || cap(lv.reqs) > maxReusedReqs || cap(lv.queue) > maxReusedQueue {
 		return
 	}
 	q := lv.queue[:0]
 	clear(q[:cap(q)]) // no handshake stays reachable from here
 	*lv = liveConn{queue: q, exchanges: lv.exchanges, reqs: lv.reqs[:0]}
-	a.free = append(a.free, lv)
+	a.free.Put(lv, maxFreeLive)
 }
 
 // update copies the reassembler's view of the connection: all of it when

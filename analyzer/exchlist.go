@@ -1,5 +1,7 @@
 package analyzer
 
+import "github.com/ntlmscope/ntlmscope/internal/freelist"
+
 // exchChunkLen is how many exchange records an exchChunk holds (704
 // bytes, a size class of the allocator): most connections make a few
 // requests and take one chunk; a keep-alive one that reaches maxExchanges
@@ -65,15 +67,12 @@ func (l *exchList) release(pool *chunkPool) {
 // ones to open, at most maxFreeChunks of them; its chunks are cleared. It
 // belongs to one Analyzer and is used under its lock.
 type chunkPool struct {
-	free []*exchChunk
+	free freelist.List[*exchChunk]
 }
 
 // get returns an empty chunk.
 func (p *chunkPool) get() *exchChunk {
-	if n := len(p.free); n > 0 {
-		c := p.free[n-1]
-		p.free[n-1] = nil
-		p.free = p.free[:n-1]
+	if c, ok := p.free.Get(); ok {
 		return c
 	}
 	return new(exchChunk)
@@ -81,8 +80,4 @@ func (p *chunkPool) get() *exchChunk {
 
 // put keeps c, cleared by the caller, for get (or drops it when the pool
 // is full).
-func (p *chunkPool) put(c *exchChunk) {
-	if len(p.free) < maxFreeChunks {
-		p.free = append(p.free, c)
-	}
-}
+func (p *chunkPool) put(c *exchChunk) { p.free.Put(c, maxFreeChunks) }

@@ -1,6 +1,9 @@
 package analyzer
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestExchList checks the chunked exchange records of an open connection:
 // records keep their index across chunks, writes through at stay, and
@@ -27,20 +30,25 @@ func TestExchList(t *testing.T) {
 		}
 		chunks := len(l.chunks)
 		l.release(&pool)
-		if l.len() != 0 || len(l.chunks) != 0 || len(pool.free) != chunks {
-			t.Fatalf("n=%d: after release: len %d, %d chunks, %d pooled; want 0, 0, %d", n, l.len(), len(l.chunks), len(pool.free), chunks)
+		if l.len() != 0 || len(l.chunks) != 0 || pool.free.Len() != chunks {
+			t.Fatalf("n=%d: after release: len %d, %d chunks, %d pooled; want 0, 0, %d", n, l.len(), len(l.chunks), pool.free.Len(), chunks)
 		}
-		for _, c := range pool.free {
+		var pooled []*exchChunk // taken out to look at, then put back in order
+		for c, ok := pool.free.Get(); ok; c, ok = pool.free.Get() {
 			if *c != (exchChunk{}) {
 				t.Fatalf("n=%d: a pooled chunk is not cleared", n)
 			}
+			pooled = append(pooled, c)
+		}
+		for _, c := range slices.Backward(pooled) {
+			pool.put(c)
 		}
 		// The next list takes the pooled chunks before making any.
 		for i := range n {
 			l.add(&exchRec{reqFrame: int64(i)}, &pool)
 		}
-		if len(pool.free) != 0 {
-			t.Fatalf("n=%d: %d chunks left in the pool after reuse", n, len(pool.free))
+		if pool.free.Len() != 0 {
+			t.Fatalf("n=%d: %d chunks left in the pool after reuse", n, pool.free.Len())
 		}
 	}
 }
@@ -51,8 +59,8 @@ func TestChunkPoolBound(t *testing.T) {
 	for range maxFreeChunks + 10 {
 		pool.put(new(exchChunk))
 	}
-	if len(pool.free) != maxFreeChunks {
-		t.Errorf("pool keeps %d chunks, want %d", len(pool.free), maxFreeChunks)
+	if pool.free.Len() != maxFreeChunks {
+		t.Errorf("pool keeps %d chunks, want %d", pool.free.Len(), maxFreeChunks)
 	}
 }
 

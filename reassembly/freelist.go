@@ -1,6 +1,6 @@
 package reassembly
 
-// maxFree bounds each free list. A Reassembler recycles its connections,
+// maxFree bounds each free list (internal/freelist). A Reassembler recycles its connections,
 // their tracker entries and its HTTP messages through free lists; without
 // a bound a list would keep, until the run ends, as many values as were
 // ever released at once: up to the peak of open connections, which
@@ -16,36 +16,3 @@ package reassembly
 // the bound a value is left to the garbage collector. A sharded run has
 // lists per worker, as it has connections.
 const maxFree = 1024
-
-// freeList keeps up to maxFree values for reuse, the last put coming back
-// first (the likeliest to be in the processor's caches). The zero value is
-// an empty list. It is not safe for concurrent use; each Reassembler has
-// its own lists.
-type freeList[T any] struct {
-	items []T
-}
-
-// get returns the value put last and true, or the zero value and false
-// when the list is empty.
-func (l *freeList[T]) get() (T, bool) {
-	var zero T
-	n := len(l.items)
-	if n == 0 {
-		return zero, false
-	}
-	v := l.items[n-1]
-	l.items[n-1] = zero // what the list no longer holds, it keeps no reference to
-	l.items = l.items[:n-1]
-	return v, true
-}
-
-// put keeps v for a later get, unless the list holds maxFree values
-// already: v is then dropped, for the garbage collector.
-func (l *freeList[T]) put(v T) {
-	if len(l.items) < maxFree {
-		l.items = append(l.items, v)
-	}
-}
-
-// len returns the number of values kept.
-func (l *freeList[T]) len() int { return len(l.items) }

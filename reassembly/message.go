@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"github.com/ntlmscope/ntlmscope/internal/freelist"
 	"strings"
 	"time"
 )
@@ -183,7 +184,7 @@ const (
 // msgPool holds Messages for reuse. A nil *msgPool allocates every
 // Message and never takes one back.
 type msgPool struct {
-	free freeList[*Message]
+	free freelist.List[*Message]
 }
 
 // get returns an empty Message whose Header has room for n fields.
@@ -191,7 +192,7 @@ func (p *msgPool) get(n int) *Message {
 	if p == nil {
 		return allocMessage(n)
 	}
-	m, ok := p.free.get()
+	m, ok := p.free.Get()
 	if !ok {
 		return allocMessage(n)
 	}
@@ -221,7 +222,7 @@ func (p *msgPool) put(m *Message) {
 		h = nil
 	}
 	*m = Message{buf: buf, Header: h, refs: -1}
-	p.free.put(m)
+	p.free.Put(m, maxFree)
 }
 
 // poisonMessages makes released Messages unusable: their header bytes are

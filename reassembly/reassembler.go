@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"errors"
+	"github.com/ntlmscope/ntlmscope/internal/freelist"
 	"io"
 	"time"
 
@@ -154,7 +155,7 @@ type Reassembler struct {
 
 	msgs msgPool // HTTP messages for reuse (message.go)
 	// retired holds finalised connections for reuse (recycle.go).
-	retired freeList[*connState]
+	retired freelist.List[*connState]
 
 	keys     keyRing // TLS: key sources (tls_keylog.go)
 	tlsPlain []byte  // TLS: plaintext scratch, shared (consumed as decrypted)

@@ -46,13 +46,13 @@ const maxKeptQueue = 64
 // retire queues cs, finalised and let go of by the assembler, for reuse.
 func (r *Reassembler) retire(cs *connState) {
 	if !r.opts.noRecycle {
-		r.retired.put(cs)
+		r.retired.Put(cs, maxFree)
 	}
 }
 
 // reuseConn returns a retired connState, reset, or a new one.
 func (r *Reassembler) reuseConn() *connState {
-	cs, ok := r.retired.get()
+	cs, ok := r.retired.Get()
 	if !ok {
 		return &connState{r: r}
 	}

@@ -248,7 +248,7 @@ func TestRecycledConnections(t *testing.T) {
 				}
 				r.Finish()
 				reused := 0
-				for _, c := range r.retired.items {
+				for c, ok := r.retired.Get(); ok; c, ok = r.retired.Get() {
 					reused += int(c.reuses)
 				}
 				return []*keptConns{k}, r.Stats(), reused

@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"encoding/binary"
+	"github.com/ntlmscope/ntlmscope/internal/freelist"
 	"net/netip"
 	"time"
 )
@@ -154,9 +155,9 @@ func (l *entryList) moveToBack(e *entry) {
 // forgotten here. The conv check makes sure of it.
 type tracker struct {
 	table  map[tupleKey]*entry
-	bySlot []*entry         // by numberer slot; nil once forgotten
-	active entryList        // entries with a live connection, LRU order
-	free   freeList[*entry] // entries of recycled connections (recycle.go)
+	bySlot []*entry              // by numberer slot; nil once forgotten
+	active entryList             // entries with a live connection, LRU order
+	free   freelist.List[*entry] // entries of recycled connections (recycle.go)
 }
 
 func newTracker() *tracker {
@@ -218,14 +219,14 @@ func (t *tracker) forget(e *entry) {
 
 // newEntry returns a zero entry, a recycled one when there is one.
 func (t *tracker) newEntry() *entry {
-	if e, ok := t.free.get(); ok {
+	if e, ok := t.free.Get(); ok {
 		return e
 	}
 	return new(entry)
 }
 
 // freeEntry takes back e, zero, forgotten and no longer in use.
-func (t *tracker) freeEntry(e *entry) { t.free.put(e) }
+func (t *tracker) freeEntry(e *entry) { t.free.Put(e, maxFree) }
 
 func (t *tracker) unlink(e *entry) {
 	if e.list != nil {
