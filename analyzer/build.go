@@ -183,9 +183,7 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState,
 	}
 	hs := s.hs[:0]
 	for _, h := range cs.hs {
-		for h.mergedInto != nil {
-			h = h.mergedInto
-		}
+		h = h.root()
 		if !slices.Contains(hs, h) {
 			hs = append(hs, h)
 		}

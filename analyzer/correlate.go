@@ -175,9 +175,7 @@ func (d *diagnosis) checkServerChanges(out *findingList) []*handshake {
 	for _, cs := range d.conns {
 		var first [2]string // the first identity seen, per channel (proxy)
 		for _, h := range cs.hs {
-			if h.mergedInto != nil {
-				h = h.mergedInto
-			}
+			h = h.root()
 			if h.conn != cs || h.has(fUpstream) || h.identity == "" || !h.t2.ok() {
 				continue
 			}
@@ -334,9 +332,7 @@ func (d *diagnosis) findRestarts(out *findingList) []*handshake {
 		hs := h.t3conn.hs
 		for i := int(pos[h.id]) + 1; i < len(hs); i++ {
 			o := hs[i]
-			for o.mergedInto != nil {
-				o = o.mergedInto
-			}
+			o = o.root()
 			if o != h && o.proxy == h.proxy && !o.start().Before(end) {
 				n = o
 				break

@@ -200,8 +200,8 @@ func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLi
 			x.ResponseTime = e.respTime.time()
 		}
 		h := e.hs
-		for h != nil && h.mergedInto != nil {
-			h = h.mergedInto
+		if h != nil {
+			h = h.root()
 		}
 		if h != nil {
 			x.Handshake = index.of(h)

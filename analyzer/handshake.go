@@ -117,6 +117,15 @@ type handshake struct {
 	cbNonZero       bool
 }
 
+// root returns the handshake h was merged into (a first half absorbed by
+// its split Type 3), following the chain, or h itself.
+func (h *handshake) root() *handshake {
+	for h.mergedInto != nil {
+		h = h.mergedInto
+	}
+	return h
+}
+
 // t3Names is what a Type 3 names, shared by every handshake whose Type 3
 // names the same (interned: users, workstations and the servers they
 // answer repeat), with the user's name as the report writes it.

@@ -254,9 +254,7 @@ func (d *diagnosis) findInterleaved() {
 		var evs []upstreamEvent
 		seen := map[*handshake]bool{}
 		for _, u := range y.hs {
-			for u.mergedInto != nil {
-				u = u.mergedInto
-			}
+			u = u.root()
 			if u.relayOf == nil || seen[u] {
 				continue
 			}
