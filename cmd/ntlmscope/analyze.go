@@ -100,7 +100,7 @@ func newCmdAnalyze(ios *IOStreams, runF func(*analyzeOptions) error) *cobra.Comm
 			if runF != nil {
 				return runF(opts)
 			}
-			setDefaultMemoryLimit()
+			defer startMemoryLimit()()
 			return analyzeRun(opts)
 		},
 	}

@@ -2,28 +2,29 @@ package main
 
 import (
 	"os"
-	"runtime/debug"
+
+	"github.com/ntlmscope/ntlmscope/internal/memlimit"
 )
 
-// defaultMemoryLimit is the soft limit given to the Go runtime unless
-// GOMEMLIMIT says otherwise. ntlmscope's live memory is bounded by the
-// connections open at once plus a compact record per connection of the
-// capture (about 100 MB for a 2 GB capture of 170,000 connections), but the
-// garbage collector's default pacing lets the heap grow to twice the live
-// size, so a large capture would peak at over 400 MB. Below the limit
-// nothing changes; near it the collector runs more often (it costs CPU, at
-// most half of it by the runtime's own cap, and never fails a run).
+// analyzeMemory is how analyze bounds its memory unless GOMEMLIMIT says
+// otherwise. ntlmscope's live memory is bounded by the connections open at
+// once plus a compact record per connection of the capture (about 130 MB
+// at the peak for a 2 GB capture of 170,000 connections), but the garbage
+// collector's default pacing lets the heap grow to twice the live size, so
+// a large capture would peak at over 400 MB. The soft limit is 224 MiB, or
+// one and a half times the live heap once that is more (memlimit.Tuner):
+// a fixed limit below the live heap would make the collector run back to
+// back (a 5 GB capture took 2.5 times as long per byte as a 2 GB one).
 //
 // Only analyze sets it: a live capture may run for days and accumulate
-// more than this, and a collector working near its limit would make it
-// drop packets.
-const defaultMemoryLimit = 224 << 20
+// more, and a collector working near its limit would make it drop packets.
+var analyzeMemory = memlimit.Options{Floor: 224 << 20, Margin: 0.5}
 
-// setDefaultMemoryLimit applies defaultMemoryLimit when the environment
-// does not set GOMEMLIMIT.
-func setDefaultMemoryLimit() {
+// startMemoryLimit starts the tuner of analyzeMemory when the environment
+// does not set GOMEMLIMIT; the returned function stops it.
+func startMemoryLimit() (stop func()) {
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
-		return
+		return func() {}
 	}
-	debug.SetMemoryLimit(defaultMemoryLimit)
+	return memlimit.Start(analyzeMemory).Stop
 }
