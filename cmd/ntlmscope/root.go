@@ -23,9 +23,9 @@ challenges or raw Authorization tokens: they are safe to attach to a ticket.
 Exit codes: 0 ran (whatever it found), 1 usage or input error,
 3 the report matched --fail-on.
 
-Memory: analyze keeps its heap near 224 MiB on large captures by
-collecting garbage more often; set GOMEMLIMIT (e.g. GOMEMLIMIT=1GiB) to
-trade memory for speed.`
+Memory: analyze keeps its heap under 224 MiB, or one and a half times
+what it holds live once that is more, by collecting garbage more often;
+set GOMEMLIMIT (e.g. GOMEMLIMIT=1GiB) to trade memory for speed.`
 
 // newCmdRoot builds the command tree; prof receives the hidden profiling
 // flags (run stops profiling whatever the outcome).
