@@ -5,8 +5,9 @@
 // live heap instead of twice it, as long as the live heap stays below the
 // limit. Once the live heap reaches the limit, the collector runs back to
 // back, up to half the CPU by the runtime's own cap: `ntlmscope analyze`
-// with a fixed 224 MiB limit took 35.6 s on a 5 GB capture whose live heap
-// reached 316 MB, with 108 collections, against 5.4 s on 2 GB with 9. The
+// with a fixed 224 MiB limit took 28–29 s on a 5 GB capture whose live heap
+// reached 316 MB, with 106–108 collections, twice as long per byte as on
+// 2 GB with 9 (12.7–13.6 s and 15 collections with a Tuner). The
 // runtime has no setting for "this margin above the live heap, but no
 // lower than that floor" (GOGC is a margin without a floor, GOMEMLIMIT a
 // ceiling without a margin), so a Tuner reads the live heap after each
