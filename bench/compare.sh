@@ -19,6 +19,11 @@
 #   FORMATS=            other report formats to time on the same file (e.g.
 #                       "table markdown html ndjson csv"): seconds, peak RSS
 #                       and the report's size for each
+#   SIZES=              other capture sizes of the same seed and mix to time
+#                       ntlmscope on (e.g. "200MB 5GB"), generated when
+#                       missing: seconds per GB and peak RSS beside SIZE's,
+#                       which shows how time and memory grow with the file,
+#                       and a check of each report against its construction
 # Exit status: 0 when ntlmscope's counts match, 1 when they do not, 2 on error.
 set -euo pipefail
 
@@ -28,6 +33,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp}
 NTLMSCOPE_FLAGS=${NTLMSCOPE_FLAGS:-}
 SCALING=${SCALING:-}
 FORMATS=${FORMATS:-}
+SIZES=${SIZES:-}
 KEEP_OUTPUT=${KEEP_OUTPUT:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -187,6 +193,31 @@ if [[ -n $FORMATS ]]; then
 		measure "format-$f" "$BENCH_DIR/ntlmscope" analyze --format "$f" -o "$out" "$FILE"
 		printf "%-10s %10.2f %12d %14d\n" "$f" "$SECS" "$RSS_MB" "$(stat -c %s "$out")"
 		rm -f "$out"
+	done
+fi
+if [[ -n $SIZES ]]; then
+	echo
+	echo "== sizes: ntlmscope analyze --format json $NTLMSCOPE_FLAGS on captures of the same seed and mix"
+	printf "%-8s %12s %10s %10s %12s %12s  %s\n" "size" "packets" "seconds" "s per GB" "packets/s" "peak RSS MB" "counts"
+	size_row() { # SIZE FILE SECONDS RSS COUNTS
+		local e="${2%.pcapng}.expected.json"
+		awk -v n="$1" -v b="$(jq .bytes "$e")" -v p="$(jq .source.packets "$e")" -v s="$3" -v r="$4" -v c="$5" \
+			'BEGIN { printf "%-8s %12d %10.2f %10.2f %12.0f %12d  %s\n", n, p, s, s/(b/1e9), p/s, r, c }'
+	}
+	size_row "$SIZE" "$FILE" "$NS_SECS" "$NS_RSS" "checked above"
+	for z in $SIZES; do
+		zf=$(capture "$z")
+		out="$BENCH_DIR/compare-size-$z.json"
+		MEASURED_FILE=$zf
+		# shellcheck disable=SC2086 # NTLMSCOPE_FLAGS is a list of flags
+		measure "size-$z" "$BENCH_DIR/ntlmscope" analyze --format json $NTLMSCOPE_FLAGS -o "$out" "$zf"
+		counts=match
+		if ! "$BENCH_DIR/ntlmgen" -check "$out" -expect "${zf%.pcapng}.expected.json" >/dev/null 2>&1; then
+			counts="DIFFER (ntlmgen -check $out -expect ${zf%.pcapng}.expected.json)"
+			status=1
+		fi
+		size_row "$z" "$zf" "$SECS" "$RSS_MB" "$counts"
+		[[ $counts == match ]] && rm -f "$out"
 	done
 fi
 if [[ $KEEP_OUTPUT != 1 && $status == 0 ]]; then
