@@ -18,6 +18,9 @@ type halfState struct {
 	next    uint32 // sequence number of the next byte expected
 	slow    bool   // handed to gopacket's assembler
 	finDone bool   // the FIN was reached in order (or the half ended)
+	// synOnly says that next was set by a SYN and nothing followed it
+	// yet: a later SYN with another ISN replaces it (see fastPath).
+	synOnly bool
 }
 
 // fastPath processes a packet of tuple side on the in-order path; it
@@ -30,11 +33,19 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 	tcp := &p.TCP
 	seq := tcp.Seq
 	if tcp.SYN {
-		if !h.started {
-			h.started, h.next = true, seq+1
+		// A SYN-ACK with another ISN than the one before, before any byte
+		// followed: the first never reached the client, which sent its
+		// SYN again, and the server, which had dropped its half-open
+		// state (a full backlog, a SYN cookie), answered afresh. The
+		// client acknowledges the second, and Wireshark counts the
+		// direction from it too. (A SYN without ACK and another ISN is a
+		// new conversation: the numberer never brings it here.)
+		if !h.started || (h.synOnly && seq+1 != h.next) {
+			h.started, h.next, h.synOnly = true, seq+1, true
 		}
 		return true // data on a SYN (TCP Fast Open) is not HTTP we follow
 	}
+	h.synOnly = false
 	if !h.started {
 		// No SYN seen for this direction: start at the first segment.
 		h.started, h.next = true, seq

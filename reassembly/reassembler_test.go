@@ -232,6 +232,38 @@ func TestReassemblerGapInServerDirection(t *testing.T) {
 	}
 }
 
+// TestReassemblerSYNACKWithNewISN: the server's first SYN-ACK never
+// reached the client, which sent its SYN again; the server had dropped its
+// half-open state (a full backlog, a SYN cookie) and answered with another
+// ISN, which the client acknowledged. Seen in the lab's lossy runs. The
+// server's bytes start after the second ISN: no gap. Wireshark, too, keeps
+// one tcp.stream and counts the server's sequence numbers from the second.
+func TestReassemblerSYNACKWithNewISN(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	s.add(c.client, c.server, c.cseq, 0, "S", "")
+	s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "") // lost on its way to the client
+	s.add(c.client, c.server, c.cseq, 0, "S", "")         // the SYN again
+	c.sseq += 31_000_000
+	s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "") // another ISN
+	c.cseq++
+	c.sseq++
+	s.add(c.client, c.server, c.cseq, c.sseq, "A", "")
+	c.send(true, getReq, 1460)
+	c.send(false, okResp, 1460)
+	c.close()
+	rec := s.run(t)
+	assertEvents(t, rec, []string{
+		"open 0 stream=0 client=10.0.0.1:50000",
+		"req 0 GET /a frames=6-6 gaps=[0 0]",
+		"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
+		"close 0 fin http/1.1",
+	})
+	if got := rec.closed[0].Gaps; got != [2]int{} {
+		t.Errorf("gaps = %v, want none", got)
+	}
+}
+
 func TestReassemblerNonHTTPCountsStreams(t *testing.T) {
 	s := newScript()
 	smb := s.conv("10.0.0.1:50001", "10.0.0.2:445", 1000)
