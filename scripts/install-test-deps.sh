@@ -4,7 +4,9 @@
 set -euo pipefail
 
 # Debian packages the tests start for real: tshark (parity checks), tcpdump.
-packages=(tshark tcpdump chromium haproxy nginx squid curl gss-ntlmssp) # lab (internal/lab): haproxy, nginx, squid, curl; gss-ntlmssp for curl --negotiate
+# The lab (internal/lab): haproxy, nginx, squid, curl; gss-ntlmssp for curl
+# --negotiate; iptables for the lossy runs (TestLabLossy drops packets).
+packages=(tshark tcpdump chromium haproxy nginx squid curl gss-ntlmssp iptables)
 
 missing=()
 for p in "${packages[@]}"; do

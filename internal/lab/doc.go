@@ -17,6 +17,9 @@
 // answered. The lab tests check each scenario's declared expectations
 // against that truth, then ntlmscope's report against the expectations.
 //
-// The package needs root (tcpdump, ports) and the Debian programs; see
+// RunWith can also make the kernel drop a share of a scenario's packets
+// ([Loss]), so that the captures hold real retransmissions.
+//
+// The package needs root (tcpdump, ports, iptables) and the Debian programs; see
 // [Check]. It is test support: it is not imported by ntlmscope itself.
 package lab

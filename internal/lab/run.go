@@ -38,6 +38,15 @@ type Outcome struct {
 	// KeyLog is the clients' TLS key log of an HTTPS scenario, next to
 	// the client leg's capture (keyLogOf); "" for plaintext scenarios.
 	KeyLog string
+	// Dropped counts the packets RunOptions.Loss dropped.
+	Dropped int64
+}
+
+// RunOptions change how Run runs a scenario.
+type RunOptions struct {
+	// Loss, when its probability is above zero, drops packets of the
+	// scenario's block at random while the clients run (see Loss).
+	Loss Loss
 }
 
 // FilesFor returns the capture files one view reads.
@@ -62,6 +71,12 @@ func (o *Outcome) KeyLogsFor(v View) []string {
 // capture, clients; then stops them all and splits the capture into legs.
 // Programs are stopped by process id when the test ends, whatever happens.
 func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
+	t.Helper()
+	return RunWith(t, s, dir, RunOptions{})
+}
+
+// RunWith is Run with options.
+func RunWith(t testing.TB, s *Scenario, dir string, opts RunOptions) (*Outcome, error) {
 	t.Helper()
 	start := time.Now()
 	n := NetFor(s.Number)
@@ -92,10 +107,24 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 		return nil, err
 	}
 
+	// The loss is on while the clients run, and off before the programs
+	// stop, so that every connection ends inside the capture.
+	var lossy *lossyBlock
+	if opts.Loss.Probability > 0 {
+		if lossy, err = startLoss(t, n, opts.Loss); err != nil {
+			return nil, err
+		}
+	}
 	env := &Env{net: n, topology: s.Topology, dir: dir, keyLog: keyLog}
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	clientErr := s.Clients(ctx, env)
 	cancel()
+	var dropped int64
+	if lossy != nil {
+		if dropped, err = lossy.Stop(); err != nil {
+			return nil, err
+		}
+	}
 
 	// Stop the middle and the backends while capturing, so that every
 	// connection's end is in the capture.
@@ -118,7 +147,7 @@ func Run(t testing.TB, s *Scenario, dir string) (*Outcome, error) {
 	// The raw capture holds only the scenario's /24, so the port tells the
 	// legs apart: clients talk to the frontend port, the balancer or proxy
 	// to the backends' port.
-	out := &Outcome{Files: map[View]string{}, Live: live, KeyLog: keyLog}
+	out := &Outcome{Files: map[View]string{}, Live: live, KeyLog: keyLog, Dropped: dropped}
 	split := map[View]string{ViewClient: fmt.Sprintf("tcp port %d", FrontendPort), ViewUpstream: fmt.Sprintf("tcp port %d", BackendPort)}
 	if s.Topology == Direct {
 		split = map[View]string{ViewClient: fmt.Sprintf("tcp port %d", BackendPort)}

@@ -1,0 +1,120 @@
+package lab
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Loss makes the kernel drop a share of a scenario's packets, at random,
+// with two netfilter rules on its block (iptables' statistic match):
+//
+//   - on OUTPUT, before the packet reaches lo, so that tcpdump never sees
+//     it: the capture has a hole that the sender's retransmission fills
+//     later, as at a capture point after the loss;
+//   - on INPUT, after tcpdump saw it on lo, so that the capture holds the
+//     packet and, later, its retransmission, as at a capture point before
+//     the loss.
+//
+// Both are what real captures are full of, made by real TCP stacks (their
+// retransmission timers, fast retransmit, SACK), which no scripted capture
+// imitates. Rules on the block's addresses touch no other traffic. (The
+// kernel the lab runs on has no netem, which could also delay and
+// reorder.)
+type Loss struct {
+	// Probability of dropping each packet in each hook, in (0, 1).
+	Probability float64
+}
+
+// lossRule is one of Loss's rules: its chain and its iptables arguments.
+type lossRule struct {
+	chain string
+	args  []string
+}
+
+// rules returns Loss's two rules for the block n.
+func (l Loss) rules(n Net) []lossRule {
+	p := strconv.FormatFloat(l.Probability, 'f', -1, 64)
+	args := []string{"-d", n.CIDR(), "-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"}
+	return []lossRule{{"OUTPUT", args}, {"INPUT", args}}
+}
+
+// lossCheck says why Loss cannot run here, or returns nil: it needs
+// iptables and a kernel with its statistic match.
+func lossCheck() error {
+	if _, err := exec.LookPath("iptables"); err != nil {
+		return fmt.Errorf("lossy scenarios need iptables: run scripts/install-test-deps.sh as root")
+	}
+	return nil
+}
+
+// lossyBlock is Loss at work on a block: Stop removes its rules and says
+// how many packets they dropped.
+type lossyBlock struct {
+	rules []lossRule
+	added int // how many of rules are in place
+}
+
+// startLoss adds l's rules for n; they are removed by Stop, or when the
+// test ends.
+func startLoss(t testing.TB, n Net, l Loss) (*lossyBlock, error) {
+	t.Helper()
+	b := &lossyBlock{rules: l.rules(n)}
+	t.Cleanup(func() { _, _ = b.Stop() })
+	for _, r := range b.rules {
+		if out, err := iptables(append([]string{"-I", r.chain}, r.args...)...); err != nil {
+			return nil, fmt.Errorf("lab: adding the loss rule on %s: %v: %s", r.chain, err, out)
+		}
+		b.added++
+	}
+	return b, nil
+}
+
+// Stop reads how many packets the rules dropped, then removes them.
+func (b *lossyBlock) Stop() (dropped int64, err error) {
+	for b.added > 0 {
+		r := b.rules[b.added-1]
+		n, cerr := b.count(r)
+		if cerr != nil && err == nil {
+			err = cerr
+		}
+		dropped += n
+		if out, derr := iptables(append([]string{"-D", r.chain}, r.args...)...); derr != nil && err == nil {
+			err = fmt.Errorf("lab: removing the loss rule on %s: %v: %s", r.chain, derr, out)
+		}
+		b.added--
+	}
+	return dropped, err
+}
+
+// count returns the packets rule r dropped so far: the first counter of
+// `iptables -S CHAIN -v`'s line for the rule ("-c PACKETS BYTES").
+func (b *lossyBlock) count(r lossRule) (int64, error) {
+	out, err := iptables("-S", r.chain, "-v")
+	if err != nil {
+		return 0, fmt.Errorf("lab: listing %s: %v: %s", r.chain, err, out)
+	}
+	dst := "-d " + r.args[1]
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.Contains(line, dst) || !strings.Contains(line, "statistic") {
+			continue
+		}
+		f := strings.Fields(line)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "-c" {
+				return strconv.ParseInt(f[i+1], 10, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("lab: no counter for the loss rule on %s in:\n%s", r.chain, out)
+}
+
+// iptables runs iptables, waiting for the xtables lock (other tests, or
+// the system, may hold it).
+func iptables(args ...string) ([]byte, error) {
+	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
+	return bytes.TrimSpace(out), err
+}
