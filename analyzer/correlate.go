@@ -38,8 +38,18 @@ func (d *diagnosis) linkSplits() {
 	usable := func(a, h *handshake) bool {
 		return a.mergedInto == nil && !a.t3.ok() && a.t2.time().Before(h.t3.time())
 	}
+	unanswered := map[digest][]*handshake{} // Type 3 messages that got no answer, by token
+	for _, h := range d.records {
+		if h.hasT3 && !h.final.ok() {
+			unanswered[h.t3Hash] = append(unanswered[h.t3Hash], h)
+		}
+	}
 	for _, h := range d.records {
 		if !h.t3.ok() || h.t2.ok() || h.mergedInto != nil {
+			continue
+		}
+		if a := sentBefore(h, unanswered[h.t3Hash]); a != nil {
+			mergeSentAgain(a, h)
 			continue
 		}
 		var same, best *handshake
@@ -71,6 +81,36 @@ func (d *diagnosis) linkSplits() {
 			merge(best, h)
 		}
 	}
+}
+
+// sentBefore returns the handshake whose unanswered Type 3 h's is, byte
+// for byte, sent again on another connection of the same leg and channel
+// (the token is unique to one handshake, so nothing else matches), or nil.
+// A balancer that lost its backend connection after the Type 3 went out,
+// or a client whose connection died waiting, sends the request again on a
+// new connection, where no backend knows the challenge.
+func sentBefore(h *handshake, unanswered []*handshake) *handshake {
+	for _, a := range unanswered {
+		if a != h && a.mergedInto == nil && a.t3conn != h.t3conn && a.proxy == h.proxy &&
+			a.t3conn.upstream == h.t3conn.upstream && a.t3.time().Before(h.t3.time()) {
+			return a
+		}
+	}
+	return nil
+}
+
+// mergeSentAgain merges a, whose Type 3 went unanswered, into h, the same
+// Type 3 sent again on another connection: one split handshake, answered
+// on h's connection, which remembers where the first Type 3 went.
+func mergeSentAgain(a, h *handshake) {
+	first, firstConn := a.t3, a.t3conn
+	if a.has(fSentAgain) { // sent a third time: keep the first of all
+		first, firstConn = a.note().firstT3, a.note().firstT3Conn
+	}
+	merge(a, h)
+	n := h.notesRW()
+	n.firstT3, n.firstT3Conn = first, firstConn
+	h.flags |= fSentAgain
 }
 
 // looseHalf finds the first half of a split handshake without an exact
@@ -136,7 +176,8 @@ func merge(a, h *handshake) {
 
 // splitCause decides who split a handshake: the side that closed the first
 // connection (or asked to) before the Type 3, or the client when it opened
-// a new connection while the first was still open.
+// a new connection while the first was still open. For a Type 3 sent again
+// (fSentAgain) the first connection is the one its first copy went on.
 func splitCause(h *handshake) (cause, code string) {
 	if h.has(fClientAskedClose) {
 		return CauseClient, CodeClientClosedMidHS
@@ -145,6 +186,9 @@ func splitCause(h *handshake) (cause, code string) {
 		return CauseBalancer, CodeConnectionClosedMidHS
 	}
 	a, b := h.conn, h.t3conn
+	if h.has(fSentAgain) {
+		a = h.note().firstT3Conn // the connection that left the first Type 3 unanswered
+	}
 	before := func(f int64) bool { return f != 0 && (a.file != b.file || f < h.t3.frame()) }
 	sc, cc := a.closeFrame(1), a.closeFrame(0)
 	if before(sc) && (!before(cc) || sc < cc) {

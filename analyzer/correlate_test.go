@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,23 @@ func splitCheck(outcome string) func(t *testing.T, r *Report) {
 		}
 		if h.Frames.Type1 == 0 || h.Frames.Type2 == 0 || h.Frames.Type3 == 0 {
 			t.Errorf("frames = %+v", h.Frames)
+		}
+	}
+}
+
+// resentCheck asserts a split handshake whose Type 3 was sent twice: its
+// frames are the second Type 3's and its answer, and the messages say the
+// Type 3 was sent again.
+func resentCheck(t *testing.T, r *Report) {
+	t.Helper()
+	splitCheck(OutcomeFailed)(t, r)
+	h := r.Connections[0].Handshakes[0]
+	if h.Frames.Type3 <= h.Frames.Type2+1 || h.Frames.Final != h.Frames.Type3+1 {
+		t.Errorf("frames = %+v, want the second Type 3 and its answer", h.Frames)
+	}
+	for _, f := range r.Findings {
+		if (f.Code == CodeConnectionClosedMidHS || f.Code == CodeClientClosedMidHS) && !strings.Contains(f.Message, "again") {
+			t.Errorf("%s: %q does not say the Type 3 was sent again", f.Code, f.Message)
 		}
 	}
 }
@@ -93,6 +111,50 @@ func correlationCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictClient, has: []string{CodeClientClosedMidHS}, hasNot: []string{CodeConnectionClosedMidHS}},
 			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+		},
+		{
+			// A balancer that lost its backend connection (haproxy's
+			// timeout, a reset) after the Type 3 went out: the client sends
+			// the request again, the same Type 3 byte for byte, on a new
+			// connection, where no backend knows the challenge. One
+			// handshake, split, not an unanswered one plus a Type 3 without
+			// a challenge. Seen in the lab's lossy runs, on both legs.
+			name: "split: the same Type 3 sent again after the server side ended the connection unanswered",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
+				a.req("GET", "/app", t3)
+				a.rstServer()
+				b := s.conn(client2, vip)
+				b.req("GET", "/app", t3)
+				b.resp(401, server.offer())
+				b.finClient()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS},
+				hasNot: []string{CodeClientClosedMidHS, CodeAuthFailed}, causes: map[string]int{CauseBalancer: 1}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: resentCheck,
+		},
+		{
+			name: "split: the same Type 3 sent again after the client ended the connection unanswered",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
+				a.req("GET", "/app", t3)
+				a.finClient()
+				b := s.conn(client2, vip)
+				b.req("GET", "/app", t3)
+				b.resp(401, server.offer())
+				b.finClient()
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeType3WithoutChallenge, CodeClientClosedMidHS},
+				hasNot: []string{CodeConnectionClosedMidHS}, causes: map[string]int{CauseClient: 1}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: resentCheck,
 		},
 		{
 			name: "split that still succeeds is one success",

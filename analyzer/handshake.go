@@ -62,6 +62,7 @@ const (
 	fRoutedDifferently                    // both legs: Type 2 and Type 3 crossed different upstream connections
 	fBurstChanged                         // a retry burst it belongs to met several server identities
 	fConnChanged                          // its client connection met several server identities
+	fSentAgain                            // split: its Type 3 was sent again after the first went unanswered (notes.firstT3)
 )
 
 // handshake is one NTLM handshake as the analyzer keeps it after its
@@ -197,6 +198,10 @@ type hsNotes struct {
 	hereIdentity string
 	// route says where each step of a relayed handshake went.
 	route []RouteStep
+	// firstT3 and firstT3Conn are the Type 3 that went unanswered before
+	// the same one was sent again on another connection (fSentAgain).
+	firstT3     step
+	firstT3Conn *connState
 }
 
 // noNotes stands for missing notes when reading; never written.
