@@ -19,8 +19,11 @@ type halfState struct {
 	slow    bool   // handed to gopacket's assembler
 	finDone bool   // the FIN was reached in order (or the half ended)
 	// synOnly says that next was set by a SYN and nothing followed it
-	// yet: a later SYN with another ISN replaces it (see fastPath).
-	synOnly bool
+	// yet: a later SYN with another ISN replaces it (see fastPath), and
+	// alt keeps the one it replaced, in case the first data says that
+	// one was acknowledged after all.
+	synOnly, hasAlt bool
+	alt             uint32
 }
 
 // fastPath processes a packet of tuple side on the in-order path; it
@@ -40,12 +43,23 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 		// client acknowledges the second, and Wireshark counts the
 		// direction from it too. (A SYN without ACK and another ISN is a
 		// new conversation: the numberer never brings it here.)
-		if !h.started || (h.synOnly && seq+1 != h.next) {
+		switch {
+		case !h.started:
 			h.started, h.next, h.synOnly = true, seq+1, true
+		case h.synOnly && seq+1 != h.next:
+			h.alt, h.hasAlt, h.next = h.next, true, seq+1
 		}
 		return true // data on a SYN (TCP Fast Open) is not HTTP we follow
 	}
-	h.synOnly = false
+	if h.synOnly {
+		// The first byte (or FIN) after the SYNs says which ISN counts:
+		// the latest, unless it starts right after the one before (the
+		// first SYN-ACK was only late, and the client took it).
+		if h.hasAlt && seq == h.alt && seq != h.next {
+			h.next = h.alt
+		}
+		h.synOnly, h.hasAlt = false, false
+	}
 	if !h.started {
 		// No SYN seen for this direction: start at the first segment.
 		h.started, h.next = true, seq

@@ -264,6 +264,55 @@ func TestReassemblerSYNACKWithNewISN(t *testing.T) {
 	}
 }
 
+// TestReassemblerSYNACKNewISNNotTaken: of two SYN-ACKs with different
+// ISNs, the client took the first (the second answered a SYN sent again
+// while the first was only late): the server's bytes follow the first, and
+// nothing is lost. And a SYN-ACK with another ISN after the server's first
+// byte changes nothing.
+func TestReassemblerSYNACKNewISNNotTaken(t *testing.T) {
+	t.Run("late first SYN-ACK taken", func(t *testing.T) {
+		s := newScript()
+		c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+		s.add(c.client, c.server, c.cseq, 0, "S", "")
+		s.add(c.client, c.server, c.cseq, 0, "S", "")
+		s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "")            // late
+		s.add(c.server, c.client, c.sseq+31_000_000, c.cseq+1, "SA", "") // answers the second SYN
+		c.cseq++
+		c.sseq++
+		s.add(c.client, c.server, c.cseq, c.sseq, "A", "") // takes the first
+		c.send(true, getReq, 1460)
+		c.send(false, okResp, 1460)
+		c.close()
+		rec := s.run(t)
+		assertEvents(t, rec, []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 GET /a frames=6-6 gaps=[0 0]",
+			"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		})
+	})
+	t.Run("SYN-ACK after data", func(t *testing.T) {
+		s := newScript()
+		c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+		c.handshake()
+		c.send(true, getReq, 1460)
+		c.send(false, okResp, 1460)
+		s.add(c.server, c.client, c.sseq+5_000_000, c.cseq, "SA", "") // stray
+		c.send(true, getReqB, 1460)
+		c.send(false, okResp, 1460)
+		c.close()
+		rec := s.run(t)
+		assertEvents(t, rec, []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 GET /a frames=4-4 gaps=[0 0]",
+			"resp 0 200 for=/a frames=5-5 gaps=[0 0]",
+			"req 0 GET /b frames=7-7 gaps=[0 0]",
+			"resp 0 200 for=/b frames=8-8 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		})
+	})
+}
+
 func TestReassemblerNonHTTPCountsStreams(t *testing.T) {
 	s := newScript()
 	smb := s.conv("10.0.0.1:50001", "10.0.0.2:445", 1000)
