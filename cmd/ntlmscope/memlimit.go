@@ -9,12 +9,13 @@ import (
 // analyzeMemory is how analyze bounds its memory unless GOMEMLIMIT says
 // otherwise. ntlmscope's live memory is bounded by the connections open at
 // once plus a compact record per connection of the capture (about 130 MB
-// at the peak for a 2 GB capture of 170,000 connections), but the garbage
-// collector's default pacing lets the heap grow to twice the live size, so
-// a large capture would peak at over 400 MB. The soft limit is 224 MiB, or
-// one and a half times the live heap once that is more (memlimit.Tuner):
-// a fixed limit below the live heap would make the collector run back to
-// back (a 5 GB capture took 2.5 times as long per byte as a 2 GB one).
+// live at the end of a 2 GB capture of 170,000 connections, its peak), but
+// the garbage collector's default pacing lets the heap grow to twice the
+// live size, so a large capture would peak at over 400 MB. The soft limit
+// is 224 MiB, or one and a half times the live heap once that is more
+// (memlimit.Tuner): a fixed limit below the live heap would make the
+// collector run back to back (a 5 GB capture took twice as long per byte
+// as a 2 GB one).
 //
 // Only analyze sets it: a live capture may run for days and accumulate
 // more, and a collector working near its limit would make it drop packets.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"runtime/debug"
 	"testing"
 )
@@ -9,6 +10,8 @@ import (
 // unless the environment names one, and that stopping puts back the one
 // from before.
 func TestMemoryLimitUnlessGOMEMLIMIT(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "") // restored after the test
+	os.Unsetenv("GOMEMLIMIT")
 	before := debug.SetMemoryLimit(-1)
 	stop := startMemoryLimit()
 	if l := debug.SetMemoryLimit(-1); l < analyzeMemory.Floor {

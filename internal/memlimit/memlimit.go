@@ -4,10 +4,11 @@
 // A fixed soft limit (debug.SetMemoryLimit) keeps the peak of a run near its
 // live heap instead of twice it, as long as the live heap stays below the
 // limit. Once the live heap reaches the limit, the collector runs back to
-// back, up to half the CPU by the runtime's own cap: `ntlmscope analyze`
-// with a fixed 224 MiB limit took 28–29 s on a 5 GB capture whose live heap
-// reached 316 MB, with 106–108 collections, twice as long per byte as on
-// 2 GB with 9 (12.7–13.6 s and 15 collections with a Tuner). The
+// back, up to half the CPU by the runtime's own cap. With a fixed 224 MiB
+// limit, `ntlmscope analyze` took 28–29 s and 106–108 collections on a
+// 5 GB capture whose live heap reached 316 MB: twice as long per byte as
+// on 2 GB, which takes 9 collections. With a Tuner, the 5 GB capture takes
+// 12.7–13.6 s and 15 collections. The
 // runtime has no setting for "this margin above the live heap, but no
 // lower than that floor" (GOGC is a margin without a floor, GOMEMLIMIT a
 // ceiling without a margin), so a Tuner reads the live heap after each
@@ -24,8 +25,8 @@ import (
 
 // Options say how a Tuner sets the limit.
 type Options struct {
-	// Floor is the least limit, in bytes: below it the limit does not
-	// follow the live heap.
+	// Floor is the least limit, in bytes (more than zero): below it the
+	// limit does not follow the live heap.
 	Floor int64
 	// Margin is the share of the live heap the limit stays above it:
 	// 0.5 sets it to 1.5 times the live heap.
@@ -47,7 +48,8 @@ func (o Options) LimitFor(live uint64) int64 {
 
 // Tuner moves the runtime's soft memory limit with the live heap (see the
 // package doc). Start one with Start; Stop it to put back the limit that
-// was in force before.
+// was in force before. The limit is the process's: run one Tuner at a
+// time.
 type Tuner struct {
 	opts     Options
 	previous int64
