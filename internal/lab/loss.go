@@ -29,75 +29,95 @@ type Loss struct {
 	Probability float64
 }
 
-// lossRule is one of Loss's rules: its chain and its iptables arguments.
+// lossRule is one of Loss's rules: its chain, the block it drops packets
+// to, and its iptables arguments.
 type lossRule struct {
-	chain string
-	args  []string
+	chain, cidr string
+	args        []string
 }
 
-// rules returns Loss's two rules for the block n.
-func (l Loss) rules(n Net) []lossRule {
+// rules returns Loss's two rules for the block cidr.
+func (l Loss) rules(cidr string) []lossRule {
 	p := strconv.FormatFloat(l.Probability, 'f', -1, 64)
-	args := []string{"-d", n.CIDR(), "-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"}
-	return []lossRule{{"OUTPUT", args}, {"INPUT", args}}
+	args := []string{"-d", cidr, "-m", "statistic", "--mode", "random", "--probability", p, "-j", "DROP"}
+	return []lossRule{{"OUTPUT", cidr, args}, {"INPUT", cidr, args}}
 }
 
 // lossCheck says why Loss cannot run here, or returns nil: it needs
-// iptables and a kernel with its statistic match.
+// iptables and a kernel with netfilter's statistic match, which it tries
+// with a rule on an address no test uses.
 func lossCheck() error {
 	if _, err := exec.LookPath("iptables"); err != nil {
 		return fmt.Errorf("lossy scenarios need iptables: run scripts/install-test-deps.sh as root")
 	}
+	r := Loss{Probability: 0.5}.rules("127.255.255.254/32")[0]
+	if out, err := iptables(append([]string{"-I", r.chain}, r.args...)...); err != nil {
+		return fmt.Errorf("lossy scenarios need netfilter's statistic match (iptables -m statistic): %v: %s", err, out)
+	}
+	r.removeAll()
 	return nil
+}
+
+// removeAll deletes every copy of r (a run killed before its clean-up may
+// have left one behind), and reports whether there was any.
+func (r lossRule) removeAll() bool {
+	found := false
+	for {
+		if _, err := iptables(append([]string{"-D", r.chain}, r.args...)...); err != nil {
+			return found
+		}
+		found = true
+	}
 }
 
 // lossyBlock is Loss at work on a block: Stop removes its rules and says
 // how many packets they dropped.
 type lossyBlock struct {
-	rules []lossRule
-	added int // how many of rules are in place
+	rules   []lossRule
+	stopped bool
 }
 
-// startLoss adds l's rules for n; they are removed by Stop, or when the
-// test ends.
+// startLoss adds l's rules for n, after removing any a killed run left on
+// the same block; they are removed by Stop, or when the test ends.
 func startLoss(t testing.TB, n Net, l Loss) (*lossyBlock, error) {
 	t.Helper()
-	b := &lossyBlock{rules: l.rules(n)}
+	b := &lossyBlock{rules: l.rules(n.CIDR())}
 	t.Cleanup(func() { _, _ = b.Stop() })
 	for _, r := range b.rules {
+		r.removeAll()
 		if out, err := iptables(append([]string{"-I", r.chain}, r.args...)...); err != nil {
 			return nil, fmt.Errorf("lab: adding the loss rule on %s: %v: %s", r.chain, err, out)
 		}
-		b.added++
 	}
 	return b, nil
 }
 
-// Stop reads how many packets the rules dropped, then removes them.
+// Stop reads how many packets the rules dropped, then removes them; a
+// rule it cannot count is removed all the same. Later calls do nothing.
 func (b *lossyBlock) Stop() (dropped int64, err error) {
-	for b.added > 0 {
-		r := b.rules[b.added-1]
-		n, cerr := b.count(r)
+	if b.stopped {
+		return 0, nil
+	}
+	b.stopped = true
+	for _, r := range b.rules {
+		n, cerr := count(r)
 		if cerr != nil && err == nil {
 			err = cerr
 		}
 		dropped += n
-		if out, derr := iptables(append([]string{"-D", r.chain}, r.args...)...); derr != nil && err == nil {
-			err = fmt.Errorf("lab: removing the loss rule on %s: %v: %s", r.chain, derr, out)
-		}
-		b.added--
+		r.removeAll()
 	}
 	return dropped, err
 }
 
 // count returns the packets rule r dropped so far: the first counter of
 // `iptables -S CHAIN -v`'s line for the rule ("-c PACKETS BYTES").
-func (b *lossyBlock) count(r lossRule) (int64, error) {
+func count(r lossRule) (int64, error) {
 	out, err := iptables("-S", r.chain, "-v")
 	if err != nil {
 		return 0, fmt.Errorf("lab: listing %s: %v: %s", r.chain, err, out)
 	}
-	dst := "-d " + r.args[1]
+	dst := "-d " + r.cidr
 	for _, line := range strings.Split(string(out), "\n") {
 		if !strings.Contains(line, dst) || !strings.Contains(line, "statistic") {
 			continue
