@@ -25,10 +25,12 @@ const (
 	// handshake a new one by the same client counts as a restart.
 	DefaultRestartWindow = 30 * time.Second
 	// DefaultLinkWindow bounds the time between the halves of a split
-	// handshake, and between a token on the client leg and its relay
-	// upstream. Ten seconds covers a browser's credential round trips and
-	// a slow backend, while keeping unrelated handshakes of a busy client
-	// apart (they are matched by keyed hashes anyway).
+	// handshake matched without an exact echo of the Type 2's timestamp,
+	// and between a token on the client leg and its relay upstream. Ten
+	// seconds covers a browser's credential round trips and a slow
+	// backend, while keeping unrelated handshakes of a busy client apart
+	// (they are matched by keyed hashes anyway). A Type 3 that echoes its
+	// Type 2's identity and timestamp exactly is matched however late.
 	DefaultLinkWindow = 10 * time.Second
 )
 

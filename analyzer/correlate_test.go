@@ -157,6 +157,42 @@ func correlationCases() []outcomeCase {
 			check: resentCheck,
 		},
 		{
+			// An exact echo of the Type 2's identity and timestamp is
+			// proof however late: retransmissions on a lossy path held a
+			// Type 3 up for 15 s in the lab.
+			name: "split: the Type 3 echoes its Type 2 exactly, 15 s later",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.finServer()
+				s.wait(15 * time.Second)
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+				b.finClient()
+			},
+			want:  expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: splitCheck(OutcomeFailed),
+		},
+		{
+			// Without an echo (NTLMv1) the halves are a guess, which the
+			// link window bounds.
+			name: "no split: an NTLMv1 Type 3 15 s after the Type 2 of another connection",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.finServer()
+				s.wait(15 * time.Second)
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401, t3opts{kind: ntlm.ResponseNTLMv1})
+				b.finClient()
+			},
+			want: expect{has: []string{CodeType3WithoutChallenge}},
+			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
+		},
+		{
 			name: "split that still succeeds is one success",
 			play: func(s *script) {
 				a := s.conn(client1, vip)

@@ -70,14 +70,14 @@ func misfit(h *handshake) bool {
 
 // echoedElsewhere reports whether one of cands (the records whose Type 2
 // has the key h's Type 3 echoes) is on another connection of the same leg,
-// for the same real client, within the link window before the Type 3, and
-// free for it: without a Type 3, or with a misfit one that is itself to be
-// detached (in misrouted: two Type 3 messages crossed, each to the other's
-// connection).
+// for the same real client, before the Type 3, and free for it: without a
+// Type 3, or with a misfit one that is itself to be detached (in misrouted:
+// two Type 3 messages crossed, each to the other's connection). An exact
+// echo is proof however late the Type 3 came: no link window applies.
 func (d *diagnosis) echoedElsewhere(h *handshake, cands []*handshake, misrouted map[*handshake]bool) bool {
 	for _, o := range cands {
 		if o == h || o.mergedInto != nil || o.conn == h.conn || o.proxy != h.proxy || o.conn.upstream != h.conn.upstream ||
-			o.client != h.t3client || !within(o.t2.time(), h.t3.time(), d.opts.LinkWindow) {
+			o.client != h.t3client || o.t2.time().After(h.t3.time()) {
 			continue
 		}
 		if !o.t3.ok() || misrouted[o] {
