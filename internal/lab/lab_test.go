@@ -112,6 +112,9 @@ func TestLabLossy(t *testing.T) {
 						t.Fatalf("%d attempts; the last: %v", attempt, err)
 					}
 					t.Logf("attempt %d: the lab failed under loss: %v", attempt, err)
+					if err := waitQuiet(NetFor(s.Number), time.Minute); err != nil {
+						t.Fatal(err)
+					}
 					continue
 				}
 				dropped += out.Dropped
@@ -123,13 +126,16 @@ func TestLabLossy(t *testing.T) {
 					return
 				}
 				if len(problems) == 0 {
-					continue // nothing dropped: run it again
+					continue // nothing dropped (so nothing left to retransmit): run it again
 				}
 				t.Logf("the lab did not do what the scenario says under loss, so its captures prove nothing:\n%s",
 					strings.Join(problems, "\n"))
 				if last {
 					logTruth(t, out.Truth)
 					t.Fatalf("%d attempts, none went as the scenario says", attempt)
+				}
+				if err := waitQuiet(NetFor(s.Number), time.Minute); err != nil {
+					t.Fatal(err)
 				}
 			}
 		})

@@ -3,10 +3,12 @@ package lab
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Loss makes the kernel drop a share of a scenario's packets, at random,
@@ -137,4 +139,53 @@ func count(r lossRule) (int64, error) {
 func iptables(args ...string) ([]byte, error) {
 	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
 	return bytes.TrimSpace(out), err
+}
+
+// waitQuiet waits, up to limit, until no TCP socket of the block n is left
+// in a state that may still send (TIME_WAIT sends nothing unprompted): a
+// lossy run's programs are gone, but the kernel keeps retransmitting their
+// last data and FIN for a while, which would land in the next run's
+// capture as a connection without its start.
+func waitQuiet(n Net, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		busy, err := blockSockets(n)
+		if err != nil || busy == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("lab: %d sockets of %s still busy after %v", busy, n.CIDR(), limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// blockSockets counts the IPv4 TCP sockets (/proc/net/tcp) with an end in
+// block n, other than listening ones and those in TIME_WAIT.
+func blockSockets(n Net) (int, error) {
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return 0, err
+	}
+	// Addresses are the four bytes in memory order, in hex: 127.B.S.x is
+	// "xxSSBB7F" on a little-endian machine, so its last six digits name
+	// the block.
+	block := fmt.Sprintf("%02X%02X7F:", n.s, n.b)
+	busy := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		if st := f[3]; st == "0A" || st == "06" { // LISTEN, TIME_WAIT
+			continue
+		}
+		for _, addr := range f[1:3] {
+			if len(addr) == 13 && addr[2:9] == block {
+				busy++
+				break
+			}
+		}
+	}
+	return busy, nil
 }
