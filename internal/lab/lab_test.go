@@ -165,6 +165,44 @@ func TestLabCaptures(t *testing.T) {
 	}
 }
 
+// lossyDir holds captures of lossy runs (TestLabLossy) that ntlmscope once
+// got wrong, in a folder per run named after its scenario number
+// ("scenario4-a"), each with the scenario's client and upstream legs.
+const lossyDir = "../../testdata/lab/lossy"
+
+// TestLabLossyCaptures checks ntlmscope on the kept lossy captures against
+// their scenario's expectations. Both scenario4 runs (nginx sharing backend
+// connections at 12 % loss) held a Type 3 up 11–15 s after its Type 2, and
+// the link window then kept them apart: an abandoned handshake and a Type 3
+// without challenge instead of six failed handshakes.
+func TestLabLossyCaptures(t *testing.T) {
+	runs, err := filepath.Glob(filepath.Join(lossyDir, "scenario*"))
+	if err != nil || len(runs) == 0 {
+		t.Fatalf("no lossy captures in %s (%v)", lossyDir, err)
+	}
+	for _, dir := range runs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			num, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), "scenario"), "-")
+			var s *Scenario
+			for _, sc := range Scenarios() {
+				if fmt.Sprint(sc.Number) == num {
+					s = sc
+				}
+			}
+			if s == nil {
+				t.Fatalf("no scenario %s", num)
+			}
+			leg := func(v View) string { return filepath.Join(dir, s.Name+"-"+string(v)+".pcap") }
+			checkReports(t, s, func(v View) []string {
+				if v == ViewBoth {
+					return []string{leg(ViewClient), leg(ViewUpstream)}
+				}
+				return []string{leg(v)}
+			})
+		})
+	}
+}
+
 // checkTruth checks that the run went as the scenario says, from the
 // programs' own accounts; it reports whether it did.
 func checkTruth(t *testing.T, s *Scenario, truth *Truth) bool {
