@@ -29,6 +29,24 @@ func splitCheck(outcome string) func(t *testing.T, r *Report) {
 	}
 }
 
+// playSentAgain plays a handshake whose Type 3 goes unanswered on its
+// connection, which end then ends, and is sent again, byte for byte, on a
+// new one, where it gets a 401.
+func playSentAgain(end func(*tconn)) func(*script) {
+	return func(s *script) {
+		a := s.conn(client1, vip)
+		a.anon(server)
+		ch := a.t1(server, "WEB01")
+		t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
+		a.req("GET", "/app", t3)
+		end(a)
+		b := s.conn(client2, vip)
+		b.req("GET", "/app", t3)
+		b.resp(401, server.offer())
+		b.finClient()
+	}
+}
+
 // resentCheck asserts a split handshake whose Type 3 was sent twice: its
 // frames are the second Type 3's and its answer, and the messages say the
 // Type 3 was sent again.
@@ -120,18 +138,7 @@ func correlationCases() []outcomeCase {
 			// handshake, split, not an unanswered one plus a Type 3 without
 			// a challenge. Seen in the lab's lossy runs, on both legs.
 			name: "split: the same Type 3 sent again after the server side ended the connection unanswered",
-			play: func(s *script) {
-				a := s.conn(client1, vip)
-				a.anon(server)
-				ch := a.t1(server, "WEB01")
-				t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
-				a.req("GET", "/app", t3)
-				a.rstServer()
-				b := s.conn(client2, vip)
-				b.req("GET", "/app", t3)
-				b.resp(401, server.offer())
-				b.finClient()
-			},
+			play: playSentAgain((*tconn).rstServer),
 			want: expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS},
 				hasNot: []string{CodeClientClosedMidHS, CodeAuthFailed}, causes: map[string]int{CauseBalancer: 1}},
 			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
@@ -139,18 +146,7 @@ func correlationCases() []outcomeCase {
 		},
 		{
 			name: "split: the same Type 3 sent again after the client ended the connection unanswered",
-			play: func(s *script) {
-				a := s.conn(client1, vip)
-				a.anon(server)
-				ch := a.t1(server, "WEB01")
-				t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
-				a.req("GET", "/app", t3)
-				a.finClient()
-				b := s.conn(client2, vip)
-				b.req("GET", "/app", t3)
-				b.resp(401, server.offer())
-				b.finClient()
-			},
+			play: playSentAgain((*tconn).finClient),
 			want: expect{verdict: VerdictClient, has: []string{CodeType3WithoutChallenge, CodeClientClosedMidHS},
 				hasNot: []string{CodeConnectionClosedMidHS}, causes: map[string]int{CauseClient: 1}},
 			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
