@@ -47,6 +47,22 @@ func playSentAgain(end func(*tconn)) func(*script) {
 	}
 }
 
+// playLateType3 plays a handshake whose server side closes after the Type 2
+// and whose Type 3 (with o) comes on a new connection 15 s later, past the
+// link window.
+func playLateType3(o t3opts) func(*script) {
+	return func(s *script) {
+		a := s.conn(client1, vip)
+		a.anon(server)
+		ch := a.t1(server, "WEB01")
+		a.finServer()
+		s.wait(15 * time.Second)
+		b := s.conn(client2, vip)
+		b.t3(server, `CORP\alice`, ch, 401, o)
+		b.finClient()
+	}
+}
+
 // resentCheck asserts a split handshake whose Type 3 was sent twice: its
 // frames are the second Type 3's and its answer, and the messages say the
 // Type 3 was sent again.
@@ -156,17 +172,8 @@ func correlationCases() []outcomeCase {
 			// An exact echo of the Type 2's identity and timestamp is
 			// proof however late: retransmissions on a lossy path held a
 			// Type 3 up for 15 s in the lab.
-			name: "split: the Type 3 echoes its Type 2 exactly, 15 s later",
-			play: func(s *script) {
-				a := s.conn(client1, vip)
-				a.anon(server)
-				ch := a.t1(server, "WEB01")
-				a.finServer()
-				s.wait(15 * time.Second)
-				b := s.conn(client2, vip)
-				b.t3(server, `CORP\alice`, ch, 401)
-				b.finClient()
-			},
+			name:  "split: the Type 3 echoes its Type 2 exactly, 15 s later",
+			play:  playLateType3(t3opts{}),
 			want:  expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS}},
 			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
 			check: splitCheck(OutcomeFailed),
@@ -175,16 +182,7 @@ func correlationCases() []outcomeCase {
 			// Without an echo (NTLMv1) the halves are a guess, which the
 			// link window bounds.
 			name: "no split: an NTLMv1 Type 3 15 s after the Type 2 of another connection",
-			play: func(s *script) {
-				a := s.conn(client1, vip)
-				a.anon(server)
-				ch := a.t1(server, "WEB01")
-				a.finServer()
-				s.wait(15 * time.Second)
-				b := s.conn(client2, vip)
-				b.t3(server, `CORP\alice`, ch, 401, t3opts{kind: ntlm.ResponseNTLMv1})
-				b.finClient()
-			},
+			play: playLateType3(t3opts{kind: ntlm.ResponseNTLMv1}),
 			want: expect{has: []string{CodeType3WithoutChallenge}},
 			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
 		},
