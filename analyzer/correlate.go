@@ -9,12 +9,16 @@ import (
 // linkSplits joins the halves of split handshakes: a Type 3 on a connection
 // that never carried its Type 2 (and lost nothing that could hide one) is
 // matched with a Type 2 on another connection of the same leg, from the
-// same client, at most the link window earlier, whose server identity and
-// MsvAvTimestamp the Type 3 echoes (compared as keyed hashes). Without an
-// echo (NTLMv1) the latest such Type 2 is taken. The pair becomes one
-// handshake; the first half is not counted again. A Type 3 whose Type 2 is
-// on its own connection, in a handshake something else interrupted, is
-// joined to it (interleaving, not a split).
+// same client, whose server identity and MsvAvTimestamp the Type 3 echoes
+// (compared as keyed hashes): at most two minutes earlier when no other
+// Type 2 has that key, else at most the link window earlier (a server whose
+// timestamps repeat; see echoWindow). Without an echo (NTLMv1) the latest
+// such Type 2 within the link window is taken. The pair becomes one handshake; the
+// first half is not counted again. A Type 3 whose Type 2 is on its own
+// connection, in a handshake something else interrupted, is joined to it
+// (interleaving, not a split). A Type 3 sent again, byte for byte, after
+// its first copy went unanswered joins the handshake of that copy
+// (sentBefore).
 func (d *diagnosis) linkSplits() {
 	type groupKey struct {
 		client   string
@@ -23,6 +27,12 @@ func (d *diagnosis) linkSplits() {
 	}
 	byKey := map[digest][]*handshake{} // halves by keyed identity+timestamp
 	byClient := map[groupKey][]*handshake{}
+	keyed := map[digest]int{} // Type 2 messages by keyed identity+timestamp
+	for _, h := range d.records {
+		if h.t2.ok() && h.t2TS {
+			keyed[h.idKey]++
+		}
+	}
 	for _, h := range d.records {
 		if h.t2.ok() && !h.t3.ok() {
 			if h.t2TS {
@@ -48,7 +58,9 @@ func (d *diagnosis) linkSplits() {
 		if !h.t3.ok() || h.t2.ok() || h.mergedInto != nil {
 			continue
 		}
-		if a := sentBefore(h, unanswered[h.t3Hash]); a != nil {
+		if a := sentBefore(h, unanswered[h.t3Hash]); a != nil && a.t2.ok() {
+			// A first copy without its Type 2 (not captured, or lost in a
+			// gap) is left alone: h looks for the Type 2 itself.
 			mergeSentAgain(a, h)
 			continue
 		}
@@ -59,11 +71,8 @@ func (d *diagnosis) linkSplits() {
 				case !usable(a, h):
 				case a.conn == h.t3conn:
 					same = a
-				case a.conn.upstream == h.t3conn.upstream && a.proxy == h.proxy && a.client == h.client:
-					// An exact echo of the Type 2's identity and timestamp
-					// is proof however late the Type 3 came (retransmissions
-					// on a lossy path held one up for 15 s in the lab); the
-					// link window only bounds guesses (looseHalf).
+				case a.conn.upstream == h.t3conn.upstream && a.proxy == h.proxy && a.client == h.client &&
+					within(a.t2.time(), h.t3.time(), d.echoWindow(keyed[h.echoKey])):
 					best = a
 				}
 			}
@@ -84,6 +93,23 @@ func (d *diagnosis) linkSplits() {
 			merge(best, h)
 		}
 	}
+}
+
+// exactEchoWindow bounds the time from a Type 2 to the Type 3 that echoes
+// its identity and timestamp exactly, when no other Type 2 of the capture
+// has them: an exact echo is proof, and retransmissions on a lossy path
+// held Type 3 messages up 11–15 s in the lab, past the link window; a
+// server keeps a challenge for a few minutes at most, and a server whose
+// timestamps do not change would otherwise join halves hours apart.
+const exactEchoWindow = 2 * time.Minute
+
+// echoWindow is how far apart a Type 2 and a Type 3 that echoes its key
+// may be, given how many Type 2 messages of the capture have that key.
+func (d *diagnosis) echoWindow(sameKey int) time.Duration {
+	if sameKey == 1 {
+		return max(exactEchoWindow, d.opts.LinkWindow)
+	}
+	return d.opts.LinkWindow
 }
 
 // sentBefore returns the handshake whose unanswered Type 3 h's is, byte
@@ -179,8 +205,7 @@ func merge(a, h *handshake) {
 
 // splitCause decides who split a handshake: the side that closed the first
 // connection (or asked to) before the Type 3, or the client when it opened
-// a new connection while the first was still open. For a Type 3 sent again
-// (fSentAgain) the first connection is the one its first copy went on.
+// a new connection while the first was still open.
 func splitCause(h *handshake) (cause, code string) {
 	if h.has(fClientAskedClose) {
 		return CauseClient, CodeClientClosedMidHS
@@ -189,9 +214,6 @@ func splitCause(h *handshake) (cause, code string) {
 		return CauseBalancer, CodeConnectionClosedMidHS
 	}
 	a, b := h.conn, h.t3conn
-	if h.has(fSentAgain) {
-		a = h.note().firstT3Conn // the connection that left the first Type 3 unanswered
-	}
 	before := func(f int64) bool { return f != 0 && (a.file != b.file || f < h.t3.frame()) }
 	sc, cc := a.closeFrame(1), a.closeFrame(0)
 	if before(sc) && (!before(cc) || sc < cc) {

@@ -187,6 +187,81 @@ func correlationCases() []outcomeCase {
 			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
 		},
 		{
+			// The split came first (the Type 2's response closed its
+			// connection); the copy sent again is noted, and all three
+			// connections carry the handshake.
+			name: "split: the Type 3 sent again from a third connection after a Connection: close split",
+			play: func(s *script) {
+				x := s.conn(client1, vip)
+				x.anon(server)
+				x.req("GET", "/app", server.cred(type1(), true))
+				ch := x.t2(server, "WEB01", "Connection: close")
+				x.finServer()
+				a := s.conn(client2, vip)
+				t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
+				a.req("GET", "/app", t3)
+				a.finClient()
+				b := s.conn("10.0.0.5:50002", vip)
+				b.req("GET", "/app", t3)
+				b.resp(401, server.offer())
+				b.finClient()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS},
+				hasNot: []string{CodeClientClosedMidHS}, causes: map[string]int{CauseBalancer: 1}},
+			sum: Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 3},
+			check: func(t *testing.T, r *Report) {
+				h := r.Connections[0].Handshakes[0]
+				if len(h.Connections) != 3 {
+					t.Errorf("handshake connections = %v, want all three", h.Connections)
+				}
+				for _, f := range r.Findings {
+					if f.Code != CodeConnectionClosedMidHS {
+						continue
+					}
+					if !strings.Contains(f.Message, "after its Type 2") || !strings.Contains(f.Message, "sent again") {
+						t.Errorf("%s: %q should tell the split, then the copy sent again", f.Code, f.Message)
+					}
+					if len(f.Connections) != 3 {
+						t.Errorf("%s: connections %v, want all three", f.Code, f.Connections)
+					}
+				}
+			},
+		},
+		{
+			// A first copy without its Type 2 in the capture is not
+			// joined: the copy sent again looks for the Type 2 itself.
+			name: "no split: a Type 3 sent again whose first copy has no Type 2 in the capture",
+			play: func(s *script) {
+				other := s.newChallenge("WEB01") // not in the capture
+				a := s.conn(client1, vip)
+				t3 := server.cred(s.type3(`CORP\alice`, other, t3opts{}), false)
+				a.req("GET", "/app", t3)
+				a.rstServer()
+				b := s.conn(client2, vip)
+				b.req("GET", "/app", t3)
+				b.resp(401, server.offer())
+			},
+			want: expect{has: []string{CodeType3WithoutChallenge}, hasNot: []string{CodeConnectionClosedMidHS, CodeClientClosedMidHS}},
+			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesIncomplete: 1, HandshakesSplit: 0, Connections: 2},
+		},
+		{
+			// An exact echo is proof, but not for ever: a server keeps
+			// a challenge a few minutes.
+			name: "no split: the Type 3 echoes its Type 2 exactly, 3 minutes later",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.finServer()
+				s.wait(3 * time.Minute)
+				b := s.conn(client2, vip)
+				b.t3(server, `CORP\alice`, ch, 401)
+				b.finClient()
+			},
+			want: expect{has: []string{CodeType3WithoutChallenge}},
+			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
+		},
+		{
 			name: "split that still succeeds is one success",
 			play: func(s *script) {
 				a := s.conn(client1, vip)

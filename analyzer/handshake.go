@@ -311,18 +311,30 @@ func (h *handshake) failure() bool {
 	return h.outcomeL == labelFailed || h.outcomeL == labelAbandoned
 }
 
-// conns lists the handshake's connections (two when split).
+// conns lists the handshake's connections (two when split; three when its
+// Type 3 was sent again from a connection of its own).
 func (h *handshake) conns() []*connState {
-	if h.t3conn != nil && h.t3conn != h.conn {
-		return []*connState{h.conn, h.t3conn}
+	cs := []*connState{h.conn}
+	if h.has(fSentAgain) {
+		if c := h.note().firstT3Conn; c != h.conn {
+			cs = append(cs, c)
+		}
 	}
-	return []*connState{h.conn}
+	if h.t3conn != nil && h.t3conn != h.conn {
+		cs = append(cs, h.t3conn)
+	}
+	return cs
 }
 
-// frames lists the frames of its captured steps.
+// frames lists the frames of its captured steps, the first copy of a Type 3
+// sent again included.
 func (h *handshake) frames() []int64 {
 	var fs []int64
-	for _, s := range []step{h.t1, h.t2, h.t3, h.final} {
+	first := step{}
+	if h.has(fSentAgain) {
+		first = h.note().firstT3
+	}
+	for _, s := range []step{h.t1, h.t2, first, h.t3, h.final} {
 		if s.ok() {
 			fs = append(fs, s.frame())
 		}

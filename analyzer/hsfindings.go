@@ -83,29 +83,37 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
 				"the handshake was split across connections", h.userName(), h.t3.frame(), h.t3conn.id, h.conn.id, h.t2.frame())
+			sentAgain := h.has(fSentAgain)
 			first, firstConn := h.note().firstT3, h.note().firstT3Conn
-			if h.has(fSentAgain) {
-				f.msg += sprintf("; it was sent again after the first copy (frame %d, connection %d) went unanswered",
+			again := ""
+			if sentAgain {
+				again = sprintf("; it was sent again after the first copy (frame %d, connection %d) went unanswered",
 					first.frame(), firstConn.id)
+				f.msg += again
 			}
 			out.add(f)
 			_, code := splitCause(h)
 			g := hsFinding(code, h)
+			// The texts of a Type 3 sent again tell how its first copy's
+			// connection ended, which decided the cause only when that is
+			// the Type 2's connection; else the split came first, and its
+			// text says so, the copy sent again noted after it.
+			sentHere := sentAgain && firstConn == h.conn
 			switch {
-			case h.has(fSentAgain) && code == CodeConnectionClosedMidHS:
+			case sentHere && code == CodeConnectionClosedMidHS:
 				g.msg = sprintf("the server side closed connection %d after the Type 3 (frame %d) without answering it; "+
 					"the Type 3 was sent again on connection %d, where no backend knows the challenge",
 					firstConn.id, first.frame(), h.t3conn.id)
 			case code == CodeConnectionClosedMidHS:
 				g.msg = sprintf("the server side closed connection %d after its Type 2 (frame %d); the client sent the "+
-					"Type 3 on connection %d, where no backend knows the challenge", h.conn.id, h.t2.frame(), h.t3conn.id)
+					"Type 3 on connection %d, where no backend knows the challenge", h.conn.id, h.t2.frame(), h.t3conn.id) + again
 			default:
-				if h.has(fSentAgain) {
+				if sentHere {
 					g.msg = sprintf("the client left connection %d while its Type 3 (frame %d) was unanswered and sent "+
 						"the Type 3 again on connection %d", firstConn.id, first.frame(), h.t3conn.id)
 				} else {
 					g.msg = sprintf("the client left connection %d after its Type 2 (frame %d) and sent the Type 3 on "+
-						"connection %d", h.conn.id, h.t2.frame(), h.t3conn.id)
+						"connection %d", h.conn.id, h.t2.frame(), h.t3conn.id) + again
 				}
 				if d.isProxyClient(h) {
 					g.msg += "; that client is itself a proxy, so the path split it"

@@ -19,7 +19,7 @@ import (
 
 // detachMisrouted splits every handshake record of a proxy's connection
 // whose Type 3 echoes a Type 2 carried by another connection of the same leg
-// for the same real client (within the link window): the Type 1/Type 2 half
+// for the same real client (see echoedElsewhere): the Type 1/Type 2 half
 // becomes a record of its own, open for the Type 3 that answers it, and the
 // Type 3 is left alone on its connection, for linkSplits to join with the
 // half it echoes. Records without an exact echo, or whose echoed Type 2 is
@@ -72,12 +72,13 @@ func misfit(h *handshake) bool {
 // has the key h's Type 3 echoes) is on another connection of the same leg,
 // for the same real client, before the Type 3, and free for it: without a
 // Type 3, or with a misfit one that is itself to be detached (in misrouted:
-// two Type 3 messages crossed, each to the other's connection). An exact
-// echo is proof however late the Type 3 came: no link window applies.
+// two Type 3 messages crossed, each to the other's connection). How long
+// before the Type 3 the Type 2 may be: see echoWindow (cands are all the
+// Type 2 messages with the key).
 func (d *diagnosis) echoedElsewhere(h *handshake, cands []*handshake, misrouted map[*handshake]bool) bool {
 	for _, o := range cands {
 		if o == h || o.mergedInto != nil || o.conn == h.conn || o.proxy != h.proxy || o.conn.upstream != h.conn.upstream ||
-			o.client != h.t3client || o.t2.time().After(h.t3.time()) {
+			o.client != h.t3client || !within(o.t2.time(), h.t3.time(), d.echoWindow(len(cands))) {
 			continue
 		}
 		if !o.t3.ok() || misrouted[o] {
