@@ -2,6 +2,7 @@ package lab
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -142,10 +143,10 @@ func iptables(args ...string) ([]byte, error) {
 }
 
 // waitQuiet waits, up to limit, until no TCP socket of the block n is left
-// in a state that may still send (TIME_WAIT sends nothing unprompted): a
-// lossy run's programs are gone, but the kernel keeps retransmitting their
-// last data and FIN for a while, which would land in the next run's
-// capture as a connection without its start.
+// in a state that may still send unprompted: a lossy run's programs are
+// gone, but the kernel keeps retransmitting their last data and FIN for a
+// while, which would land in the next run's capture as a connection
+// without its start.
 func waitQuiet(n Net, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	for {
@@ -160,32 +161,47 @@ func waitQuiet(n Net, limit time.Duration) error {
 	}
 }
 
+// quietStates are the /proc/net/tcp states that send nothing unprompted:
+// FIN_WAIT2 (05) waits for the peer, TIME_WAIT (06) only answers, CLOSE_WAIT
+// (08) waits for its program, LISTEN (0A) waits for a SYN.
+var quietStates = map[string]bool{"05": true, "06": true, "08": true, "0A": true}
+
 // blockSockets counts the IPv4 TCP sockets (/proc/net/tcp) with an end in
-// block n, other than listening ones and those in TIME_WAIT.
+// block n in a state that may send (see quietStates).
 func blockSockets(n Net) (int, error) {
 	b, err := os.ReadFile("/proc/net/tcp")
 	if err != nil {
 		return 0, err
 	}
-	// Addresses are the four bytes in memory order, in hex: 127.B.S.x is
-	// "xxSSBB7F" on a little-endian machine, so its last six digits name
-	// the block.
-	block := fmt.Sprintf("%02X%02X7F:", n.s, n.b)
 	busy := 0
 	for _, line := range strings.Split(string(b), "\n")[1:] {
 		f := strings.Fields(line)
-		if len(f) < 4 {
-			continue
-		}
-		if st := f[3]; st == "0A" || st == "06" { // LISTEN, TIME_WAIT
+		if len(f) < 4 || quietStates[f[3]] {
 			continue
 		}
 		for _, addr := range f[1:3] {
-			if len(addr) == 13 && addr[2:9] == block {
+			if inBlock(addr, n) {
 				busy++
 				break
 			}
 		}
 	}
 	return busy, nil
+}
+
+// inBlock reports whether a /proc/net/tcp address ("0100007F:1F90": the
+// four address bytes as the machine's own 32-bit word, in hex, then the
+// port) is in block n.
+func inBlock(addr string, n Net) bool {
+	ip, _, ok := strings.Cut(addr, ":")
+	if !ok || len(ip) != 8 {
+		return false
+	}
+	w, err := strconv.ParseUint(ip, 16, 32)
+	if err != nil {
+		return false
+	}
+	var a [4]byte
+	binary.NativeEndian.PutUint32(a[:], uint32(w))
+	return a[0] == 127 && a[1] == n.b && a[2] == n.s
 }
