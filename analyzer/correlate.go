@@ -133,13 +133,13 @@ func sentBefore(h *handshake, unanswered []*handshake) *handshake {
 // on h's connection, which remembers where the first Type 3 went.
 func mergeSentAgain(a, h *handshake) {
 	first, firstConn := a.t3, a.t3conn
-	if a.has(fSentAgain) { // sent a third time: keep the first of all
+	if a.sentAgain { // sent a third time: keep the first of all
 		first, firstConn = a.note().firstT3, a.note().firstT3Conn
 	}
 	merge(a, h)
 	n := h.notesRW()
 	n.firstT3, n.firstT3Conn = first, firstConn
-	h.flags |= fSentAgain
+	h.sentAgain = true
 }
 
 // looseHalf finds the first half of a split handshake without an exact

@@ -62,7 +62,6 @@ const (
 	fRoutedDifferently                    // both legs: Type 2 and Type 3 crossed different upstream connections
 	fBurstChanged                         // a retry burst it belongs to met several server identities
 	fConnChanged                          // its client connection met several server identities
-	fSentAgain                            // split: its Type 3 was sent again after the first went unanswered (notes.firstT3)
 )
 
 // handshake is one NTLM handshake as the analyzer keeps it after its
@@ -116,6 +115,11 @@ type handshake struct {
 	hasUser, echoTS bool
 	hasT3, hasMIC   bool
 	cbNonZero       bool
+	// sentAgain says its Type 3 was sent again after the first copy went
+	// unanswered (notes.firstT3). A field of its own, not a flag: set by
+	// linkSplits, it is read by the aggregates' goroutine while later
+	// steps of the diagnosis write flags.
+	sentAgain bool
 }
 
 // root returns the handshake h was merged into (a first half absorbed by
@@ -199,7 +203,7 @@ type hsNotes struct {
 	// route says where each step of a relayed handshake went.
 	route []RouteStep
 	// firstT3 and firstT3Conn are the Type 3 that went unanswered before
-	// the same one was sent again on another connection (fSentAgain).
+	// the same one was sent again on another connection (sentAgain).
 	firstT3     step
 	firstT3Conn *connState
 }
@@ -315,7 +319,7 @@ func (h *handshake) failure() bool {
 // Type 3 was sent again from a connection of its own).
 func (h *handshake) conns() []*connState {
 	cs := []*connState{h.conn}
-	if h.has(fSentAgain) {
+	if h.sentAgain {
 		if c := h.note().firstT3Conn; c != h.conn {
 			cs = append(cs, c)
 		}
@@ -331,7 +335,7 @@ func (h *handshake) conns() []*connState {
 func (h *handshake) frames() []int64 {
 	var fs []int64
 	first := step{}
-	if h.has(fSentAgain) {
+	if h.sentAgain {
 		first = h.note().firstT3
 	}
 	for _, s := range []step{h.t1, h.t2, first, h.t3, h.final} {

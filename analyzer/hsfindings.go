@@ -83,7 +83,7 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
 				"the handshake was split across connections", h.userName(), h.t3.frame(), h.t3conn.id, h.conn.id, h.t2.frame())
-			sentAgain := h.has(fSentAgain)
+			sentAgain := h.sentAgain
 			first, firstConn := h.note().firstT3, h.note().firstT3Conn
 			again := ""
 			if sentAgain {
