@@ -48,15 +48,14 @@ func playSentAgain(end func(*tconn)) func(*script) {
 }
 
 // playLateType3 plays a handshake whose server side closes after the Type 2
-// and whose Type 3 (with o) comes on a new connection 15 s later, past the
-// link window.
-func playLateType3(o t3opts) func(*script) {
+// and whose Type 3 (with o) comes on a new connection after wait.
+func playLateType3(wait time.Duration, o t3opts) func(*script) {
 	return func(s *script) {
 		a := s.conn(client1, vip)
 		a.anon(server)
 		ch := a.t1(server, "WEB01")
 		a.finServer()
-		s.wait(15 * time.Second)
+		s.wait(wait)
 		b := s.conn(client2, vip)
 		b.t3(server, `CORP\alice`, ch, 401, o)
 		b.finClient()
@@ -173,7 +172,7 @@ func correlationCases() []outcomeCase {
 			// proof however late: retransmissions on a lossy path held a
 			// Type 3 up for 15 s in the lab.
 			name:  "split: the Type 3 echoes its Type 2 exactly, 15 s later",
-			play:  playLateType3(t3opts{}),
+			play:  playLateType3(15*time.Second, t3opts{}),
 			want:  expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS}},
 			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
 			check: splitCheck(OutcomeFailed),
@@ -182,7 +181,7 @@ func correlationCases() []outcomeCase {
 			// Without an echo (NTLMv1) the halves are a guess, which the
 			// link window bounds.
 			name: "no split: an NTLMv1 Type 3 15 s after the Type 2 of another connection",
-			play: playLateType3(t3opts{kind: ntlm.ResponseNTLMv1}),
+			play: playLateType3(15*time.Second, t3opts{kind: ntlm.ResponseNTLMv1}),
 			want: expect{has: []string{CodeType3WithoutChallenge}},
 			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
 		},
@@ -248,16 +247,7 @@ func correlationCases() []outcomeCase {
 			// An exact echo is proof, but not for ever: a server keeps
 			// a challenge a few minutes.
 			name: "no split: the Type 3 echoes its Type 2 exactly, 3 minutes later",
-			play: func(s *script) {
-				a := s.conn(client1, vip)
-				a.anon(server)
-				ch := a.t1(server, "WEB01")
-				a.finServer()
-				s.wait(3 * time.Minute)
-				b := s.conn(client2, vip)
-				b.t3(server, `CORP\alice`, ch, 401)
-				b.finClient()
-			},
+			play: playLateType3(3*time.Minute, t3opts{}),
 			want: expect{has: []string{CodeType3WithoutChallenge}},
 			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
 		},
