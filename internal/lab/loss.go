@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -54,22 +53,24 @@ func lossCheck() error {
 		return fmt.Errorf("lossy scenarios need iptables: run scripts/install-test-deps.sh as root")
 	}
 	r := Loss{Probability: 0.5}.rules("127.255.255.254/32")[0]
-	if out, err := iptables(append([]string{"-I", r.chain}, r.args...)...); err != nil {
-		return fmt.Errorf("lossy scenarios need netfilter's statistic match (iptables -m statistic): %v: %s", err, out)
+	if err := r.iptables("-I"); err != nil {
+		return fmt.Errorf("lossy scenarios need netfilter's statistic match (iptables -m statistic): %w", err)
 	}
 	r.removeAll()
 	return nil
 }
 
-// removeAll deletes every copy of r (a run killed before its clean-up may
-// have left one behind), and reports whether there was any.
-func (r lossRule) removeAll() bool {
-	found := false
-	for {
-		if _, err := iptables(append([]string{"-D", r.chain}, r.args...)...); err != nil {
-			return found
-		}
-		found = true
+// iptables inserts (-I) or deletes (-D) r, waiting for the xtables lock
+// (other tests, or the system, may hold it).
+func (r lossRule) iptables(op string) error {
+	_, err := runProgram("", append([]string{"iptables", "-w", op, r.chain}, r.args...)...)
+	return err
+}
+
+// removeAll deletes every copy of r: a run killed before its clean-up may
+// have left one behind.
+func (r lossRule) removeAll() {
+	for r.iptables("-D") == nil {
 	}
 }
 
@@ -88,8 +89,8 @@ func startLoss(t testing.TB, n Net, l Loss) (*lossyBlock, error) {
 	t.Cleanup(func() { _, _ = b.Stop() })
 	for _, r := range b.rules {
 		r.removeAll()
-		if out, err := iptables(append([]string{"-I", r.chain}, r.args...)...); err != nil {
-			return nil, fmt.Errorf("lab: adding the loss rule on %s: %v: %s", r.chain, err, out)
+		if err := r.iptables("-I"); err != nil {
+			return nil, err
 		}
 	}
 	return b, nil
@@ -116,12 +117,12 @@ func (b *lossyBlock) Stop() (dropped int64, err error) {
 // count returns the packets rule r dropped so far: the first counter of
 // `iptables -S CHAIN -v`'s line for the rule ("-c PACKETS BYTES").
 func count(r lossRule) (int64, error) {
-	out, err := iptables("-S", r.chain, "-v")
+	out, err := runProgram("", "iptables", "-w", "-S", r.chain, "-v")
 	if err != nil {
-		return 0, fmt.Errorf("lab: listing %s: %v: %s", r.chain, err, out)
+		return 0, err
 	}
 	dst := "-d " + r.cidr
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if !strings.Contains(line, dst) || !strings.Contains(line, "statistic") {
 			continue
 		}
@@ -133,13 +134,6 @@ func count(r lossRule) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("lab: no counter for the loss rule on %s in:\n%s", r.chain, out)
-}
-
-// iptables runs iptables, waiting for the xtables lock (other tests, or
-// the system, may hold it).
-func iptables(args ...string) ([]byte, error) {
-	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
-	return bytes.TrimSpace(out), err
 }
 
 // waitQuiet waits, up to limit, until no TCP socket of the block n is left
