@@ -29,8 +29,9 @@ const (
 	// and between a token on the client leg and its relay upstream. Ten
 	// seconds covers a browser's credential round trips and a slow
 	// backend, while keeping unrelated handshakes of a busy client apart
-	// (they are matched by keyed hashes anyway). A Type 3 that echoes its
-	// Type 2's identity and timestamp exactly is matched however late.
+	// (they are matched by keyed hashes anyway). A Type 3 that echoes the
+	// identity and timestamp of the only Type 2 with them is matched up
+	// to two minutes later (exactEchoWindow).
 	DefaultLinkWindow = 10 * time.Second
 )
 

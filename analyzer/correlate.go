@@ -11,14 +11,15 @@ import (
 // matched with a Type 2 on another connection of the same leg, from the
 // same client, whose server identity and MsvAvTimestamp the Type 3 echoes
 // (compared as keyed hashes): at most two minutes earlier when no other
-// Type 2 has that key, else at most the link window earlier (a server whose
-// timestamps repeat; see echoWindow). Without an echo (NTLMv1) the latest
-// such Type 2 within the link window is taken. The pair becomes one handshake; the
-// first half is not counted again. A Type 3 whose Type 2 is on its own
-// connection, in a handshake something else interrupted, is joined to it
-// (interleaving, not a split). A Type 3 sent again, byte for byte, after
-// its first copy went unanswered joins the handshake of that copy
-// (sentBefore).
+// Type 2 has that key, else at most the link window earlier (a server
+// whose timestamps repeat; see echoWindow). Without an echo (NTLMv1) the
+// latest such Type 2 within the link window is taken. The pair becomes one
+// handshake; the first half is not counted again. A Type 3 whose Type 2 is
+// on its own connection, in a handshake something else interrupted, is
+// joined to it (interleaving, not a split). A Type 3 sent again, byte for
+// byte, after its first copy went unanswered joins the handshake of that
+// copy (sentBefore). It runs after detachMisrouted, whose index of Type 2
+// keys it reads.
 func (d *diagnosis) linkSplits() {
 	type groupKey struct {
 		client   string
@@ -27,12 +28,6 @@ func (d *diagnosis) linkSplits() {
 	}
 	byKey := map[digest][]*handshake{} // halves by keyed identity+timestamp
 	byClient := map[groupKey][]*handshake{}
-	keyed := map[digest]int{} // Type 2 messages by keyed identity+timestamp
-	for _, h := range d.records {
-		if h.t2.ok() && h.t2TS {
-			keyed[h.idKey]++
-		}
-	}
 	for _, h := range d.records {
 		if h.t2.ok() && !h.t3.ok() {
 			if h.t2TS {
@@ -72,7 +67,7 @@ func (d *diagnosis) linkSplits() {
 				case a.conn == h.t3conn:
 					same = a
 				case a.conn.upstream == h.t3conn.upstream && a.proxy == h.proxy && a.client == h.client &&
-					within(a.t2.time(), h.t3.time(), d.echoWindow(keyed[h.echoKey])):
+					within(a.t2.time(), h.t3.time(), d.echoWindow(len(d.byT2Key[h.echoKey]))):
 					best = a
 				}
 			}

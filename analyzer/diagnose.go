@@ -22,6 +22,12 @@ type diagnosis struct {
 	// logical lists the client-leg handshakes the summary counts: split
 	// halves once, relays not at all.
 	logical []*handshake
+	// byT2Key lists the records whose Type 2 carries a timestamp, by the
+	// keyed hash of its identity and timestamp, as the state machine left
+	// them (detachMisrouted). Detaching moves a Type 2 to a new record, so
+	// the lists' lengths, the Type 2 messages per key, stay true for
+	// linkSplits (echoWindow).
+	byT2Key map[digest][]*handshake
 
 	// clientByT2 and clientByT3 find a client-leg handshake by the keyed
 	// hash of its Type 2 / Type 3 token.

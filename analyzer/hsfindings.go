@@ -83,10 +83,9 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
 				"the handshake was split across connections", h.userName(), h.t3.frame(), h.t3conn.id, h.conn.id, h.t2.frame())
-			sentAgain := h.sentAgain
 			first, firstConn := h.note().firstT3, h.note().firstT3Conn
 			again := ""
-			if sentAgain {
+			if h.sentAgain {
 				again = sprintf("; it was sent again after the first copy (frame %d, connection %d) went unanswered",
 					first.frame(), firstConn.id)
 				f.msg += again
@@ -98,7 +97,7 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			// connection ended, which decided the cause only when that is
 			// the Type 2's connection; else the split came first, and its
 			// text says so, the copy sent again noted after it.
-			sentHere := sentAgain && firstConn == h.conn
+			sentHere := h.sentAgain && firstConn == h.conn
 			switch {
 			case sentHere && code == CodeConnectionClosedMidHS:
 				g.msg = sprintf("the server side closed connection %d after the Type 3 (frame %d) without answering it; "+

@@ -22,7 +22,7 @@ type tokenOcc struct {
 // connection that relays any other is upstream, and so is every other
 // connection from a balancer's address to one of its backends. A request
 // token the same client sent again to the same server is no relay
-// (sentAgain).
+// (resentBySameClient).
 func (d *diagnosis) linkLegs() {
 	n := 0 // the tokens, about: two per handshake
 	for _, cs := range d.conns {
@@ -133,7 +133,7 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
 		})
 		first := occs[0]
 		for _, o := range occs[1:] {
-			if o.cs == first.cs || !within(first.time, o.time, d.opts.LinkWindow) || sentAgain(first, o) {
+			if o.cs == first.cs || !within(first.time, o.time, d.opts.LinkWindow) || resentBySameClient(first, o) {
 				continue
 			}
 			client, up := first.cs, o.cs
@@ -150,12 +150,12 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
 	return votes
 }
 
-// sentAgain reports whether o is a request token that the client of first
+// resentBySameClient reports whether o is a request token that the client of first
 // sent again to the same server on another connection: a request repeated
 // after its connection died unanswered (see linkSplits), not one relayed
 // by a proxy, whose upstream connection comes from the proxy's address or
 // goes to a backend, not to the address the client used.
-func sentAgain(first, o tokenOcc) bool {
+func resentBySameClient(first, o tokenOcc) bool {
 	return first.request && o.request && first.cs.clientIP() == o.cs.clientIP() &&
 		first.cs.serverAddr() == o.cs.serverAddr()
 }

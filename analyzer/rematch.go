@@ -32,6 +32,7 @@ func (d *diagnosis) detachMisrouted() {
 			byKey[o.idKey] = append(byKey[o.idKey], o)
 		}
 	}
+	d.byT2Key = byKey
 	// Decide on the records as the state machine left them, then detach:
 	// two Type 3 messages that crossed each need the other's record
 	// intact. A record whose echoed half holds a misfit Type 3 of its own
