@@ -55,7 +55,7 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 		// The first byte (or FIN) after the SYNs says which ISN counts:
 		// the latest, unless it starts right after the one before (the
 		// first SYN-ACK was only late, and the client took it).
-		if h.hasAlt && seq == h.alt && seq != h.next {
+		if h.hasAlt && seq == h.alt { // alt never equals next
 			h.next = h.alt
 		}
 		h.synOnly, h.hasAlt = false, false
