@@ -51,10 +51,18 @@ type RunOptions struct {
 
 // FilesFor returns the capture files one view reads.
 func (o *Outcome) FilesFor(v View) []string {
-	if v == ViewBoth {
-		return []string{o.Files[ViewClient], o.Files[ViewUpstream]}
+	return viewFiles(func(v View) string { return o.Files[v] })(v)
+}
+
+// viewFiles returns the files each view reads, given the capture of each
+// leg: both legs for ViewBoth.
+func viewFiles(leg func(View) string) func(View) []string {
+	return func(v View) []string {
+		if v == ViewBoth {
+			return []string{leg(ViewClient), leg(ViewUpstream)}
+		}
+		return []string{leg(v)}
 	}
-	return []string{o.Files[v]}
 }
 
 // KeyLogsFor returns the key logs one view needs: the clients' for the
