@@ -232,84 +232,76 @@ func TestReassemblerGapInServerDirection(t *testing.T) {
 	}
 }
 
-// TestReassemblerSYNACKWithNewISN: the server's first SYN-ACK never
-// reached the client, which sent its SYN again; the server had dropped its
-// half-open state (a full backlog, a SYN cookie) and answered with another
-// ISN, which the client acknowledged. Seen in the lab's lossy runs. The
-// server's bytes start after the second ISN: no gap. Wireshark, too, keeps
-// one tcp.stream and counts the server's sequence numbers from the second.
+// TestReassemblerSYNACKWithNewISN: two SYN-ACKs with different ISNs
+// before any byte. In the lab's lossy runs the first never reached the
+// client, which sent its SYN again; the server had dropped its half-open
+// state (a full backlog, a SYN cookie) and answered with another ISN, which
+// the client acknowledged (Wireshark, too, keeps one tcp.stream and counts
+// the server's sequence numbers from it). Or the first was only late, and
+// the client took it. Either way the server's bytes follow the ISN the
+// client took: no gap, nothing lost.
 func TestReassemblerSYNACKWithNewISN(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		takeSecond bool
+	}{
+		{"first lost, second taken", true},
+		{"first late and taken", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScript()
+			c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+			first, second := c.sseq, c.sseq+31_000_000
+			s.add(c.client, c.server, c.cseq, 0, "S", "")
+			if tc.takeSecond {
+				s.add(c.server, c.client, first, c.cseq+1, "SA", "") // lost on its way to the client
+				s.add(c.client, c.server, c.cseq, 0, "S", "")        // the SYN again
+				c.sseq = second
+			} else {
+				s.add(c.client, c.server, c.cseq, 0, "S", "")        // sent again before the late first SYN-ACK came
+				s.add(c.server, c.client, first, c.cseq+1, "SA", "") // late
+			}
+			s.add(c.server, c.client, second, c.cseq+1, "SA", "")
+			c.cseq++
+			c.sseq++
+			s.add(c.client, c.server, c.cseq, c.sseq, "A", "")
+			c.send(true, getReq, 1460)
+			c.send(false, okResp, 1460)
+			c.close()
+			rec := s.run(t)
+			assertEvents(t, rec, []string{
+				"open 0 stream=0 client=10.0.0.1:50000",
+				"req 0 GET /a frames=6-6 gaps=[0 0]",
+				"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
+				"close 0 fin http/1.1",
+			})
+			if got := rec.closed[0].Gaps; got != [2]int{} {
+				t.Errorf("gaps = %v, want none", got)
+			}
+		})
+	}
+}
+
+// TestReassemblerSYNACKAfterData: a SYN-ACK with another ISN after the
+// server's first byte changes nothing.
+func TestReassemblerSYNACKAfterData(t *testing.T) {
 	s := newScript()
 	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
-	s.add(c.client, c.server, c.cseq, 0, "S", "")
-	s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "") // lost on its way to the client
-	s.add(c.client, c.server, c.cseq, 0, "S", "")         // the SYN again
-	c.sseq += 31_000_000
-	s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "") // another ISN
-	c.cseq++
-	c.sseq++
-	s.add(c.client, c.server, c.cseq, c.sseq, "A", "")
+	c.handshake()
 	c.send(true, getReq, 1460)
+	c.send(false, okResp, 1460)
+	s.add(c.server, c.client, c.sseq+5_000_000, c.cseq, "SA", "") // stray
+	c.send(true, getReqB, 1460)
 	c.send(false, okResp, 1460)
 	c.close()
 	rec := s.run(t)
 	assertEvents(t, rec, []string{
 		"open 0 stream=0 client=10.0.0.1:50000",
-		"req 0 GET /a frames=6-6 gaps=[0 0]",
-		"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
+		"req 0 GET /a frames=4-4 gaps=[0 0]",
+		"resp 0 200 for=/a frames=5-5 gaps=[0 0]",
+		"req 0 GET /b frames=7-7 gaps=[0 0]",
+		"resp 0 200 for=/b frames=8-8 gaps=[0 0]",
 		"close 0 fin http/1.1",
-	})
-	if got := rec.closed[0].Gaps; got != [2]int{} {
-		t.Errorf("gaps = %v, want none", got)
-	}
-}
-
-// TestReassemblerSYNACKNewISNNotTaken: of two SYN-ACKs with different
-// ISNs, the client took the first (the second answered a SYN sent again
-// while the first was only late): the server's bytes follow the first, and
-// nothing is lost. And a SYN-ACK with another ISN after the server's first
-// byte changes nothing.
-func TestReassemblerSYNACKNewISNNotTaken(t *testing.T) {
-	t.Run("late first SYN-ACK taken", func(t *testing.T) {
-		s := newScript()
-		c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
-		s.add(c.client, c.server, c.cseq, 0, "S", "")
-		s.add(c.client, c.server, c.cseq, 0, "S", "")
-		s.add(c.server, c.client, c.sseq, c.cseq+1, "SA", "")            // late
-		s.add(c.server, c.client, c.sseq+31_000_000, c.cseq+1, "SA", "") // answers the second SYN
-		c.cseq++
-		c.sseq++
-		s.add(c.client, c.server, c.cseq, c.sseq, "A", "") // takes the first
-		c.send(true, getReq, 1460)
-		c.send(false, okResp, 1460)
-		c.close()
-		rec := s.run(t)
-		assertEvents(t, rec, []string{
-			"open 0 stream=0 client=10.0.0.1:50000",
-			"req 0 GET /a frames=6-6 gaps=[0 0]",
-			"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
-			"close 0 fin http/1.1",
-		})
-	})
-	t.Run("SYN-ACK after data", func(t *testing.T) {
-		s := newScript()
-		c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
-		c.handshake()
-		c.send(true, getReq, 1460)
-		c.send(false, okResp, 1460)
-		s.add(c.server, c.client, c.sseq+5_000_000, c.cseq, "SA", "") // stray
-		c.send(true, getReqB, 1460)
-		c.send(false, okResp, 1460)
-		c.close()
-		rec := s.run(t)
-		assertEvents(t, rec, []string{
-			"open 0 stream=0 client=10.0.0.1:50000",
-			"req 0 GET /a frames=4-4 gaps=[0 0]",
-			"resp 0 200 for=/a frames=5-5 gaps=[0 0]",
-			"req 0 GET /b frames=7-7 gaps=[0 0]",
-			"resp 0 200 for=/b frames=8-8 gaps=[0 0]",
-			"close 0 fin http/1.1",
-		})
 	})
 }
 
