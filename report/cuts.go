@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"math"
+	"slices"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
 )
@@ -26,6 +27,19 @@ func moreInts(ids []int, n int) int { return max(0, len(ids)-n) }
 // first: the users a cut list keeps.
 func mostFailedFirst(a, b analyzer.User) int {
 	return cmp.Compare(b.Failed+b.Abandoned, a.Failed+a.Abandoned)
+}
+
+// cutUsers keeps users whole when there are no more than n, in the report's
+// order; else the n with the most failed and abandoned handshakes, most
+// first (ties in the report's order), and how many were left out. users is
+// not changed.
+func cutUsers(users []analyzer.User, n int) (rows []analyzer.User, omitted int) {
+	if len(users) <= n {
+		return users, 0
+	}
+	rows = slices.Clone(users)
+	slices.SortStableFunc(rows, mostFailedFirst)
+	return rows[:n], len(users) - n
 }
 
 // findingCut is a report's finding list as a format for people shows it:

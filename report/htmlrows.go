@@ -2,7 +2,6 @@ package report
 
 import (
 	"iter"
-	"slices"
 
 	"github.com/ntlmscope/ntlmscope/analyzer"
 )
@@ -89,10 +88,9 @@ type htmlUserRows struct {
 // most failed and abandoned handshakes, most first (ties in the report's
 // order).
 func newHTMLUserRows(users []analyzer.User, verbose bool) htmlUserRows {
-	if verbose || len(users) <= htmlMaxUsers {
+	if verbose {
 		return htmlUserRows{Rows: users}
 	}
-	rows := slices.Clone(users)
-	slices.SortStableFunc(rows, mostFailedFirst)
-	return htmlUserRows{Rows: rows[:htmlMaxUsers], Omitted: len(users) - htmlMaxUsers}
+	rows, omitted := cutUsers(users, htmlMaxUsers)
+	return htmlUserRows{Rows: rows, Omitted: omitted}
 }

@@ -79,11 +79,9 @@ func newTableView(r *model, o Options) tableView {
 			v.users = append(v.users, u)
 		}
 	}
-	if !v.full && len(v.users) > tableMaxRows {
+	if !v.full {
 		// The users a sysadmin looks for first: the most failures.
-		slices.SortStableFunc(v.users, mostFailedFirst)
-		v.usersOmitted = len(v.users) - tableMaxRows
-		v.users = v.users[:tableMaxRows]
+		v.users, v.usersOmitted = cutUsers(v.users, tableMaxRows)
 	}
 	findings := r.Findings
 	if filtered {
