@@ -199,12 +199,8 @@ func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLi
 		if e.answered {
 			x.ResponseTime = e.respTime.time()
 		}
-		h := e.hs
-		if h != nil {
-			h = h.root()
-		}
-		if h != nil {
-			x.Handshake = index.of(h)
+		if h := e.hs; h != nil {
+			x.Handshake = index.of(h.root())
 		}
 		out = append(out, x)
 	}
