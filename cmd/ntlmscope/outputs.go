@@ -138,7 +138,7 @@ func planOutputs(ios *IOStreams, opts *reportOptions) ([]output, error) {
 		if err != nil {
 			return err
 		}
-		outs = append(outs, output{path: path, renderer: r, format: strings.ToLower(format), opts: o, main: main})
+		outs = append(outs, output{path: path, renderer: r, format: format, opts: o, main: main})
 		return nil
 	}
 	if opts.Format != "" || opts.Output != "" || !anyExtra {
