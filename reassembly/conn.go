@@ -77,6 +77,12 @@ type Conn struct {
 	FirstFrame, LastFrame int64
 	// Protocol is what the payload was classified as.
 	Protocol Protocol
+	// Tunnel is what a CONNECT tunnel carried after its 2xx, as the
+	// tunnel's first bytes say: ProtoTLS (decrypted or not: see Decrypted),
+	// ProtoHTTP1 (plaintext, parsed as the connection's own messages),
+	// ProtoHTTP2 or ProtoOther; ProtoUnknown when no tunnel was followed
+	// or nothing went through it. Protocol stays ProtoHTTP1.
+	Tunnel Protocol
 	// Gaps counts the holes in each direction (indexed by Direction): bytes
 	// the capture missed.
 	Gaps [2]int

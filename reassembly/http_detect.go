@@ -67,7 +67,7 @@ func (p *HTTPParser) stepHunt(data []byte) int {
 				continue
 			}
 			if tchar[c] {
-				if p.detecting && p.offset+int64(pos) >= httpDetectWindow {
+				if p.detecting && p.offset-p.streamStart+int64(pos) >= httpDetectWindow {
 					break
 				}
 				p.skipped(skip)
@@ -87,7 +87,7 @@ func (p *HTTPParser) stepHunt(data []byte) int {
 		p.atLine = true
 	}
 	p.skipped(skip)
-	if p.detecting && p.offset+int64(pos) >= httpDetectWindow {
+	if p.detecting && p.offset-p.streamStart+int64(pos) >= httpDetectWindow {
 		p.proto = ProtoOther
 		p.state = stDone
 	}

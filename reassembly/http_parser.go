@@ -96,6 +96,8 @@ type HTTPParser struct {
 	tunnelCheck bool // after CONNECT or Upgrade: non-HTTP bytes end the direction
 	startResync bool // resynced, captured when the message's start line was found
 	chunkSawCR  bool // stChunkEnd: the CR of the CRLF was read
+	feeding     bool // inside Feed (Reopen from a Message callback)
+	reopened    bool // Reopen was called during this Feed's current step
 	sniffN      uint8
 	sniff       [len(h2Preface)]byte
 
@@ -104,8 +106,10 @@ type HTTPParser struct {
 	// each one.
 	pool *msgPool
 
-	// offset counts the bytes fed so far (for the detection window).
-	offset int64
+	// offset counts the bytes fed so far; streamStart is the offset where
+	// the direction's current stream began, 0 but after Reopen (the
+	// detection window counts from there).
+	offset, streamStart int64
 
 	// buf holds a partial header block, trailer section or chunk-size line.
 	// It is allocated only when one is split across Feeds.
@@ -185,6 +189,30 @@ func (p *HTTPParser) Tunnel() {
 	p.resetBlock()
 }
 
+// Reopen tells the parser that its direction goes on as a new stream: a
+// CONNECT tunnel's, whose first bytes say what it carries, as a
+// connection's do. HTTP/1 inside (a plaintext tunnel; or TLS the glue
+// decrypts) is parsed; anything else ends the direction within the
+// detection window, TLS and the HTTP/2 preface at once. A message in
+// progress is dropped. The kind of message (requests or responses),
+// message and final-response indexes and the error count go on, so that
+// responses keep pairing with their requests; Protocol says what the
+// tunnel carries. Reopen may be called from the Message callback.
+func (p *HTTPParser) Reopen() {
+	p.drop()
+	p.resetBlock()
+	// kind stays: the client's direction still carries requests, the
+	// server's responses, which is all the glue can pair.
+	p.proto = ProtoUnknown // Protocol now says what the tunnel carries
+	p.sniffN = 0
+	p.resynced, p.huntErr, p.tunnelCheck, p.startResync = false, false, false, false
+	p.init()
+	// From inside Feed, the bytes of the step that called back are not
+	// counted in offset yet: Feed sets streamStart after them.
+	p.streamStart = p.offset
+	p.reopened = p.feeding
+}
+
 // Feed parses the next bytes of the direction. seg is where they were
 // captured; data is only read during the call.
 func (p *HTTPParser) Feed(data []byte, seg Segment) {
@@ -201,11 +229,22 @@ func (p *HTTPParser) Feed(data []byte, seg Segment) {
 		// after LF.
 		p.atLine = true
 	}
+	p.feeding = true
 	for len(data) > 0 && p.state != stDone {
 		n := p.step(data, seg)
 		p.offset += int64(n)
 		data = data[n:]
+		if p.reopened {
+			// A tunnel starts right after the message just emitted.
+			p.reopened = false
+			p.streamStart = p.offset
+			if len(data) > 0 && p.sniffData(data) {
+				p.offset += int64(len(data))
+				break
+			}
+		}
 	}
+	p.feeding = false
 }
 
 // step consumes a prefix of data in the current state and returns its

@@ -67,6 +67,10 @@ type connState struct {
 	heldEvents []heldEvent // events waiting for the end of a flush (emit.go)
 
 	tls *tlsConn // TLS: the decryptor, when a key source exists (tls_conn.go)
+	// tunnel: a CONNECT tunnel is followed (openTunnel). tunnelFresh:
+	// none of its bytes has been routed yet, so its first bytes may
+	// start TLS (tlsTake).
+	tunnel, tunnelFresh bool
 
 	opened    bool
 	dropped   bool // no more reassembly: not HTTP, TLS, HTTP/2, or tunnel
@@ -306,6 +310,16 @@ func (cs *connState) classify() {
 		}
 	}
 	cs.conn.Protocol = proto
+	if cs.tunnel && cs.conn.Tunnel == ProtoUnknown {
+		// The reopened parsers' protocols are the tunnel's: the client's
+		// first bytes speak first (TLS's ClientHello).
+		for _, p := range protos {
+			if p != ProtoUnknown {
+				cs.conn.Tunnel = p
+				break
+			}
+		}
+	}
 	// TLS and HTTP/2 are decided by either direction alone (TLS: unless
 	// the decryptor still wants the bytes).
 	if proto == ProtoTLS && !cs.tlsLive() || proto == ProtoHTTP2 {
@@ -448,18 +462,53 @@ func (cs *connState) answer(resp *Message) {
 		popFront(&cs.pending)
 	}
 	cs.emit(evResponse, req, resp)
-	tunnel := resp.Status == 101 || (req.Method == "CONNECT" && resp.Status >= 200 && resp.Status < 300)
+	upgraded := resp.Status == 101
+	connected := req.Method == "CONNECT" && resp.Status >= 200 && resp.Status < 300
 	if !interim {
 		cs.unref(req)
 	}
-	if tunnel {
-		for _, p := range cs.parsers {
-			if p != nil {
-				p.Tunnel()
-			}
-		}
-		cs.classify()
+	switch {
+	case connected:
+		cs.openTunnel()
+	case upgraded:
+		// WebSocket or h2c: nothing NTLM rides on after the switch.
+		cs.endHTTP()
 	}
+}
+
+// endHTTP stops both parsers: the rest of the connection is not HTTP/1.
+func (cs *connState) endHTTP() {
+	for _, p := range cs.parsers {
+		if p != nil {
+			p.Tunnel()
+		}
+	}
+	cs.classify()
+}
+
+// openTunnel follows the bytes of a CONNECT tunnel, as a proxy's client
+// leg carries them after a 2xx: each direction is looked at afresh, as a
+// new connection's first bytes are. Plaintext HTTP inside (curl
+// --proxytunnel, say) is parsed on the same connection, after the CONNECT
+// exchanges that authenticated the tunnel; TLS inside is decrypted when a
+// key source has its secrets (tlsTake), else the directions end, as does
+// anything else.
+//
+// The response's parser stopped at the 2xx (frameTunnel). The tunnel is
+// not followed when the request's parser stopped already: the client sent
+// tunnel bytes before the answer (badStart's tunnelCheck), which are gone,
+// so the server's half would be read without the client's; or a direction
+// ended.
+func (cs *connState) openTunnel() {
+	req, resp := cs.parsers[ClientToServer], cs.parsers[ServerToClient]
+	if req == nil || resp == nil || req.Done() || cs.ended[ClientToServer] || cs.ended[ServerToClient] {
+		cs.endHTTP()
+		return
+	}
+	cs.tunnel, cs.tunnelFresh = true, true
+	req.Reopen()
+	resp.Reopen()
+	cs.classify()
 }
 
 // finalize ends the connection's analysis: parsers are told the stream

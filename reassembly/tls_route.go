@@ -8,21 +8,27 @@ package reassembly
 // parse hands in-order bytes of direction d to its HTTP parser p, or to
 // the TLS decryptor when the direction carries TLS and a key source exists.
 func (cs *connState) parse(p *HTTPParser, d Direction, data []byte, seg Segment) {
-	if len(cs.r.keys) > 0 && cs.tlsTake(d, data, seg) {
-		return
+	taken := len(cs.r.keys) > 0 && cs.tlsTake(d, data, seg)
+	if len(data) > 0 {
+		cs.tunnelFresh = false // the tunnel's first bytes decided
 	}
-	p.Feed(data, seg)
+	if !taken {
+		p.Feed(data, seg)
+	}
 }
 
 // tlsTake routes data to the decryptor, and reports whether it did. A
 // connection is followed when its first bytes, in either direction, may
 // be a TLS record and a key source can supply secrets (now, or later as a
 // key log grows); each direction then goes to the decryptor if its own
-// first bytes are a TLS record header, to the HTTP parser if not.
+// first bytes are a TLS record header, to the HTTP parser if not. The
+// first bytes of a CONNECT tunnel count as a connection's (tunnelFresh):
+// TLS through a proxy is decrypted as TLS straight to the server is.
 func (cs *connState) tlsTake(d Direction, data []byte, seg Segment) bool {
 	t := cs.tls
 	if t == nil {
-		if len(data) == 0 || data[0] < ctChangeCipherSpec || data[0] > ctApplicationData || cs.parsedAny() || !cs.r.keys.active() {
+		if len(data) == 0 || data[0] < ctChangeCipherSpec || data[0] > ctApplicationData ||
+			(cs.parsedAny() && !cs.tunnelFresh) || !cs.r.keys.active() {
 			return false
 		}
 		t = &tlsConn{cs: cs}
@@ -71,6 +77,9 @@ func (t *tlsConn) confirm() {
 	}
 	t.confirmed = true
 	t.cs.conn.TLS = &t.info
+	if t.cs.tunnel {
+		t.cs.conn.Tunnel = ProtoTLS
+	}
 	if t.cs.conn.Protocol == ProtoUnknown {
 		t.cs.conn.Protocol = ProtoTLS
 	}

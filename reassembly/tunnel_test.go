@@ -1,0 +1,181 @@
+package reassembly
+
+import (
+	"strings"
+	"testing"
+)
+
+const (
+	connectReq  = "CONNECT web:443 HTTP/1.1\r\nHost: web:443\r\n\r\n"
+	connectOK   = "HTTP/1.1 200 Connection established\r\n\r\n"
+	connectDeny = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+	tlsHello    = "\x16\x03\x01\x00\x05hello"
+)
+
+// TestReassemblerCONNECTTunnel checks what the glue follows after a CONNECT:
+// a 2xx opens a tunnel whose bytes are looked at afresh (plaintext HTTP is
+// parsed, TLS without keys ends the connection's analysis), anything else
+// keeps the connection HTTP, and a 101 ends it as before.
+func TestReassemblerCONNECTTunnel(t *testing.T) {
+	tests := []struct {
+		name string
+		// steps alternate client and server data, client first.
+		steps []string
+		want  []string
+		// tunnel is Conn.Tunnel.
+		tunnel Protocol
+	}{{
+		name:  "plaintext HTTP inside the tunnel",
+		steps: []string{connectReq, connectDeny, connectReq, connectOK, getReq, okResp, getReqB, okResp},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 CONNECT web:443 frames=4-4 gaps=[0 0]",
+			"resp 0 407 for=web:443 frames=5-5 gaps=[0 0]",
+			"req 0 CONNECT web:443 frames=6-6 gaps=[0 0]",
+			"resp 0 200 for=web:443 frames=7-7 gaps=[0 0]",
+			"req 0 GET /a frames=8-8 gaps=[0 0]",
+			"resp 0 200 for=/a frames=9-9 gaps=[0 0]",
+			"req 0 GET /b frames=10-10 gaps=[0 0]",
+			"resp 0 200 for=/b frames=11-11 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+		tunnel: ProtoHTTP1,
+	}, {
+		name:  "TLS inside the tunnel, no keys",
+		steps: []string{connectReq, connectOK, tlsHello, tlsHello, getReq},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 CONNECT web:443 frames=4-4 gaps=[0 0]",
+			"resp 0 200 for=web:443 frames=5-5 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+		tunnel: ProtoTLS,
+	}, {
+		name:  "a refused CONNECT keeps the connection HTTP",
+		steps: []string{connectReq, connectDeny, getReq, okResp},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 CONNECT web:443 frames=4-4 gaps=[0 0]",
+			"resp 0 407 for=web:443 frames=5-5 gaps=[0 0]",
+			"req 0 GET /a frames=6-6 gaps=[0 0]",
+			"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+	}, {
+		name: "a 101 still ends the connection's HTTP",
+		steps: []string{"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+			"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", getReq, okResp},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 GET /chat frames=4-4 gaps=[0 0]",
+			"resp 0 101 for=/chat frames=5-5 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+	}, {
+		name: "client tunnel bytes before the 200 are not looked at",
+		// The request parser stopped at them (tunnelCheck): the tunnel is
+		// not followed, in either direction.
+		steps: []string{connectReq + tlsHello, connectOK, getReq, okResp},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 CONNECT web:443 frames=4-4 gaps=[0 0]",
+			"resp 0 200 for=web:443 frames=5-5 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScript()
+			c := s.conv("10.0.0.1:50000", "10.0.0.2:3128", 1000)
+			c.handshake()
+			for i, data := range tt.steps {
+				c.send(i%2 == 0, data, 1460)
+			}
+			c.close()
+			rec := s.run(t)
+			assertEvents(t, rec, tt.want)
+			if got := rec.closed[0]; got.Protocol != ProtoHTTP1 || got.Tunnel != tt.tunnel {
+				t.Errorf("Protocol %v, Tunnel %v; want %v, %v", got.Protocol, got.Tunnel, ProtoHTTP1, tt.tunnel)
+			}
+		})
+	}
+}
+
+// TestHTTPParserReopen checks a reopened parser: it parses HTTP/1 after the
+// message that opened the tunnel, in the same Feed or later; it classifies
+// TLS at once; message and response indexes go on; and its detection
+// window starts at the tunnel, not at the connection's first byte.
+func TestHTTPParserReopen(t *testing.T) {
+	big := "HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n" + strings.Repeat("x", 9000)
+	tests := []struct {
+		name    string
+		methods []string
+		feeds   []string
+		want    []string
+		proto   Protocol
+		done    bool
+	}{{
+		name:    "HTTP in the same Feed as the 200",
+		methods: []string{"CONNECT", "GET"},
+		feeds:   []string{connectOK + okResp},
+		want:    []string{"0 HTTP/1.1 200 Connection established f1-1 b0", "1 HTTP/1.1 200 OK f1-1 b5"},
+		proto:   ProtoHTTP1,
+	}, {
+		name:    "TLS in the same Feed as the 200",
+		methods: []string{"CONNECT"},
+		feeds:   []string{connectOK + tlsHello, okResp},
+		want:    []string{"0 HTTP/1.1 200 Connection established f1-1 b0"},
+		proto:   ProtoTLS,
+		done:    true,
+	}, {
+		name:    "TLS in the next Feed",
+		methods: []string{"CONNECT"},
+		feeds:   []string{connectOK, tlsHello},
+		want:    []string{"0 HTTP/1.1 200 Connection established f1-1 b0"},
+		proto:   ProtoTLS,
+		done:    true,
+	}, {
+		name:    "the detection window counts from the tunnel",
+		methods: []string{"GET", "CONNECT", "GET"},
+		feeds:   []string{big, connectOK, "\r\n" + okResp},
+		want: []string{"0 HTTP/1.1 200 OK f1-1 b9000", "1 HTTP/1.1 200 Connection established f2-2 b0",
+			"2 HTTP/1.1 200 OK f3-3 b5"},
+		proto: ProtoHTTP1,
+	}, {
+		name:    "no start line within the window ends the tunnel",
+		methods: []string{"CONNECT"},
+		feeds:   []string{connectOK, strings.Repeat("\x00binary\n", 1200), okResp},
+		want:    []string{"0 HTTP/1.1 200 Connection established f1-1 b0"},
+		proto:   ProtoOther,
+		done:    true,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p *HTTPParser
+			var msgs []*Message
+			p = NewHTTPParser(ServerToClient, HTTPCallbacks{
+				Message: func(m *Message) {
+					msgs = append(msgs, m)
+					if m.Status/100 == 2 && m.Index < len(tt.methods) && tt.methods[m.Index] == "CONNECT" {
+						p.Reopen() // as the glue does (connState.openTunnel)
+					}
+				},
+				RequestMethod: func(idx int) (string, bool) {
+					if idx < len(tt.methods) {
+						return tt.methods[idx], true
+					}
+					return "", false
+				},
+			})
+			for i, f := range tt.feeds {
+				p.Feed([]byte(f), httpSeg(int64(i+1)))
+			}
+			if got := httpSummaries(msgs); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("messages\n got %q\nwant %q", got, tt.want)
+			}
+			if p.Protocol() != tt.proto || p.Done() != tt.done {
+				t.Errorf("Protocol %v, Done %v; want %v, %v", p.Protocol(), p.Done(), tt.proto, tt.done)
+			}
+		})
+	}
+}
