@@ -184,14 +184,17 @@ func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 	defer a.mu.Unlock()
 	a.tcpConns++
 	// A decrypted connection carries its plaintext's protocol; ProtoTLS
-	// means TLS that could not be seen inside (no keys, or failed).
-	if c.Protocol == reassembly.ProtoTLS || c.TLS != nil {
+	// means TLS that could not be seen inside (no keys, or failed). A
+	// proxy's CONNECT tunnel that carried TLS counts too: what NTLM the
+	// server inside asked for is seen only when it was decrypted.
+	unseen := c.Protocol == reassembly.ProtoTLS || c.Tunnel == reassembly.ProtoTLS
+	if unseen || c.TLS != nil {
 		a.tlsConns++
 	}
 	switch {
 	case c.Decrypted:
 		a.tlsDecrypted++
-	case c.Protocol == reassembly.ProtoTLS:
+	case unseen:
 		a.tlsWithoutKeys++
 	}
 	if c.Protocol == reassembly.ProtoHTTP2 {

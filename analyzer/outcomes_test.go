@@ -179,6 +179,31 @@ func outcomeCases() []outcomeCase {
 			},
 		},
 		{
+			// A CONNECT tunnel (or a plain proxy) the proxy authenticated,
+			// carrying a server handshake: each request counts once, so that
+			// the user's counts are the connection's.
+			name: "proxy and server handshakes on one connection",
+			play: func(s *script) {
+				c := s.conn(client1, "10.0.0.3:3128")
+				c.login(proxyA, "SQUID", `CORP\bob`, 200) // 3 requests
+				c.login(server, "WEB01", `CORP\bob`, 200) // 3 more, proxy-authenticated
+				c.get(2, 200)                             // served on both handshakes
+				c.get(1, 404)                             // served, then refused by the page
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 2, AuthenticatedRequests: 3, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				hs := r.Connections[0].Handshakes
+				if len(hs) != 2 || !hs[0].Proxy || hs[1].Proxy || hs[0].AuthenticatedRequests != 0 || hs[1].AuthenticatedRequests != 3 {
+					t.Errorf("handshakes = %+v", hs)
+				}
+				if len(r.Users) != 1 || r.Users[0].Requests != 9 || r.Users[0].AuthenticatedRequests != 3 ||
+					r.Connections[0].AuthenticatedRequests != 3 {
+					t.Errorf("users = %+v, connection's authenticated requests %d", r.Users, r.Connections[0].AuthenticatedRequests)
+				}
+			},
+		},
+		{
 			name: "close right after the first bare 407 is not a fault",
 			play: func(s *script) {
 				a := s.conn(client1, "10.0.0.3:3128")

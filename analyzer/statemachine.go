@@ -199,6 +199,28 @@ func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
 	return info, true
 }
 
+// servedOn reports whether a request that carried no credentials on
+// channel ch, on a connection ch had authenticated, counts as an
+// authenticated request of ch's handshake, given its response's status. A
+// request counts once, for one handshake, so that users' and handshakes'
+// counts add up to the summary's. It does not count when it carries
+// credentials on the other channel or was refused with a 401 or 407: it
+// belongs to a handshake of the other channel (say, a server handshake on
+// a connection a proxy authenticated) or was not served. When both
+// channels had authenticated the connection, it counts for the server's
+// handshake.
+func servedOn(ch channel, info *reqInfo, status int) bool {
+	if status == 401 || status == 407 {
+		return false
+	}
+	for c := range info.kind {
+		if info.kind[c] != kindNone {
+			return false
+		}
+	}
+	return ch == chServer || info.authedBy[chServer] == nil
+}
+
 // responseOn advances one channel on a response; it reports whether the
 // request was served as an authenticated request.
 func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *reassembly.Message, hd *msgHeaders, a *authMsg) bool {
@@ -241,14 +263,14 @@ func (cs *connState) responseOn(an *Analyzer, ch channel, info *reqInfo, resp *r
 					via: info.via, persist: by.has(fPersistOff), hs: by})
 				st.authed = nil
 			} else if !failStatus(ch, resp.Status) {
-				by.authRequests++
 				by.lastAuthUse = nanoOf(resp.Time)
 				if info.client != "" && by.client != info.client && by.client != cs.clientIP() {
 					x := cs.rareRW()
 					x.shared = append(x.shared, sharedUse{frame: info.msg.frame, time: info.msg.time, client: info.client, hs: by})
 				}
-				if a.kind == kindNone {
-					return ch == chServer || info.authedBy[chServer] == nil
+				if servedOn(ch, info, resp.Status) {
+					by.authRequests++
+					return a.kind == kindNone
 				}
 			}
 		}
