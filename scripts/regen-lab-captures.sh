@@ -3,7 +3,7 @@
 # scenario live (haproxy, nginx, squid, curl, tcpdump on 127.B.S.0/24 of lo)
 # and copies each scenario's client-leg and upstream-leg pcap files, its
 # ground truth (<scenario>.truth.json, the backends' and clients' own
-# accounts) and, for the HTTPS scenario, the clients' TLS key log
+# accounts) and, for the HTTPS scenarios, the clients' TLS key log
 # (<scenario>-client.keylog, throwaway secrets) into testdata/lab. Needs root and the Debian packages of
 # scripts/install-test-deps.sh. Review the diff like code: a capture whose
 # truth changed is a different scenario.

@@ -101,15 +101,15 @@ func checkReports(t *testing.T, s *Scenario, files func(View) []string) {
 			if !ok {
 				t.Fatalf("scenario %s declares no expectation for the %s view", s.Name, v)
 			}
-			keys := keyLogsFor(files(v))
-			if s.TLS() && v != ViewUpstream && len(keys) == 0 {
+			keys := viewKeyLogs(s, v, files)
+			if s.TLS() && (v != ViewUpstream || s.BackendTLS) && len(keys) == 0 {
 				t.Fatalf("no key log next to %v: the client leg of %s is TLS", files(v), s.Name)
 			}
 			a := analyzeTLS(t, files(v), keys)
 			rep := a.rep
 			checkReport(t, rep, want)
 			if s.TLS() {
-				checkDecrypted(t, v, a)
+				checkDecrypted(t, s, v, a)
 			}
 			// Shown on failure, and with go test -v.
 			t.Logf("report on %s:\n%s", strings.Join(files(v), " + "), describe(rep))
@@ -221,4 +221,15 @@ func describe(rep *analyzer.Report) string {
 		}
 	}
 	return b.String()
+}
+
+// viewKeyLogs returns the key logs a view is read with: those next to its
+// captures (the client leg's), and for the upstream leg of a proxy that
+// relays the clients' TLS to HTTPS backends, the client leg's, which hold
+// the secrets of the same sessions.
+func viewKeyLogs(s *Scenario, v View, files func(View) []string) []string {
+	if v == ViewUpstream && s.BackendTLS {
+		return keyLogsFor(files(ViewClient))
+	}
+	return keyLogsFor(files(v))
 }

@@ -65,9 +65,9 @@ func viewFiles(leg func(View) string) func(View) []string {
 	}
 }
 
-// KeyLogsFor returns the key logs one view needs: the clients' for the
-// views that read the client leg of an HTTPS scenario, none otherwise
-// (the upstream leg is plaintext).
+// KeyLogsFor returns the key logs the views that read the client leg of an
+// HTTPS scenario need: the clients'; none for the upstream leg alone
+// (checkReports' viewKeyLogs gives it the clients' when it is TLS too).
 func (o *Outcome) KeyLogsFor(v View) []string {
 	if o.KeyLog == "" || v == ViewUpstream {
 		return nil
@@ -123,7 +123,7 @@ func RunWith(t testing.TB, s *Scenario, dir string, opts RunOptions) (*Outcome, 
 			return nil, err
 		}
 	}
-	env := &Env{net: n, topology: s.Topology, dir: dir, keyLog: keyLog}
+	env := &Env{net: n, topology: s.Topology, backendTLS: s.BackendTLS, dir: dir, keyLog: keyLog}
 	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
 	clientErr := s.Clients(ctx, env)
 	cancel()
@@ -187,12 +187,17 @@ func startBackends(t testing.TB, n Net, s *Scenario) ([]*ntlmserver.Server, *syn
 	log := &syncbuf.Buffer{}
 	var servers []*ntlmserver.Server
 	for i := range s.Backends {
-		srv, err := ntlmserver.Start(ntlmserver.Options{
+		opts := ntlmserver.Options{
 			Name:      fmt.Sprintf("WEB%02d", i+1),
 			Users:     Users,
 			Anonymous: s.Anonymous,
 			Log:       log,
-		}, n.Backend(i))
+		}
+		start := ntlmserver.Start
+		if s.BackendTLS {
+			start = startTLSBackend
+		}
+		srv, err := start(opts, n.Backend(i))
 		if err != nil {
 			return nil, nil, fmt.Errorf("lab: backend %d: %w", i+1, err)
 		}

@@ -61,6 +61,11 @@ type Scenario struct {
 	// Anonymous backends serve without authentication (the proxy
 	// authenticates).
 	Anonymous bool
+	// BackendTLS backends serve HTTPS (a throwaway certificate). Through
+	// SquidProxyAuth the clients reach them in CONNECT tunnels, TLS from
+	// end to end: the proxy relays the client's TLS sessions, so the
+	// client leg's key log decrypts both legs.
+	BackendTLS bool
 	// Needs lists extra programs or files the scenario needs beyond
 	// the lab's (Check); a missing one skips the scenario.
 	Needs []string
@@ -72,6 +77,9 @@ type Scenario struct {
 	Type3Results []ntlmserver.Result
 	// Expect holds, per view, what the report must say.
 	Expect map[View]Expect
+	// WithoutKeyLog holds, for an HTTPS scenario (TLS), what the client
+	// and both views must say when read without the clients' key log.
+	WithoutKeyLog map[View]Expect
 }
 
 // Views returns the views the scenario has, in a fixed order.
@@ -85,9 +93,10 @@ func (s *Scenario) Views() []View {
 // Env is what a scenario's clients need: addresses and a place to report
 // what they did.
 type Env struct {
-	net      Net
-	topology Topology
-	dir      string
+	net        Net
+	topology   Topology
+	backendTLS bool
+	dir        string
 	// keyLog is where HTTPS clients append their TLS secrets.
 	keyLog string
 
@@ -100,6 +109,9 @@ type Env struct {
 func (e *Env) URL(path string) string {
 	switch e.topology {
 	case Direct, SquidProxyAuth:
+		if e.backendTLS {
+			return "https://" + e.net.Backend(0) + path
+		}
 		return "http://" + e.net.Backend(0) + path
 	case HAProxyTLSServerClose:
 		return "https://" + e.net.Frontend() + path

@@ -23,6 +23,8 @@ const (
 	verdictClient      = "client-breaks-ntlm"
 	verdictCredentials = "credential-failures"
 	verdictNoNTLM      = "no-ntlm"
+	// The capture holds TLS nobody could read, and no NTLM outside it.
+	verdictInconclusive = "inconclusive"
 
 	findingRestarted        = "HANDSHAKE_RESTARTED"
 	findingType3NoChallenge = "TYPE3_WITHOUT_CHALLENGE"
@@ -48,7 +50,8 @@ func same(e Expect) map[View]Expect {
 }
 
 // Scenarios returns the lab's scenarios, in order (issue 5, 1 to 8, then the
-// optional SPNEGO one, then scenario 3 over HTTPS for issue 9).
+// optional SPNEGO one, then scenario 3 over HTTPS for issue 9, then a
+// forward proxy's CONNECT tunnels, plaintext and HTTPS).
 func Scenarios() []*Scenario {
 	return []*Scenario{
 		{
@@ -221,6 +224,60 @@ func Scenarios() []*Scenario {
 			// Scenario 3's, view for view: TLS must change nothing
 			// ntlmscope says once the key log is given.
 			Expect: roundRobinExpect(),
+			// Without it the client leg is TLS nobody can read, and both
+			// legs say what the plaintext upstream leg says alone.
+			WithoutKeyLog: map[View]Expect{
+				ViewClient:   {Verdict: verdictInconclusive, Users: []UserCounts{}},
+				ViewUpstream: roundRobinExpect()[ViewUpstream],
+				ViewBoth:     roundRobinExpect()[ViewUpstream],
+			},
+		},
+		{
+			Number: 11, Name: "scenario11-squid-connect-proxy-auth",
+			Story: "Scenario 6 through a tunnel: curl --proxytunnel asks squid to CONNECT to the " +
+				"backend, authenticates the CONNECT with NTLM (407), then sends both URLs inside " +
+				"the one tunnel. The upstream leg is the tunnel's bytes, with no NTLM.",
+			Topology: SquidProxyAuth, Backends: 1, Anonymous: true,
+			Clients: func(ctx context.Context, env *Env) error {
+				return env.Curl(ctx, 0, alice, nil, "--proxy", env.ProxyURL(), "--proxy-ntlm", "--proxytunnel",
+					"--proxy-user", alice+":"+alicePwd, env.URL("/s11/1"), env.URL("/s11/2"))
+			},
+			Expect: map[View]Expect{
+				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}},
+				ViewUpstream: {Verdict: verdictNoNTLM, Users: []UserCounts{}},
+				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}},
+			},
+		},
+		{
+			Number: 12, Name: "scenario12-squid-connect-https-backend",
+			Story: "Outlook Anywhere's path through a forward proxy: curl authenticates a CONNECT to " +
+				"squid with NTLM (407), then, inside the tunnel, speaks TLS to an HTTPS backend that " +
+				"wants NTLM too: a second handshake, on the same client connection, that only the " +
+				"key log shows. The proxy relays the TLS session, so the key log decrypts the " +
+				"upstream leg as well.",
+			Topology: SquidProxyAuth, Backends: 1, BackendTLS: true,
+			Clients: func(ctx context.Context, env *Env) error {
+				return env.Curl(ctx, 0, alice, []string{"SSLKEYLOGFILE=" + env.keyLog}, "--insecure", "--http1.1",
+					"--proxy", env.ProxyURL(), "--proxy-ntlm", "--proxy-user", alice+":"+alicePwd,
+					"--ntlm", "--user", alice+":"+alicePwd, env.URL("/s12/1"), env.URL("/s12/2"))
+			},
+			Type3Results: []ntlmserver.Result{ntlmserver.ResultAuthenticated},
+			// The second URL is served on the strength of both handshakes
+			// and counts once, for the server's; the first URL's requests
+			// are the server handshake's own. The upstream leg is read with
+			// the client leg's key log (viewKeyLogs).
+			Expect: map[View]Expect{
+				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 2, 2, 0, 1)}},
+				ViewUpstream: {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 1)}},
+				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 2, 2, 0, 1)}},
+			},
+			// Without the key log only the proxy's handshake is seen, and
+			// the upstream leg is TLS nobody can read.
+			WithoutKeyLog: map[View]Expect{
+				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 0)}},
+				ViewUpstream: {Verdict: verdictInconclusive, Users: []UserCounts{}},
+				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 0)}},
+			},
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ntlmscope/ntlmscope/internal/ntlmserver"
 	"github.com/ntlmscope/ntlmscope/internal/tlslab"
 )
 
@@ -16,9 +17,10 @@ import (
 // plaintext HTTP to the backends, as a balancer doing TLS offload does.
 const HAProxyTLSServerClose Topology = "haproxy-https-server-close"
 
-// TLS reports whether the scenario's clients speak HTTPS to the frontend:
-// its client leg is TLS, readable only with the clients' key log.
-func (s *Scenario) TLS() bool { return s.Topology == HAProxyTLSServerClose }
+// TLS reports whether the scenario's clients speak HTTPS, to the frontend
+// or through a proxy's tunnels: its client leg is TLS, readable only with
+// the clients' key log.
+func (s *Scenario) TLS() bool { return s.Topology == HAProxyTLSServerClose || s.BackendTLS }
 
 // keyLogSuffix names a client leg's key log: the capture's path with
 // .keylog instead of .pcap. The key log travels next to the capture it
@@ -100,4 +102,14 @@ func writeCertPEM(dir string) (string, error) {
 	b = append(b, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})...)
 	path := filepath.Join(dir, "frontend.pem")
 	return path, os.WriteFile(path, b, 0o600)
+}
+
+// startTLSBackend starts an NTLM server that speaks HTTPS, HTTP/1.1 only
+// (see TLSConfig), with a throwaway certificate.
+func startTLSBackend(opts ntlmserver.Options, addr string) (*ntlmserver.Server, error) {
+	cert, err := tlslab.Certificate(tlslab.ECDSA)
+	if err != nil {
+		return nil, fmt.Errorf("lab: certificate: %w", err)
+	}
+	return ntlmserver.StartTLS(opts, addr, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
 }

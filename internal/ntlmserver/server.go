@@ -1,6 +1,7 @@
 package ntlmserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -52,6 +53,22 @@ func Start(opts Options, addr string) (*Server, error) {
 	}
 	s.ln = ln
 	go func() { _ = s.http.Serve(ln) }()
+	return s, nil
+}
+
+// StartTLS is Start over TLS with cfg: an HTTPS server, like an IIS site
+// bound to https.
+func StartTLS(opts Options, addr string, cfg *tls.Config) (*Server, error) {
+	s, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	go func() { _ = s.http.Serve(tls.NewListener(ln, cfg)) }()
 	return s, nil
 }
 

@@ -1,6 +1,7 @@
 package ntlmserver
 
 import (
+	"crypto/tls"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
+	"github.com/ntlmscope/ntlmscope/internal/tlslab"
 	"github.com/ntlmscope/ntlmscope/ntlm"
 )
 
@@ -272,5 +274,41 @@ func TestHeadersSpelledLikeIIS(t *testing.T) {
 		if !strings.Contains(head, want) {
 			t.Errorf("response lacks %q:\n%s", want, head)
 		}
+	}
+}
+
+// TestStartTLS: the HTTPS server runs the same NTLM handshake, HTTP/1.1
+// over TLS, as go-ntlmssp sees it.
+func TestStartTLS(t *testing.T) {
+	cert, err := tlslab.Certificate(tlslab.ECDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &logBuffer{}
+	s, err := StartTLS(Options{Name: "WEB01", Users: testUsers, Log: log}, "127.0.0.1:0",
+		&tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} // the throwaway certificate
+	t.Cleanup(tr.CloseIdleConnections)
+	req, err := http.NewRequest("GET", "https://"+s.Addr().String()+"/page", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(`LAB\alice`, "Passw0rd!")
+	resp, err := (&http.Client{Transport: ntlmssp.Negotiator{RoundTripper: tr}}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil || resp.ProtoMajor != 1 {
+		t.Fatalf("status %d, TLS %v, HTTP/%d", resp.StatusCode, resp.TLS != nil, resp.ProtoMajor)
+	}
+	want := []string{"none/Unauthorized/offered", "type1/Unauthorized/challenged", "type3/OK/authenticated"}
+	if got := steps(log.entries(t)); !slices.Equal(got, want) {
+		t.Fatalf("log steps %q, want %q", got, want)
 	}
 }
