@@ -117,6 +117,26 @@ func correlationCases() []outcomeCase {
 			check: splitCheck(OutcomeFailed),
 		},
 		{
+			// Some proxies answer with Proxy-Connection: close, which
+			// browsers and curl obey as they obey Connection: close: the
+			// client's close follows the proxy's word, and the proxy broke
+			// the handshake.
+			name: "split: a 407 with the Type 2 says Proxy-Connection: close",
+			play: func(s *script) {
+				a := s.conn(client1, "10.0.0.3:3128")
+				a.anon(proxyA)
+				a.req("GET", "http://intranet/", proxyA.cred(type1(), true))
+				ch := a.t2(proxyA, "SQUID", "Proxy-Connection: close")
+				a.finClient()
+				b := s.conn(client2, "10.0.0.3:3128")
+				b.t3(proxyA, `CORP\alice`, ch, 407)
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3WithoutChallenge, CodeConnectionClosedMidHS},
+				hasNot: []string{CodeClientClosedMidHS}, causes: map[string]int{CauseBalancer: 1}},
+			sum:   Summary{Handshakes: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2},
+			check: splitCheck(OutcomeFailed),
+		},
+		{
 			name: "split: client opens a new connection while the first is open",
 			play: func(s *script) {
 				a := s.conn(client1, vip)

@@ -18,6 +18,7 @@ const (
 	hdrWWWAuthenticate
 	hdrProxyAuthenticate
 	hdrConnection
+	hdrProxyConnection
 	hdrXForwardedFor
 	hdrForwarded
 	hdrVia
@@ -39,6 +40,7 @@ var headerNames = [numHeaders]string{
 	hdrWWWAuthenticate:    "WWW-Authenticate",
 	hdrProxyAuthenticate:  "Proxy-Authenticate",
 	hdrConnection:         "Connection",
+	hdrProxyConnection:    "Proxy-Connection",
 	hdrXForwardedFor:      "X-Forwarded-For",
 	hdrForwarded:          "Forwarded",
 	hdrVia:                "Via",
@@ -139,10 +141,13 @@ func (h *msgHeaders) values(id headerID, f func(string)) {
 }
 
 // wantsClose reports whether a message ends its connection: Connection:
-// close, or HTTP/1.0 without Connection: keep-alive.
+// close, or HTTP/1.0 without Connection: keep-alive. Proxy-Connection,
+// which old clients send to proxies and some proxies answer with (a 407
+// saying Proxy-Connection: close), counts as Connection does: browsers
+// (Chromium's and Firefox's keep-alive checks) and curl obey it.
 func wantsClose(m *reassembly.Message, h *msgHeaders) bool {
 	closing, keepAlive := false, false
-	h.values(hdrConnection, func(v string) {
+	tokens := func(v string) {
 		for v != "" {
 			var tok string
 			tok, v, _ = strings.Cut(v, ",")
@@ -153,7 +158,9 @@ func wantsClose(m *reassembly.Message, h *msgHeaders) bool {
 				keepAlive = true
 			}
 		}
-	})
+	}
+	h.values(hdrConnection, tokens)
+	h.values(hdrProxyConnection, tokens)
 	return closing || (strings.EqualFold(m.Proto, "HTTP/1.0") && !keepAlive)
 }
 

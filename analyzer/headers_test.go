@@ -44,3 +44,29 @@ func TestScanHeadersRepeats(t *testing.T) {
 		}
 	}
 }
+
+// TestWantsClose: Connection and Proxy-Connection both say close; HTTP/1.0
+// closes unless either says keep-alive.
+func TestWantsClose(t *testing.T) {
+	for _, tt := range []struct {
+		proto  string
+		fields []reassembly.HeaderField
+		want   bool
+	}{
+		{"HTTP/1.1", nil, false},
+		{"HTTP/1.1", []reassembly.HeaderField{{Name: "Connection", Value: "keep-alive, Close"}}, true},
+		{"HTTP/1.1", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "close"}}, true},
+		{"HTTP/1.1", []reassembly.HeaderField{{Name: "proxy-connection", Value: "keep-alive"}}, false},
+		{"HTTP/1.0", nil, true},
+		{"HTTP/1.0", []reassembly.HeaderField{{Name: "Connection", Value: "Keep-Alive"}}, false},
+		{"HTTP/1.0", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "Keep-Alive"}}, false},
+		{"HTTP/1.0", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "keep-alive"},
+			{Name: "Connection", Value: "close"}}, true},
+	} {
+		m := &reassembly.Message{Proto: tt.proto, Header: tt.fields}
+		h := scanHeaders(m)
+		if got := wantsClose(m, &h); got != tt.want {
+			t.Errorf("%s %v: wantsClose %v, want %v", tt.proto, tt.fields, got, tt.want)
+		}
+	}
+}
