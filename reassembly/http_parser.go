@@ -193,12 +193,20 @@ func (p *HTTPParser) Tunnel() {
 // CONNECT tunnel's, whose first bytes say what it carries, as a
 // connection's do. HTTP/1 inside (a plaintext tunnel; or TLS the glue
 // decrypts) is parsed; anything else ends the direction within the
-// detection window, TLS and the HTTP/2 preface at once. A message in
-// progress is dropped. The kind of message (requests or responses),
+// detection window, TLS and the HTTP/2 preface at once. A message the
+// tunnel's first bytes began already (a client that sent before the
+// answer) is read on. The kind of message (requests or responses),
 // message and final-response indexes and the error count go on, so that
 // responses keep pairing with their requests; Protocol says what the
 // tunnel carries. Reopen may be called from the Message callback.
 func (p *HTTPParser) Reopen() {
+	if p.msg != nil || (p.state == stHeader && len(p.buf) > 0) {
+		// A message began already: the client did not wait for the
+		// answer, and the tunnel carries HTTP (bytes that are not would
+		// have stopped the direction: tunnelCheck). Go on with it.
+		p.tunnelCheck = false
+		return
+	}
 	p.drop()
 	p.resetBlock()
 	// kind stays: the client's direction still carries requests, the
@@ -365,7 +373,7 @@ func (p *HTTPParser) End(seg Segment) {
 		}
 	}
 	p.resetBlock()
-	if p.proto == ProtoUnknown && p.offset > 0 {
+	if p.proto == ProtoUnknown && p.offset > p.streamStart {
 		p.proto = ProtoOther
 	}
 }

@@ -60,6 +60,9 @@ type connState struct {
 	pending []*Message
 	held    []*Message
 	methods []string // methods of every request, by request index (see ownMethod)
+	// respSkew is the parser's final-response count minus the requests
+	// those responses answered or skipped (see requestMethod).
+	respSkew int
 	// respGaps is the server-direction gap count when the last response
 	// was paired.
 	respGaps int
@@ -172,7 +175,15 @@ func (cs *connState) setUpParsers() {
 	cs.parserMem = ps
 }
 
+// requestMethod returns the method of the request the final response idx
+// (the parser's count) answers. respSkew corrects the count for final
+// responses that answer no captured request (a capture that began after
+// the request) and for requests left unanswered after lost server bytes
+// (answer): without it, every later response of a connection captured
+// mid-stream would be framed with the method of the request before its
+// own, a HEAD's body read as the next response, a CONNECT's 2xx missed.
 func (cs *connState) requestMethod(idx int) (string, bool) {
+	idx -= cs.respSkew
 	if idx >= 0 && idx < len(cs.methods) {
 		return cs.methods[idx], true
 	}
@@ -360,6 +371,9 @@ func (cs *connState) onMessage(m *Message) {
 		// this request did cannot answer it.
 		for len(cs.held) > 0 && cs.held[0].FirstTime.Before(m.FirstTime) {
 			resp := popFront(&cs.held)
+			if resp.Status >= 200 { // the parser counts final responses
+				cs.respSkew++
+			}
 			cs.emit(evResponse, nil, resp)
 			cs.unref(resp)
 		}
@@ -452,6 +466,7 @@ func (cs *connState) answer(resp *Message) {
 	if lost {
 		for len(cs.pending) > 1 && !cs.pending[1].FirstTime.After(resp.FirstTime) {
 			cs.unref(popFront(&cs.pending))
+			cs.respSkew--
 		}
 	}
 	req := cs.pending[0]

@@ -72,6 +72,31 @@ func TestReassemblerCONNECTTunnel(t *testing.T) {
 			"close 0 fin http/1.1",
 		},
 	}, {
+		name:  "an empty tunnel carried nothing",
+		steps: []string{connectReq, connectOK},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 CONNECT web:443 frames=4-4 gaps=[0 0]",
+			"resp 0 200 for=web:443 frames=5-5 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+	}, {
+		// The client sent part of its first tunnel request before the
+		// answer: it is read on, and responses keep their requests.
+		name:  "a plaintext request begun before the 200",
+		steps: []string{connectReq + getReq[:20], connectOK, getReq[20:] + getReqB, okResp + okResp},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"req 0 CONNECT web:443 frames=4-4 gaps=[0 0]",
+			"resp 0 200 for=web:443 frames=5-5 gaps=[0 0]",
+			"req 0 GET /a frames=4-6 gaps=[0 0]",
+			"req 0 GET /b frames=6-6 gaps=[0 0]",
+			"resp 0 200 for=/a frames=7-7 gaps=[0 0]",
+			"resp 0 200 for=/b frames=7-7 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+		tunnel: ProtoHTTP1,
+	}, {
 		name: "client tunnel bytes before the 200 are not looked at",
 		// The request parser stopped at them (tunnelCheck): the tunnel is
 		// not followed, in either direction.
@@ -175,6 +200,60 @@ func TestHTTPParserReopen(t *testing.T) {
 			}
 			if p.Protocol() != tt.proto || p.Done() != tt.done {
 				t.Errorf("Protocol %v, Done %v; want %v, %v", p.Protocol(), p.Done(), tt.proto, tt.done)
+			}
+		})
+	}
+}
+
+// TestReassemblerMidStreamMethods: on a connection captured after a request
+// was sent, its response answers no captured request; the responses after
+// it are still framed with their own request's method (a HEAD's response
+// has no body, a CONNECT's 2xx opens a tunnel).
+func TestReassemblerMidStreamMethods(t *testing.T) {
+	const orphan = "HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"
+	tests := []struct {
+		name   string
+		steps  []string // server first, then alternating
+		want   []string
+		tunnel Protocol
+	}{{
+		name:  "HEAD",
+		steps: []string{orphan, "HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", getReqB, okResp},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"resp 0 407 for=<nil> frames=1-1 gaps=[0 0]",
+			"req 0 HEAD /a frames=2-2 gaps=[0 0]",
+			"resp 0 200 for=/a frames=3-3 gaps=[0 0]",
+			"req 0 GET /b frames=4-4 gaps=[0 0]",
+			"resp 0 200 for=/b frames=5-5 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+	}, {
+		name:  "CONNECT",
+		steps: []string{orphan, connectReq, connectOK, tlsHello, tlsHello},
+		want: []string{
+			"open 0 stream=0 client=10.0.0.1:50000",
+			"resp 0 407 for=<nil> frames=1-1 gaps=[0 0]",
+			"req 0 CONNECT web:443 frames=2-2 gaps=[0 0]",
+			"resp 0 200 for=web:443 frames=3-3 gaps=[0 0]",
+			"close 0 fin http/1.1",
+		},
+		tunnel: ProtoTLS,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScript()
+			c := s.conv("10.0.0.1:50000", "10.0.0.2:3128", 1000)
+			c.cseq++
+			c.sseq++ // no handshake captured
+			for i, data := range tt.steps {
+				c.send(i%2 == 1, data, 1460)
+			}
+			c.close()
+			rec := s.run(t)
+			assertEvents(t, rec, tt.want)
+			if got := rec.closed[0]; got.Tunnel != tt.tunnel {
+				t.Errorf("Tunnel %v, want %v", got.Tunnel, tt.tunnel)
 			}
 		})
 	}
