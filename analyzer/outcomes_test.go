@@ -204,6 +204,20 @@ func outcomeCases() []outcomeCase {
 			},
 		},
 		{
+			// Kerberos to the server makes no NTLM handshake: the request
+			// counts for the proxy's, which carried it.
+			name: "proxy NTLM, then Kerberos to the server",
+			play: func(s *script) {
+				c := s.conn(client1, "10.0.0.3:3128")
+				c.login(proxyA, "SQUID", `CORP\bob`, 200)
+				c.req("GET", "http://intranet/", "Authorization: Negotiate "+b64(s.kerberosAPReq()))
+				c.resp(200)
+				c.get(1, 200)
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 2, KerberosExchanges: 1, Connections: 1},
+		},
+		{
 			name: "close right after the first bare 407 is not a fault",
 			play: func(s *script) {
 				a := s.conn(client1, "10.0.0.3:3128")

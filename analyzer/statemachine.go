@@ -203,18 +203,19 @@ func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
 // channel ch, on a connection ch had authenticated, counts as an
 // authenticated request of ch's handshake, given its response's status. A
 // request counts once, for one handshake, so that users' and handshakes'
-// counts add up to the summary's. It does not count when it carries
-// credentials on the other channel or was refused with a 401 or 407: it
-// belongs to a handshake of the other channel (say, a server handshake on
-// a connection a proxy authenticated) or was not served. When both
-// channels had authenticated the connection, it counts for the server's
-// handshake.
+// counts add up to the summary's. It does not count when it was refused
+// (401, 407), nor when it carries a Type 1 or Type 3 on the other channel:
+// it is a request of that channel's handshake (say, a server handshake on
+// a connection a proxy authenticated). A Kerberos or other token on the
+// other channel makes no NTLM handshake: the request counts for ch's.
+// When both channels had authenticated the connection, it counts for the
+// server's handshake.
 func servedOn(ch channel, info *reqInfo, status int) bool {
 	if status == 401 || status == 407 {
 		return false
 	}
-	for c := range info.kind {
-		if info.kind[c] != kindNone {
+	for _, k := range info.kind {
+		if k == kindType1 || k == kindType3 {
 			return false
 		}
 	}

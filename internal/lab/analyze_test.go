@@ -26,6 +26,10 @@ type analysis struct {
 	// decrypted holds the connections decrypted with a key log secret,
 	// and what they negotiated.
 	decrypted map[connKey]tlsParams
+	// tlsTunnels counts the connections whose CONNECT tunnel carried TLS
+	// (the reassembler's TLS count is of connections that were TLS from
+	// their first byte).
+	tlsTunnels int64
 }
 
 // tlsParams is what a decrypted connection negotiated, for the test log.
@@ -64,19 +68,25 @@ func analyzeTLS(t *testing.T, files, keyLogs []string) analysis {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return analysis{rep: w.Finish(src.Stats()), stats: stats, decrypted: w.decrypted}
+	return analysis{rep: w.Finish(src.Stats()), stats: stats, decrypted: w.decrypted, tlsTunnels: w.tlsTunnels}
 }
 
 // decryptWatch hands the reassembler's events to the analyzer and notes
 // which connections were decrypted.
 type decryptWatch struct {
 	*analyzer.Analyzer
-	mu        sync.Mutex
-	decrypted map[connKey]tlsParams
+	mu         sync.Mutex
+	decrypted  map[connKey]tlsParams
+	tlsTunnels int64
 }
 
 // ConnectionClosed implements reassembly.Handler.
 func (w *decryptWatch) ConnectionClosed(c *reassembly.Conn) {
+	if c.Tunnel == reassembly.ProtoTLS {
+		w.mu.Lock()
+		w.tlsTunnels++
+		w.mu.Unlock()
+	}
 	if c.Decrypted {
 		var p tlsParams
 		if c.TLS != nil {

@@ -107,6 +107,10 @@ func checkWithoutKeyLog(t *testing.T, s *Scenario, files func(View) []string) {
 		t.Errorf("client leg without key log: %d TLS connections, %d without keys, %d decrypted; want ≥ 1, all, 0",
 			src.TLSConnections, src.TLSWithoutKeys, src.TLSDecrypted)
 	}
+	if got, want := rep.Source.TLSConnections, client.stats.TLS+client.tlsTunnels; got != want {
+		t.Errorf("client leg without key log: report counts %d TLS connections, the reassembler %d (%d in tunnels)",
+			got, want, client.tlsTunnels)
+	}
 	if rep.Verdict.Code == verdictBalancer {
 		t.Errorf("client leg without key log: verdict %s, from traffic it could not read", rep.Verdict.Code)
 	}
@@ -116,6 +120,9 @@ func checkWithoutKeyLog(t *testing.T, s *Scenario, files func(View) []string) {
 	checkReport(t, both, s.WithoutKeyLog[ViewBoth])
 	upstream := analyze(t, files(ViewUpstream))
 	checkReport(t, upstream, s.WithoutKeyLog[ViewUpstream])
+	if !s.BackendTLS && upstream.Source.TLSConnections != 0 {
+		t.Errorf("plaintext upstream leg: %d TLS connections", upstream.Source.TLSConnections)
+	}
 	if got, want := both.Source.TLSConnections, rep.Source.TLSConnections+upstream.Source.TLSConnections; got != want {
 		t.Errorf("both legs without key log: %d TLS connections; the client leg alone has %d, the upstream leg %d",
 			got, rep.Source.TLSConnections, upstream.Source.TLSConnections)
