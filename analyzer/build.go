@@ -148,6 +148,7 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState,
 		Ended:                 cs.ended.String(),
 		Midstream:             !cs.sawSYN,
 		Decrypted:             cs.decrypted,
+		Tunnel:                tunnelName(cs.tunnel),
 		Gaps:                  Gaps{Client: int(cs.rare().gaps[0]), Server: int(cs.rare().gaps[1])},
 		Requests:              int(cs.requests),
 		Responses:             int(cs.responses),
@@ -405,4 +406,13 @@ func (f *finding) model() Finding {
 		slices.SortFunc(m.Users, compareFold)
 	}
 	return m
+}
+
+// tunnelName names what a CONNECT tunnel carried (Connection.Tunnel): the
+// reassembler's protocol name, "" when no tunnel carried anything.
+func tunnelName(p reassembly.Protocol) string {
+	if p == reassembly.ProtoUnknown {
+		return ""
+	}
+	return p.String()
 }

@@ -133,7 +133,8 @@ type connState struct {
 	clientPort uint16
 	ended      reassembly.EndReason
 	sawSYN     bool
-	decrypted  bool // the connection was TLS, decrypted with a key log
+	decrypted  bool                // the connection was TLS, decrypted with a key log
+	tunnel     reassembly.Protocol // what a CONNECT tunnel carried
 	closed     bool
 	http       bool
 	proxied    bool
@@ -325,6 +326,7 @@ func (cs *connState) touch(c *reassembly.Conn) {
 	cs.end = nanoOf(c.End)
 	cs.sawSYN = c.SawSYN
 	cs.decrypted = c.Decrypted
+	cs.tunnel = c.Tunnel
 	cs.ended = c.Ended
 	// Gaps only grow: a connection without any (nearly all) has nothing
 	// to compare.

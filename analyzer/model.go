@@ -217,6 +217,12 @@ type Connection struct {
 	// Decrypted says the connection was HTTPS, decrypted with a TLS key log
 	// (its HTTP is what the report shows).
 	Decrypted bool `json:"decrypted,omitempty"`
+	// Tunnel says what a proxy's CONNECT tunnel on the connection carried
+	// after the proxy's 2xx: "tls" (Decrypted says whether it was read),
+	// "http/1.1" (a plaintext tunnel: its messages are the connection's),
+	// "http/2" or "other"; empty when no tunnel opened or nothing went
+	// through it.
+	Tunnel string `json:"tunnel,omitempty"`
 	// Gaps counts the holes per direction.
 	Gaps     Gaps `json:"gaps"`
 	Requests int  `json:"requests"`

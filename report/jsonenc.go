@@ -345,6 +345,10 @@ func (e *jsonEnc) connectionMembers(c *analyzer.Connection, first bool) {
 		e.key(false, "decrypted")
 		e.bool(c.Decrypted)
 	}
+	if c.Tunnel != "" {
+		e.key(false, "tunnel")
+		e.string(c.Tunnel)
+	}
 	e.key(false, "gaps")
 	e.open('{')
 	e.key(true, "client")

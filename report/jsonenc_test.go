@@ -33,6 +33,7 @@ var jsonEncFields = map[reflect.Type][]string{
 		`Ended string json:"ended"`,
 		`Midstream bool json:"midstream"`,
 		`Decrypted bool json:"decrypted,omitempty"`,
+		`Tunnel string json:"tunnel,omitempty"`,
 		`Gaps analyzer.Gaps json:"gaps"`,
 		`Requests int json:"requests"`,
 		`Responses int json:"responses"`,
@@ -463,7 +464,7 @@ func (g connGen) connection() analyzer.Connection {
 	c := analyzer.Connection{
 		ID: g.int(), File: g.int(), TCPStream: g.int(), Client: g.string(), Server: g.string(),
 		RealClients: g.strings(), Leg: g.string(), Linked: g.ints(), Start: g.time(), End: g.time(),
-		Ended: g.string(), Midstream: g.bool(), Decrypted: g.bool(),
+		Ended: g.string(), Midstream: g.bool(), Decrypted: g.bool(), Tunnel: []string{"", "tls"}[g.n(2)],
 		Gaps:     analyzer.Gaps{Client: g.int(), Server: g.int()},
 		Requests: g.int(), Responses: g.int(), IncompleteMessages: g.int(),
 		Users: g.strings(), State: g.string(), AuthenticatedRequests: g.int(),

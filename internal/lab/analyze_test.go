@@ -164,6 +164,18 @@ func checkReport(t *testing.T, rep *analyzer.Report, want Expect) {
 	if !slices.Equal(got, want.Users) {
 		t.Errorf("users:\n got  %v\n want %v", got, want.Users)
 	}
+	tunnels := 0
+	for _, c := range rep.Connections {
+		if c.Tunnel != "" {
+			tunnels++
+			if c.Tunnel != want.Tunnel {
+				t.Errorf("connection %d: tunnel %q, want %q", c.ID, c.Tunnel, want.Tunnel)
+			}
+		}
+	}
+	if want.Tunnel != "" && tunnels == 0 {
+		t.Errorf("no connection says its tunnel carried %q", want.Tunnel)
+	}
 	var total UserCounts
 	for _, u := range want.Users {
 		total.Handshakes += u.Handshakes

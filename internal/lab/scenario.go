@@ -45,6 +45,9 @@ type Expect struct {
 	// Users are report.users[], exactly. The lab's clients answer every
 	// Type 2, so no handshake is abandoned and none is "(unknown)".
 	Users []UserCounts
+	// Tunnel is what the CONNECT tunnels of the view carried
+	// (connections[].tunnel, the same for all); "" when the view has none.
+	Tunnel string
 }
 
 // Scenario is one lab scenario: the setup, the clients' script, and what

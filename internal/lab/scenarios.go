@@ -243,9 +243,9 @@ func Scenarios() []*Scenario {
 					"--proxy-user", alice+":"+alicePwd, env.URL("/s11/1"), env.URL("/s11/2"))
 			},
 			Expect: map[View]Expect{
-				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}},
+				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}, Tunnel: "http/1.1"},
 				ViewUpstream: {Verdict: verdictNoNTLM, Users: []UserCounts{}},
-				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}},
+				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}, Tunnel: "http/1.1"},
 			},
 		},
 		{
@@ -267,16 +267,16 @@ func Scenarios() []*Scenario {
 			// are the server handshake's own. The upstream leg is read with
 			// the client leg's key log (viewKeyLogs).
 			Expect: map[View]Expect{
-				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 2, 2, 0, 1)}},
+				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 2, 2, 0, 1)}, Tunnel: "tls"},
 				ViewUpstream: {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 1)}},
-				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 2, 2, 0, 1)}},
+				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 2, 2, 0, 1)}, Tunnel: "tls"},
 			},
 			// Without the key log only the proxy's handshake is seen, and
 			// the upstream leg is TLS nobody can read.
 			WithoutKeyLog: map[View]Expect{
-				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 0)}},
+				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 0)}, Tunnel: "tls"},
 				ViewUpstream: {Verdict: verdictInconclusive, Users: []UserCounts{}},
-				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 0)}},
+				ViewBoth:     {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 0)}, Tunnel: "tls"},
 			},
 		},
 	}
