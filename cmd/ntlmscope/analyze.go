@@ -42,8 +42,9 @@ says how.
 
 Link types: Ethernet (with VLAN tags), Linux cooked (tcpdump -i any), BSD
 loopback, raw IP; tunnels from mirror ports (GRE, ERSPAN II/III, VXLAN) are
-unwrapped. HTTP is found by content on any port. TLS and HTTP/2 connections are
-counted but not analysed.
+unwrapped. HTTP is found by content on any port, also inside a proxy's CONNECT
+tunnels. TLS is decrypted with --keylog (or the secrets a pcapng embeds), in
+tunnels too; without its keys it is counted, not analysed, as HTTP/2 is.
 
 Reports: --format table (the default on a terminal: the verdict first, users,
 connections with findings; -v lists every connection, --user and --connection
