@@ -147,10 +147,7 @@ func Scenarios() []*Scenario {
 				"ntlm_fake_auth helper, to an anonymous backend: one proxy handshake, then the " +
 				"second URL on the authenticated proxy connection. The upstream leg carries no NTLM.",
 			Topology: SquidProxyAuth, Backends: 1, Anonymous: true,
-			Clients: func(ctx context.Context, env *Env) error {
-				return env.Curl(ctx, 0, alice, nil, "--proxy", env.ProxyURL(), "--proxy-ntlm",
-					"--proxy-user", alice+":"+alicePwd, env.URL("/s6/1"), env.URL("/s6/2"))
-			},
+			Clients: squidClient("/s6/"),
 			Expect: map[View]Expect{
 				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 1)}},
 				ViewUpstream: {Verdict: verdictNoNTLM, Users: []UserCounts{}},
@@ -238,10 +235,7 @@ func Scenarios() []*Scenario {
 				"backend, authenticates the CONNECT with NTLM (407), then sends both URLs inside " +
 				"the one tunnel. The upstream leg is the tunnel's bytes, with no NTLM.",
 			Topology: SquidProxyAuth, Backends: 1, Anonymous: true,
-			Clients: func(ctx context.Context, env *Env) error {
-				return env.Curl(ctx, 0, alice, nil, "--proxy", env.ProxyURL(), "--proxy-ntlm", "--proxytunnel",
-					"--proxy-user", alice+":"+alicePwd, env.URL("/s11/1"), env.URL("/s11/2"))
-			},
+			Clients: squidClient("/s11/", "--proxytunnel"),
 			Expect: map[View]Expect{
 				ViewClient:   {Verdict: verdictHealthy, Users: []UserCounts{counts(alice, 1, 1, 0, 2)}, Tunnel: "http/1.1"},
 				ViewUpstream: {Verdict: verdictNoNTLM, Users: []UserCounts{}},
@@ -329,4 +323,14 @@ func browse(ctx context.Context, env *Env, turns *Turnstile, paths map[*Browser]
 		})
 	}
 	return runAll(fns...)
+}
+
+// squidClient is the client of scenarios 6 and 11: curl authenticates to
+// squid with NTLM (with extra flags) and fetches prefix+"1" and prefix+"2".
+func squidClient(prefix string, extra ...string) func(context.Context, *Env) error {
+	return func(ctx context.Context, env *Env) error {
+		args := append([]string{"--proxy", env.ProxyURL(), "--proxy-ntlm"}, extra...)
+		args = append(args, "--proxy-user", alice+":"+alicePwd, env.URL(prefix+"1"), env.URL(prefix+"2"))
+		return env.Curl(ctx, 0, alice, nil, args...)
+	}
 }

@@ -42,23 +42,16 @@ func New(opts Options) (*Server, error) {
 
 // Start listens on addr (host:port) and serves in the background until
 // Close.
-func Start(opts Options, addr string) (*Server, error) {
-	s, err := New(opts)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	s.ln = ln
-	go func() { _ = s.http.Serve(ln) }()
-	return s, nil
-}
+func Start(opts Options, addr string) (*Server, error) { return start(opts, addr, nil) }
 
 // StartTLS is Start over TLS with cfg: an HTTPS server, like an IIS site
 // bound to https.
 func StartTLS(opts Options, addr string, cfg *tls.Config) (*Server, error) {
+	return start(opts, addr, cfg)
+}
+
+// start listens on addr and serves, over TLS when cfg is set.
+func start(opts Options, addr string, cfg *tls.Config) (*Server, error) {
 	s, err := New(opts)
 	if err != nil {
 		return nil, err
@@ -68,7 +61,11 @@ func StartTLS(opts Options, addr string, cfg *tls.Config) (*Server, error) {
 		return nil, err
 	}
 	s.ln = ln
-	go func() { _ = s.http.Serve(tls.NewListener(ln, cfg)) }()
+	serve := ln
+	if cfg != nil {
+		serve = tls.NewListener(ln, cfg)
+	}
+	go func() { _ = s.http.Serve(serve) }()
 	return s, nil
 }
 
