@@ -49,6 +49,9 @@ var foreignFormats = []struct {
 }
 
 const (
+	nstraceWhat = "a Citrix NetScaler (ADC) nstrace capture, not pcap/pcapng"
+	nstraceHint = "open it in Wireshark and save it as pcapng, or convert it with `editcap -F pcapng in.cap out.pcapng`; " +
+		"on the NetScaler, `start nstrace -traceformat PCAP` writes pcap"
 	netmonHint = "open it in Wireshark and save it as pcapng, or convert it with `editcap -F pcapng in.cap out.pcapng`"
 	etlWhat    = "a Windows ETL trace (pktmon, netsh trace), not pcap/pcapng"
 	etlHint    = "convert it with `etl2pcapng in.etl out.pcapng` (or `pktmon etl2pcap in.etl --out out.pcapng`)"
@@ -81,6 +84,9 @@ func detectFormat(path string, head []byte) (captureFormat, error) {
 	}
 	if looksLikeETL(head) || strings.EqualFold(filepath.Ext(path), ".etl") {
 		return fail(ErrUnsupportedFormat, etlWhat, etlHint)
+	}
+	if looksLikeNstrace(head) {
+		return fail(ErrUnsupportedFormat, nstraceWhat, nstraceHint)
 	}
 	if len(head) < 4 {
 		return fail(ErrNotCapture, fmt.Sprintf("not a pcap or pcapng file (only %d bytes)", len(head)), "")
@@ -115,4 +121,15 @@ func looksLikeETL(head []byte) bool {
 	return size >= 4096 && size <= 64<<20 && size%1024 == 0 &&
 		saved >= 0x48 && saved <= size && current <= size &&
 		(head[0x4a] == 1 || head[0x4a] == 2) && head[0x4b]&0xc0 == 0xc0
+}
+
+// looksLikeNstrace reports whether head starts like a NetScaler trace
+// (nstrace, .cap), the balancer's own format: it opens with a signature
+// record whose text is "NetScaler Performance Data" (version 1.0) or
+// "NetScaler V20 Performance Data" and its successors (the case of the s
+// varies), a few bytes in.
+func looksLikeNstrace(head []byte) bool {
+	h := bytes.ToLower(head)
+	i := bytes.Index(h, []byte("netscaler"))
+	return i >= 0 && i <= 16 && bytes.Contains(h[i:], []byte("performance data"))
 }

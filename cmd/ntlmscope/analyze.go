@@ -37,8 +37,8 @@ Inputs: pcap or pcapng, plain or gzip-compressed (the format is detected from
 the content, not the name). "-" reads standard input. Several files are merged
 by timestamp (a rotated ring buffer, or captures taken on two hosts); frame
 numbers in the report stay those of each file, so they match Wireshark.
-Network Monitor (.cap) and ETW (.etl) traces must be converted first: the error
-says how.
+Network Monitor and NetScaler nstrace (.cap) and ETW (.etl) traces must be
+converted first: the error says how.
 
 Link types: Ethernet (with VLAN tags), Linux cooked (tcpdump -i any), BSD
 loopback, raw IP; tunnels from mirror ports (GRE, ERSPAN II/III, VXLAN) are
