@@ -143,8 +143,10 @@ func (h *msgHeaders) values(id headerID, f func(string)) {
 // wantsClose reports whether a message ends its connection: Connection:
 // close, or HTTP/1.0 without Connection: keep-alive. Proxy-Connection,
 // which old clients send to proxies and some proxies answer with (a 407
-// saying Proxy-Connection: close), counts as Connection does: browsers
-// (Chromium's and Firefox's keep-alive checks) and curl obey it.
+// saying Proxy-Connection: close), counts as Connection does in responses,
+// as browsers' keep-alive checks (Chromium's, Firefox's) and curl obey it,
+// and in requests addressed to a proxy (absolute-form or CONNECT): an
+// origin server ignores it.
 func wantsClose(m *reassembly.Message, h *msgHeaders) bool {
 	closing, keepAlive := false, false
 	tokens := func(v string) {
@@ -160,7 +162,9 @@ func wantsClose(m *reassembly.Message, h *msgHeaders) bool {
 		}
 	}
 	h.values(hdrConnection, tokens)
-	h.values(hdrProxyConnection, tokens)
+	if !m.Request || m.Method == "CONNECT" || strings.Contains(m.Target, "://") {
+		h.values(hdrProxyConnection, tokens)
+	}
 	return closing || (strings.EqualFold(m.Proto, "HTTP/1.0") && !keepAlive)
 }
 

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ntlmscope/ntlmscope/reassembly"
@@ -46,13 +47,20 @@ func TestScanHeadersRepeats(t *testing.T) {
 }
 
 // TestWantsClose: Connection and Proxy-Connection both say close; HTTP/1.0
-// closes unless either says keep-alive.
+// closes unless either says keep-alive. A request's Proxy-Connection counts
+// only when it is addressed to a proxy.
 func TestWantsClose(t *testing.T) {
 	for _, tt := range []struct {
 		proto  string
 		fields []reassembly.HeaderField
 		want   bool
 	}{
+		// Requests: method and target in the proto field's place are
+		// spelled out below.
+		{"GET /app HTTP/1.0", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "Keep-Alive"}}, true},
+		{"GET http://intranet/app HTTP/1.0", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "Keep-Alive"}}, false},
+		{"CONNECT web:443 HTTP/1.1", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "close"}}, true},
+		{"GET /app HTTP/1.1", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "close"}}, false},
 		{"HTTP/1.1", nil, false},
 		{"HTTP/1.1", []reassembly.HeaderField{{Name: "Connection", Value: "keep-alive, Close"}}, true},
 		{"HTTP/1.1", []reassembly.HeaderField{{Name: "Proxy-Connection", Value: "close"}}, true},
@@ -64,6 +72,10 @@ func TestWantsClose(t *testing.T) {
 			{Name: "Connection", Value: "close"}}, true},
 	} {
 		m := &reassembly.Message{Proto: tt.proto, Header: tt.fields}
+		if method, rest, ok := strings.Cut(tt.proto, " "); ok {
+			m.Request, m.Method = true, method
+			m.Target, m.Proto, _ = strings.Cut(rest, " ")
+		}
 		h := scanHeaders(m)
 		if got := wantsClose(m, &h); got != tt.want {
 			t.Errorf("%s %v: wantsClose %v, want %v", tt.proto, tt.fields, got, tt.want)

@@ -60,8 +60,8 @@ type connState struct {
 	pending []*Message
 	held    []*Message
 	methods []string // methods of every request, by request index (see ownMethod)
-	// respSkew is the parser's final-response count minus the requests
-	// those responses answered or skipped (see requestMethod).
+	// respSkew counts the final responses emitted without a request (see
+	// requestMethod).
 	respSkew int
 	// respGaps is the server-direction gap count when the last response
 	// was paired.
@@ -178,8 +178,7 @@ func (cs *connState) setUpParsers() {
 // requestMethod returns the method of the request the final response idx
 // (the parser's count) answers. respSkew corrects the count for final
 // responses that answer no captured request (a capture that began after
-// the request) and for requests left unanswered after lost server bytes
-// (answer): without it, every later response of a connection captured
+// the request): without it, every later response of a connection captured
 // mid-stream would be framed with the method of the request before its
 // own, a HEAD's body read as the next response, a CONNECT's 2xx missed.
 func (cs *connState) requestMethod(idx int) (string, bool) {
@@ -464,9 +463,11 @@ func (cs *connState) answer(resp *Message) {
 	lost := resp.Resynced || resp.GapsBefore[ServerToClient] > cs.respGaps
 	cs.respGaps = resp.GapsBefore[ServerToClient]
 	if lost {
+		// The requests skipped are not taken off respSkew: the gap may
+		// have lost only part of this response (its body), and the parser
+		// counted every response it framed.
 		for len(cs.pending) > 1 && !cs.pending[1].FirstTime.After(resp.FirstTime) {
 			cs.unref(popFront(&cs.pending))
-			cs.respSkew--
 		}
 	}
 	req := cs.pending[0]
