@@ -53,6 +53,8 @@ type KeyLog struct {
 	files      []*keyLogFile
 	stats      KeyLogStats
 	lastReload time.Time
+	// follow: misses re-read grown files at once (Follow).
+	follow bool
 	// gen counts additions, so that a connection waiting for its secret
 	// looks again only when something new arrived.
 	gen atomic.Uint64
@@ -140,15 +142,58 @@ func (k *KeyLog) reloadLocked() error {
 	return errors.Join(errs...)
 }
 
+// Follow makes lookups that miss re-read the files as soon as one of them
+// grew, not at most every 200 ms. A live capture needs it: the browser
+// writes a session's secrets a moment after the ServerHello that the
+// capture may already have read, and the session's first requests (its
+// NTLM Type 1, say) follow within milliseconds. A miss then costs a stat
+// of each file.
+func (k *KeyLog) Follow() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.follow = true
+}
+
+// following reports whether Follow was called.
+func (k *KeyLog) following() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.follow
+}
+
 // maybeReload re-reads the files when the last read is older than
-// reloadInterval. Lookups that miss call it.
+// reloadInterval, or, when following, when one of them grew. Lookups that
+// miss call it.
 func (k *KeyLog) maybeReload() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if len(k.files) == 0 || time.Since(k.lastReload) < reloadInterval {
+	if len(k.files) == 0 {
+		return
+	}
+	if k.follow {
+		if !k.grewLocked() {
+			return
+		}
+	} else if time.Since(k.lastReload) < reloadInterval {
 		return
 	}
 	_ = k.reloadLocked() // unreadable files were warned about when added
+}
+
+// grewLocked reports whether a file changed since it was last read (a stat
+// each). Called with k.mu held.
+func (k *KeyLog) grewLocked() bool {
+	for _, f := range k.files {
+		info, err := os.Stat(f.path)
+		switch {
+		case err != nil:
+			continue
+		case f.info == nil, !os.SameFile(f.info, info), info.Size() != f.info.Size(),
+			!info.ModTime().Equal(f.info.ModTime()), f.unterminated:
+			return true
+		}
+	}
+	return false
 }
 
 // Stats returns the counts so far.

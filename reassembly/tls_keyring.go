@@ -50,3 +50,16 @@ func (r keyRing) reload() {
 		k.maybeReload()
 	}
 }
+
+// following reports whether a key log follows its growing files
+// (KeyLog.Follow): a connection still waiting for its secrets then asks
+// again on each record, not only when another connection's lookup found
+// something new.
+func (r keyRing) following() bool {
+	for _, k := range r {
+		if k.following() {
+			return true
+		}
+	}
+	return false
+}

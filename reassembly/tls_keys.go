@@ -100,7 +100,13 @@ func (t *tlsConn) installKeys(d Direction) {
 	}
 	ring := t.cs.r.keys
 	if h.tried && ring.gen() == h.triedGen {
-		return
+		if !ring.following() {
+			return
+		}
+		ring.reload() // a stat per file: did the secrets arrive?
+		if ring.gen() == h.triedGen {
+			return
+		}
 	}
 	s, ok := ring.lookup(t.clientRandom)
 	if !ok {

@@ -20,6 +20,9 @@ func loadKeyLogs(paths []string, live bool, errOut io.Writer) (*reassembly.KeyLo
 		return nil, nil
 	}
 	keys, err := reassembly.LoadKeyLogs(paths...)
+	if live {
+		keys.Follow() // the browser writes it while the capture runs
+	}
 	if err != nil {
 		if !live {
 			return nil, fmt.Errorf("--keylog: %w (the file SSLKEYLOGFILE named when the browser or curl ran)", err)
