@@ -31,6 +31,15 @@ const (
 // with the early secret the key log does not give, come first.
 const maxEarlyRecords = 16
 
+// maxFollowedMisses bounds the records of a direction that make a
+// followed key log (KeyLog.Follow) check its files.
+const maxFollowedMisses = 64
+
+// maxAppEpochSkip bounds the TLS 1.3 application records that may have gone
+// by undecrypted before the first one that decrypts (a server's session
+// tickets come first).
+const maxAppEpochSkip = 8
+
 // tlsHalf is the decryptor's state for one direction.
 type tlsHalf struct {
 	mode tlsDirMode
@@ -55,6 +64,9 @@ type tlsHalf struct {
 	// Key changes announced by the record being processed, applied after
 	// it.
 	finished, keyUpdate, rekey12 bool
+	// followed counts the misses that made a followed key log check its
+	// files (installKeys).
+	followed uint8
 	// tried/triedGen: keys were looked up at that key ring generation.
 	tried    bool
 	triedGen uint64
@@ -161,11 +173,16 @@ func (t *tlsConn) protectedRecord(d Direction, rec *tlsRecord) {
 		plain, typ, err = h.cur.open(buf, seq, rec.hdr, rec.body)
 	}
 	if err != nil && h.next != nil {
-		if p, ty, err2 := h.next.open(buf, 0, rec.hdr, rec.body); err2 == nil {
-			// The application epoch began: its Finished was in a record
-			// not decrypted.
-			h.cur, h.next, h.app, h.seq, h.hsDesync = h.next, nil, true, 1, false
-			plain, typ, err = p, ty, nil
+		// The application epoch began: its Finished was in a record not
+		// decrypted. Its first records may have gone by undecrypted too
+		// (a live capture whose key log got the secrets late): the record
+		// is tried as each of the epoch's first few.
+		for aseq := uint64(0); aseq <= min(seq, maxAppEpochSkip); aseq++ {
+			if p, ty, err2 := h.next.open(buf, aseq, rec.hdr, rec.body); err2 == nil {
+				h.cur, h.next, h.app, h.seq, h.hsDesync = h.next, nil, true, aseq+1, false
+				plain, typ, err = p, ty, nil
+				break
+			}
 		}
 	}
 	if err != nil {
@@ -173,6 +190,12 @@ func (t *tlsConn) protectedRecord(d Direction, rec *tlsRecord) {
 		case h.cur == nil:
 			// Only the next epoch's keys were tried: a record of an epoch
 			// whose secret the key log lacks.
+			t.loseRecord(d, rec.typ, len(rec.body), false)
+		case t.version == versionTLS13 && !h.app && h.next == nil && t.cs.r.keys.following():
+			// A followed key log holds the handshake secret but not yet
+			// the application one, whose first records these may be:
+			// lose them and go on (installKeys looks again; the records
+			// after are tried as the epoch's first few).
 			t.loseRecord(d, rec.typ, len(rec.body), false)
 		case t.version == versionTLS13 && h.role == 0 && !h.app && !h.ok && h.early < maxEarlyRecords:
 			// Likely 0-RTT data, which has its own sequence numbers.

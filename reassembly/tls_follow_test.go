@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,4 +79,76 @@ func triedKeys(r *Reassembler) bool {
 		}
 	}
 	return false
+}
+
+// TestTLSKeyLogFollowedRace replays the lab's HTTPS-through-a-proxy capture
+// (a TLS 1.3 session in a CONNECT tunnel) while its key log is written as a
+// client writes it during a live capture: the handshake secrets after the
+// ServerHello, the application secrets after the server's Finished, both
+// possibly after the capture read the server's encrypted flight and its
+// first application records (session tickets). The session still decrypts
+// whole. The pairs are packet counts after which each half was written; the
+// server's half never decrypted for each before the fix (packet 12 carries
+// the client's first request: a client writes its secrets before it, so
+// later pairs are not what a live capture meets).
+func TestTLSKeyLogFollowedRace(t *testing.T) {
+	const capture = "../testdata/lab/scenario12-squid-connect-https-backend-client.pcap"
+	kl, err := os.ReadFile("../testdata/lab/scenario12-squid-connect-https-backend-client.keylog")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs, app []byte
+	for _, l := range bytes.SplitAfter(kl, []byte("\n")) {
+		if bytes.Contains(l, []byte("HANDSHAKE_TRAFFIC_SECRET")) {
+			hs = append(hs, l...)
+		} else {
+			app = append(app, l...)
+		}
+	}
+	replay := func(hsAfter, appAfter int) string {
+		path := filepath.Join(t.TempDir(), "sslkeylog.txt")
+		if err := os.WriteFile(path, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		keys, _ := LoadKeyLogs(path)
+		keys.Follow()
+		src, err := OpenFiles([]string{capture}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		log := &msgLog{}
+		r := NewReassembler(log, Options{KeyLog: keys})
+		for n := 0; ; n++ {
+			for _, w := range []struct {
+				at   int
+				data []byte
+			}{{hsAfter, hs}, {appAfter, app}} {
+				if n == w.at {
+					f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					f.Write(w.data)
+					f.Close()
+				}
+			}
+			p, err := src.Next()
+			if err != nil {
+				break
+			}
+			r.Packet(p)
+		}
+		r.Finish()
+		return strings.Join(statuses(log), "|")
+	}
+	want := replay(0, 0)
+	if !strings.Contains(want, "GET /s12/2|200") {
+		t.Fatalf("with the key log from the start: %s", want)
+	}
+	for _, at := range [][2]int{{11, 11}, {12, 12}} {
+		if got := replay(at[0], at[1]); got != want {
+			t.Errorf("secrets after packets %d and %d: %s\nwant %s", at[0], at[1], got, want)
+		}
+	}
 }

@@ -100,9 +100,15 @@ func (t *tlsConn) installKeys(d Direction) {
 	}
 	ring := t.cs.r.keys
 	if h.tried && ring.gen() == h.triedGen {
-		if !ring.following() {
+		// A followed key log is asked again on each of the first records
+		// that miss: a browser writes a session's secrets within
+		// milliseconds of its handshake or not at all, so a session
+		// still without them after maxFollowedMisses records waits for
+		// another lookup to find something, as without Follow.
+		if !ring.following() || h.followed >= maxFollowedMisses {
 			return
 		}
+		h.followed++
 		ring.reload() // a stat per file: did the secrets arrive?
 		if ring.gen() == h.triedGen {
 			return
