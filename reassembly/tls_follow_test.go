@@ -87,10 +87,14 @@ func triedKeys(r *Reassembler) bool {
 // ServerHello, the application secrets after the server's Finished, both
 // possibly after the capture read the server's encrypted flight and its
 // first application records (session tickets). The session still decrypts
-// whole. The pairs are packet counts after which each half was written; the
-// server's half never decrypted for each before the fix (packet 12 carries
-// the client's first request: a client writes its secrets before it, so
-// later pairs are not what a live capture meets).
+// whole. The pairs are packet counts after which each half was written:
+// packet 11 is the server's flight, 12 the client's Finished (OpenSSL logs
+// the client's application secret only after sending it), 13 the client's
+// first request. Before the fixes the server's half never decrypted after
+// 11/11 and 12/12, and the first request was lost after 11/12 (the lookup
+// found the handshake secrets and did not read the file again). Later
+// pairs are not what a live capture meets: a client writes its secrets
+// before its first request.
 func TestTLSKeyLogFollowedRace(t *testing.T) {
 	const capture = "../testdata/lab/scenario12-squid-connect-https-backend-client.pcap"
 	kl, err := os.ReadFile("../testdata/lab/scenario12-squid-connect-https-backend-client.keylog")
@@ -146,7 +150,7 @@ func TestTLSKeyLogFollowedRace(t *testing.T) {
 	if !strings.Contains(want, "GET /s12/2|200") {
 		t.Fatalf("with the key log from the start: %s", want)
 	}
-	for _, at := range [][2]int{{11, 11}, {12, 12}} {
+	for _, at := range [][2]int{{11, 11}, {12, 12}, {11, 12}} {
 		if got := replay(at[0], at[1]); got != want {
 			t.Errorf("secrets after packets %d and %d: %s\nwant %s", at[0], at[1], got, want)
 		}

@@ -114,8 +114,24 @@ func (t *tlsConn) installKeys(d Direction) {
 			return
 		}
 	}
+	hsKind, appKind := secClientHS, secClientTraffic
+	if h.role == 1 {
+		hsKind, appKind = secServerHS, secServerTraffic
+	}
+	// complete says whether s has every secret the direction needs now:
+	// a key log may hold a session's handshake secrets and not yet its
+	// application ones (a client writes them as it derives them).
+	complete := func(s sessionSecrets) bool {
+		switch {
+		case t.version != versionTLS13:
+			return s[secMaster] != nil
+		case h.app:
+			return s[appKind] != nil
+		}
+		return s[hsKind] != nil && s[appKind] != nil
+	}
 	s, ok := ring.lookup(t.clientRandom)
-	if !ok {
+	if !ok || !complete(s) {
 		ring.reload()
 		s, ok = ring.lookup(t.clientRandom)
 	}
@@ -134,10 +150,6 @@ func (t *tlsConn) installKeys(d Direction) {
 		}
 		h.cur = keys[h.role]
 		return
-	}
-	hsKind, appKind := secClientHS, secClientTraffic
-	if h.role == 1 {
-		hsKind, appKind = secServerHS, secServerTraffic
 	}
 	derive := func(sec secret) *recordKeys {
 		if sec == nil {
