@@ -104,11 +104,7 @@ func correlationCases() []outcomeCase {
 		{
 			name: "split: Type 2 response says Connection: close",
 			play: func(s *script) {
-				a := s.conn(client1, vip)
-				a.anon(server)
-				a.req("GET", "/app", server.cred(type1(), true))
-				ch := a.t2(server, "WEB01", "Connection: close")
-				a.finServer()
+				ch := closedAfterType2(s, server, vip, "/app", "WEB01", "Connection: close", (*tconn).finServer)
 				b := s.conn(client2, vip)
 				b.t3(server, `CORP\alice`, ch, 401)
 			},
@@ -123,11 +119,8 @@ func correlationCases() []outcomeCase {
 			// the handshake.
 			name: "split: a 407 with the Type 2 says Proxy-Connection: close",
 			play: func(s *script) {
-				a := s.conn(client1, "10.0.0.3:3128")
-				a.anon(proxyA)
-				a.req("GET", "http://intranet/", proxyA.cred(type1(), true))
-				ch := a.t2(proxyA, "SQUID", "Proxy-Connection: close")
-				a.finClient()
+				ch := closedAfterType2(s, proxyA, "10.0.0.3:3128", "http://intranet/", "SQUID", "Proxy-Connection: close",
+					(*tconn).finClient)
 				b := s.conn(client2, "10.0.0.3:3128")
 				b.t3(proxyA, `CORP\alice`, ch, 407)
 			},
@@ -211,11 +204,7 @@ func correlationCases() []outcomeCase {
 			// connections carry the handshake.
 			name: "split: the Type 3 sent again from a third connection after a Connection: close split",
 			play: func(s *script) {
-				x := s.conn(client1, vip)
-				x.anon(server)
-				x.req("GET", "/app", server.cred(type1(), true))
-				ch := x.t2(server, "WEB01", "Connection: close")
-				x.finServer()
+				ch := closedAfterType2(s, server, vip, "/app", "WEB01", "Connection: close", (*tconn).finServer)
 				a := s.conn(client2, vip)
 				t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
 				a.req("GET", "/app", t3)
@@ -521,4 +510,17 @@ func correlationCases() []outcomeCase {
 			want: expect{verdict: VerdictBalancer, causes: map[string]int{CauseBalancer: 2, CauseCredentials: 1}},
 		},
 	}
+}
+
+// closedAfterType2 opens a connection from client1 to addr and plays a bare
+// request and a Type 1 for target, answered by a Type 2 from name whose
+// response carries header (Connection: close, say); then end closes the
+// connection. It returns the challenge, for a Type 3 elsewhere.
+func closedAfterType2(s *script, a auth, addr, target, name, header string, end func(*tconn)) *challenge {
+	c := s.conn(client1, addr)
+	c.anon(a)
+	c.req("GET", target, a.cred(type1(), true))
+	ch := c.t2(a, name, header)
+	end(c)
+	return ch
 }

@@ -3,8 +3,6 @@ package reassembly
 import (
 	"bytes"
 	"encoding/binary"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -313,14 +311,7 @@ func TestTLSMidStream(t *testing.T) {
 // SSLKEYLOGFILE while capture runs): the records after that decrypt.
 func TestTLSKeyLogArrivesLate(t *testing.T) {
 	s := synthNTLM(t, versionTLS12, 0xcca8)
-	path := filepath.Join(t.TempDir(), "sslkeylog.txt")
-	if err := os.WriteFile(path, []byte("# NSS key log\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	keys, err := LoadKeyLogs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, keys := growingKeyLog(t)
 	src := srcOpenBytes(t, s.capture(1460))
 	defer src.Close()
 	log := &msgLog{}
@@ -331,12 +322,7 @@ func TestTLSKeyLogArrivesLate(t *testing.T) {
 			break
 		}
 		if n == 16 { // after the first exchange
-			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Write(s.keyLog())
-			f.Close()
+			appendKeyLog(t, path, s.keyLog())
 			if err := keys.Reload(); err != nil {
 				t.Fatal(err)
 			}

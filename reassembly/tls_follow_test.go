@@ -18,14 +18,7 @@ import (
 func TestTLSKeyLogFollowed(t *testing.T) {
 	for _, follow := range []bool{true, false} {
 		s := synthNTLM(t, versionTLS12, 0xcca8)
-		path := filepath.Join(t.TempDir(), "sslkeylog.txt")
-		if err := os.WriteFile(path, []byte("# NSS key log\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		keys, err := LoadKeyLogs(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		path, keys := growingKeyLog(t)
 		if follow {
 			keys.Follow()
 		}
@@ -42,12 +35,7 @@ func TestTLSKeyLogFollowed(t *testing.T) {
 			if !written && triedKeys(r) {
 				// The ServerHello and a cipher change were read, the
 				// lookup missed: now the secret arrives.
-				f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f.Write(s.keyLog())
-				f.Close()
+				appendKeyLog(t, path, s.keyLog())
 				written = true
 			}
 		}
@@ -110,11 +98,7 @@ func TestTLSKeyLogFollowedRace(t *testing.T) {
 		}
 	}
 	replay := func(hsAfter, appAfter int) string {
-		path := filepath.Join(t.TempDir(), "sslkeylog.txt")
-		if err := os.WriteFile(path, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		keys, _ := LoadKeyLogs(path)
+		path, keys := growingKeyLog(t)
 		keys.Follow()
 		src, err := OpenFiles([]string{capture}, nil)
 		if err != nil {
@@ -129,12 +113,7 @@ func TestTLSKeyLogFollowedRace(t *testing.T) {
 				data []byte
 			}{{hsAfter, hs}, {appAfter, app}} {
 				if n == w.at {
-					f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					f.Write(w.data)
-					f.Close()
+					appendKeyLog(t, path, w.data)
 				}
 			}
 			p, err := src.Next()
@@ -154,5 +133,34 @@ func TestTLSKeyLogFollowedRace(t *testing.T) {
 		if got := replay(at[0], at[1]); got != want {
 			t.Errorf("secrets after packets %d and %d: %s\nwant %s", at[0], at[1], got, want)
 		}
+	}
+}
+
+// growingKeyLog returns a key log file that holds only a comment, as a
+// browser's SSLKEYLOGFILE does before its first session, and a KeyLog
+// reading it.
+func growingKeyLog(t *testing.T) (path string, keys *KeyLog) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "sslkeylog.txt")
+	if err := os.WriteFile(path, []byte("# NSS key log\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := LoadKeyLogs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, keys
+}
+
+// appendKeyLog appends lines to a key log file, as a browser does.
+func appendKeyLog(t *testing.T, path string, lines []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(lines); err != nil {
+		t.Fatal(err)
 	}
 }
