@@ -53,8 +53,9 @@ type KeyLog struct {
 	files      []*keyLogFile
 	stats      KeyLogStats
 	lastReload time.Time
-	// follow: misses re-read grown files at once (Follow).
-	follow bool
+	// follow: misses re-read grown files at once (Follow). Atomic: it is
+	// read on each record that waits for its secrets.
+	follow atomic.Bool
 	// gen counts additions, so that a connection waiting for its secret
 	// looks again only when something new arrived.
 	gen atomic.Uint64
@@ -148,18 +149,10 @@ func (k *KeyLog) reloadLocked() error {
 // capture may already have read, and the session's first requests (its
 // NTLM Type 1, say) follow within milliseconds. A miss then costs a stat
 // of each file.
-func (k *KeyLog) Follow() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.follow = true
-}
+func (k *KeyLog) Follow() { k.follow.Store(true) }
 
 // following reports whether Follow was called.
-func (k *KeyLog) following() bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.follow
-}
+func (k *KeyLog) following() bool { return k.follow.Load() }
 
 // maybeReload re-reads the files when the last read is older than
 // reloadInterval, or, when following, when one of them grew. Lookups that
@@ -170,7 +163,7 @@ func (k *KeyLog) maybeReload() {
 	if len(k.files) == 0 {
 		return
 	}
-	if k.follow {
+	if k.follow.Load() {
 		if !k.grewLocked() {
 			return
 		}
@@ -184,16 +177,19 @@ func (k *KeyLog) maybeReload() {
 // each). Called with k.mu held.
 func (k *KeyLog) grewLocked() bool {
 	for _, f := range k.files {
-		info, err := os.Stat(f.path)
-		switch {
-		case err != nil:
-			continue
-		case f.info == nil, !os.SameFile(f.info, info), info.Size() != f.info.Size(),
-			!info.ModTime().Equal(f.info.ModTime()), f.unterminated:
+		if info, err := os.Stat(f.path); err == nil && f.changed(info) {
 			return true
 		}
 	}
 	return false
+}
+
+// changed reports whether the file now described by info may hold lines
+// not parsed yet: it was never read, was replaced, changed size or time,
+// or its last line still lacks its line break.
+func (f *keyLogFile) changed(info os.FileInfo) bool {
+	return f.info == nil || !os.SameFile(f.info, info) || info.Size() != f.info.Size() ||
+		!info.ModTime().Equal(f.info.ModTime()) || f.unterminated
 }
 
 // Stats returns the counts so far.
@@ -253,9 +249,9 @@ func (k *KeyLog) readFile(f *keyLogFile) error {
 		// Replaced or truncated: a new key log under the same name.
 		f.off, f.line, f.unterminated = 0, 0, false
 	}
-	if f.info != nil && os.SameFile(f.info, info) && info.Size() == f.info.Size() && info.ModTime().Equal(f.info.ModTime()) && !f.unterminated {
+	if !f.changed(info) {
 		f.info = info
-		return nil // unchanged
+		return nil
 	}
 	f.info = info
 	if _, err := fh.Seek(f.off, io.SeekStart); err != nil {
