@@ -60,7 +60,7 @@ func csvUsers(cw *csv.Writer, m *model) {
 func csvConnections(cw *csv.Writer, m *model) {
 	cw.Write([]string{"id", "file", "tcp_stream", "wireshark_filter", "client", "server", "real_clients", "leg", "linked",
 		"start", "end", "ended", "midstream", "gaps_client", "gaps_server", "requests", "responses", "statuses",
-		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings"})
+		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings", "decrypted", "tunnel"})
 	for c := range m.eachConnectionBrief() {
 		failed := 0
 		for _, h := range c.Handshakes {
@@ -72,7 +72,8 @@ func csvConnections(cw *csv.Writer, m *model) {
 			cell(c.Client), cell(c.Server), cells(c.RealClients), c.Leg, intList(c.Linked), csvTime(c.Start),
 			csvTime(c.End), c.Ended, strconv.FormatBool(c.Midstream), itoa(c.Gaps.Client), itoa(c.Gaps.Server),
 			itoa(c.Requests), itoa(c.Responses), statusList(c.Statuses), cells(c.Users), c.State,
-			itoa(c.AuthenticatedRequests), itoa(len(c.Handshakes)), itoa(failed), strings.Join(c.Findings, " ")}) != nil {
+			itoa(c.AuthenticatedRequests), itoa(len(c.Handshakes)), itoa(failed), strings.Join(c.Findings, " "),
+			strconv.FormatBool(c.Decrypted), c.Tunnel}) != nil {
 			return
 		}
 	}

@@ -21,6 +21,7 @@ func fixtures() map[string]func() *analyzer.Report {
 		"healthy":     healthyReport,
 		"credentials": credentialsReport,
 		"no-ntlm":     noNTLMReport,
+		"tunnel":      tunnelReport,
 	}
 }
 
@@ -242,5 +243,51 @@ func noNTLMReport() *analyzer.Report {
 	r.Verdict.Explanation = "No NTLM handshake in 1 HTTP connection(s). Kerberos is in use: 1 request(s) carried Kerberos tokens."
 	r.Findings = []analyzer.Finding{finding(analyzer.CodeKerberosInUse, []int{0}, []int{1}, []int64{}, 1, 10,
 		"1 request(s) on 1 connection(s) carried Kerberos tokens: counted apart, not NTLM")}
+	return r
+}
+
+// tunnelReport: Outlook through a forward proxy. Alice authenticates to
+// the proxy on her CONNECT, and the TLS inside the tunnel went by without
+// keys; Bob reached the server over HTTPS with a key log, decrypted.
+func tunnelReport() *analyzer.Report {
+	r := baseReport(40, t0, at(3_000))
+	r.Source.TLSConnections, r.Source.TLSDecrypted, r.Source.TLSWithoutKeys = 2, 1, 1
+	proxied := hs(1, "alice", "", analyzer.OutcomeSucceeded, []int{0}, 4, 10, 200)
+	proxied.Proxy = true
+	c0 := conn(0, 0, "10.0.0.5:50000", []string{`CORP\alice`}, analyzer.StateAuthenticated, "fin", 0, 3_000)
+	c0.Server, c0.Tunnel = "10.0.0.8:3128", "tls"
+	c0.Requests, c0.Responses, c0.Statuses = 2, 2, map[string]int{"200": 1, "407": 1}
+	c0.Handshakes = []analyzer.Handshake{proxied}
+	c0.Exchanges = []analyzer.Exchange{
+		ex("CONNECT", "mail.corp.example:443", "NTLM type1", 407, "NTLM type2", 4, 10, 0),
+		ex("CONNECT", "mail.corp.example:443", "NTLM type3", 200, "", 6, 12, 0),
+	}
+	c0.Exchanges[0].Proxy, c0.Exchanges[1].Proxy = true, true
+	direct := hs(2, "bob", "mail.corp.example", analyzer.OutcomeSucceeded, []int{1}, 20, 100, 200)
+	direct.AuthenticatedRequests = 1
+	c1 := conn(1, 1, "10.0.0.6:50001", []string{`CORP\bob`}, analyzer.StateAuthenticated, "fin", 90, 2_000)
+	c1.Server, c1.Decrypted = "10.0.0.100:443", true
+	c1.Requests, c1.Responses, c1.Statuses, c1.AuthenticatedRequests = 3, 3, map[string]int{"200": 2, "401": 1}, 1
+	c1.Handshakes = []analyzer.Handshake{direct}
+	c1.Exchanges = []analyzer.Exchange{
+		ex("POST", "/ews/exchange.asmx", "NTLM type1", 401, "NTLM type2", 20, 100, 0),
+		ex("POST", "/ews/exchange.asmx", "NTLM type3", 200, "", 22, 102, 0),
+		ex("POST", "/ews/exchange.asmx", "", 200, "", 24, 1_000, -1),
+	}
+	r.Connections = []analyzer.Connection{c0, c1}
+	r.Summary = analyzer.Summary{Connections: 2, NTLMConnections: 2, HTTPRequests: 5, HTTPResponses: 5, Handshakes: 2,
+		HandshakesSucceeded: 2, AuthenticatedRequests: 1, AuthChallenges: 2, Users: 2}
+	r.Verdict.Code, r.Verdict.Title = analyzer.VerdictHealthy, analyzer.VerdictTitles[analyzer.VerdictHealthy]
+	r.Verdict.Explanation = "1 TLS connection(s) could not be decrypted, so most of the traffic (and any NTLM in it) was not seen. " +
+		"2 NTLM handshake(s): 2 succeeded, 0 failed, 0 abandoned, 0 incomplete (capture ended; not judged)."
+	r.Users = []analyzer.User{
+		{Name: `CORP\alice`, Domain: "CORP", User: "alice", Workstations: []string{"WS-alice"}, Clients: []string{"10.0.0.5"},
+			Handshakes: 1, Succeeded: 1, Connections: 1, ConnectionIDs: []int{0}, Requests: 2, FirstSeen: at(10),
+			LastSeen: at(13), TimeInHandshakesMs: 3},
+		{Name: `CORP\bob`, Domain: "CORP", User: "bob", Workstations: []string{"WS-bob"}, Clients: []string{"10.0.0.6"},
+			Handshakes: 1, Succeeded: 1, Connections: 1, ConnectionIDs: []int{1}, Requests: 3, AuthenticatedRequests: 1,
+			FirstSeen: at(100), LastSeen: at(1_001), TimeInHandshakesMs: 3},
+	}
+	r.Backends = []analyzer.Backend{{Identity: "mail.corp.example", Servers: []string{"10.0.0.100:443"}, Handshakes: 1, Succeeded: 1}}
 	return r
 }

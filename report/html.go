@@ -137,6 +137,7 @@ var htmlFuncs = template.FuncMap{
 	},
 	"sevrank":  severityRank,
 	"hscounts": handshakeCounts,
+	"state":    stateText,
 	"statuses": statusList,
 	"head":     headInts,
 	"more":     moreInts,

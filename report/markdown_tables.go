@@ -68,7 +68,7 @@ func mdConnections(p *printer, r *model, rows int) {
 			continue
 		}
 		mdRow(p, itoa(c.ID), "`tcp.stream eq "+itoa(c.TCPStream)+"`", mdText(c.Client), mdText(c.Server),
-			mdText(strings.Join(c.Users, " ")), timeText(c.Start), c.State, handshakeCounts(c.Handshakes),
+			mdText(strings.Join(c.Users, " ")), timeText(c.Start), stateText(c), handshakeCounts(c.Handshakes),
 			strings.Join(c.Findings, " "))
 	}
 	if n == 0 {
@@ -97,8 +97,8 @@ func mdCapture(p *printer, r *model) {
 	p.line(fmt.Sprintf("- Lost evidence: %d gaps, %d kernel drops, %d evicted connections, %d started before the capture, %d truncated segments, %d malformed packets.",
 		s.Gaps, s.KernelDrops, s.EvictedConnections, s.MidstreamConnections, s.Truncated, s.Malformed))
 	if s.TLSConnections > 0 || s.HTTP2Connections > 0 {
-		p.line(fmt.Sprintf("- Not analysed: %d TLS connections (%d decrypted), %d HTTP/2 connections.",
-			s.TLSConnections, s.TLSDecrypted, s.HTTP2Connections))
+		p.line(fmt.Sprintf("- Not analysed: %d TLS connections without keys, %d HTTP/2 connections (%d TLS connections decrypted and analysed).",
+			s.TLSWithoutKeys, s.HTTP2Connections, s.TLSDecrypted))
 	}
 	p.line("")
 	p.line("---")

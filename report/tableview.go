@@ -110,7 +110,7 @@ func newTableView(r *model, o Options) tableView {
 // connectionRow returns the cells of a connection's row in the table.
 func connectionRow(c *analyzer.Connection) []string {
 	return []string{strconv.Itoa(c.ID), "tcp.stream eq " + strconv.Itoa(c.TCPStream), sanitize(c.Client),
-		sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), c.State, handshakeCounts(c.Handshakes),
+		sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), stateText(c), handshakeCounts(c.Handshakes),
 		strconv.Itoa(c.Requests), strings.Join(c.Findings, " ")}
 }
 

@@ -207,3 +207,38 @@ func clip(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
+
+// stateText is a connection's state as the tables write it, with what its
+// TLS or CONNECT tunnel was to ntlmscope: a proxy connection whose tunnel
+// carried TLS without keys shows the proxy's handshake and never the
+// server's, and the reader should see why ("authenticated; TLS tunnel, no
+// keys").
+func stateText(c *analyzer.Connection) string {
+	if t := transportText(c.Tunnel, c.Decrypted); t != "" {
+		return c.State + "; " + t
+	}
+	return c.State
+}
+
+// transportText says what a connection's bytes were beyond plain HTTP:
+// its CONNECT tunnel's contents (analyzer.Connection.Tunnel) and whether
+// its TLS was decrypted; "" for plain HTTP.
+func transportText(tunnel string, decrypted bool) string {
+	switch tunnel {
+	case "":
+		if decrypted {
+			return "TLS, decrypted"
+		}
+		return ""
+	case "tls":
+		if decrypted {
+			return "TLS tunnel, decrypted"
+		}
+		return "TLS tunnel, no keys"
+	case "http/1.1":
+		return "HTTP tunnel"
+	case "http/2":
+		return "HTTP/2 tunnel, not read"
+	}
+	return "tunnel, not HTTP"
+}
