@@ -59,7 +59,7 @@ func (p *HTTPParser) framing(m *Message) (bodyFraming, int64) {
 			// final one does, so they take no request index.
 			return frameNone, 0
 		}
-		method, known := p.requestMethod()
+		method, known := p.requestMethod(m)
 		switch {
 		case known && method == "HEAD":
 			return frameNone, 0
@@ -93,14 +93,14 @@ func (p *HTTPParser) framing(m *Message) (bodyFraming, int64) {
 }
 
 // requestMethod returns the method of the request the next final response
-// answers, and counts that response.
-func (p *HTTPParser) requestMethod() (string, bool) {
+// (resp) answers, and counts that response.
+func (p *HTTPParser) requestMethod(resp *Message) (string, bool) {
 	idx := p.respIdx
 	p.respIdx++
 	if p.cb.RequestMethod == nil {
 		return "", false
 	}
-	return p.cb.RequestMethod(idx)
+	return p.cb.RequestMethod(idx, resp)
 }
 
 // transferCoding reports whether m has a Transfer-Encoding field, and

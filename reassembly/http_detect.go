@@ -166,6 +166,8 @@ func (p *HTTPParser) startLine(line []byte) bool {
 	p.tunnelCheck = false
 	p.startResync = p.resynced
 	p.resynced = false
+	p.startLoss = p.lossBefore
+	p.lossBefore = false
 	return true
 }
 

@@ -110,7 +110,7 @@ func fuzzHTTPRun(t *testing.T, dir Direction, data []byte, rng *rand.Rand, gaps 
 			c.FirstFrame, c.Frame = 0, 0
 			res.msgs = append(res.msgs, &c)
 		},
-		RequestMethod: func(idx int) (string, bool) {
+		RequestMethod: func(idx int, _ *Message) (string, bool) {
 			if idx%5 == 4 {
 				return "", false
 			}

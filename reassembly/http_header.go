@@ -228,6 +228,7 @@ func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 	m.setLast(seg)
 	m.HeaderBytes = len(block)
 	m.Resynced = p.startResync
+	m.LostBefore = p.startLoss
 	if p.kind == kindRequest {
 		// checkRequestLine made sure of exactly two single spaces.
 		m.Request = true

@@ -28,11 +28,14 @@ type HTTPCallbacks struct {
 	// Message receives each complete message (body included). The parser
 	// does not touch m afterwards.
 	Message func(m *Message)
-	// RequestMethod returns the method of the idx-th request (0-based,
-	// counting requests on the connection) so a response parser can frame
-	// the idx-th final response (HEAD → no body, CONNECT 2xx → tunnel).
-	// ok=false when unknown (request not captured): frame by headers alone.
-	RequestMethod func(idx int) (method string, ok bool)
+	// RequestMethod returns the method of the request that resp, the
+	// idx-th final response the parser framed (0-based), answers, so that
+	// the parser can frame its body (HEAD → no body, CONNECT 2xx →
+	// tunnel): the idx-th request on the connection, unless responses
+	// went unframed (resp.LostBefore, resp.Resynced, or a capture that
+	// began after a request). ok=false when unknown (request not
+	// captured): frame by headers alone. resp's body is not read yet.
+	RequestMethod func(idx int, resp *Message) (method string, ok bool)
 }
 
 // parseState is where an HTTPParser stands in the byte stream.
@@ -95,6 +98,11 @@ type HTTPParser struct {
 	resynced    bool // bytes were skipped since the last start line
 	tunnelCheck bool // after CONNECT or Upgrade: non-HTTP bytes end the direction
 	startResync bool // resynced, captured when the message's start line was found
+	// lossBefore says bytes were lost since the last start line where
+	// whole messages may have gone with them: anywhere but inside a body
+	// whose length or close kept the framing. startLoss captures it when
+	// the message's start line is found (Message.LostBefore).
+	lossBefore, startLoss bool
 	chunkSawCR  bool // stChunkEnd: the CR of the CRLF was read
 	feeding     bool // inside Feed (Reopen from a Message callback)
 	reopened    bool // Reopen was called during this Feed's current step
@@ -214,6 +222,7 @@ func (p *HTTPParser) Reopen() {
 	p.proto = ProtoUnknown // Protocol now says what the tunnel carries
 	p.sniffN = 0
 	p.resynced, p.huntErr, p.tunnelCheck, p.startResync = false, false, false, false
+	p.lossBefore, p.startLoss = false, false
 	p.init()
 	// From inside Feed, the bytes of the step that called back are not
 	// counted in offset yet: Feed sets streamStart after them.
@@ -298,6 +307,7 @@ func (p *HTTPParser) Gap(seg Segment, missing int) {
 	case stHunt:
 		// The byte after a gap may start a message.
 		p.atLine = true
+		p.lossBefore = true
 		return
 	case stBodyLength:
 		if missing >= 0 {
@@ -310,6 +320,7 @@ func (p *HTTPParser) Gap(seg Segment, missing int) {
 		return
 	case stChunkSize, stChunkData, stChunkEnd, stTrailer:
 	}
+	p.lossBefore = true
 	if p.state != stHeader && p.msg != nil {
 		// The framing is lost but the header block was read whole: deliver
 		// the message, marked Incomplete, because its headers (a 401's
@@ -346,6 +357,7 @@ func (p *HTTPParser) gapInBody(missing int64) {
 	over := missing > p.remaining
 	p.remaining = 0
 	if over {
+		p.lossBefore = true
 		p.startHunt(true)
 	} else {
 		p.expectStart(p.msg)

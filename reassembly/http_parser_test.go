@@ -21,7 +21,7 @@ func newHTTPTestParser(dir Direction, methods ...string) (*HTTPParser, *[]*Messa
 	var msgs []*Message
 	p := NewHTTPParser(dir, HTTPCallbacks{
 		Message: func(m *Message) { msgs = append(msgs, m) },
-		RequestMethod: func(idx int) (string, bool) {
+		RequestMethod: func(idx int, _ *Message) (string, bool) {
 			if idx < len(methods) {
 				return methods[idx], true
 			}
@@ -613,7 +613,7 @@ func TestHTTPParserRequestIndex(t *testing.T) {
 	var msgs []*Message
 	p := NewHTTPParser(ServerToClient, HTTPCallbacks{
 		Message: func(m *Message) { msgs = append(msgs, m) },
-		RequestMethod: func(idx int) (string, bool) {
+		RequestMethod: func(idx int, _ *Message) (string, bool) {
 			asked = append(asked, idx)
 			return "GET", true
 		},
@@ -740,7 +740,7 @@ func BenchmarkHTTPParser(b *testing.B) {
 			"Persistent-Auth: true\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	}
 	reqData, respData := []byte(req.String()), []byte(resp.String())
-	methods := func(int) (string, bool) { return "POST", true }
+	methods := func(int, *Message) (string, bool) { return "POST", true }
 	b.SetBytes(int64(len(reqData) + len(respData)))
 	b.ReportAllocs()
 	n := 0

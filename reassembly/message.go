@@ -87,6 +87,11 @@ type Message struct {
 	// Resynced is set when the parser skipped bytes that were no HTTP before
 	// it found this message (after a gap or a mid-stream start).
 	Resynced bool
+	// LostBefore is set when bytes of the message's direction were lost
+	// since the previous message started, other than inside a body whose
+	// length (or the connection's close) kept the framing: whole messages
+	// may have been lost before this one.
+	LostBefore bool
 	// GapsBefore counts the gaps seen on the connection in each direction
 	// (indexed by Direction) before this message completed.
 	GapsBefore [2]int

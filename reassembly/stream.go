@@ -63,9 +63,6 @@ type connState struct {
 	// respSkew counts the final responses emitted without a request (see
 	// requestMethod).
 	respSkew int
-	// respGaps is the server-direction gap count when the last response
-	// was paired.
-	respGaps int
 
 	heldEvents []heldEvent // events waiting for the end of a flush (emit.go)
 
@@ -175,13 +172,20 @@ func (cs *connState) setUpParsers() {
 	cs.parserMem = ps
 }
 
-// requestMethod returns the method of the request the final response idx
-// (the parser's count) answers. respSkew corrects the count for final
-// responses that answer no captured request (a capture that began after
-// the request): without it, every later response of a connection captured
-// mid-stream would be framed with the method of the request before its
-// own, a HEAD's body read as the next response, a CONNECT's 2xx missed.
-func (cs *connState) requestMethod(idx int) (string, bool) {
+// requestMethod returns the method of the request the final response
+// resp, idx in the parser's count, answers. After lost server bytes it is
+// the request answer will pair resp with. Else respSkew corrects the count
+// for final responses that answer no captured request (a capture that
+// began after the request) and for requests whose responses were lost:
+// without it, every later response of a connection captured mid-stream or
+// after a loss would be framed with the method of another request, a
+// HEAD's body read as the next response, a CONNECT's 2xx missed.
+func (cs *connState) requestMethod(idx int, resp *Message) (string, bool) {
+	if (resp.Resynced || resp.LostBefore) && len(cs.pending) > 0 {
+		// pending holds its messages, so the method is alive while the
+		// parser frames resp.
+		return cs.pending[cs.skippedBy(resp)].Method, true
+	}
 	idx -= cs.respSkew
 	if idx >= 0 && idx < len(cs.methods) {
 		return cs.methods[idx], true
@@ -460,15 +464,16 @@ func ownMethod(method string) string {
 // answers the latest queued request that started before it, and the
 // requests skipped get none.
 func (cs *connState) answer(resp *Message) {
-	lost := resp.Resynced || resp.GapsBefore[ServerToClient] > cs.respGaps
-	cs.respGaps = resp.GapsBefore[ServerToClient]
-	if lost {
-		// The requests skipped are not taken off respSkew: the gap may
-		// have lost only part of this response (its body), and the parser
-		// counted every response it framed.
-		for len(cs.pending) > 1 && !cs.pending[1].FirstTime.After(resp.FirstTime) {
+	if resp.Resynced || resp.LostBefore {
+		// The responses of the requests skipped went with the lost bytes
+		// unframed (a gap inside a body that keeps its framing sets
+		// neither flag), so the parser's count of final responses falls
+		// behind the requests by as many.
+		n := cs.skippedBy(resp)
+		for range n {
 			cs.unref(popFront(&cs.pending))
 		}
+		cs.respSkew -= n
 	}
 	req := cs.pending[0]
 	// Interim responses do not answer the request: it stays queued for
@@ -490,6 +495,19 @@ func (cs *connState) answer(resp *Message) {
 		// WebSocket or h2c: nothing NTLM rides on after the switch.
 		cs.endHTTP()
 	}
+}
+
+// skippedBy returns how many queued requests a response read after lost
+// server bytes skips: those before the latest one that started before it.
+// It cannot be the head when a later request was sent before it: the
+// client waits for a response before its next request (no browser
+// pipelines), so the responses of the earlier ones are what was lost.
+func (cs *connState) skippedBy(resp *Message) int {
+	n := 0
+	for n+1 < len(cs.pending) && !cs.pending[n+1].FirstTime.After(resp.FirstTime) {
+		n++
+	}
+	return n
 }
 
 // endHTTP stops both parsers: the rest of the connection is not HTTP/1.

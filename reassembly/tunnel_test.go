@@ -185,7 +185,7 @@ func TestHTTPParserReopen(t *testing.T) {
 						p.Reopen() // as the glue does (connState.openTunnel)
 					}
 				},
-				RequestMethod: func(idx int) (string, bool) {
+				RequestMethod: func(idx int, _ *Message) (string, bool) {
 					if idx < len(tt.methods) {
 						return tt.methods[idx], true
 					}
@@ -280,15 +280,52 @@ func TestReassemblerGapKeepsFraming(t *testing.T) {
 	var frames []string
 	for _, e := range rec.events {
 		if strings.HasPrefix(e, "resp ") {
-			frames = append(frames, e[strings.Index(e, "frames="):])
+			frames = append(frames, e[strings.Index(e, "for="):])
 		}
 	}
-	// One response per server segment: P0 (frame 5, cut by the gap), then
-	// P1..P4. (Which request each answers is the lost-response guess of
-	// answer, wrong here: the gap lost no response.)
-	want := []string{"frames=5-5 gaps=[0 1]", "frames=6-6 gaps=[0 1]", "frames=7-7 gaps=[0 1]", "frames=8-8 gaps=[0 1]",
-		"frames=9-9 gaps=[0 1]"}
+	// One response per server segment, each answering its own request:
+	// P0 (frame 5, cut by the gap), then P1..P4. The gap lost no response,
+	// so none is paired by the lost-response guess (which took P0 for the
+	// answer to /4 and left the rest unpaired).
+	want := []string{"for=/0 frames=5-5 gaps=[0 1]", "for=/1 frames=6-6 gaps=[0 1]", "for=/2 frames=7-7 gaps=[0 1]",
+		"for=/3 frames=8-8 gaps=[0 1]", "for=/4 frames=9-9 gaps=[0 1]"}
 	if strings.Join(frames, "|") != strings.Join(want, "|") {
 		t.Errorf("responses %q\nwant %q\nevents:\n%s", frames, want, strings.Join(rec.events, "\n"))
+	}
+}
+
+// TestReassemblerLostResponses: a gap between two responses took whole
+// responses with it (the client, which got them, sent its next requests).
+// The response after the gap answers the latest request sent before it,
+// and is framed by that request's method (a HEAD's response has no body,
+// though it declares a length); the responses after it are framed by their
+// own requests' methods, the lost ones counted out.
+func TestReassemblerLostResponses(t *testing.T) {
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, "GET /0 HTTP/1.1\r\n\r\n", 1460)
+	c.send(false, okResp, 1460)
+	c.send(true, "GET /1 HTTP/1.1\r\n\r\n", 1460)
+	c.sseq += uint32(len(okResp)) // /1's response was not captured
+	c.send(true, "GET /2 HTTP/1.1\r\n\r\n", 1460)
+	c.sseq += uint32(len(okResp)) // nor /2's
+	c.send(true, "HEAD /3 HTTP/1.1\r\n\r\n", 1460)
+	c.send(false, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 1460)
+	c.send(true, "HEAD /4 HTTP/1.1\r\n\r\n", 1460)
+	c.send(false, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 1460)
+	c.send(true, "GET /5 HTTP/1.1\r\n\r\n", 1460)
+	c.send(false, okResp, 1460)
+	c.close()
+	rec := s.run(t)
+	var got []string
+	for _, e := range rec.events {
+		if strings.HasPrefix(e, "resp ") {
+			got = append(got, e[strings.Index(e, "for="):strings.Index(e, " frames=")])
+		}
+	}
+	want := []string{"for=/0", "for=/3", "for=/4", "for=/5"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("responses %q, want %q\nevents:\n%s", got, want, strings.Join(rec.events, "\n"))
 	}
 }
