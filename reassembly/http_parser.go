@@ -103,11 +103,11 @@ type HTTPParser struct {
 	// whose length or close kept the framing. startLoss captures it when
 	// the message's start line is found (Message.LostBefore).
 	lossBefore, startLoss bool
-	chunkSawCR  bool // stChunkEnd: the CR of the CRLF was read
-	feeding     bool // inside Feed (Reopen from a Message callback)
-	reopened    bool // Reopen was called during this Feed's current step
-	sniffN      uint8
-	sniff       [len(h2Preface)]byte
+	chunkSawCR            bool // stChunkEnd: the CR of the CRLF was read
+	feeding               bool // inside Feed (Reopen from a Message callback)
+	reopened              bool // Reopen was called during this Feed's current step
+	sniffN                uint8
+	sniff                 [len(h2Preface)]byte
 
 	cb HTTPCallbacks
 	// pool supplies the Messages; nil (a standalone parser) allocates
