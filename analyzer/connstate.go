@@ -454,10 +454,17 @@ func (cs *connState) settle() {
 	for ch := range lv.ch {
 		if h := lv.ch[ch].cur; h != nil {
 			switch {
+			case cs.ended == reassembly.EndCapture || cs.ended == reassembly.EndEvicted || cs.ended == reassembly.EndOpen ||
+				cs.ended == reassembly.EndIdle && h.t3.ok():
+				// The capture lost sight of the connection: the Type 3's
+				// answer, or the rest of the handshake, may still come.
+				h.outcomeL = labelIncomplete
 			case h.t3.ok():
-				h.outcomeL = labelIncomplete
-			case cs.ended == reassembly.EndCapture || cs.ended == reassembly.EndEvicted || cs.ended == reassembly.EndOpen:
-				h.outcomeL = labelIncomplete
+				// A Type 3 the connection closed (or reset) on before
+				// any answer: the handshake never finished. Who closed
+				// first says why (causes.go); a gap that took the answer
+				// is lost evidence, not an abandon.
+				h.outcomeL = labelAbandoned
 			default:
 				h.outcomeL = labelAbandoned
 			}

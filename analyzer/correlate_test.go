@@ -250,7 +250,7 @@ func correlationCases() []outcomeCase {
 				b.resp(401, server.offer())
 			},
 			want: expect{has: []string{CodeType3WithoutChallenge}, hasNot: []string{CodeConnectionClosedMidHS, CodeClientClosedMidHS}},
-			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesIncomplete: 1, HandshakesSplit: 0, Connections: 2},
+			sum:  Summary{Handshakes: 2, HandshakesFailed: 1, HandshakesAbandoned: 1, HandshakesSplit: 0, Connections: 2},
 		},
 		{
 			// An exact echo is proof, but not for ever: a server keeps

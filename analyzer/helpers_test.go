@@ -66,3 +66,14 @@ func (e expect) check(t *testing.T, r *Report) {
 		}
 	}
 }
+
+// findingMessage returns the message of r's first finding with code, or
+// "".
+func findingMessage(r *Report, code string) string {
+	for _, f := range r.Findings {
+		if f.Code == code {
+			return f.Message
+		}
+	}
+	return ""
+}

@@ -140,8 +140,13 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			switch h.evid() {
 			case CodeConnectionClosedMidHS:
 				f := hsFinding(CodeConnectionClosedMidHS, h)
-				f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
-					h.conn.id, lastStepName(h), lastFrame(h))
+				if h.t3.ok() {
+					f.msg = sprintf("the server side closed connection %d after the Type 3 (frame %d) without answering it",
+						h.t3conn.id, h.t3.frame())
+				} else {
+					f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
+						h.conn.id, lastStepName(h), lastFrame(h))
+				}
 				out.add(f)
 			case CodeClientAbandonedHandshake:
 				f := hsFinding(CodeClientAbandonedHandshake, h)
@@ -228,6 +233,10 @@ func routedFinding(h *handshake) *finding {
 // abandonedText explains a CLIENT_ABANDONED_HANDSHAKE: how the client
 // left the handshake.
 func abandonedText(h *handshake) string {
+	if h.t3.ok() {
+		return sprintf("the client sent the Type 3 (frame %d) on connection %d and closed the connection without waiting for the answer",
+			h.t3.frame(), h.t3conn.id)
+	}
 	if !h.t2.ok() {
 		return sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue", h.t1.frame(), h.conn.id)
 	}

@@ -400,13 +400,49 @@ func outcomeCases() []outcomeCase {
 			},
 		},
 		{
-			name: "Type 3 without response is incomplete",
+			// A server (or a device in front of it) that resets the
+			// connection on the Type 3 broke the handshake: the capture
+			// did not end on it.
+			name: "the server side resets the connection on the Type 3",
 			play: func(s *script) {
 				c := s.conn(client1, vip)
 				c.anon(server)
 				ch := c.t1(server, "WEB01")
 				c.t3(server, `CORP\alice`, ch, 0)
 				c.rstServer()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeConnectionClosedMidHS); !strings.Contains(m, "after the Type 3 (frame 6) without answering it") {
+					t.Errorf("CONNECTION_CLOSED_MID_HANDSHAKE says %q", m)
+				}
+			},
+		},
+		{
+			name: "the client closes after its Type 3 before any answer",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 0)
+				c.finClient()
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeClientAbandonedHandshake}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeClientAbandonedHandshake); !strings.Contains(m, "sent the Type 3 (frame 6)") {
+					t.Errorf("CLIENT_ABANDONED_HANDSHAKE says %q", m)
+				}
+			},
+		},
+		{
+			name: "the capture ends after the Type 3",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 0)
 			},
 			want: expect{verdict: VerdictHealthy},
 			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
@@ -448,6 +484,16 @@ func outcomeCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictInconclusive, has: []string{CodeType1NotChallenged}},
 			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				// Nothing was lost: the verdict must not send the user
+				// to capture again.
+				if e := r.Verdict.Explanation; !strings.Contains(e, "refused NTLM") || strings.Contains(e, "lost the evidence") {
+					t.Errorf("explanation: %s", e)
+				}
+				if len(r.Verdict.Remedies) != 1 || !strings.HasPrefix(r.Verdict.Remedies[0], "Find who refuses NTLM") {
+					t.Errorf("remedies: %q", r.Verdict.Remedies)
+				}
+			},
 		},
 		{
 			name: "idle connection after the Type 2",

@@ -27,6 +27,10 @@ const (
 		"handshake serves many requests."
 	remedyReauth = "The balancer re-routes authenticated connections: make persistence cover the whole connection, " +
 		"or check that the backends do not use authPersistSingleRequest."
+	remedyRefused = "Find who refuses NTLM: the backends' Windows Authentication providers (NTLM, or Negotiate with " +
+		"NTLM allowed, on every backend of the pool) and the \"Network security: Restrict NTLM\" policies (event 4002 in " +
+		"the server's Microsoft-Windows-NTLM/Operational log names each blocked request); then whether a proxy, WAF or balancer strips or " +
+		"rewrites the Authorization header (capture on the server to see whether it arrives)."
 	remedyNTLMv1 = "Raise LmCompatibilityLevel (5: send NTLMv2 only, refuse LM and NTLM) on clients and servers."
 )
 
@@ -88,7 +92,11 @@ func (d *diagnosis) remedies(verdict string) []string {
 			}
 		}
 	case VerdictInconclusive:
-		add(captureAdvice)
+		if d.mostlyRefused() {
+			add(remedyRefused)
+		} else {
+			add(captureAdvice)
+		}
 	}
 	if has[CodeAuthenticatedConnShared] {
 		add(remedyShared)

@@ -101,6 +101,11 @@ func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
 			b.WriteString(sprintf(" Still worth a look: %s (%s).", f.msg, f.code))
 		}
 	case VerdictInconclusive:
+		if d.mostlyRefused() {
+			b.WriteString(" Most failures are Type 1 messages answered with a 401 that carries no Type 2: the server, " +
+				"or a device on the path, refused NTLM. Who refused is not in the capture.")
+			break
+		}
 		b.WriteString(" Most failures have no visible cause because the capture lost the evidence (gaps, drops, " +
 			"connections that started before the capture). " + captureAdvice)
 	default:
@@ -109,6 +114,23 @@ func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
 		}
 	}
 	return b.String()
+}
+
+// mostlyRefused reports whether TYPE1_NOT_CHALLENGED is the evidence of
+// most failures whose cause is unknown: all was captured, and the server
+// side answered the Type 1 without a challenge. Then the capture lost
+// nothing, and saying that it did would send the user to capture again.
+func (d *diagnosis) mostlyRefused() bool {
+	unknown, refused := 0, 0
+	for _, h := range d.logical {
+		if h.failure() && h.cause() == CauseUnknown {
+			unknown++
+			if h.evid() == CodeType1NotChallenged {
+				refused++
+			}
+		}
+	}
+	return refused*2 > unknown
 }
 
 // captureAdvice says how to capture so that the evidence survives.
