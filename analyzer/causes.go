@@ -61,12 +61,16 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeEPABehindTLSOffload
 	case h.t3.ok() && !h.t2.ok():
 		return CauseUnknown, CodeType3WithoutChallenge
-	case h.has(fConnChanged) || (h.has(fBurstChanged) && !clientLeft(h)):
+	case h.has(fConnChanged) || (h.has(fBurstChanged) && h.outcome() != OutcomeFailed && !clientLeft(h)):
 		// A retry burst that met several servers blames the path, but not
 		// for a handshake the client itself walked away from: a healthy
 		// balancer sends each new connection where it likes, so a user who
 		// cancelled a prompt and came back on another backend proves
-		// nothing against it.
+		// nothing against it. Nor for one whose Type 3 its own
+		// connection's server rejected: a wrong password retried on new
+		// connections meets a new backend each time just the same (a
+		// service account with a stale password through a VIP), so it is
+		// judged below, by whether the same user ever gets in.
 		return CauseBalancer, CodeChallengeServerChanged
 	case d.reauthBefore(h):
 		return CauseBalancer, CodeReauthOnAuthenticated

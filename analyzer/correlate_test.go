@@ -333,7 +333,12 @@ func correlationCases() []outcomeCase {
 			},
 		},
 		{
-			name: "retry burst on new connections reaches different backends",
+			// Each handshake is whole on its connection and its own
+			// backend rejects the Type 3: a stale password retried on
+			// new connections through a balancer that spreads them (as
+			// it may). The burst met several backends, which is
+			// reported, but it is no proof against the balancer.
+			name: "wrong password retried on new connections reaches different backends",
 			play: func(s *script) {
 				for i, be := range []string{"WEB01", "WEB02", "WEB03"} {
 					c := s.conn([]string{client1, client2, client3}[i], vip)
@@ -344,8 +349,31 @@ func correlationCases() []outcomeCase {
 					s.wait(time.Second)
 				}
 			},
-			want: expect{verdict: VerdictBalancer, has: []string{CodeChallengeServerChanged, CodeHandshakeRestarted}},
-			sum:  Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 3},
+			want: expect{verdict: VerdictCredentials, has: []string{CodeAuthFailed, CodeChallengeServerChanged, CodeHandshakeRestarted},
+				causes: map[string]int{CauseCredentials: 3, CauseBalancer: 0}},
+			sum: Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 3},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeAuthFailed); !strings.Contains(m, "each of the 3 backends rejected") {
+					t.Errorf("AUTH_FAILED says %q", m)
+				}
+			},
+		},
+		{
+			// The same burst, but the user gets in between failures: the
+			// same credentials fail and work, which the path explains.
+			name: "retry burst on new connections fails and succeeds on different backends",
+			play: func(s *script) {
+				for i, be := range []string{"WEB01", "WEB02", "WEB03"} {
+					c := s.conn([]string{client1, client2, client3}[i], vip)
+					c.anon(server)
+					ch := c.t1(server, be)
+					c.t3(server, `CORP\alice`, ch, []int{401, 401, 200}[i])
+					c.finClient()
+					s.wait(time.Second)
+				}
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeIntermittentAuthFailure}},
+			sum:  Summary{Handshakes: 3, HandshakesFailed: 2, HandshakesSucceeded: 1, Connections: 3},
 		},
 		{
 			name: "user cancels the prompt, then logs in on another backend",

@@ -368,6 +368,12 @@ func (d *diagnosis) authFailedFindings(out *findingList) {
 		if k.code == CodeAuthFailed {
 			f.msg = sprintf("%s of %s from %s failed against %s with no split, nothing re-routed and no later "+
 				"success: wrong password or account problem", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
+			if len(ids) > 1 {
+				// The one pattern the client leg cannot tell from a
+				// balancer that routes each request: say so.
+				f.msg += sprintf(" (each of the %d backends rejected a Type 3 on its own connection; only a balancer "+
+					"that sends the Type 3 elsewhere than its Type 2 would do the same, which a capture of the backend leg shows)", len(ids))
+			}
 		} else {
 			f.msg = sprintf("%s of %s from %s failed against %s although the same user later succeeded from the "+
 				"same client: the same credentials fail and work", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
