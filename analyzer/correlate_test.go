@@ -537,6 +537,53 @@ func correlationCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictBalancer, causes: map[string]int{CauseBalancer: 2, CauseCredentials: 1}},
 		},
+		{
+			// A capture of the backend leg alone, without
+			// X-Forwarded-For: every connection comes from the balancer,
+			// and the Type 3 that answers WEB01's challenge reached
+			// WEB02. The balancer may have moved it, or passed on its
+			// client's split (mode tcp, lab scenario 7): this leg cannot
+			// tell, and the finding says so rather than blame either.
+			name: "backend leg alone: the Type 3 goes to another server than its Type 2",
+			play: func(s *script) {
+				u1 := s.conn(balancerIP+":40000", web01)
+				u2 := s.conn(balancerIP+":40001", web02)
+				u1.anon(server)
+				ch := u1.t1(server, "WEB01")
+				u2.t3(server, `CORP\alice`, ch, 401)
+				ch = u2.t1(server, "WEB02")
+				u2.t3(server, `CORP\alice`, ch, 200)
+				u2.get(2, 200)
+			},
+			want: expect{has: []string{CodeClientClosedMidHS}},
+			sum: Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, HandshakesSplit: 1, Connections: 2,
+				AuthenticatedRequests: 2},
+			check: func(t *testing.T, r *Report) {
+				m := findingMessage(r, CodeClientClosedMidHS)
+				if !strings.Contains(m, "sent the Type 3 to another server (10.0.1.12:80) than the one that challenged it (10.0.1.11:80)") ||
+					!strings.Contains(r.Verdict.Explanation, "a capture of the client leg tells") {
+					t.Errorf("CLIENT_CLOSED_MID_HANDSHAKE says %q\nexplanation: %s", m, r.Verdict.Explanation)
+				}
+			},
+		},
+		{
+			// The same split from a client to one virtual address is the
+			// client's: it opened a new connection for the Type 3.
+			name: "client leg: the Type 3 on a new connection to the same address",
+			play: func(s *script) {
+				a := s.conn(client1, vip)
+				b := s.conn(client2, vip)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				b.t3(server, `CORP\alice`, ch, 401)
+			},
+			want: expect{hasNot: []string{CodeClientIsProxy}, causes: map[string]int{CauseClient: 1, CauseBalancer: 0}},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeClientClosedMidHS); !strings.HasSuffix(m, ": a client-side fault (keep the connection open for the whole handshake)") {
+					t.Errorf("CLIENT_CLOSED_MID_HANDSHAKE says %q", m)
+				}
+			},
+		},
 	}
 }
 

@@ -114,9 +114,19 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 					g.msg = sprintf("the client left connection %d after its Type 2 (frame %d) and sent the Type 3 on "+
 						"connection %d", h.conn.id, h.t2.frame(), h.t3conn.id) + again
 				}
-				if d.isProxyClient(h) {
+				switch {
+				case d.isProxyClient(h):
 					g.msg += "; that client is itself a proxy, so the path split it"
-				} else {
+				case crossedServers(h):
+					// A client sends its Type 3 where it was challenged:
+					// this "client" is a balancer seen from its backends.
+					// Whether its own client split the handshake or it
+					// moved the Type 3 is on the client leg.
+					g.msg += sprintf("; that client sent the Type 3 to another server (%s) than the one that challenged it "+
+						"(%s), so it is a balancer seen from its backends: whether its client split the handshake "+
+						"(a client-side fault) or it moved the Type 3 to another backend, a capture of the client leg tells",
+						addrString(h.t3conn.serverAddr()), addrString(h.conn.serverAddr()))
+				default:
 					g.msg += ": a client-side fault (keep the connection open for the whole handshake)"
 				}
 			}
@@ -252,6 +262,13 @@ func abandonedText(h *handshake) string {
 		how = sprintf("closed the connection (frame %d) without a Type 3", h.conn.closeFrame(0))
 	}
 	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame(), h.conn.id, how)
+}
+
+// crossedServers reports a split handshake whose Type 3 went from the
+// Type 2's client address to another server address.
+func crossedServers(h *handshake) bool {
+	a, b := h.conn, h.t3conn
+	return a != b && a.clientIP() == b.clientIP() && a.serverAddr() != b.serverAddr()
 }
 
 // orUnknown names an identity, or says none was sent.
