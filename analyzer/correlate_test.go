@@ -407,6 +407,27 @@ func correlationCases() []outcomeCase {
 			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1, AuthenticatedRequests: 2},
 		},
 		{
+			// IIS authPersistSingleRequest without Persistent-Auth: the
+			// same server asks again; no backend changed.
+			name: "re-authentication by the server that authenticated the connection",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+				c.get(1, 200)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 200)
+			},
+			want: expect{has: []string{CodeReauthOnAuthenticated}, hasNot: []string{CodeChallengeServerChanged}},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 2, Connections: 1, AuthenticatedRequests: 1},
+			check: func(t *testing.T, r *Report) {
+				m := findingMessage(r, CodeReauthOnAuthenticated)
+				if !strings.Contains(m, "the same server (web01.corp.example) asks again") || strings.Contains(m, "different backend") {
+					t.Errorf("REAUTH_ON_AUTHENTICATED_CONNECTION says %q", m)
+				}
+			},
+		},
+		{
 			name: "Type 3 echoes another backend's challenge",
 			play: func(s *script) {
 				c := s.conn("10.0.0.100:40000", "10.0.1.12:80")

@@ -264,6 +264,17 @@ func abandonedText(h *handshake) string {
 	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame(), h.conn.id, how)
 }
 
+// nextIdentity returns the server identity of the first Type 2 on cs after
+// the re-authentication demand r, or "".
+func nextIdentity(cs *connState, r reauth) string {
+	for _, h := range cs.hs {
+		if h.proxy == r.proxy && h.t2.ok() && !h.t2.time().Before(r.time) {
+			return h.identity
+		}
+	}
+	return ""
+}
+
 // crossedServers reports a split handshake whose Type 3 went from the
 // Type 2's client address to another server address.
 func crossedServers(h *handshake) bool {
@@ -318,7 +329,15 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 			case r.via:
 				f.msg += ": the request carried Via, and IIS authenticates every request that comes through a proxy"
 			default:
-				f.msg += ": a different backend now serves this client connection"
+				if id := nextIdentity(cs, r); id != "" && strings.EqualFold(id, r.hs.identity) {
+					// The Type 2 that follows comes from the server that
+					// authenticated the connection: no backend changed.
+					f.msg += sprintf(": the same server (%s) asks again, so it no longer holds the connection's "+
+						"authentication (IIS authPersistSingleRequest without Persistent-Auth, or an application "+
+						"pool recycled)", id)
+				} else {
+					f.msg += ": a different backend now serves this client connection"
+				}
 			}
 			out.add(f)
 		}
