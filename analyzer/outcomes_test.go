@@ -86,6 +86,31 @@ func TestOutcomes(t *testing.T) { runCases(t, outcomeCases()) }
 func outcomeCases() []outcomeCase {
 	return []outcomeCase{
 		{
+			// The client had a ticket and sent it; the server answered
+			// 401, and the client fell back to NTLM: the finding must not
+			// say that the client found no ticket.
+			name: "Kerberos ticket rejected, then NTLM inside Negotiate",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.req("GET", "/app")
+				c.resp(401, "WWW-Authenticate: Negotiate", "WWW-Authenticate: NTLM", "Content-Length: 0")
+				c.req("GET", "/app", "Authorization: Negotiate "+b64(s.spnegoKerberos()))
+				c.resp(401, "WWW-Authenticate: Negotiate", "WWW-Authenticate: NTLM", "Content-Length: 0")
+				ch := c.t1(negoA, "WEB01")
+				c.t3(negoA, `CORP\alice`, ch, 200)
+				c.get(3, 200)
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeNegotiateFellBackToNTLM}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 3, Connections: 1, KerberosExchanges: 1},
+			check: func(t *testing.T, r *Report) {
+				m := findingMessage(r, CodeNegotiateFellBackToNTLM)
+				if !strings.Contains(m, "1 of them on a connection whose Kerberos ticket the server did not accept") ||
+					strings.Contains(m, "found no Kerberos ticket") {
+					t.Errorf("NEGOTIATE_FELL_BACK_TO_NTLM says %q", m)
+				}
+			},
+		},
+		{
 			name: "healthy keep-alive NTLM",
 			play: func(s *script) {
 				c := s.conn(client1, vip)
