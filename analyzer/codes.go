@@ -139,7 +139,8 @@ var Codes = map[string]CodeInfo{
 		"A Type 1 was answered without a Type 2 (a bare 401/407 or a final status): the server did " +
 			"not continue the handshake (NTLM disabled, or the header did not reach it)."},
 	CodeClientIsProxy: {SeverityInfo, "Client is a proxy",
-		"A client address carries several users' handshakes or adds Via/X-Forwarded-For/Forwarded: " +
+		"A client address adds Via/X-Forwarded-For/Forwarded, or carries several users' handshakes on one " +
+			"connection or to several servers (not a terminal server's users on their own connections): " +
 			"it is itself a proxy or balancer, so faults on its side are the path's."},
 	CodeKerberosInUse: {SeverityInfo, "Kerberos in use",
 		"Clients authenticated with Kerberos (under Negotiate or the Kerberos scheme); those " +

@@ -588,6 +588,55 @@ func correlationCases() []outcomeCase {
 			},
 		},
 		{
+			// A terminal server (or a NAT): several users, each on
+			// connections of their own to one address. It is no proxy, so
+			// its application's split stays the client's.
+			name: "terminal server: one user's application splits its handshake",
+			play: func(s *script) {
+				a := s.conn("10.0.0.5:50000", vip)
+				a.login(server, "WEB01", `CORP\alice`, 200)
+				b := s.conn("10.0.0.5:50001", vip)
+				b.login(server, "WEB01", `CORP\bob`, 200)
+				c := s.conn("10.0.0.5:50002", vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true), "Connection: close")
+				ch := c.t2(server, "WEB01")
+				c.finClient()
+				d := s.conn("10.0.0.5:50003", vip)
+				d.t3(server, `CORP\carol`, ch, 401)
+				d.finClient()
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeClientClosedMidHS}, hasNot: []string{CodeClientIsProxy},
+				causes: map[string]int{CauseClient: 1, CauseBalancer: 0}},
+		},
+		{
+			// The same, but two users' Type 3 messages on one connection:
+			// only a proxy or balancer shares a connection so.
+			name: "one connection carries two users: the client is a proxy",
+			play: func(s *script) {
+				a := s.conn("10.0.0.5:50000", vip)
+				a.login(server, "WEB01", `CORP\alice`, 200)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.t3(server, `CORP\bob`, ch, 200)
+				c := s.conn("10.0.0.5:50002", vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true), "Connection: close")
+				ch = c.t2(server, "WEB01")
+				c.finClient()
+				d := s.conn("10.0.0.5:50003", vip)
+				d.t3(server, `CORP\carol`, ch, 401)
+				d.finClient()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeClientClosedMidHS, CodeClientIsProxy},
+				causes: map[string]int{CauseClient: 0, CauseBalancer: 1}},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeClientIsProxy); !strings.Contains(m, "carries the handshakes of 3 users, several on one connection") {
+					t.Errorf("CLIENT_IS_PROXY says %q", m)
+				}
+			},
+		},
+		{
 			// The same split from a client to one virtual address is the
 			// client's: it opened a new connection for the Type 3.
 			name: "client leg: the Type 3 on a new connection to the same address",

@@ -1,17 +1,21 @@
 package analyzer
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 )
 
 // markProxyClients finds the client IPs (client leg) that are themselves
 // proxies or balancers: they add Via, X-Forwarded-For or Forwarded, or
-// their connections carry several users' Type 3 messages. A fault "on the
-// client side" of such a client is the path's, and its connections are
-// treated like upstream ones (rematch.go). It runs before correlation, on
-// the handshake records: correlation moves Type 1/Type 2 halves but never a
-// Type 3 off its connection, so the users per IP are already final.
+// their connections carry several users' Type 3 messages to several server
+// addresses or on one connection. A fault "on the client side" of such a
+// client is the path's, and its connections are treated like upstream ones
+// (rematch.go). Several users on their own connections to one address are
+// no proxy: a terminal server (RDS, Citrix) or a NAT has them, and their
+// faults stay the client's. It runs before correlation, on the handshake
+// records: correlation moves Type 1/Type 2 halves but never a Type 3 off
+// its connection, so the users per IP are already final.
 func (d *diagnosis) markProxyClients() {
 	for _, cs := range d.conns {
 		if !cs.upstream && cs.proxied {
@@ -20,22 +24,41 @@ func (d *diagnosis) markProxyClients() {
 			}
 		}
 	}
-	users := map[string]*nameSet{}
+	type ipUsers struct {
+		users   nameSet
+		servers map[netip.AddrPort]bool
+		shared  bool // a connection carried two users' Type 3 messages
+		first   map[*connState]string
+	}
+	byIP := map[string]*ipUsers{}
 	for _, h := range d.records {
 		if !h.hasUser || h.t3conn.upstream || h.userName() == "(anonymous)" {
 			continue
 		}
 		ip := h.t3conn.clientIP()
-		if users[ip] == nil {
-			users[ip] = &nameSet{}
+		u := byIP[ip]
+		if u == nil {
+			u = &ipUsers{servers: map[netip.AddrPort]bool{}, first: map[*connState]string{}}
+			byIP[ip] = u
 		}
-		users[ip].add(h.userName())
+		name := h.userName()
+		u.users.add(name)
+		u.servers[h.t3conn.serverAddr()] = true
+		if f, ok := u.first[h.t3conn]; !ok {
+			u.first[h.t3conn] = name
+		} else if !strings.EqualFold(f, name) {
+			u.shared = true
+		}
 	}
 	// Each IP is judged alone: the order they are visited in is of no
 	// consequence.
-	for ip, u := range users {
-		if len(u.names) >= 2 {
-			d.proxyClients[ip] = sprintf("carries the handshakes of %d users", len(u.names))
+	for ip, u := range byIP {
+		switch n := len(u.users.names); {
+		case n < 2:
+		case u.shared:
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users, several on one connection", n)
+		case len(u.servers) >= 2:
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users to %d servers", n, len(u.servers))
 		}
 	}
 }
