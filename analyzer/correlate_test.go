@@ -484,6 +484,25 @@ func correlationCases() []outcomeCase {
 			sum:  Summary{Handshakes: 4, HandshakesSucceeded: 4, Connections: 4},
 		},
 		{
+			// A client with no credentials for the site tries an
+			// anonymous logon first, then its user logs on: no password
+			// was wrong.
+			name: "anonymous logon refused, then the user logs on",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", "", 401)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+			},
+			want: expect{has: []string{CodeAuthFailed, CodeAnonymousNTLM}},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				m := findingMessage(r, CodeAuthFailed)
+				if !strings.Contains(m, "sent an anonymous Type 3 (no user)") || strings.Contains(m, "password") {
+					t.Errorf("AUTH_FAILED says %q", m)
+				}
+			},
+		},
+		{
 			name: "security posture: NTLMv1, anonymous, no MIC",
 			play: func(s *script) {
 				c := s.conn(client1, vip)

@@ -32,7 +32,7 @@ func (d *diagnosis) markProxyClients() {
 	}
 	byIP := map[string]*ipUsers{}
 	for _, h := range d.records {
-		if !h.hasUser || h.t3conn.upstream || h.userName() == "(anonymous)" {
+		if !h.hasUser || h.t3conn.upstream || h.userName() == anonymousName {
 			continue
 		}
 		ip := h.t3conn.clientIP()
@@ -98,7 +98,7 @@ func (d *diagnosis) findProxyClients() {
 		byIP[ip] = append(byIP[ip], cs)
 	}
 	for _, h := range d.logical {
-		if !h.hasUser || h.userName() == "(anonymous)" {
+		if !h.hasUser || h.userName() == anonymousName {
 			continue
 		}
 		ip := h.t3conn.clientIP()

@@ -149,12 +149,16 @@ type t3Key struct {
 	resp                                    ntlm.ResponseKind
 }
 
+// anonymousName is the user an anonymous Type 3 (no user, anonymous
+// response) is reported as.
+const anonymousName = "(anonymous)"
+
 // newT3Names builds the shared form of k (its strings already interned).
 func newT3Names(k t3Key) *t3Names {
 	n := &t3Names{user: k.user, domain: k.domain, workstation: k.workstation, echoIdentity: k.echoIdentity, resp: k.resp}
 	switch {
 	case k.resp == ntlm.ResponseAnonymous && k.user == "":
-		n.name = "(anonymous)"
+		n.name = anonymousName
 	case k.domain == "":
 		n.name = k.user
 	default:

@@ -401,7 +401,13 @@ func (d *diagnosis) authFailedFindings(out *findingList) {
 			server = strings.Join(ids, ", ")
 		}
 		f := hsFinding(k.code, hs...)
-		if k.code == CodeAuthFailed {
+		switch {
+		case k.code == CodeAuthFailed && hs[0].userName() == anonymousName:
+			// No password was sent, so none was wrong.
+			f.msg = sprintf("%s from %s sent an anonymous Type 3 (no user) and %s refused it: the client had no "+
+				"credentials it would send to this site (a browser logs on automatically only to sites in its "+
+				"intranet zone or allow list)", plural(len(hs), "handshake"), k.client, server)
+		case k.code == CodeAuthFailed:
 			f.msg = sprintf("%s of %s from %s failed against %s with no split, nothing re-routed and no later "+
 				"success: wrong password or account problem", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
 			if len(ids) > 1 {
@@ -410,7 +416,7 @@ func (d *diagnosis) authFailedFindings(out *findingList) {
 				f.msg += sprintf(" (each of the %d backends rejected a Type 3 on its own connection; only a balancer "+
 					"that sends the Type 3 elsewhere than its Type 2 would do the same, which a capture of the backend leg shows)", len(ids))
 			}
-		} else {
+		default:
 			f.msg = sprintf("%s of %s from %s failed against %s although the same user later succeeded from the "+
 				"same client: the same credentials fail and work", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)
 		}
