@@ -122,7 +122,7 @@ var Codes = map[string]CodeInfo{
 	CodeHandshakePerRequest: {SeverityWarning, "Handshake per request",
 		"A client authenticates anew for most requests instead of reusing an authenticated " +
 			"connection: two extra round trips per request (connections closed after each request, " +
-			"keep-alive off somewhere on the path)."},
+			"keep-alive off somewhere on the path, or a client that authenticates every POST anew)."},
 	CodeNTLMv1InUse: {SeverityWarning, "NTLMv1 in use",
 		"Type 3 messages carry LM or NTLMv1 responses, which can be cracked offline: raise " +
 			"LmCompatibilityLevel to send NTLMv2 only."},

@@ -482,6 +482,34 @@ func correlationCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictHealthy, has: []string{CodeHandshakePerRequest}},
 			sum:  Summary{Handshakes: 4, HandshakesSucceeded: 4, Connections: 4},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeHandshakePerRequest); !strings.Contains(m, "instead of reusing an authenticated connection") {
+					t.Errorf("HANDSHAKE_PER_REQUEST says %q", m)
+				}
+			},
+		},
+		{
+			// Internet Explorer authenticates each POST anew on its
+			// kept-alive connection: the connection was reused.
+			name: "handshake per request on a kept connection",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.login(server, "WEB01", `CORP\alice`, 200)
+				c.get(1, 200)
+				for range 3 {
+					c.req("POST", "/app", server.cred(type1(), true), "Content-Length: 0")
+					ch := c.t2(server, "WEB01")
+					c.req("POST", "/app", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false), "Content-Length: 300")
+					c.resp(200)
+				}
+			},
+			want: expect{verdict: VerdictHealthy, has: []string{CodeHandshakePerRequest}},
+			sum:  Summary{Handshakes: 4, HandshakesSucceeded: 4, Connections: 1, AuthenticatedRequests: 1},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeHandshakePerRequest); !strings.Contains(m, "on 1 connection(s): it kept its connections") {
+					t.Errorf("HANDSHAKE_PER_REQUEST says %q", m)
+				}
+			},
 		},
 		{
 			// A client with no credentials for the site tries an

@@ -114,7 +114,8 @@ func (d *diagnosis) perRequestFindings(out *findingList) {
 			continue
 		}
 		work := 0
-		for _, cs := range dedupeConns(a.conns) {
+		conns := dedupeConns(a.conns)
+		for _, cs := range conns {
 			work += int(cs.requests)
 			for _, h := range cs.hs {
 				if h.mergedInto == nil {
@@ -131,8 +132,17 @@ func (d *diagnosis) perRequestFindings(out *findingList) {
 		for _, h := range a.hs {
 			f.frames = append(f.frames, h.t3.frame())
 		}
-		f.msg = sprintf("client %s made %d successful handshakes for %d requests: it authenticates most requests "+
-			"anew instead of reusing an authenticated connection, two extra round trips each", c, len(a.hs), work)
+		if len(conns) < len(a.hs) {
+			// The connections were kept: each request was authenticated
+			// on one that was authenticated already.
+			f.msg = sprintf("client %s made %d successful handshakes for %d requests on %d connection(s): it kept its "+
+				"connections but authenticated most requests anew, two extra round trips each (a client that "+
+				"authenticates every POST, as Internet Explorer does, or a server that asks for it)",
+				c, len(a.hs), work, len(conns))
+		} else {
+			f.msg = sprintf("client %s made %d successful handshakes for %d requests: it authenticates most requests "+
+				"anew instead of reusing an authenticated connection, two extra round trips each", c, len(a.hs), work)
+		}
 		out.add(f)
 	}
 }
