@@ -154,8 +154,10 @@ type liveConn struct {
 	ch    [numChannels]chanState
 	// queue holds the requests not answered yet, in order.
 	queue []reqInfo
-	// respGaps is the server-side gap count at the last response.
-	respGaps int
+	// respLost says an interim response came after lost server bytes
+	// (reassembly.Message.LostBefore, Resynced): the final one after it
+	// is paired as after a loss.
+	respLost bool
 	// exchanges are recorded for every request while the connection is
 	// open; ConnectionClosed keeps them only when one carried
 	// authentication (see compactExchanges).

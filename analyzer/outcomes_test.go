@@ -391,6 +391,25 @@ func outcomeCases() []outcomeCase {
 			},
 		},
 		{
+			// A gap inside a response's body loses no response: pipelined
+			// responses after it keep their requests.
+			name: "a gap inside a body does not shift pipelined pairs",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.req("GET", "/app", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false))
+				c.req("GET", "/next") // pipelined
+				c.gapInBody(1)
+				c.resp(200, "Content-Length: 5000")
+				c.resp(200)
+				c.finClient()
+			},
+			want: expect{verdict: VerdictHealthy},
+			// /next was sent before the connection was authenticated.
+			sum: Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1},
+		},
+		{
 			name: "mid-stream start with a Type 3 first",
 			play: func(s *script) {
 				c := s.conn(client1, vip, midstream)

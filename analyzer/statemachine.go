@@ -136,7 +136,7 @@ func (cs *connState) response(a *Analyzer, resp *reassembly.Message) {
 	}
 	lv := cs.live
 	if resp.Status >= 100 && resp.Status < 200 {
-		lv.respGaps = resp.GapsBefore[reassembly.ServerToClient]
+		lv.respLost = lv.respLost || resp.LostBefore || resp.Resynced
 		return
 	}
 	info, paired := cs.pair(resp)
@@ -168,16 +168,16 @@ func (cs *connState) response(a *Analyzer, resp *reassembly.Message) {
 }
 
 // pair finds the request a response answers. Without loss it is the oldest
-// unanswered request (HTTP/1.1 answers in order). After a gap in the
-// server's direction the responses in the gap are lost, and the
-// reassembler's in-order pairing would shift every later pair: the response
-// then answers the latest request that started before it, and the older
-// unanswered ones lost their responses.
+// unanswered request (HTTP/1.1 answers in order). After server bytes were
+// lost where whole responses could have gone with them (LostBefore,
+// Resynced: not a gap inside a body whose length kept the framing), the
+// responses in the gap are lost, and in-order pairing would shift every
+// later pair: the response then answers the latest request that started
+// before it, and the older unanswered ones lost their responses.
 func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
 	lv := cs.live
-	gaps := resp.GapsBefore[reassembly.ServerToClient]
-	lost := resp.Resynced || gaps > lv.respGaps
-	lv.respGaps = gaps
+	lost := resp.Resynced || resp.LostBefore || lv.respLost
+	lv.respLost = false
 	if len(lv.queue) == 0 || lv.queue[0].msg.firstTime.After(resp.FirstTime) {
 		return reqInfo{}, false
 	}
