@@ -48,6 +48,8 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 			return CauseUnknown, EvidenceType3NotCaptured
 		case h.has(fNotChallenged):
 			return CauseUnknown, CodeType1NotChallenged
+		case unansweredFor(h) >= unansweredWait:
+			return CauseUnknown, EvidenceType3Unanswered
 		}
 	}
 	switch {
@@ -99,6 +101,28 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 		return CauseBalancer, CodeConnectionClosedMidHS
 	}
 	return CauseClient, CodeClientAbandonedHandshake
+}
+
+// unansweredWait is how long a client must have waited for the answer to
+// its Type 3 before closing for the wait to say the server side did not
+// answer, rather than that the client walked away: validating a Type 3
+// takes the server (and its domain controller) milliseconds, and clients
+// time out after seconds.
+const unansweredWait = 2 * time.Second
+
+// unansweredFor returns how long the client waited for the answer to its
+// Type 3 before it closed the connection first, or 0 (answered, no
+// Type 3, or the server side closed first).
+func unansweredFor(h *handshake) time.Duration {
+	c := h.t3conn
+	if !h.t3.ok() || h.final.ok() || c.end == noTime {
+		return 0
+	}
+	sc, cc := c.closeFrame(1), c.closeFrame(0)
+	if cc == 0 || sc != 0 && sc < cc {
+		return 0
+	}
+	return c.end.time().Sub(h.t3.time())
 }
 
 // clientLeft reports whether the client ended an abandoned handshake: it

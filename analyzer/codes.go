@@ -217,6 +217,9 @@ const (
 	EvidenceChallengeNotCaptured = "challenge_not_captured"
 	EvidenceResponseNotCaptured  = "response_not_captured"
 	EvidenceType3NotCaptured     = "type3_may_be_lost"
+	// EvidenceType3Unanswered: the server side never answered a Type 3,
+	// and the client gave up after waiting (unansweredWait or more).
+	EvidenceType3Unanswered = "type3_unanswered"
 )
 
 // MaxEvidence caps the connections, streams and frames listed in one

@@ -456,17 +456,22 @@ func (cs *connState) settle() {
 	for ch := range lv.ch {
 		if h := lv.ch[ch].cur; h != nil {
 			switch {
-			case cs.ended == reassembly.EndCapture || cs.ended == reassembly.EndEvicted || cs.ended == reassembly.EndOpen ||
-				cs.ended == reassembly.EndIdle && h.t3.ok():
-				// The capture lost sight of the connection: the Type 3's
-				// answer, or the rest of the handshake, may still come.
-				h.outcomeL = labelIncomplete
-			case h.t3.ok():
+			case h.t3.ok() && (cs.ended == reassembly.EndFIN || cs.ended == reassembly.EndRST) &&
+				cs.rare().gaps[1] <= h.t3ServerGaps:
 				// A Type 3 the connection closed (or reset) on before
 				// any answer: the handshake never finished. Who closed
-				// first says why (causes.go); a gap that took the answer
-				// is lost evidence, not an abandon.
+				// first says why (causes.go).
 				h.outcomeL = labelAbandoned
+			case h.t3.ok():
+				// The capture lost sight of the answer: a gap in the
+				// server's direction after the Type 3 may hold it, or
+				// the connection went on beyond the capture (its end,
+				// the table's eviction, idleness, a SYN that reused the
+				// 4-tuple without a FIN or RST seen).
+				h.outcomeL = labelIncomplete
+			case cs.ended == reassembly.EndCapture || cs.ended == reassembly.EndEvicted || cs.ended == reassembly.EndOpen:
+				// The rest of the handshake may still come.
+				h.outcomeL = labelIncomplete
 			default:
 				h.outcomeL = labelAbandoned
 			}

@@ -162,6 +162,12 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 				f := hsFinding(CodeClientAbandonedHandshake, h)
 				f.msg = abandonedText(h)
 				out.add(f)
+			case EvidenceType3Unanswered:
+				f := hsFinding(CodeClientAbandonedHandshake, h)
+				f.msg = sprintf("the client sent the Type 3 (frame %d) on connection %d, waited %s without an answer "+
+					"and closed the connection: the server side did not answer (the server, or the domain controller it "+
+					"asks to validate NTLM, is slow or unreachable)", h.t3.frame(), h.t3conn.id, sprintf("%.1f s", unansweredFor(h).Seconds()))
+				out.add(f)
 			}
 		}
 	}

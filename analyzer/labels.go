@@ -26,7 +26,7 @@ const (
 var labelNames, labelIDs = func() ([]string, map[string]label) {
 	names := []string{"", OutcomeSucceeded, OutcomeFailed, OutcomeAbandoned, OutcomeIncomplete,
 		CauseBalancer, CauseClient, CauseCredentials, CauseUnknown,
-		EvidenceChallengeNotCaptured, EvidenceResponseNotCaptured, EvidenceType3NotCaptured}
+		EvidenceChallengeNotCaptured, EvidenceResponseNotCaptured, EvidenceType3NotCaptured, EvidenceType3Unanswered}
 	names = append(names, slices.Sorted(maps.Keys(Codes))...)
 	if len(names) > 256 {
 		panic("analyzer: more labels than a label holds")

@@ -481,6 +481,63 @@ func outcomeCases() []outcomeCase {
 			},
 		},
 		{
+			// The answer may be in the gap: not judged.
+			name: "a gap after the Type 3, then the server closes",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 0)
+				c.gap(1)
+				c.finServer()
+			},
+			want: expect{verdict: VerdictHealthy, hasNot: []string{CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
+		},
+		{
+			// A new SYN on the 4-tuple ended the connection, with no FIN
+			// or RST seen: the capture lost sight of it.
+			name: "the 4-tuple is reused after the Type 3",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 0)
+				c.endAs(reassembly.EndReplaced)
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
+		},
+		{
+			// The server (its domain controller) never answers; the
+			// clients time out: not the clients' fault.
+			name: "the client gives up after waiting for the answer to its Type 3",
+			play: func(s *script) {
+				for _, addr := range []string{client1, client2} {
+					c := s.conn(addr, vip)
+					c.anon(server)
+					ch := c.t1(server, "WEB01")
+					c.t3(server, `CORP\alice`, ch, 0)
+					s.wait(60 * time.Second)
+					c.finClient()
+				}
+			},
+			want: expect{verdict: VerdictInconclusive, has: []string{CodeClientAbandonedHandshake},
+				causes: map[string]int{CauseUnknown: 2, CauseClient: 0}},
+			sum: Summary{Handshakes: 2, HandshakesAbandoned: 2, Connections: 2},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeClientAbandonedHandshake); !strings.Contains(m, "waited 60.0 s without an answer") {
+					t.Errorf("CLIENT_ABANDONED_HANDSHAKE says %q", m)
+				}
+				if e := r.Verdict.Explanation; !strings.Contains(e, "never answered") || strings.Contains(e, "lost the evidence") {
+					t.Errorf("explanation: %s", e)
+				}
+				if len(r.Verdict.Remedies) != 1 || !strings.Contains(r.Verdict.Remedies[0], "MaxConcurrentApi") {
+					t.Errorf("remedies: %q", r.Verdict.Remedies)
+				}
+			},
+		},
+		{
 			name: "the capture ends after the Type 3",
 			play: func(s *script) {
 				c := s.conn(client1, vip)

@@ -28,9 +28,14 @@ const (
 	remedyReauth = "The balancer re-routes authenticated connections: make persistence cover the whole connection, " +
 		"or check that the backends do not use authPersistSingleRequest."
 	remedyRefused = "Find who refuses NTLM: the backends' Windows Authentication providers (NTLM, or Negotiate with " +
-		"NTLM allowed, on every backend of the pool) and the \"Network security: Restrict NTLM\" policies (event 4002 in " +
-		"the server's Microsoft-Windows-NTLM/Operational log names each blocked request); then whether a proxy, WAF or balancer strips or " +
-		"rewrites the Authorization header (capture on the server to see whether it arrives)."
+		"NTLM allowed, on every backend of the pool), a proxy's authentication scheme, and the \"Network security: " +
+		"Restrict NTLM\" policies (event 4002 in the server's Microsoft-Windows-NTLM/Operational log names each " +
+		"blocked request); then whether a proxy, WAF or balancer strips or rewrites the Authorization header " +
+		"(capture on the server to see whether it arrives)."
+	remedyUnanswered = "Find why the server does not answer the Type 3: NTLM validation goes through the server's " +
+		"Netlogon to a domain controller; look for Netlogon events 5816-5819 (MaxConcurrentApi: raise it, or add " +
+		"DCs), a broken secure channel (nltest /sc_query), and slow or unreachable DCs; capture on the server to see " +
+		"whether the Type 3 reaches it."
 	remedyNTLMv1 = "Raise LmCompatibilityLevel (5: send NTLMv2 only, refuse LM and NTLM) on clients and servers."
 )
 
@@ -92,9 +97,12 @@ func (d *diagnosis) remedies(verdict string) []string {
 			}
 		}
 	case VerdictInconclusive:
-		if d.mostlyRefused() {
+		switch d.mostlyUnknown() {
+		case CodeType1NotChallenged:
 			add(remedyRefused)
-		} else {
+		case EvidenceType3Unanswered:
+			add(remedyUnanswered)
+		default:
 			add(captureAdvice)
 		}
 	}

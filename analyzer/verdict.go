@@ -101,10 +101,16 @@ func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
 			b.WriteString(sprintf(" Still worth a look: %s (%s).", f.msg, f.code))
 		}
 	case VerdictInconclusive:
-		if d.mostlyRefused() {
-			b.WriteString(" Most failures are Type 1 messages answered with a 401 that carries no Type 2: the server, " +
-				"or a device on the path, refused NTLM. Who refused is not in the capture.")
-			break
+		switch d.mostlyUnknown() {
+		case CodeType1NotChallenged:
+			b.WriteString(" Most failures are Type 1 messages answered without a Type 2 (a bare 401 or 407, or a " +
+				"final status): the server or proxy, or a device on the path, refused NTLM. Who refused is not in the capture.")
+			return b.String()
+		case EvidenceType3Unanswered:
+			b.WriteString(" Most failures are Type 3 messages the server side never answered: the clients waited, " +
+				"then closed the connection. The server, or the domain controller it asks to validate NTLM, did not " +
+				"answer in time.")
+			return b.String()
 		}
 		b.WriteString(" Most failures have no visible cause because the capture lost the evidence (gaps, drops, " +
 			"connections that started before the capture). " + captureAdvice)
@@ -116,21 +122,31 @@ func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
 	return b.String()
 }
 
-// mostlyRefused reports whether TYPE1_NOT_CHALLENGED is the evidence of
-// most failures whose cause is unknown: all was captured, and the server
-// side answered the Type 1 without a challenge. Then the capture lost
-// nothing, and saying that it did would send the user to capture again.
-func (d *diagnosis) mostlyRefused() bool {
-	unknown, refused := 0, 0
+// mostlyUnknown returns the evidence of most failures whose cause is
+// unknown when that is one of those that lose nothing: a Type 1 answered
+// without a challenge (TYPE1_NOT_CHALLENGED) or a Type 3 never answered
+// (EvidenceType3Unanswered). All was captured then, and saying that the
+// capture lost the evidence would send the user to capture again. Else "".
+func (d *diagnosis) mostlyUnknown() string {
+	unknown, refused, unanswered := 0, 0, 0
 	for _, h := range d.logical {
 		if h.failure() && h.cause() == CauseUnknown {
 			unknown++
-			if h.evid() == CodeType1NotChallenged {
+			switch h.evid() {
+			case CodeType1NotChallenged:
 				refused++
+			case EvidenceType3Unanswered:
+				unanswered++
 			}
 		}
 	}
-	return refused*2 > unknown
+	switch {
+	case refused*2 > unknown:
+		return CodeType1NotChallenged
+	case unanswered*2 > unknown:
+		return EvidenceType3Unanswered
+	}
+	return ""
 }
 
 // captureAdvice says how to capture so that the evidence survives.
