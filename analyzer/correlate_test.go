@@ -407,6 +407,33 @@ func correlationCases() []outcomeCase {
 			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 1, HandshakesFailed: 1, Connections: 1, AuthenticatedRequests: 2},
 		},
 		{
+			// The re-authentication's Type 3 answers a Type 2 from another
+			// connection (a split), and the connection's own next Type 2
+			// comes from another backend: that is the one to compare.
+			name: "re-authentication: the connection's own next Type 2 decides",
+			play: func(s *script) {
+				b := s.conn(client1, vip)
+				b.login(server, "WEB01", `CORP\alice`, 200)
+				b.get(2, 200)
+				b.req("GET", "/x")
+				b.resp(401, server.offer(), "Content-Length: 0")
+				a := s.conn(client2, vip)
+				a.anon(server)
+				chA := a.t1(server, "WEB01")
+				b.t3(server, `CORP\alice`, chA, 401)
+				chB := b.t1(server, "WEB02")
+				b.t3(server, `CORP\alice`, chB, 200)
+				a.finClient()
+				b.finClient()
+			},
+			want: expect{has: []string{CodeReauthOnAuthenticated}},
+			check: func(t *testing.T, r *Report) {
+				if m := findingMessage(r, CodeReauthOnAuthenticated); !strings.Contains(m, "a different backend now serves") {
+					t.Errorf("REAUTH_ON_AUTHENTICATED_CONNECTION says %q", m)
+				}
+			},
+		},
+		{
 			// IIS authPersistSingleRequest without Persistent-Auth: the
 			// same server asks again; no backend changed.
 			name: "re-authentication by the server that authenticated the connection",
@@ -628,7 +655,7 @@ func correlationCases() []outcomeCase {
 				AuthenticatedRequests: 2},
 			check: func(t *testing.T, r *Report) {
 				m := findingMessage(r, CodeClientClosedMidHS)
-				if !strings.Contains(m, "sent the Type 3 to another server (10.0.1.12:80) than the one that challenged it (10.0.1.11:80)") ||
+				if !strings.Contains(m, "the Type 3 went to another server (10.0.1.12:80) than the one that challenged it (10.0.1.11:80)") ||
 					!strings.Contains(r.Verdict.Explanation, "a capture of the client leg tells") {
 					t.Errorf("CLIENT_CLOSED_MID_HANDSHAKE says %q\nexplanation: %s", m, r.Verdict.Explanation)
 				}
@@ -657,6 +684,28 @@ func correlationCases() []outcomeCase {
 				causes: map[string]int{CauseClient: 1, CauseBalancer: 0}},
 		},
 		{
+			// One user retypes the name in another form on one
+			// connection, and other users of the host reach the same
+			// site on :80 and :443: no proxy.
+			name: "terminal server: a user retypes the name; a site on two ports",
+			play: func(s *script) {
+				a := s.conn("10.0.0.5:50000", vip)
+				a.login(server, "WEB01", "alice", 401)
+				a.login(server, "WEB01", `CORP\alice`, 200)
+				b := s.conn("10.0.0.5:50001", "10.0.0.100:443")
+				b.login(server, "WEB01", `CORP\bob`, 200)
+				c := s.conn("10.0.0.5:50002", vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true), "Connection: close")
+				ch := c.t2(server, "WEB01")
+				c.finClient()
+				d := s.conn("10.0.0.5:50003", vip)
+				d.t3(server, `CORP\carol`, ch, 401)
+				d.finClient()
+			},
+			want: expect{hasNot: []string{CodeClientIsProxy}, causes: map[string]int{CauseBalancer: 0}},
+		},
+		{
 			// The same, but two users' Type 3 messages on one connection:
 			// only a proxy or balancer shares a connection so.
 			name: "one connection carries two users: the client is a proxy",
@@ -678,7 +727,7 @@ func correlationCases() []outcomeCase {
 			want: expect{verdict: VerdictBalancer, has: []string{CodeClientClosedMidHS, CodeClientIsProxy},
 				causes: map[string]int{CauseClient: 0, CauseBalancer: 1}},
 			check: func(t *testing.T, r *Report) {
-				if m := findingMessage(r, CodeClientIsProxy); !strings.Contains(m, "carries the handshakes of 3 users, several on one connection") {
+				if m := findingMessage(r, CodeClientIsProxy); !strings.Contains(m, `carried CORP\bob's Type 3 on connection 0, which CORP\alice had authenticated`) {
 					t.Errorf("CLIENT_IS_PROXY says %q", m)
 				}
 			},

@@ -7,15 +7,21 @@ import (
 )
 
 // markProxyClients finds the client IPs (client leg) that are themselves
-// proxies or balancers: they add Via, X-Forwarded-For or Forwarded, or
-// their connections carry several users' Type 3 messages to several server
-// addresses or on one connection. A fault "on the client side" of such a
-// client is the path's, and its connections are treated like upstream ones
-// (rematch.go). Several users on their own connections to one address are
-// no proxy: a terminal server (RDS, Citrix) or a NAT has them, and their
-// faults stay the client's. It runs before correlation, on the handshake
-// records: correlation moves Type 1/Type 2 halves but never a Type 3 off
-// its connection, so the users per IP are already final.
+// proxies or balancers: they add Via, X-Forwarded-For or Forwarded; or one
+// of their connections, authenticated as one account, carried another
+// account's Type 3 (a connection shared between users); or their users'
+// Type 3 messages went to several server machines (a balancer's backend
+// side, captured without X-Forwarded-For). A fault "on the client side" of
+// such a client is the path's, and its connections are treated like
+// upstream ones (rematch.go). Several users on connections of their own to
+// one server are no proxy: a terminal server (RDS, Citrix) or a NAT has
+// them, and their faults stay the client's; nor is one user who retypes
+// the name in another form. (A terminal server whose users reach two NTLM
+// servers in the capture looks like a balancer's backend side: its
+// client-side faults are then the path's.) It runs before correlation, on
+// the handshake records in time order: correlation moves Type 1/Type 2
+// halves but never a Type 3 off its connection, so the users per
+// connection are already final.
 func (d *diagnosis) markProxyClients() {
 	for _, cs := range d.conns {
 		if !cs.upstream && cs.proxied {
@@ -24,43 +30,54 @@ func (d *diagnosis) markProxyClients() {
 			}
 		}
 	}
+	// authedAs is the handshake each connection first authenticated with,
+	// among those that carry users' handshakes; users and servers those
+	// of each IP.
+	authedAs := map[*connState]*handshake{}
 	type ipUsers struct {
 		users   nameSet
-		servers map[netip.AddrPort]bool
-		shared  bool // a connection carried two users' Type 3 messages
-		first   map[*connState]string
+		servers map[netip.Addr]bool
 	}
 	byIP := map[string]*ipUsers{}
 	for _, h := range d.records {
 		if !h.hasUser || h.t3conn.upstream || h.userName() == anonymousName {
 			continue
 		}
-		ip := h.t3conn.clientIP()
+		c, ip := h.t3conn, h.t3conn.clientIP()
+		if _, ok := d.proxyClients[ip]; ok {
+			continue
+		}
 		u := byIP[ip]
 		if u == nil {
-			u = &ipUsers{servers: map[netip.AddrPort]bool{}, first: map[*connState]string{}}
+			u = &ipUsers{servers: map[netip.Addr]bool{}}
 			byIP[ip] = u
 		}
-		name := h.userName()
-		u.users.add(name)
-		u.servers[h.t3conn.serverAddr()] = true
-		if f, ok := u.first[h.t3conn]; !ok {
-			u.first[h.t3conn] = name
-		} else if !strings.EqualFold(f, name) {
-			u.shared = true
+		u.users.add(accountKey(h))
+		u.servers[c.serverAddr().Addr()] = true
+		if len(u.users.names) >= 2 && len(u.servers) >= 2 {
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users to %d servers", len(u.users.names), len(u.servers))
+			continue
+		}
+		first, authed := authedAs[c]
+		switch {
+		case authed && accountKey(first) != accountKey(h):
+			d.proxyClients[ip] = sprintf("carried %s's Type 3 on connection %d, which %s had authenticated",
+				h.userName(), c.id, first.userName())
+		case !authed && h.outcome() == OutcomeSucceeded:
+			authedAs[c] = h
 		}
 	}
-	// Each IP is judged alone: the order they are visited in is of no
-	// consequence.
-	for ip, u := range byIP {
-		switch n := len(u.users.names); {
-		case n < 2:
-		case u.shared:
-			d.proxyClients[ip] = sprintf("carries the handshakes of %d users, several on one connection", n)
-		case len(u.servers) >= 2:
-			d.proxyClients[ip] = sprintf("carries the handshakes of %d users to %d servers", n, len(u.servers))
-		}
+}
+
+// accountKey names the account of h's Type 3 without its domain or realm
+// and in lower case: a user who types "alice" and then "CORP\alice" is
+// one account.
+func accountKey(h *handshake) string {
+	u := h.names.user
+	if i := strings.IndexByte(u, '@'); i >= 0 {
+		u = u[:i]
 	}
+	return strings.ToLower(u)
 }
 
 // proxyConn reports a connection whose client is a proxy or balancer: an

@@ -122,9 +122,9 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 					// this "client" is a balancer seen from its backends.
 					// Whether its own client split the handshake or it
 					// moved the Type 3 is on the client leg.
-					g.msg += sprintf("; that client sent the Type 3 to another server (%s) than the one that challenged it "+
-						"(%s), so it is a balancer seen from its backends: whether its client split the handshake "+
-						"(a client-side fault) or it moved the Type 3 to another backend, a capture of the client leg tells",
+					g.msg += sprintf("; the Type 3 went to another server (%s) than the one that challenged it (%s): "+
+						"a client-side fault if this client is a user's, but if it is a balancer seen from its backends, "+
+						"whether its own client split the handshake or it moved the Type 3, a capture of the client leg tells",
 						addrString(h.t3conn.serverAddr()), addrString(h.conn.serverAddr()))
 				default:
 					g.msg += ": a client-side fault (keep the connection open for the whole handshake)"
@@ -150,10 +150,16 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			switch h.evid() {
 			case CodeConnectionClosedMidHS:
 				f := hsFinding(CodeConnectionClosedMidHS, h)
-				if h.t3.ok() {
+				switch sc := h.t3conn.closeFrame(1); {
+				case h.t3.ok() && sc != 0 && sc < h.t3.frame():
+					// The client sent its Type 3 on a connection the
+					// server side had closed already.
+					f.msg = sprintf("the server side closed connection %d (frame %d) after the %s, and the Type 3 the "+
+						"client still sent on it (frame %d) got no answer", h.t3conn.id, sc, lastStepName(h), h.t3.frame())
+				case h.t3.ok():
 					f.msg = sprintf("the server side closed connection %d after the Type 3 (frame %d) without answering it",
 						h.t3conn.id, h.t3.frame())
-				} else {
+				default:
 					f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
 						h.conn.id, lastStepName(h), lastFrame(h))
 				}
@@ -270,15 +276,21 @@ func abandonedText(h *handshake) string {
 	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame(), h.conn.id, how)
 }
 
-// nextIdentity returns the server identity of the first Type 2 on cs after
-// the re-authentication demand r, or "".
+// nextIdentity returns the server identity of the first Type 2 cs itself
+// carried after the re-authentication demand r, or "". (cs.hs also holds
+// split handshakes whose Type 2 came on another connection.)
 func nextIdentity(cs *connState, r reauth) string {
+	var next *handshake
 	for _, h := range cs.hs {
-		if h.proxy == r.proxy && h.t2.ok() && !h.t2.time().Before(r.time) {
-			return h.identity
+		if h.conn == cs && h.proxy == r.proxy && h.t2.ok() && !h.t2.time().Before(r.time) &&
+			(next == nil || h.t2.time().Before(next.t2.time())) {
+			next = h
 		}
 	}
-	return ""
+	if next == nil {
+		return ""
+	}
+	return next.identity
 }
 
 // crossedServers reports a split handshake whose Type 3 went from the

@@ -104,8 +104,7 @@ func outcomeCases() []outcomeCase {
 			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, AuthenticatedRequests: 3, Connections: 1, KerberosExchanges: 1},
 			check: func(t *testing.T, r *Report) {
 				m := findingMessage(r, CodeNegotiateFellBackToNTLM)
-				if !strings.Contains(m, "1 of them on a connection whose Kerberos ticket the server did not accept") ||
-					strings.Contains(m, "found no Kerberos ticket") {
+				if !strings.Contains(m, "when a Kerberos token was refused first, the SPN belongs to another account") {
 					t.Errorf("NEGOTIATE_FELL_BACK_TO_NTLM says %q", m)
 				}
 			},
@@ -477,6 +476,33 @@ func outcomeCases() []outcomeCase {
 			check: func(t *testing.T, r *Report) {
 				if m := findingMessage(r, CodeClientAbandonedHandshake); !strings.Contains(m, "sent the Type 3 (frame 6)") {
 					t.Errorf("CLIENT_ABANDONED_HANDSHAKE says %q", m)
+				}
+			},
+		},
+		{
+			// The Type 2 said Connection: close and the server side
+			// closed; the client sent its Type 3 on the closed
+			// connection anyway and got a reset.
+			name: "the client sends its Type 3 on a connection the server closed",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				ch := c.t2(server, "WEB01", "Connection: close")
+				f, _ := s.tick()
+				c.c.FINFrame[1] = f
+				c.t3(server, `CORP\alice`, ch, 0)
+				f2, now := s.tick()
+				c.c.RSTFrame[1] = f2
+				c.c.End, c.c.Ended = now, reassembly.EndRST
+				c.closeWith()
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+			check: func(t *testing.T, r *Report) {
+				m := findingMessage(r, CodeConnectionClosedMidHS)
+				if !strings.Contains(m, "closed connection 0 (frame 6) after the Type 2, and the Type 3 the client still sent on it (frame 7) got no answer") {
+					t.Errorf("CONNECTION_CLOSED_MID_HANDSHAKE says %q", m)
 				}
 			},
 		},

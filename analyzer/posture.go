@@ -32,23 +32,10 @@ func (d *diagnosis) postureFindings(out *findingList) {
 	}
 	if len(nego) > 0 {
 		f := hsFinding(CodeNegotiateFellBackToNTLM, nego...)
-		rejected := 0 // on a connection that carried a Kerberos token first
-		for _, h := range nego {
-			if h.conn.rare().kerberos > 0 {
-				rejected++
-			}
-		}
-		switch rejected {
-		case 0:
-			f.msg = sprintf("%d handshake(s) used NTLM inside Negotiate: the client found no Kerberos ticket for the "+
-				"name it used (no SPN registered for it, often the balancer's virtual name)", len(nego))
-		default:
-			// The client had a ticket: the server could not use it.
-			f.msg = sprintf("%d handshake(s) used NTLM inside Negotiate, %d of them on a connection whose Kerberos "+
-				"ticket the server did not accept: the SPN of the name the client used belongs to another account than "+
-				"the one the backends run as (behind a balancer, every backend's application pool must run as the "+
-				"account that holds the virtual name's SPN)", len(nego), rejected)
-		}
+		f.msg = sprintf("%d handshake(s) used NTLM inside Negotiate: the client had no Kerberos ticket the server "+
+			"accepted for the name it used (no SPN registered for it, often the balancer's virtual name; or, when a "+
+			"Kerberos token was refused first, the SPN belongs to another account than the one the backends run as)",
+			len(nego))
 		out.add(f)
 	}
 	if len(v1) > 0 {
