@@ -61,10 +61,10 @@ var Codes = map[string]CodeInfo{
 			"capture shows it."},
 	CodeConnectionClosedMidHS: {SeverityError, "Server side closed mid-handshake",
 		"The server side (server or balancer) closed the connection (FIN, RST or Connection: close) " +
-			"after sending the Type 2 and before the Type 3 could follow on it. Reported with " +
-			"TYPE3_WITHOUT_CHALLENGE when the client sent its Type 3 on another connection, and alone " +
-			"(an abandoned handshake, cause balancer) when it did not: either way the server side made " +
-			"the Type 3 impossible on the connection that owns the challenge."},
+			"after sending the Type 2 and before the Type 3 could follow on it, or closed it on the Type 3 " +
+			"without answering. Reported with TYPE3_WITHOUT_CHALLENGE when the client sent its Type 3 on " +
+			"another connection, and alone (an abandoned handshake, cause balancer) when it did not: either " +
+			"way the server side broke the handshake on the connection that owns the challenge."},
 	CodeClientClosedMidHS: {SeverityError, "Client closed mid-handshake",
 		"A split handshake's cause (always reported with TYPE3_WITHOUT_CHALLENGE): the client sent " +
 			"Connection: close (or spoke HTTP/1.0 without keep-alive) during the handshake, closed the " +
@@ -75,8 +75,11 @@ var Codes = map[string]CodeInfo{
 	CodeClientAbandonedHandshake: {SeverityWarning, "Client abandoned handshake",
 		"The client received a Type 2 and sent no Type 3 anywhere: it moved on to other requests, " +
 			"started over, closed the connection (or asked to), or went quiet (a cancelled credential " +
-			"prompt, a client that cannot use the challenge). The handshake is abandoned with cause " +
-			"client (balancer when the client is itself a proxy)."},
+			"prompt, a client that cannot use the challenge); or it sent the Type 3 and closed the " +
+			"connection before any answer. The handshake is abandoned with cause client (balancer when " +
+			"the client is itself a proxy), except when the client waited 2 s or more for the answer to " +
+			"its Type 3: then the server side did not answer, and the cause is unknown (evidence " +
+			"type3_unanswered)."},
 	CodeReauthOnAuthenticated: {SeverityWarning, "Re-authentication on an authenticated connection",
 		"A request on an already authenticated connection was answered 401/407 asking for NTLM " +
 			"again: a different backend now serves the client's connection (the balancer re-routed " +
@@ -175,11 +178,13 @@ const (
 	OutcomeSucceeded = "succeeded"
 	// OutcomeFailed: the Type 3 was answered 401/407.
 	OutcomeFailed = "failed"
-	// OutcomeAbandoned: no Type 3 followed although the capture went on.
+	// OutcomeAbandoned: no Type 3 followed although the capture went on,
+	// or the connection was closed (FIN or RST) on the Type 3 before any
+	// answer.
 	OutcomeAbandoned = "abandoned"
 	// OutcomeIncomplete: the capture ended before the handshake could
-	// finish, or the Type 3 got no response in the capture. Never drives
-	// the verdict.
+	// finish, or the Type 3's answer may be in a gap or beyond what the
+	// capture saw of the connection. Never drives the verdict.
 	OutcomeIncomplete = "incomplete"
 )
 
