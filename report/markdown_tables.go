@@ -97,7 +97,7 @@ func mdCapture(p *printer, r *model) {
 	p.line(fmt.Sprintf("- Lost evidence: %d gaps, %d kernel drops, %d evicted connections, %d started before the capture, %d truncated segments, %d malformed packets.",
 		s.Gaps, s.KernelDrops, s.EvictedConnections, s.MidstreamConnections, s.Truncated, s.Malformed))
 	if s.TLSConnections > 0 || s.HTTP2Connections > 0 {
-		p.line(fmt.Sprintf("- Not analysed: %d TLS connections without keys, %d HTTP/2 connections (%d TLS connections decrypted and analysed).",
+		p.line(fmt.Sprintf("- Not analysed: %d TLS connections not decrypted (no keys, or keys that failed), %d HTTP/2 connections; %d TLS connections were decrypted.",
 			s.TLSWithoutKeys, s.HTTP2Connections, s.TLSDecrypted))
 	}
 	p.line("")
