@@ -59,6 +59,13 @@ func (d *diagnosis) linkLegs() {
 		up.upstream = true
 		p.a.link(p.b)
 		p.b.link(p.a)
+		if p.a.clientAddr() == p.b.clientAddr() && p.a.serverAddr() == p.b.serverAddr() {
+			// One connection seen at two points (captures on the client
+			// and on the server, or behind a balancer that keeps the
+			// addresses): its "balancer" is the client itself, whose
+			// other connections relay nothing.
+			continue
+		}
 		balancers[up.clientIP()] = true
 		backends[addrString(up.serverAddr())] = true
 	}

@@ -53,6 +53,27 @@ func TestLegs(t *testing.T) { runCases(t, legCases()) }
 func legCases() []outcomeCase {
 	return []outcomeCase{
 		{
+			// Captures on the client host and on the server host: the
+			// same connection, same addresses, twice. It is one
+			// handshake, and the client's other connections stay client
+			// legs (the client is no balancer).
+			name: "one connection captured at both ends",
+			play: func(s *script) {
+				cl := s.conn(client1, vip)
+				same := s.conn(client1, vip)
+				proxiedLogin(s, cl, same, same, "WEB01", `CORP\alice`, 200)
+				other := s.conn(client2, vip)
+				other.login(server, "WEB01", `CORP\alice`, 200)
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 2, Connections: 2, UpstreamConnections: 1},
+			check: func(t *testing.T, r *Report) {
+				if r.Connections[2].Leg != LegClient {
+					t.Errorf("connection 2 (another of the client's) is %s", r.Connections[2].Leg)
+				}
+			},
+		},
+		{
 			name: "both legs, healthy: linked and counted once",
 			play: func(s *script) {
 				cl := s.conn(client1, vip)
