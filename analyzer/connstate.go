@@ -33,13 +33,14 @@ type reqInfo struct {
 // reqMsg is what the analyzer reads of a request's Message after the
 // Request call: the reassembler reuses the Message once the call returns.
 type reqMsg struct {
-	firstTime, time time.Time
-	frame           int64
-	serverGaps      int // GapsBefore[ServerToClient]
+	firstTime, time   time.Time
+	firstFrame, frame int64
+	serverGaps        int // GapsBefore[ServerToClient]
 }
 
 func reqMsgOf(m *reassembly.Message) reqMsg {
-	return reqMsg{firstTime: m.FirstTime, time: m.Time, frame: m.Frame, serverGaps: m.GapsBefore[reassembly.ServerToClient]}
+	return reqMsg{firstTime: m.FirstTime, time: m.Time, firstFrame: m.FirstFrame, frame: m.Frame,
+		serverGaps: m.GapsBefore[reassembly.ServerToClient]}
 }
 
 // step is the request's handshake step (as stepOf).

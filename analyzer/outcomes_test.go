@@ -390,6 +390,24 @@ func outcomeCases() []outcomeCase {
 			},
 		},
 		{
+			// The two directions came from two clocks (a full-duplex tap):
+			// the Type 2 is stamped before the Type 1 it answers, though
+			// the file has it after. Either order alone pairs them.
+			name: "a response stamped before its request",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				s.wait(-2 * time.Millisecond)
+				ch := c.t2(server, "WEB01")
+				s.wait(3 * time.Millisecond)
+				c.t3(server, `CORP\alice`, ch, 200)
+				c.finClient()
+			},
+			want: expect{verdict: VerdictHealthy, hasNot: []string{CodeType1NotChallenged}},
+			sum:  Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1},
+		},
+		{
 			// A gap inside a response's body loses no response: pipelined
 			// responses after it keep their requests.
 			name: "a gap inside a body does not shift pipelined pairs",

@@ -167,6 +167,14 @@ func (cs *connState) response(a *Analyzer, resp *reassembly.Message) {
 	cs.recordResponse(ip, resp, &auths)
 }
 
+// respBefore reports whether resp started before req by both the file's
+// order of frames and the timestamps: either alone can mislead (two clocks
+// for the two directions, or a pcapng that stores its interfaces' packets
+// in blocks), as in the reassembler's pairing (reassembly's startsBefore).
+func respBefore(resp *reassembly.Message, req reqMsg) bool {
+	return resp.FirstFrame < req.firstFrame && resp.FirstTime.Before(req.firstTime)
+}
+
 // pair finds the request a response answers. Without loss it is the oldest
 // unanswered request (HTTP/1.1 answers in order). After server bytes were
 // lost where whole responses could have gone with them (LostBefore,
@@ -178,12 +186,12 @@ func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
 	lv := cs.live
 	lost := resp.Resynced || resp.LostBefore || lv.respLost
 	lv.respLost = false
-	if len(lv.queue) == 0 || lv.queue[0].msg.firstTime.After(resp.FirstTime) {
+	if len(lv.queue) == 0 || respBefore(resp, lv.queue[0].msg) {
 		return reqInfo{}, false
 	}
 	i := 0
 	if lost {
-		for i+1 < len(lv.queue) && !lv.queue[i+1].msg.firstTime.After(resp.FirstTime) {
+		for i+1 < len(lv.queue) && !respBefore(resp, lv.queue[i+1].msg) {
 			i++
 		}
 	}

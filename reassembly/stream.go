@@ -372,7 +372,7 @@ func (cs *connState) onMessage(m *Message) {
 		cs.methods = append(cs.methods, ownMethod(m.Method))
 		// Responses held for want of a request: those that started before
 		// this request did cannot answer it.
-		for len(cs.held) > 0 && cs.held[0].FirstTime.Before(m.FirstTime) {
+		for len(cs.held) > 0 && startsBefore(cs.held[0], m) {
 			resp := popFront(&cs.held)
 			if resp.Status >= 200 { // the parser counts final responses
 				cs.respSkew++
@@ -498,16 +498,28 @@ func (cs *connState) answer(resp *Message) {
 }
 
 // skippedBy returns how many queued requests a response read after lost
-// server bytes skips: those before the latest one that started before it.
+// server bytes skips: those before the latest one that did not start after
+// it (startsBefore).
 // It cannot be the head when a later request was sent before it: the
 // client waits for a response before its next request (no browser
 // pipelines), so the responses of the earlier ones are what was lost.
 func (cs *connState) skippedBy(resp *Message) int {
 	n := 0
-	for n+1 < len(cs.pending) && !cs.pending[n+1].FirstTime.After(resp.FirstTime) {
+	for n+1 < len(cs.pending) && !startsBefore(resp, cs.pending[n+1]) {
 		n++
 	}
 	return n
+}
+
+// startsBefore reports whether a's first byte came before b's by both the
+// file's order of frames and the timestamps. Either alone can mislead: a
+// capture whose two directions come from two clocks (a full-duplex tap,
+// two hosts merged) may stamp a response a little before its request, and
+// one that writes its interfaces' packets in blocks (pcapng with several
+// interfaces) may store it first. Messages of one connection are in one
+// file, so their frames compare.
+func startsBefore(a, b *Message) bool {
+	return a.FirstFrame < b.FirstFrame && a.FirstTime.Before(b.FirstTime)
 }
 
 // endHTTP stops both parsers: the rest of the connection is not HTTP/1.

@@ -3,6 +3,7 @@ package reassembly
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -327,5 +328,28 @@ func TestReassemblerLostResponses(t *testing.T) {
 	want := []string{"for=/0", "for=/3", "for=/4", "for=/5"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("responses %q, want %q\nevents:\n%s", got, want, strings.Join(rec.events, "\n"))
+	}
+}
+
+// TestStartsBefore: a message starts before another only when the frames
+// and the timestamps agree (two clocks for the two directions, or a pcapng
+// that stores its interfaces' packets in blocks, mislead one of them).
+func TestStartsBefore(t *testing.T) {
+	at := func(frame int64, us int) *Message {
+		return &Message{FirstFrame: frame, FirstTime: time.Unix(0, 0).Add(time.Duration(us) * time.Microsecond)}
+	}
+	for _, tc := range []struct {
+		name string
+		a, b *Message
+		want bool
+	}{
+		{"both say before", at(1, 0), at(2, 10), true},
+		{"stamped before, stored after", at(2, 0), at(1, 10), false},
+		{"stored before, stamped after", at(1, 20), at(2, 10), false},
+		{"both say after", at(2, 20), at(1, 10), false},
+	} {
+		if got := startsBefore(tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: startsBefore = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
