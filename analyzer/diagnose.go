@@ -37,6 +37,9 @@ type diagnosis struct {
 	// tlsWithoutKeys counts TLS connections nobody could look inside: the
 	// NTLM they may carry is unseen.
 	tlsWithoutKeys int64
+	// truncated counts the TCP segments the capture's snapshot length cut
+	// short: the NTLM headers they carried may be unseen.
+	truncated int64
 	// proxyClients maps a client IP that is itself a proxy to the reason.
 	proxyClients map[string]string
 	// restarts pairs each restarted handshake with the one that restarted

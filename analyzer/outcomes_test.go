@@ -655,3 +655,30 @@ func outcomeCases() []outcomeCase {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestVerdictSnaplen: no NTLM in a capture whose snapshot length cut
+// segments short is no proof of none: the headers may be in the cut bytes.
+func TestVerdictSnaplen(t *testing.T) {
+	for _, truncated := range []int64{0, 5} {
+		s := newScript(t)
+		c := s.conn(client1, vip)
+		c.get(1, 401)
+		c.finClient()
+		src := s.stats()
+		src.Truncated = truncated
+		r := s.a.Finish(src)
+		want := VerdictNoNTLM
+		if truncated > 0 {
+			want = VerdictInconclusive
+		}
+		if r.Verdict.Code != want {
+			t.Errorf("%d segments cut: verdict %s, want %s", truncated, r.Verdict.Code, want)
+		}
+		if got := strings.Contains(r.Verdict.Explanation, "cut 5 TCP segment(s) short"); got != (truncated > 0) {
+			t.Errorf("%d segments cut: explanation %q", truncated, r.Verdict.Explanation)
+		}
+		if truncated > 0 && (len(r.Verdict.Remedies) != 1 || !strings.HasPrefix(r.Verdict.Remedies[0], "Capture whole packets")) {
+			t.Errorf("remedies %q", r.Verdict.Remedies)
+		}
+	}
+}

@@ -19,8 +19,9 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 		}
 	}
 	switch {
-	case len(d.logical) == 0 && d.tlsWithoutKeys > 0:
-		// No NTLM seen, but HTTPS that may carry it was not seen inside.
+	case len(d.logical) == 0 && (d.tlsWithoutKeys > 0 || d.truncated > 0):
+		// No NTLM seen, but HTTPS that may carry it was not seen inside,
+		// or packets that may carry it were cut short.
 		v.Code = VerdictInconclusive
 	case len(d.logical) == 0:
 		v.Code = VerdictNoNTLM
@@ -42,9 +43,19 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 	v.Title = VerdictTitles[v.Code]
 	v.Explanation = d.explain(v, sum, failures)
 	v.Remedies = d.remedies(v.Code)
-	if len(d.logical) == 0 && d.tlsWithoutKeys > 0 {
-		v.Explanation = d.tlsUnseen() + sprintf(" The %d HTTP connection(s) that could be read carry no NTLM handshake.", sum.Connections)
-		v.Remedies = []string{remedyKeyLog}
+	if len(d.logical) == 0 && (d.tlsWithoutKeys > 0 || d.truncated > 0) {
+		var unseen []string
+		v.Remedies = []string{}
+		if d.truncated > 0 {
+			unseen = append(unseen, d.cutShort())
+			v.Remedies = append(v.Remedies, remedySnaplen)
+		}
+		if d.tlsWithoutKeys > 0 {
+			unseen = append(unseen, d.tlsUnseen())
+			v.Remedies = append(v.Remedies, remedyKeyLog)
+		}
+		v.Explanation = strings.Join(unseen, " ") +
+			sprintf(" The %d HTTP connection(s) that could be read carry no NTLM handshake.", sum.Connections)
 		return v
 	}
 	if d.tlsWithoutKeys > 0 && d.tlsWithoutKeys >= int64(sum.Connections) {
@@ -60,6 +71,16 @@ func (d *diagnosis) tlsUnseen() string {
 	return sprintf("%d TLS connection(s) could not be decrypted, so most of the traffic (and any NTLM in it) was not seen.",
 		d.tlsWithoutKeys)
 }
+
+// cutShort explains that the snapshot length cut packets short.
+func (d *diagnosis) cutShort() string {
+	return sprintf("The capture cut %d TCP segment(s) short (its snapshot length): the HTTP headers that carry "+
+		"NTLM tokens may be in the bytes it dropped.", d.truncated)
+}
+
+// remedySnaplen says how to capture whole packets.
+const remedySnaplen = "Capture whole packets: tcpdump -s 0 (or -s 65535), Wireshark without a packet size limit, " +
+	"pktmon start --capture --pkt-size 0 (its default keeps 128 bytes), netsh trace without a packet truncation."
 
 // remedyKeyLog says how to let ntlmscope see inside HTTPS.
 const remedyKeyLog = "Let ntlmscope see inside HTTPS: start the browser or curl with SSLKEYLOGFILE set, reproduce the problem " +

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"html/template"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -160,29 +159,4 @@ func mustAsset(name string) string {
 func cspHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-}
-
-// lostText lists the ways the capture lost evidence, zeros left out: a
-// reader weighs the verdict by it.
-func lostText(s analyzer.Source) string {
-	var parts []string
-	for _, c := range []struct {
-		n         int64
-		one, many string
-	}{
-		{s.Gaps, "gap", "gaps"},
-		{s.KernelDrops, "kernel drop", "kernel drops"},
-		{s.EvictedConnections, "evicted connection", "evicted connections"},
-		{s.MidstreamConnections, "connection started before the capture", "connections started before the capture"},
-		{s.Truncated, "truncated segment", "truncated segments"},
-		{s.TLSWithoutKeys, "TLS connection without keys", "TLS connections without keys"},
-	} {
-		switch {
-		case c.n == 1:
-			parts = append(parts, "1 "+c.one)
-		case c.n > 1:
-			parts = append(parts, strconv.FormatInt(c.n, 10)+" "+c.many)
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -46,6 +46,9 @@ func (t tableRenderer) write(w io.Writer, r *model) error {
 	}
 	p.line("")
 	p.fact("Capture", fmt.Sprintf("%s, %d packets, %s", g.Range, r.Source.Packets, plural(len(r.Source.Files), "file")))
+	if lost := lostText(r.Source); lost != "" {
+		p.fact("Lost", lost)
+	}
 	s := r.Summary
 	p.fact("Handshakes", fmt.Sprintf("%d: %d succeeded, %d failed, %d abandoned, %d incomplete; %d split across connections; %d HTTP requests on %s",
 		s.Handshakes, s.HandshakesSucceeded, s.HandshakesFailed, s.HandshakesAbandoned, s.HandshakesIncomplete,

@@ -208,6 +208,31 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// lostText lists the ways the capture lost evidence, zeros left out: a
+// reader weighs the verdict by it.
+func lostText(s analyzer.Source) string {
+	var parts []string
+	for _, c := range []struct {
+		n         int64
+		one, many string
+	}{
+		{s.Gaps, "gap", "gaps"},
+		{s.KernelDrops, "kernel drop", "kernel drops"},
+		{s.EvictedConnections, "evicted connection", "evicted connections"},
+		{s.MidstreamConnections, "connection started before the capture", "connections started before the capture"},
+		{s.Truncated, "truncated segment", "truncated segments"},
+		{s.TLSWithoutKeys, "TLS connection without keys", "TLS connections without keys"},
+	} {
+		switch {
+		case c.n == 1:
+			parts = append(parts, "1 "+c.one)
+		case c.n > 1:
+			parts = append(parts, strconv.FormatInt(c.n, 10)+" "+c.many)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // stateText is a connection's state as the tables write it, with what its
 // TLS or CONNECT tunnel was to ntlmscope: a proxy connection whose tunnel
 // carried TLS without keys shows the proxy's handshake and never the
