@@ -10,10 +10,13 @@ import (
 
 // outcomeCase plays a capture and checks the verdict, findings and counts.
 type outcomeCase struct {
-	name  string
-	play  func(s *script)
-	want  expect
-	sum   Summary // only the non-zero fields of interest are compared
+	name string
+	play func(s *script)
+	want expect
+	sum  Summary // only the non-zero fields of interest are compared
+	// says maps finding codes to a text the message of the first finding
+	// of that code must contain.
+	says  map[string]string
 	check func(t *testing.T, r *Report)
 }
 
@@ -55,6 +58,11 @@ func runCases(t *testing.T, cases []outcomeCase) {
 			r := s.finish()
 			tc.want.check(t, r)
 			compareSummary(t, tc.sum, r.Summary)
+			for code, text := range tc.says {
+				if m := findingMessage(r, code); !strings.Contains(m, text) {
+					t.Errorf("%s says %q, want it to contain %q", code, m, text)
+				}
+			}
 			if tc.check != nil {
 				tc.check(t, r)
 			}
@@ -474,11 +482,7 @@ func outcomeCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictBalancer, has: []string{CodeConnectionClosedMidHS}},
 			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
-			check: func(t *testing.T, r *Report) {
-				if m := findingMessage(r, CodeConnectionClosedMidHS); !strings.Contains(m, "after the Type 3 (frame 6) without answering it") {
-					t.Errorf("CONNECTION_CLOSED_MID_HANDSHAKE says %q", m)
-				}
-			},
+			says: map[string]string{CodeConnectionClosedMidHS: "after the Type 3 (frame 6) without answering it"},
 		},
 		{
 			name: "the client closes after its Type 3 before any answer",
@@ -491,11 +495,7 @@ func outcomeCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictClient, has: []string{CodeClientAbandonedHandshake}},
 			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
-			check: func(t *testing.T, r *Report) {
-				if m := findingMessage(r, CodeClientAbandonedHandshake); !strings.Contains(m, "sent the Type 3 (frame 6)") {
-					t.Errorf("CLIENT_ABANDONED_HANDSHAKE says %q", m)
-				}
-			},
+			says: map[string]string{CodeClientAbandonedHandshake: "sent the Type 3 (frame 6)"},
 		},
 		{
 			// The Type 2 said Connection: close and the server side
