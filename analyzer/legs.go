@@ -18,11 +18,12 @@ type tokenOcc struct {
 // connection) within the link window. For a request token the connection
 // that carried it first is the client leg; for a Type 2 the connection that
 // carried it first is the upstream one (the backend answered there first).
-// Each pair of connections takes the majority of its tokens' votes; a
-// connection that relays any other is upstream, and so is every other
-// connection from a balancer's address to one of its backends. A request
-// token the same client sent again to the same server is no relay
-// (resentBySameClient).
+// A pair of connections that carried both kinds is judged by legVote's
+// difference of delays, which two capture hosts' clocks cannot upset; else
+// it takes the majority of its tokens' votes. A connection that relays any
+// other is upstream, and so is every other connection from a balancer's
+// address to one of its backends. A request token the same client sent
+// again to the same server is no relay (resentBySameClient).
 func (d *diagnosis) linkLegs() {
 	n := 0 // the tokens, about: two per handshake
 	for _, cs := range d.conns {
@@ -31,12 +32,16 @@ func (d *diagnosis) linkLegs() {
 	// The tokens are divided among goroutines by their hash (keyed, so
 	// evenly): each counts the votes of its own.
 	dv := divide(n, 1<<15)
-	votes := make([]map[legPair]int, dv.parts)
+	votes := make([]map[legPair]*legVote, dv.parts)
 	dv.each(func(k, lo, hi int) { votes[k] = d.legVotes(k, dv.parts, hi-lo) })
 	all := votes[0]
 	for _, v := range votes[1:] {
 		for p, x := range v {
-			all[p] += x
+			if y := all[p]; y != nil {
+				y.add(x)
+			} else {
+				all[p] = x
+			}
 		}
 	}
 	pairs := make([]legPair, 0, len(all))
@@ -51,9 +56,10 @@ func (d *diagnosis) linkLegs() {
 	})
 	d.hasUpstream = len(pairs) > 0 // each pair makes one of its two upstream
 	balancers, backends := map[string]bool{}, map[string]bool{}
+	byFiles := poolByFiles(all)
 	for _, p := range pairs {
 		up := p.b
-		if all[p] < 0 {
+		if clientIsB(p, all[p], byFiles) {
 			up = p.a
 		}
 		up.upstream = true
@@ -83,10 +89,98 @@ func (d *diagnosis) linkLegs() {
 // b.id).
 type legPair struct{ a, b *connState }
 
+// legVote is what a pair's tokens say about which is the client leg.
+//
+// votes counts the tokens that say a (more say a than b when > 0): the
+// one that carried a request token first, or a Type 2 last. Two capture
+// hosts whose clocks differ by more than the balancer's delay turn those
+// votes around. The delays do not: with b's timestamps less a's, a
+// request token is late on the upstream leg by the balancer's delay and
+// a response token early by its delay back, both shifted by the same
+// clock offset. So the mean delay of the request tokens less that of the
+// response tokens is the two delays' sum when b is upstream, and minus
+// it when a is, whatever the offset: its sign decides a pair that carried
+// both kinds.
+type legVote struct {
+	votes       int
+	reqN, respN int
+	reqD, respD time.Duration // sums of b's time less a's
+}
+
+// add sums o into v.
+func (v *legVote) add(o *legVote) {
+	v.votes += o.votes
+	v.reqN += o.reqN
+	v.respN += o.respN
+	v.reqD += o.reqD
+	v.respD += o.respD
+}
+
+// clientIsB reports whether b is the client leg.
+func (v *legVote) clientIsB() bool {
+	if v.reqN > 0 && v.respN > 0 {
+		return float64(v.reqD)/float64(v.reqN) < float64(v.respD)/float64(v.respN)
+	}
+	return v.votes < 0
+}
+
+// filePair names two capture files, a < b.
+type filePair struct{ a, b int32 }
+
+// filesOf returns the files of p's connections in order, and whether they
+// are the other way around (a's file is the later).
+func filesOf(p legPair) (filePair, bool) {
+	if p.a.file > p.b.file {
+		return filePair{int32(p.b.file), int32(p.a.file)}, true
+	}
+	return filePair{int32(p.a.file), int32(p.b.file)}, false
+}
+
+// poolByFiles sums the votes of the pairs that span two files by pair of
+// files, oriented from the earlier file to the later: captures taken on
+// two hosts (one each side of a balancer) are mostly one leg each, and
+// their clocks differ by one offset, which the pooled delays cancel (see
+// legVote) for a pair that carried only one kind of token, as a
+// balancer that routes each request makes them.
+func poolByFiles(all map[legPair]*legVote) map[filePair]*legVote {
+	pooled := map[filePair]*legVote{}
+	for p, v := range all {
+		if p.a.file == p.b.file {
+			continue
+		}
+		fp, flip := filesOf(p)
+		x := pooled[fp]
+		if x == nil {
+			x = &legVote{}
+			pooled[fp] = x
+		}
+		o := *v
+		if flip {
+			o.votes, o.reqD, o.respD = -o.votes, -o.reqD, -o.respD
+		}
+		x.add(&o)
+	}
+	return pooled
+}
+
+// clientIsB decides which of p's connections is the client leg: by its own
+// tokens' delays when it carried both kinds, else by the delays of all
+// the tokens between the two files when it spans two and they carried
+// both, else by its votes.
+func clientIsB(p legPair, v *legVote, byFiles map[filePair]*legVote) bool {
+	if (v.reqN == 0 || v.respN == 0) && p.a.file != p.b.file {
+		fp, flip := filesOf(p)
+		if f := byFiles[fp]; f.reqN > 0 && f.respN > 0 {
+			return f.clientIsB() != flip
+		}
+	}
+	return v.clientIsB()
+}
+
 // legVotes counts the votes of the tokens whose hash's first byte is k
-// modulo parts (about n of them): for each pair of connections that
-// carried one, how many more say a is the client leg than b.
-func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
+// modulo parts (about n of them), for each pair of connections that
+// carried one (legVote).
+func (d *diagnosis) legVotes(k, parts, n int) map[legPair]*legVote {
 	// The occurrences of each token, in order, as lists linked through
 	// next: nearly every token appears once, and a slice each would cost
 	// an allocation per token of the capture.
@@ -122,7 +216,7 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
 			}
 		}
 	}
-	votes := map[legPair]int{} // > 0: a is the client leg
+	votes := map[legPair]*legVote{}
 	var occs []tokenOcc
 	for _, c := range byHash {
 		if c.first == c.last {
@@ -151,7 +245,24 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]int {
 			if p.a.id > p.b.id {
 				p, v = legPair{up, client}, -1
 			}
-			votes[p] += v
+			x := votes[p]
+			if x == nil {
+				x = &legVote{}
+				votes[p] = x
+			}
+			x.votes += v
+			// b's time less a's: o's less first's when o is b.
+			delay := o.time.Sub(first.time)
+			if p.a == o.cs {
+				delay = -delay
+			}
+			if first.request {
+				x.reqN++
+				x.reqD += delay
+			} else {
+				x.respN++
+				x.respD += delay
+			}
 		}
 	}
 	return votes

@@ -53,6 +53,45 @@ func TestLegs(t *testing.T) { runCases(t, legCases()) }
 func legCases() []outcomeCase {
 	return []outcomeCase{
 		{
+			// The client leg captured on one host, the upstream leg on
+			// another whose clock is 2 ms behind: every token is seen
+			// upstream first. The delays still tell the legs apart.
+			name: "two capture hosts, the upstream one's clock behind",
+			play: func(s *script) {
+				cl := s.conn(client1, vip)
+				up := s.conn(balancerIP+":40000", web01, inFile(1))
+				up.clock = -2 * time.Millisecond
+				proxiedLogin(s, cl, up, up, "WEB01", `CORP\alice`, 200)
+				// A Kerberos request relayed too: more request tokens
+				// than response tokens, which the clock turns around.
+				relay("GET", "/k", "Authorization: Negotiate "+b64(s.spnegoKerberos()), cl, up)
+				relayBack(200, nil, cl, up)
+			},
+			want: expect{verdict: VerdictHealthy},
+			sum: Summary{Handshakes: 1, HandshakesSucceeded: 1, Connections: 1, UpstreamConnections: 1,
+				KerberosExchanges: 1},
+			check: func(t *testing.T, r *Report) {
+				if cl := r.Connections[0]; cl.Leg != LegClient || len(r.Users) != 1 || r.Users[0].Clients[0] != "10.0.0.5" {
+					t.Errorf("connection 0 is %s; users %+v", cl.Leg, r.Users)
+				}
+			},
+		},
+		{
+			// The same with a balancer that routes each request: no
+			// pair of connections carries both a request and a response
+			// token, so the two files' tokens together decide.
+			name: "two capture hosts, round robin, the upstream one's clock behind",
+			play: func(s *script) {
+				cl := s.conn(client1, vip)
+				up1 := s.conn(balancerIP+":40000", web01, inFile(1))
+				up2 := s.conn(balancerIP+":40001", web02, inFile(1))
+				up1.clock, up2.clock = -3*time.Millisecond, -3*time.Millisecond
+				proxiedLogin(s, cl, up1, up2, "WEB01", `CORP\alice`, 401)
+			},
+			want: expect{verdict: VerdictBalancer, has: []string{CodeType3RoutedToOtherBackend}},
+			sum:  Summary{Handshakes: 1, HandshakesFailed: 1, Connections: 1, UpstreamConnections: 2},
+		},
+		{
 			// Captures on the client host and on the server host: the
 			// same connection, same addresses, twice. It is one
 			// handshake, and the client's other connections stay client

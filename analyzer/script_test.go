@@ -69,6 +69,9 @@ type tconn struct {
 	// bytes lost between messages (the script's gaps are never inside a
 	// body).
 	gapsSeen [2]int
+	// clock is added to the times of the connection's messages: the
+	// offset of the clock of the host that captured it.
+	clock time.Duration
 }
 
 // connOpt adjusts a new connection.
@@ -76,6 +79,9 @@ type connOpt func(*reassembly.Conn)
 
 // midstream makes a connection whose SYN was not captured.
 func midstream(c *reassembly.Conn) { c.SawSYN = false }
+
+// inFile puts a connection in the run's capture file n.
+func inFile(n int) connOpt { return func(c *reassembly.Conn) { c.File = n } }
 
 // conn opens a connection client → server ("10.0.0.5:50000").
 func (s *script) conn(client, server string, opts ...connOpt) *tconn {
@@ -98,6 +104,7 @@ func (s *script) conn(client, server string, opts ...connOpt) *tconn {
 // msg builds a message at the next frame.
 func (tc *tconn) msg(req bool, headers []string) *reassembly.Message {
 	f, now := tc.s.tick()
+	now = now.Add(tc.clock)
 	m := &reassembly.Message{Request: req, Proto: "HTTP/1.1", FirstFrame: f, FirstTime: now, Frame: f, Time: now,
 		GapsBefore: tc.c.Gaps}
 	for _, h := range headers {
