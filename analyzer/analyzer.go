@@ -205,6 +205,7 @@ func (a *Analyzer) ConnectionClosed(c *reassembly.Conn) {
 	}
 	a.gaps += int64(c.Gaps[0] + c.Gaps[1])
 	a.httpErrors += int64(c.HTTPErrors)
+	a.countTruncated(c)
 	cs := a.byConn[c]
 	if cs == nil {
 		return
@@ -243,6 +244,7 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 		}
 		cs.close(&cc, a)
 		a.countOpen(cs)
+		a.countTruncated(&cc)
 		delete(a.byConn, c)
 	}
 	conns := make([]*connState, 0, len(a.all))
@@ -266,6 +268,9 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 type connCounts struct {
 	tcpConns, tlsConns, http2Conns, evicted, midstream, gaps, httpErrors int64
 	tlsDecrypted, tlsWithoutKeys                                         int64
+	// truncatedHTTP counts the segments the snapshot length cut short on
+	// connections whose NTLM that may have hidden (countTruncated).
+	truncatedHTTP int64
 }
 
 // add adds o's counts to c.
@@ -279,6 +284,18 @@ func (c *connCounts) add(o *connCounts) {
 	c.httpErrors += o.httpErrors
 	c.tlsDecrypted += o.tlsDecrypted
 	c.tlsWithoutKeys += o.tlsWithoutKeys
+	c.truncatedHTTP += o.truncatedHTTP
+}
+
+// countTruncated counts conn's segments cut short by the snapshot length
+// when they may have hidden NTLM headers: on a connection not identified
+// (its first bytes cut), or on HTTP whose parser lost its place (a cut
+// header). A cut body, or cut SMB, hides none.
+func (c *connCounts) countTruncated(conn *reassembly.Conn) {
+	if conn.Truncated > 0 && (conn.Protocol == reassembly.ProtoUnknown ||
+		conn.Protocol == reassembly.ProtoHTTP1 && conn.HTTPErrors > 0) {
+		c.truncatedHTTP += int64(conn.Truncated)
+	}
 }
 
 // countOpen counts a connection still open when the capture ended.

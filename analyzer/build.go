@@ -48,7 +48,7 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 	findings := d.findings // sorted by run (sortFindings)
 	r.Findings = make([]Finding, len(findings))
 	var judged sync.WaitGroup
-	d.truncated = src.Truncated
+	d.truncated = a.truncatedHTTP
 	judged.Go(func() {
 		r.Summary = d.summary()
 		r.Verdict = d.verdict(&r.Summary)

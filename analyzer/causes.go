@@ -111,18 +111,18 @@ func (d *diagnosis) rawCause(h *handshake) (string, string) {
 const unansweredWait = 2 * time.Second
 
 // unansweredFor returns how long the client waited for the answer to its
-// Type 3 before it closed the connection first, or 0 (answered, no
-// Type 3, or the server side closed first).
+// Type 3 before it closed the connection first (its FIN or RST), or 0
+// (answered, no Type 3, or the server side closed first).
 func unansweredFor(h *handshake) time.Duration {
 	c := h.t3conn
-	if !h.t3.ok() || h.final.ok() || c.end == noTime {
+	if !h.t3.ok() || h.final.ok() {
 		return 0
 	}
 	sc, cc := c.closeFrame(1), c.closeFrame(0)
-	if cc == 0 || sc != 0 && sc < cc {
+	if cc == 0 || sc != 0 && sc < cc || c.ext().closeWhen[0] == noTime {
 		return 0
 	}
-	return c.end.time().Sub(h.t3.time())
+	return c.ext().closeWhen[0].time().Sub(h.t3.time())
 }
 
 // clientLeft reports whether the client ended an abandoned handshake: it

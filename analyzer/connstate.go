@@ -177,8 +177,9 @@ type liveConn struct {
 // something rarer) have; nil on the others (most plain HTTP connections).
 type connExtra struct {
 	// closeAt is the first frame in which each side (0 client, 1 server)
-	// sent FIN or RST, 0 when it did not.
-	closeAt [2]int64
+	// sent FIN or RST, 0 when it did not; closeWhen its time.
+	closeAt   [2]int64
+	closeWhen [2]nanotime
 	// exchanges are the exchange records, encoded (see encodeExchanges).
 	exchanges                       string
 	exchangeCount, exchangesOmitted int32
@@ -341,6 +342,7 @@ func (cs *connState) touch(c *reassembly.Conn) {
 	if cs.x != nil {
 		for d := range cs.x.closeAt {
 			cs.x.closeAt[d] = firstClose(c.FINFrame[d], c.RSTFrame[d])
+			cs.x.closeWhen[d] = nanoOf(c.CloseTime[d])
 		}
 	}
 }
@@ -458,7 +460,7 @@ func (cs *connState) settle() {
 		if h := lv.ch[ch].cur; h != nil {
 			switch {
 			case h.t3.ok() && (cs.ended == reassembly.EndFIN || cs.ended == reassembly.EndRST) &&
-				cs.rare().gaps[1] <= h.t3ServerGaps:
+				cs.rare().gaps[1] <= h.serverGapsAtT3():
 				// A Type 3 the connection closed (or reset) on before
 				// any answer: the handshake never finished. Who closed
 				// first says why (causes.go).

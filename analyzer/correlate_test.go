@@ -690,15 +690,45 @@ func correlationCases() []outcomeCase {
 			want: expect{hasNot: []string{CodeClientIsProxy}, causes: map[string]int{CauseBalancer: 0}},
 		},
 		{
-			// The same, but two users' Type 3 messages on one connection:
-			// only a proxy or balancer shares a connection so.
-			name: "one connection carries two users: the client is a proxy",
+			// One user signs in as another on the same connection (a
+			// browser's prompt after an access denied), and a service of
+			// the machine logs on as the machine account elsewhere: a
+			// workstation, no proxy.
+			name: "a workstation: another account on the same connection, a machine account",
+			play: func(s *script) {
+				a := s.conn("10.0.0.5:50000", vip)
+				a.login(server, "WEB01", `CORP\alice`, 200)
+				a.anon(server)
+				ch := a.t1(server, "WEB01")
+				a.t3(server, `CORP\admin`, ch, 200)
+				m := s.conn("10.0.0.5:50001", "10.0.2.20:80")
+				m.login(server, "SCCM01", `CORP\WS01$`, 200)
+				c := s.conn("10.0.0.5:50002", vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true), "Connection: close")
+				ch = c.t2(server, "WEB01")
+				c.finClient()
+				d := s.conn("10.0.0.5:50003", vip)
+				d.t3(server, `CORP\alice`, ch, 401)
+				d.finClient()
+			},
+			want: expect{verdict: VerdictClient, hasNot: []string{CodeClientIsProxy},
+				causes: map[string]int{CauseClient: 1, CauseBalancer: 0}},
+		},
+		{
+			// One connection carries the Type 3 messages of alice, bob and
+			// alice again: only a proxy or balancer shares a connection
+			// so.
+			name: "one connection goes back and forth between users: the client is a proxy",
 			play: func(s *script) {
 				a := s.conn("10.0.0.5:50000", vip)
 				a.login(server, "WEB01", `CORP\alice`, 200)
 				a.anon(server)
 				ch := a.t1(server, "WEB01")
 				a.t3(server, `CORP\bob`, ch, 200)
+				a.anon(server)
+				ch = a.t1(server, "WEB01")
+				a.t3(server, `CORP\alice`, ch, 200)
 				c := s.conn("10.0.0.5:50002", vip)
 				c.anon(server)
 				c.req("GET", "/app", server.cred(type1(), true), "Connection: close")
@@ -710,7 +740,7 @@ func correlationCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictBalancer, has: []string{CodeClientClosedMidHS, CodeClientIsProxy},
 				causes: map[string]int{CauseClient: 0, CauseBalancer: 1}},
-			says: map[string]string{CodeClientIsProxy: `carried CORP\bob's Type 3 on connection 0, which CORP\alice had authenticated`},
+			says: map[string]string{CodeClientIsProxy: "carried the Type 3 messages of 3 accounts in turn on connection 0"},
 		},
 		{
 			// The same split from a client to one virtual address is the

@@ -38,7 +38,7 @@ type diagnosis struct {
 	// NTLM they may carry is unseen.
 	tlsWithoutKeys int64
 	// truncated counts the TCP segments the capture's snapshot length cut
-	// short: the NTLM headers they carried may be unseen.
+	// short where NTLM headers may have been (connCounts.truncatedHTTP).
 	truncated int64
 	// proxyClients maps a client IP that is itself a proxy to the reason.
 	proxyClients map[string]string

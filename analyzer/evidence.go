@@ -7,21 +7,26 @@ import (
 )
 
 // markProxyClients finds the client IPs (client leg) that are themselves
-// proxies or balancers: they add Via, X-Forwarded-For or Forwarded; or one
-// of their connections, authenticated as one account, carried another
-// account's Type 3 (a connection shared between users); or their users'
-// Type 3 messages went to several server machines (a balancer's backend
-// side, captured without X-Forwarded-For). A fault "on the client side" of
-// such a client is the path's, and its connections are treated like
-// upstream ones (rematch.go). Several users on connections of their own to
-// one server are no proxy: a terminal server (RDS, Citrix) or a NAT has
-// them, and their faults stay the client's; nor is one user who retypes
-// the name in another form. (A terminal server whose users reach two NTLM
-// servers in the capture looks like a balancer's backend side: its
-// client-side faults are then the path's.) It runs before correlation, on
-// the handshake records in time order: correlation moves Type 1/Type 2
-// halves but never a Type 3 off its connection, so the users per
-// connection are already final.
+// proxies or balancers:
+//   - they add Via, X-Forwarded-For or Forwarded;
+//   - one of their connections, once authenticated, carried the Type 3
+//     messages of three accounts, or went back to an account after
+//     another's (a connection shared between users: one user who signs in
+//     as another, as a browser's prompt lets them, switches once);
+//   - their users' Type 3 messages went to several server machines (a
+//     balancer's backend side, captured without X-Forwarded-For). Machine
+//     accounts (NAME$: a service of the workstation) are not its users.
+//
+// A fault "on the client side" of such a client is the path's, and its
+// connections are treated like upstream ones (rematch.go). Several users
+// on connections of their own to one server are no proxy: a terminal
+// server (RDS, Citrix) or a NAT has them, and their faults stay the
+// client's; nor is one user who retypes the name in another form. (A
+// terminal server whose users reach two NTLM servers in the capture looks
+// like a balancer's backend side: its client-side faults are then the
+// path's.) It runs before correlation, on the handshake records in time
+// order: correlation moves Type 1/Type 2 halves but never a Type 3 off its
+// connection, so the users per connection are already final.
 func (d *diagnosis) markProxyClients() {
 	for _, cs := range d.conns {
 		if !cs.upstream && cs.proxied {
@@ -30,41 +35,52 @@ func (d *diagnosis) markProxyClients() {
 			}
 		}
 	}
-	// authedAs is the handshake each connection first authenticated with,
-	// among those that carry users' handshakes; users and servers those
-	// of each IP.
-	authedAs := map[*connState]*handshake{}
+	// accounts lists, per connection once authenticated, the accounts of
+	// its Type 3 messages as they changed; users and servers are each
+	// IP's (in the order first seen, for the message).
+	accounts := map[*connState][]string{}
 	type ipUsers struct {
 		users   nameSet
 		servers map[netip.Addr]bool
 	}
 	byIP := map[string]*ipUsers{}
+	var ips []string
 	for _, h := range d.records {
 		if !h.hasUser || h.t3conn.upstream || h.userName() == anonymousName {
 			continue
 		}
-		c, ip := h.t3conn, h.t3conn.clientIP()
+		c, ip, acct := h.t3conn, h.t3conn.clientIP(), accountKey(h)
 		if _, ok := d.proxyClients[ip]; ok {
 			continue
 		}
-		u := byIP[ip]
-		if u == nil {
-			u = &ipUsers{servers: map[netip.Addr]bool{}}
-			byIP[ip] = u
+		if !strings.HasSuffix(acct, "$") {
+			u := byIP[ip]
+			if u == nil {
+				u = &ipUsers{servers: map[netip.Addr]bool{}}
+				byIP[ip] = u
+				ips = append(ips, ip)
+			}
+			u.users.add(acct)
+			u.servers[c.serverAddr().Addr()] = true
 		}
-		u.users.add(accountKey(h))
-		u.servers[c.serverAddr().Addr()] = true
-		if len(u.users.names) >= 2 && len(u.servers) >= 2 {
-			d.proxyClients[ip] = sprintf("carries the handshakes of %d users to %d servers", len(u.users.names), len(u.servers))
-			continue
-		}
-		first, authed := authedAs[c]
+		seq, authed := accounts[c]
 		switch {
-		case authed && accountKey(first) != accountKey(h):
-			d.proxyClients[ip] = sprintf("carried %s's Type 3 on connection %d, which %s had authenticated",
-				h.userName(), c.id, first.userName())
-		case !authed && h.outcome() == OutcomeSucceeded:
-			authedAs[c] = h
+		case !authed:
+			if h.outcome() == OutcomeSucceeded {
+				accounts[c] = []string{acct}
+			}
+		case seq[len(seq)-1] != acct:
+			if slices.Contains(seq, acct) || len(seq) == 2 {
+				d.proxyClients[ip] = sprintf("carried the Type 3 messages of %d accounts in turn on connection %d",
+					len(seq)+1, c.id)
+			}
+			accounts[c] = append(seq, acct)
+		}
+	}
+	for _, ip := range ips {
+		u := byIP[ip]
+		if _, ok := d.proxyClients[ip]; !ok && len(u.users.names) >= 2 && len(u.servers) >= 2 {
+			d.proxyClients[ip] = sprintf("carries the handshakes of %d users to %d servers", len(u.users.names), len(u.servers))
 		}
 	}
 }

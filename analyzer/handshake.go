@@ -62,6 +62,7 @@ const (
 	fRoutedDifferently                    // both legs: Type 2 and Type 3 crossed different upstream connections
 	fBurstChanged                         // a retry burst it belongs to met several server identities
 	fConnChanged                          // its client connection met several server identities
+	fT3Resynced                           // the Type 3's request came after a client-side resync (t3ServerGaps counts one more)
 )
 
 // handshake is one NTLM handshake as the analyzer keeps it after its
@@ -377,13 +378,24 @@ func (h *handshake) setType3(in *internCache, m *authMsg, req *reassembly.Messag
 	}
 	h.t3Hash, h.hasT3 = m.tokenHash, m.hasToken
 	h.t3ServerGaps = int32(req.GapsBefore[reassembly.ServerToClient])
+	h.flags &^= fT3Resynced
 	if req.Resynced {
 		h.t3ServerGaps++
+		h.flags |= fT3Resynced
 	}
 	if h.scheme == schemeNone || m.scheme == schemeNegotiate {
 		h.scheme = m.scheme
 	}
 	h.spnego = h.spnego || m.spnego
+}
+
+// serverGapsAtT3 is the count of gaps in the server's direction when the
+// Type 3 was sent (t3ServerGaps without the one a resync adds).
+func (h *handshake) serverGapsAtT3() int32 {
+	if h.has(fT3Resynced) {
+		return h.t3ServerGaps - 1
+	}
+	return h.t3ServerGaps
 }
 
 // setFinal records the response to the Type 3.

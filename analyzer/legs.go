@@ -56,7 +56,7 @@ func (d *diagnosis) linkLegs() {
 	})
 	d.hasUpstream = len(pairs) > 0 // each pair makes one of its two upstream
 	balancers, backends := map[string]bool{}, map[string]bool{}
-	byFiles := poolByFiles(all)
+	byFiles := d.poolByFiles(all)
 	for _, p := range pairs {
 		up := p.b
 		if clientIsB(p, all[p], byFiles) {
@@ -131,24 +131,45 @@ type filePair struct{ a, b int32 }
 // are the other way around (a's file is the later).
 func filesOf(p legPair) (filePair, bool) {
 	if p.a.file > p.b.file {
-		return filePair{int32(p.b.file), int32(p.a.file)}, true
+		return filePair{p.b.file, p.a.file}, true
 	}
-	return filePair{int32(p.a.file), int32(p.b.file)}, false
+	return filePair{p.a.file, p.b.file}, false
 }
 
 // poolByFiles sums the votes of the pairs that span two files by pair of
-// files, oriented from the earlier file to the later: captures taken on
-// two hosts (one each side of a balancer) are mostly one leg each, and
-// their clocks differ by one offset, which the pooled delays cancel (see
-// legVote) for a pair that carried only one kind of token, as a
-// balancer that routes each request makes them.
-func poolByFiles(all map[legPair]*legVote) map[filePair]*legVote {
+// files, oriented from the earlier file to the later: captures taken at
+// the same time on two hosts (one each side of a balancer) are mostly one
+// leg each, and their clocks differ by one offset, which the pooled delays
+// cancel (see legVote) for a pair that carried only one kind of token, as a
+// balancer that routes each request makes them. Files that do not overlap
+// in time for at least half of the shorter one's span are not pooled:
+// one host's ring buffer, whose files follow each other, has one clock,
+// and the pairs across a file boundary lead each way.
+func (d *diagnosis) poolByFiles(all map[legPair]*legVote) map[filePair]*legVote {
+	type span struct{ first, last nanotime }
+	spans := map[int32]*span{}
+	for _, cs := range d.conns {
+		sp := spans[cs.file]
+		if sp == nil {
+			spans[cs.file] = &span{cs.start, cs.end}
+			continue
+		}
+		sp.first, sp.last = min(sp.first, cs.start), max(sp.last, cs.end)
+	}
+	together := func(fp filePair) bool {
+		a, b := spans[fp.a], spans[fp.b]
+		overlap := min(a.last, b.last) - max(a.first, b.first)
+		return overlap > 0 && 2*overlap >= min(a.last-a.first, b.last-b.first)
+	}
 	pooled := map[filePair]*legVote{}
 	for p, v := range all {
 		if p.a.file == p.b.file {
 			continue
 		}
 		fp, flip := filesOf(p)
+		if !together(fp) {
+			continue
+		}
 		x := pooled[fp]
 		if x == nil {
 			x = &legVote{}
@@ -170,7 +191,7 @@ func poolByFiles(all map[legPair]*legVote) map[filePair]*legVote {
 func clientIsB(p legPair, v *legVote, byFiles map[filePair]*legVote) bool {
 	if (v.reqN == 0 || v.respN == 0) && p.a.file != p.b.file {
 		fp, flip := filesOf(p)
-		if f := byFiles[fp]; f.reqN > 0 && f.respN > 0 {
+		if f := byFiles[fp]; f != nil && f.reqN > 0 && f.respN > 0 {
 			return f.clientIsB() != flip
 		}
 	}
@@ -273,7 +294,14 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]*legVote {
 // after its connection died unanswered (see linkSplits), not one relayed
 // by a proxy, whose upstream connection comes from the proxy's address or
 // goes to a backend, not to the address the client used.
+//
+// The same four addresses in two files are one connection captured twice
+// (on the client's host and on the server's), not a resend: its request
+// tokens tell the legs apart as a relay's do.
 func resentBySameClient(first, o tokenOcc) bool {
+	if first.cs.file != o.cs.file && first.cs.clientAddr() == o.cs.clientAddr() {
+		return false
+	}
 	return first.request && o.request && first.cs.clientIP() == o.cs.clientIP() &&
 		first.cs.serverAddr() == o.cs.serverAddr()
 }

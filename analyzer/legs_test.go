@@ -1,8 +1,11 @@
 package analyzer
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
 // relay sends the same request on each connection in turn (client leg
@@ -99,7 +102,8 @@ func legCases() []outcomeCase {
 			name: "one connection captured at both ends",
 			play: func(s *script) {
 				cl := s.conn(client1, vip)
-				same := s.conn(client1, vip)
+				same := s.conn(client1, vip, inFile(1))
+				same.clock = 5 * time.Millisecond // the server host's clock is ahead
 				proxiedLogin(s, cl, same, same, "WEB01", `CORP\alice`, 200)
 				other := s.conn(client2, vip)
 				other.login(server, "WEB01", `CORP\alice`, 200)
@@ -107,6 +111,9 @@ func legCases() []outcomeCase {
 			want: expect{verdict: VerdictHealthy},
 			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 2, Connections: 2, UpstreamConnections: 1},
 			check: func(t *testing.T, r *Report) {
+				if r.Connections[0].Leg != LegClient || r.Connections[1].Leg != LegUpstream {
+					t.Errorf("the client host's copy is %s, the server host's %s", r.Connections[0].Leg, r.Connections[1].Leg)
+				}
 				if r.Connections[2].Leg != LegClient {
 					t.Errorf("connection 2 (another of the client's) is %s", r.Connections[2].Leg)
 				}
@@ -315,5 +322,55 @@ func legCases() []outcomeCase {
 			want: expect{verdict: VerdictHealthy},
 			sum:  Summary{Handshakes: 2, HandshakesSucceeded: 2, Connections: 2},
 		},
+	}
+}
+
+// TestLegsRingBuffer: two consecutive files of one host's ring buffer (one
+// clock). A Type 3 relayed across the boundary has its client leg in the
+// first file, a Type 2 its upstream leg: the two files are not pooled as
+// two hosts' captures, and every client connection stays a client leg.
+func TestLegsRingBuffer(t *testing.T) {
+	s := newScript(t)
+	// File 0: alice's handshake up to her Type 3 on the client leg, and
+	// bob's up to his Type 2 on the upstream leg, when the file rolls over.
+	cl := s.conn("10.0.0.5:50000", vip)
+	up := s.conn(balancerIP+":40000", web01)
+	relay("GET", "/app", "", cl, up)
+	relayBack(401, []string{"WWW-Authenticate: NTLM"}, cl, up)
+	relay("GET", "/app", server.cred(type1(), true), cl, up)
+	ch := s.newChallenge("WEB01")
+	relayBack(401, []string{server.chal(ch.token)}, cl, up)
+	t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
+	cb := s.conn("10.0.0.6:50000", vip)
+	ub := s.conn(balancerIP+":40001", web01)
+	relay("GET", "/app", "", cb, ub)
+	relayBack(401, []string{"WWW-Authenticate: NTLM"}, cb, ub)
+	relay("GET", "/app", server.cred(type1(), true), cb, ub)
+	chb := s.newChallenge("WEB01")
+	ub.resp(401, server.chal(chb.token))
+	cl.req("GET", "/app", t3)
+	for _, c := range []*tconn{cl, up, cb, ub} {
+		c.endAs(reassembly.EndCapture)
+	}
+	// File 1: the same connections go on (alice's Type 3 relayed, bob's
+	// Type 2 relayed back), and each client makes another connection,
+	// which fails.
+	up2 := s.conn(balancerIP+":40000", web01, inFile(1), midstream)
+	up2.req("GET", "/app", t3)
+	up2.resp(200)
+	cb2 := s.conn("10.0.0.6:50000", vip, inFile(1), midstream)
+	cb2.req("GET", "/app")
+	cb2.resp(401, server.chal(chb.token))
+	other := s.conn("10.0.0.6:50001", vip, inFile(1))
+	other.login(server, "WEB01", `CORP\bob`, 401)
+	other.finClient()
+	mine := s.conn("10.0.0.5:50002", vip, inFile(1))
+	mine.login(server, "WEB01", `CORP\alice`, 401)
+	mine.finClient()
+	r := s.finish()
+	for _, c := range r.Connections {
+		if client := !strings.HasPrefix(c.Client, balancerIP+":"); client && c.Leg != LegClient {
+			t.Errorf("client connection %d (%s) marked %s", c.ID, c.Client, c.Leg)
+		}
 	}
 }

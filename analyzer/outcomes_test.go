@@ -539,6 +539,24 @@ func outcomeCases() []outcomeCase {
 			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
 		},
 		{
+			// Both directions lose bytes: the Type 3 is found by
+			// resynchronising, and a server gap after it may hold the
+			// answer: not judged.
+			name: "a resynced Type 3, then a server gap, then the server closes",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				c.req("GET", "/app", server.cred(type1(), true))
+				c.gap(0)
+				ch := c.t2(server, "WEB01")
+				c.reqResynced("GET", "/app", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false))
+				c.gap(1)
+				c.finServer()
+			},
+			want: expect{hasNot: []string{CodeConnectionClosedMidHS}},
+			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
+		},
+		{
 			// A new SYN on the 4-tuple ended the connection, with no FIN
 			// or RST seen: the capture lost sight of it.
 			name: "the 4-tuple is reused after the Type 3",
@@ -551,6 +569,29 @@ func outcomeCases() []outcomeCase {
 			},
 			want: expect{verdict: VerdictHealthy},
 			sum:  Summary{Handshakes: 1, HandshakesIncomplete: 1, Connections: 1},
+		},
+		{
+			// The client walks away 0.1 s after its Type 3; the server
+			// side closes 10 s later (an idle timeout): the wait is the
+			// client's, to its own FIN.
+			name: "the client walks away after its Type 3, the server closes later",
+			play: func(s *script) {
+				c := s.conn(client1, vip)
+				c.anon(server)
+				ch := c.t1(server, "WEB01")
+				c.t3(server, `CORP\alice`, ch, 0)
+				s.wait(100 * time.Millisecond)
+				f, now := s.tick()
+				c.c.FINFrame[0], c.c.CloseTime[0] = f, now
+				s.wait(10 * time.Second)
+				f, now = s.tick()
+				c.c.FINFrame[1], c.c.CloseTime[1] = f, now
+				c.c.End, c.c.Ended = now, reassembly.EndFIN
+				c.closeWith()
+			},
+			want: expect{verdict: VerdictClient, has: []string{CodeClientAbandonedHandshake}},
+			sum:  Summary{Handshakes: 1, HandshakesAbandoned: 1, Connections: 1},
+			says: map[string]string{CodeClientAbandonedHandshake: "closed the connection without waiting for the answer"},
 		},
 		{
 			// The server (its domain controller) never answers; the
@@ -656,29 +697,34 @@ func outcomeCases() []outcomeCase {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// TestVerdictSnaplen: no NTLM in a capture whose snapshot length cut
-// segments short is no proof of none: the headers may be in the cut bytes.
+// TestVerdictSnaplen: no NTLM in a capture whose snapshot length cut the
+// headers of HTTP segments short is no proof of none: the headers may be in
+// the cut bytes. A cut body (the parser kept its place) hides nothing.
 func TestVerdictSnaplen(t *testing.T) {
-	for _, truncated := range []int64{0, 5} {
+	for _, tc := range []struct {
+		name                string
+		truncated, httpErrs int
+		want                string
+	}{
+		{"nothing cut", 0, 0, VerdictNoNTLM},
+		{"headers cut", 5, 1, VerdictInconclusive},
+		{"a body cut", 5, 0, VerdictNoNTLM},
+	} {
 		s := newScript(t)
 		c := s.conn(client1, vip)
 		c.get(1, 401)
+		c.c.Truncated, c.c.HTTPErrors = tc.truncated, tc.httpErrs
 		c.finClient()
-		src := s.stats()
-		src.Truncated = truncated
-		r := s.a.Finish(src)
-		want := VerdictNoNTLM
-		if truncated > 0 {
-			want = VerdictInconclusive
+		r := s.finish()
+		if r.Verdict.Code != tc.want {
+			t.Errorf("%s: verdict %s, want %s", tc.name, r.Verdict.Code, tc.want)
 		}
-		if r.Verdict.Code != want {
-			t.Errorf("%d segments cut: verdict %s, want %s", truncated, r.Verdict.Code, want)
+		cut := tc.want == VerdictInconclusive
+		if got := strings.Contains(r.Verdict.Explanation, "cut 5 TCP segment(s)"); got != cut {
+			t.Errorf("%s: explanation %q", tc.name, r.Verdict.Explanation)
 		}
-		if got := strings.Contains(r.Verdict.Explanation, "cut 5 TCP segment(s) short"); got != (truncated > 0) {
-			t.Errorf("%d segments cut: explanation %q", truncated, r.Verdict.Explanation)
-		}
-		if truncated > 0 && (len(r.Verdict.Remedies) != 1 || !strings.HasPrefix(r.Verdict.Remedies[0], "Capture whole packets")) {
-			t.Errorf("remedies %q", r.Verdict.Remedies)
+		if cut && (len(r.Verdict.Remedies) != 1 || !strings.HasPrefix(r.Verdict.Remedies[0], "Capture whole packets")) {
+			t.Errorf("%s: remedies %q", tc.name, r.Verdict.Remedies)
 		}
 	}
 }

@@ -133,6 +133,17 @@ func (tc *tconn) req(method, target string, headers ...string) *reassembly.Messa
 	return m
 }
 
+// reqResynced sends a request the parser found by resynchronising (bytes
+// before it were skipped).
+func (tc *tconn) reqResynced(method, target string, headers ...string) *reassembly.Message {
+	m := tc.msg(true, headers)
+	m.Method, m.Target, m.Resynced = method, target, true
+	tc.c.Requests++
+	tc.pending = append(tc.pending, m)
+	tc.s.h.Request(tc.c, m)
+	return m
+}
+
 // resp answers the oldest pending request.
 func (tc *tconn) resp(status int, headers ...string) *reassembly.Message {
 	m := tc.msg(false, headers)
@@ -171,12 +182,13 @@ func (tc *tconn) rstServer() { tc.end(1, reassembly.EndRST, true) }
 // side answers with FIN.
 func (tc *tconn) end(d int, reason reassembly.EndReason, rst bool) {
 	f, now := tc.s.tick()
+	tc.c.CloseTime[d] = now
 	if rst {
 		tc.c.RSTFrame[d] = f
 	} else {
 		tc.c.FINFrame[d] = f
 		f2, now2 := tc.s.tick()
-		tc.c.FINFrame[1-d] = f2
+		tc.c.FINFrame[1-d], tc.c.CloseTime[1-d] = f2, now2
 		now = now2
 	}
 	tc.c.End, tc.c.Ended = now, reason

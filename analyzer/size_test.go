@@ -19,7 +19,7 @@ func TestRetainedSizes(t *testing.T) {
 		size, max uintptr
 	}{
 		{"connState", unsafe.Sizeof(connState{}), 160},
-		{"connExtra", unsafe.Sizeof(connExtra{}), 48},
+		{"connExtra", unsafe.Sizeof(connExtra{}), 64},
 		{"handshake", unsafe.Sizeof(handshake{}), 288},
 		{"exchRec", unsafe.Sizeof(exchRec{}), 88},
 		{"exchChunk", unsafe.Sizeof(exchChunk{}), 704},

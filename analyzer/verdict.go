@@ -74,8 +74,9 @@ func (d *diagnosis) tlsUnseen() string {
 
 // cutShort explains that the snapshot length cut packets short.
 func (d *diagnosis) cutShort() string {
-	return sprintf("The capture cut %d TCP segment(s) short (its snapshot length): the HTTP headers that carry "+
-		"NTLM tokens may be in the bytes it dropped.", d.truncated)
+	return sprintf("The capture cut %d TCP segment(s) of HTTP (or unidentified) connections short, where their "+
+		"headers were lost (its snapshot length): the headers that carry NTLM tokens may be in the bytes it dropped.",
+		d.truncated)
 }
 
 // remedySnaplen says how to capture whole packets.

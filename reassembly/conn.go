@@ -90,6 +90,11 @@ type Conn struct {
 	// the frames; zero when not seen.
 	FINFrame [2]int64
 	RSTFrame [2]int64
+	// CloseTime is, per direction, when that side first sent a FIN or RST.
+	CloseTime [2]time.Time
+	// Truncated counts the connection's segments that the capture's
+	// snapshot length cut short.
+	Truncated int
 	// Requests and Responses count the HTTP messages parsed.
 	Requests, Responses int
 	// Ended says why tracking ended (EndOpen until then).

@@ -239,14 +239,19 @@ func (r *Reassembler) process(p *Packet) {
 	if cs.clientSide < 0 && len(tcp.Payload) > 0 {
 		cs.guessClient(p, side)
 	}
+	if p.Truncated {
+		c.Truncated++
+	}
 	if tcp.FIN {
 		cs.fin[side] = true
 		if cs.clientSide >= 0 && c.FINFrame[cs.direction(side)] == 0 {
 			c.FINFrame[cs.direction(side)] = p.Frame
+			cs.closedAt(side, p)
 		}
 	}
 	if tcp.RST && cs.clientSide >= 0 && c.RSTFrame[cs.direction(side)] == 0 {
 		c.RSTFrame[cs.direction(side)] = p.Frame
+		cs.closedAt(side, p)
 	}
 	if !cs.dropped && (len(tcp.Payload) > 0 || tcp.SYN || tcp.FIN) && !cs.fastPath(p, side) {
 		r.assemble(cs, side, tcp, p)
@@ -261,6 +266,14 @@ func (r *Reassembler) process(p *Packet) {
 		cs.finalize(EndFIN)
 	case cs.fin[0] && cs.fin[1] && cs.dropped:
 		cs.finalize(EndFIN)
+	}
+}
+
+// closedAt records p, a FIN or RST of tuple side, as the direction's close
+// time unless an earlier one was.
+func (cs *connState) closedAt(side int, p *Packet) {
+	if d := cs.direction(side); cs.conn.CloseTime[d].IsZero() {
+		cs.conn.CloseTime[d] = p.Time
 	}
 }
 
