@@ -81,7 +81,7 @@ func (d *diagnosis) cutShort() string {
 
 // remedySnaplen says how to capture whole packets.
 const remedySnaplen = "Capture whole packets: tcpdump -s 0 (or -s 65535), Wireshark without a packet size limit, " +
-	"pktmon start --capture --pkt-size 0 (its default keeps 128 bytes), netsh trace without a packet truncation."
+	"pktmon start --capture --pkt-size 0 (its default keeps 128 bytes)."
 
 // remedyKeyLog says how to let ntlmscope see inside HTTPS.
 const remedyKeyLog = "Let ntlmscope see inside HTTPS: start the browser or curl with SSLKEYLOGFILE set, reproduce the problem " +
