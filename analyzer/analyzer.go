@@ -165,13 +165,13 @@ func (a *Analyzer) Request(c *reassembly.Conn, req *reassembly.Message) {
 // Response implements reassembly.Handler. The analyzer pairs responses
 // with requests itself (see connState.pair), so that a response lost in a
 // gap does not shift every later pair: req is not used.
-func (a *Analyzer) Response(c *reassembly.Conn, _, resp *reassembly.Message) {
+func (a *Analyzer) Response(c *reassembly.Conn, req, resp *reassembly.Message) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	cs := a.conn(c)
 	cs.http = true
 	cs.touch(c)
-	cs.response(a, resp)
+	cs.response(a, req, resp)
 }
 
 // ConnectionClosed implements reassembly.Handler: the connection's state is

@@ -33,14 +33,14 @@ type reqInfo struct {
 // reqMsg is what the analyzer reads of a request's Message after the
 // Request call: the reassembler reuses the Message once the call returns.
 type reqMsg struct {
-	firstTime, time   time.Time
-	firstFrame, frame int64
-	serverGaps        int // GapsBefore[ServerToClient]
+	time       time.Time
+	frame      int64
+	index      int // Message.Index: which request of the connection (pair)
+	serverGaps int // GapsBefore[ServerToClient]
 }
 
 func reqMsgOf(m *reassembly.Message) reqMsg {
-	return reqMsg{firstTime: m.FirstTime, time: m.Time, firstFrame: m.FirstFrame, frame: m.Frame,
-		serverGaps: m.GapsBefore[reassembly.ServerToClient]}
+	return reqMsg{time: m.Time, frame: m.Frame, index: m.Index, serverGaps: m.GapsBefore[reassembly.ServerToClient]}
 }
 
 // step is the request's handshake step (as stepOf).
@@ -155,10 +155,6 @@ type liveConn struct {
 	ch    [numChannels]chanState
 	// queue holds the requests not answered yet, in order.
 	queue []reqInfo
-	// respLost says an interim response came after lost server bytes
-	// (reassembly.Message.LostBefore, Resynced): the final one after it
-	// is paired as after a loss.
-	respLost bool
 	// exchanges are recorded for every request while the connection is
 	// open; ConnectionClosed keeps them only when one carried
 	// authentication (see compactExchanges).

@@ -170,9 +170,9 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 				out.add(f)
 			case EvidenceType3Unanswered:
 				f := hsFinding(CodeClientAbandonedHandshake, h)
-				f.msg = sprintf("the client sent the Type 3 (frame %d) on connection %d, waited %s without an answer "+
+				f.msg = sprintf("the client sent the Type 3 (frame %d) on connection %d, waited %.1f s without an answer "+
 					"and closed the connection: the server side did not answer (the server, or the domain controller it "+
-					"asks to validate NTLM, is slow or unreachable)", h.t3.frame(), h.t3conn.id, sprintf("%.1f s", unansweredFor(h).Seconds()))
+					"asks to validate NTLM, is slow or unreachable)", h.t3.frame(), h.t3conn.id, unansweredFor(h).Seconds())
 				out.add(f)
 			}
 		}

@@ -384,7 +384,7 @@ func outcomeCases() []outcomeCase {
 				ch := s.newChallenge("WEB01")
 				c.req("GET", "/", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false))
 				c.gap(1)
-				c.pending = c.pending[2:] // the reassembler would pair in order; the analyzer must not
+				c.pending = c.pending[2:] // the reassembler pairs the 302 with the Type 3 (its answer)
 				c.resp(302)
 				c.get(2, 200)
 			},
@@ -425,7 +425,7 @@ func outcomeCases() []outcomeCase {
 				ch := c.t1(server, "WEB01")
 				c.req("GET", "/app", server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false))
 				c.req("GET", "/next") // pipelined
-				c.gapInBody(1)
+				c.gap(1)              // inside the 200's body: the reassembler pairs on
 				c.resp(200, "Content-Length: 5000")
 				c.resp(200)
 				c.finClient()

@@ -64,11 +64,6 @@ type tconn struct {
 	closed  bool
 	// last Type 2 the client received on this connection.
 	lastChallenge *challenge
-	// gapsSeen is the gap count each direction's last message saw: a
-	// message after more is LostBefore, as the parser says of one after
-	// bytes lost between messages (the script's gaps are never inside a
-	// body).
-	gapsSeen [2]int
 	// clock is added to the times of the connection's messages: the
 	// offset of the clock of the host that captured it.
 	clock time.Duration
@@ -115,8 +110,6 @@ func (tc *tconn) msg(req bool, headers []string) *reassembly.Message {
 	if req {
 		d = 0
 	}
-	m.LostBefore = tc.c.Gaps[d] > tc.gapsSeen[d]
-	tc.gapsSeen[d] = tc.c.Gaps[d]
 	m.Index = tc.idx[d]
 	tc.idx[d]++
 	tc.c.End, tc.c.LastFrame = now, f
@@ -165,13 +158,6 @@ func (tc *tconn) drop() {
 
 // gap records a hole in one direction (0 client, 1 server).
 func (tc *tconn) gap(dir int) { tc.c.Gaps[dir]++ }
-
-// gapInBody records a gap in direction dir inside a body whose length kept
-// the framing: no message was lost (the next one is not LostBefore).
-func (tc *tconn) gapInBody(dir int) {
-	tc.c.Gaps[dir]++
-	tc.gapsSeen[dir]++
-}
 
 // finClient / finServer / rstServer close the connection from one side.
 func (tc *tconn) finClient() { tc.end(0, reassembly.EndFIN, false) }

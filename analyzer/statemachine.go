@@ -130,16 +130,14 @@ func (cs *connState) interrupt(h *handshake, why hsFlag) {
 }
 
 // response runs the state machines on a response.
-func (cs *connState) response(a *Analyzer, resp *reassembly.Message) {
+func (cs *connState) response(a *Analyzer, req, resp *reassembly.Message) {
 	if cs.countMessage(resp, &cs.responses) {
 		cs.countStatus(resp.Status)
 	}
-	lv := cs.live
 	if resp.Status >= 100 && resp.Status < 200 {
-		lv.respLost = lv.respLost || resp.LostBefore || resp.Resynced
 		return
 	}
-	info, paired := cs.pair(resp)
+	info, paired := cs.pair(req)
 	var ip *reqInfo
 	if paired {
 		ip = &info
@@ -167,33 +165,23 @@ func (cs *connState) response(a *Analyzer, resp *reassembly.Message) {
 	cs.recordResponse(ip, resp, &auths)
 }
 
-// respBefore reports whether resp started before req by both the file's
-// order of frames and the timestamps: either alone can mislead (two clocks
-// for the two directions, or a pcapng that stores its interfaces' packets
-// in blocks), as in the reassembler's pairing (reassembly's startsBefore).
-func respBefore(resp *reassembly.Message, req reqMsg) bool {
-	return resp.FirstFrame < req.firstFrame && resp.FirstTime.Before(req.firstTime)
-}
-
-// pair finds the request a response answers. Without loss it is the oldest
-// unanswered request (HTTP/1.1 answers in order). After server bytes were
-// lost where whole responses could have gone with them (LostBefore,
-// Resynced: not a gap inside a body whose length kept the framing), the
-// responses in the gap are lost, and in-order pairing would shift every
-// later pair: the response then answers the latest request that started
-// before it, and the older unanswered ones lost their responses.
-func (cs *connState) pair(resp *reassembly.Message) (reqInfo, bool) {
+// pair takes the request a final response answers off the queue: req, as
+// the reassembler paired them. It knows where server bytes were lost (a
+// gap, a resynchronised parser) and which responses went with them
+// (reassembly's answer), so pairing is decided there once. The requests
+// queued before req lost their responses; a nil req (a response to a
+// request the capture did not hold) answers none.
+func (cs *connState) pair(req *reassembly.Message) (reqInfo, bool) {
 	lv := cs.live
-	lost := resp.Resynced || resp.LostBefore || lv.respLost
-	lv.respLost = false
-	if len(lv.queue) == 0 || respBefore(resp, lv.queue[0].msg) {
+	if req == nil {
 		return reqInfo{}, false
 	}
-	i := 0
-	if lost {
-		for i+1 < len(lv.queue) && !respBefore(resp, lv.queue[i+1].msg) {
-			i++
-		}
+	i := 0 // nearly always the head
+	for i < len(lv.queue) && lv.queue[i].msg.index != req.Index {
+		i++
+	}
+	if i == len(lv.queue) {
+		return reqInfo{}, false
 	}
 	info := lv.queue[i]
 	// No handshake is kept beyond its response; an emptied queue starts
