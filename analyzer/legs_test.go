@@ -28,13 +28,19 @@ func relayBack(status int, headers []string, conns ...*tconn) {
 	}
 }
 
+// relayedChallenge relays a bare request and its 401, then a Type 1, over
+// cl and up; it returns the challenge backend will answer it with.
+func relayedChallenge(s *script, cl, up *tconn, backend string) *challenge {
+	relay("GET", "/app", "", cl, up)
+	relayBack(401, []string{"WWW-Authenticate: NTLM"}, cl, up)
+	relay("GET", "/app", server.cred(type1(), true), cl, up)
+	return s.newChallenge(backend)
+}
+
 // proxiedLogin plays a handshake through a balancer: Type 1 and Type 2
 // over up1, Type 3 and the final answer over up3.
 func proxiedLogin(s *script, cl, up1, up3 *tconn, backend, user string, final int) {
-	relay("GET", "/app", "", cl, up1)
-	relayBack(401, []string{"WWW-Authenticate: NTLM"}, cl, up1)
-	relay("GET", "/app", server.cred(type1(), true), cl, up1)
-	ch := s.newChallenge(backend)
+	ch := relayedChallenge(s, cl, up1, backend)
 	relayBack(401, []string{server.chal(ch.token)}, cl, up1)
 	relay("GET", "/app", server.cred(s.type3(user, ch, t3opts{}), false), cl, up3)
 	if final == 401 {
@@ -335,18 +341,12 @@ func TestLegsRingBuffer(t *testing.T) {
 	// bob's up to his Type 2 on the upstream leg, when the file rolls over.
 	cl := s.conn("10.0.0.5:50000", vip)
 	up := s.conn(balancerIP+":40000", web01)
-	relay("GET", "/app", "", cl, up)
-	relayBack(401, []string{"WWW-Authenticate: NTLM"}, cl, up)
-	relay("GET", "/app", server.cred(type1(), true), cl, up)
-	ch := s.newChallenge("WEB01")
+	ch := relayedChallenge(s, cl, up, "WEB01")
 	relayBack(401, []string{server.chal(ch.token)}, cl, up)
 	t3 := server.cred(s.type3(`CORP\alice`, ch, t3opts{}), false)
 	cb := s.conn("10.0.0.6:50000", vip)
 	ub := s.conn(balancerIP+":40001", web01)
-	relay("GET", "/app", "", cb, ub)
-	relayBack(401, []string{"WWW-Authenticate: NTLM"}, cb, ub)
-	relay("GET", "/app", server.cred(type1(), true), cb, ub)
-	chb := s.newChallenge("WEB01")
+	chb := relayedChallenge(s, cb, ub, "WEB01")
 	ub.resp(401, server.chal(chb.token))
 	cl.req("GET", "/app", t3)
 	for _, c := range []*tconn{cl, up, cb, ub} {
