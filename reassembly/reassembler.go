@@ -91,6 +91,11 @@ type StreamStats struct {
 	Evicted int64
 	// HTTPErrors counts resynchronisations of the HTTP parsers.
 	HTTPErrors int64
+	// RefutedResets counts RSTs that did not end their connection: not at
+	// the sequence number where their sender's bytes ended, and followed
+	// by more of its bytes (a forged or stale RST the endpoints ignored;
+	// see reset.go).
+	RefutedResets int64
 	// TLS: decryption, counted when a key source exists (see TLSInfo):
 	// connections decrypted, without a secret (or without a captured
 	// handshake), with a secret that failed, and with a version or suite
@@ -152,6 +157,10 @@ type Reassembler struct {
 	// holding and heldConns order events during assembler flushes (emit.go).
 	holding   bool
 	heldConns []*connState
+
+	// suspects lists the connections that outlive a suspect RST
+	// (reset.go), ended at a flush once its grace is over.
+	suspects []suspectConn
 
 	msgs msgPool // HTTP messages for reuse (message.go)
 	// retired holds finalised connections for reuse (recycle.go).
@@ -242,6 +251,12 @@ func (r *Reassembler) process(p *Packet) {
 	if p.Truncated {
 		c.Truncated++
 	}
+	exactRST := true
+	if tcp.RST {
+		exactRST = cs.exactReset(side, tcp.Seq)
+	} else {
+		cs.noteSent(side, tcp, p.MissingBytes)
+	}
 	if tcp.FIN {
 		cs.fin[side] = true
 		if cs.clientSide >= 0 && c.FINFrame[cs.direction(side)] == 0 {
@@ -249,7 +264,9 @@ func (r *Reassembler) process(p *Packet) {
 			cs.closedAt(side, p)
 		}
 	}
+	recorded, closed := false, false
 	if tcp.RST && cs.clientSide >= 0 && c.RSTFrame[cs.direction(side)] == 0 {
+		recorded, closed = true, c.CloseTime[cs.direction(side)].IsZero()
 		c.RSTFrame[cs.direction(side)] = p.Frame
 		cs.closedAt(side, p)
 	}
@@ -260,8 +277,12 @@ func (r *Reassembler) process(p *Packet) {
 		return
 	}
 	switch {
-	case tcp.RST:
+	case tcp.RST && exactRST:
 		cs.finalize(EndRST)
+	case tcp.RST:
+		// Not where its sender's bytes end: the connection may go on
+		// (reset.go).
+		cs.suspectRST(side, p, recorded, closed, cs.direction(side))
 	case cs.half[0].finDone && cs.half[1].finDone:
 		cs.finalize(EndFIN)
 	case cs.fin[0] && cs.fin[1] && cs.dropped:
@@ -320,6 +341,9 @@ func (r *Reassembler) flush() {
 	r.releaseEvents()
 	for e := r.tracker.oldestActive(); e != nil && e.lastSeen.Before(idleCutoff); e = r.tracker.oldestActive() {
 		e.live.finalize(EndIdle)
+	}
+	if len(r.suspects) > 0 {
+		r.endSuspects(at)
 	}
 }
 

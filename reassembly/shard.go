@@ -172,6 +172,7 @@ func (s *StreamStats) add(o StreamStats) {
 	s.Gaps += o.Gaps
 	s.Evicted += o.Evicted
 	s.HTTPErrors += o.HTTPErrors
+	s.RefutedResets += o.RefutedResets
 	s.TLSDecrypted += o.TLSDecrypted
 	s.TLSWithoutKeys += o.TLSWithoutKeys
 	s.TLSBadKeys += o.TLSBadKeys

@@ -53,6 +53,13 @@ type connState struct {
 	lastSeg   [2]Segment // last segment fed per direction
 	fin       [2]bool    // by tuple side
 	sawSYN    bool
+	// sent is, by tuple side, the sequence number just past the last
+	// byte the side was seen to send (SYN and FIN count one), once
+	// sentKnown; suspect holds the side's RST that was not there, while
+	// it may be refuted (reset.go).
+	sent      [2]uint32
+	sentKnown [2]bool
+	suspect   *[2]suspectReset
 
 	// Pairing: requests waiting for their final response, and responses
 	// that arrived before any request they could answer. Each holds a
@@ -581,6 +588,9 @@ func (cs *connState) finalize(reason EndReason) {
 	clear(cs.held)
 	clear(cs.pending)
 	cs.held, cs.pending = cs.held[:0], cs.pending[:0]
+	if _, pending := cs.resetPending(); pending && reason != EndFIN {
+		reason = EndRST // a suspect RST nothing refuted (reset.go)
+	}
 	cs.finalized = true
 	cs.conn.Ended = reason
 	cs.conn.SawSYN = cs.sawSYN
