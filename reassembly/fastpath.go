@@ -44,12 +44,21 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 		// direction from it too. (A SYN without ACK and another ISN is a
 		// new conversation: the numberer never brings it here.)
 		switch {
+		case !h.started && len(tcp.Payload) > 0 && !tcp.ACK && !tcp.FIN && p.MissingBytes == 0:
+			// TCP Fast Open: the client's first bytes ride on its SYN,
+			// from ISN+1. They are delivered as they are; a server that
+			// refused them has the client send them again after the
+			// handshake, which the overlap rule below then drops.
+			h.started, h.next = true, seq+1
+			d := cs.direction(side)
+			cs.deliver(d, tcp.Payload, p)
+			h.next += uint32(len(tcp.Payload))
 		case !h.started:
 			h.started, h.next, h.synOnly = true, seq+1, true
 		case h.synOnly && seq+1 != h.next:
 			h.alt, h.hasAlt, h.next = h.next, true, seq+1
 		}
-		return true // data on a SYN (TCP Fast Open) is not HTTP we follow
+		return true // other data on a SYN is not HTTP we follow
 	}
 	if h.synOnly {
 		// The first byte (or FIN) after the SYNs says which ISN counts:
