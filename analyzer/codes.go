@@ -172,6 +172,16 @@ var VerdictTitles = map[string]string{
 	VerdictInconclusive: "Inconclusive: the capture lost the evidence",
 }
 
+// Titles of inconclusive verdicts whose capture lost nothing, or lost
+// something else than the evidence of failures (see diagnosis.verdict).
+const (
+	titleRefused    = "Inconclusive: NTLM was refused before any challenge"
+	titleUnanswered = "Inconclusive: the server side left logins unanswered"
+	titleTLS        = "Inconclusive: any NTLM is inside TLS the capture cannot read"
+	titleCut        = "Inconclusive: the capture cut its packets short"
+	titleCutAndTLS  = "Inconclusive: the capture cut its packets short and cannot read inside TLS"
+)
+
 // Handshake outcomes.
 const (
 	// OutcomeSucceeded: the Type 3 was answered with anything but 401/407.

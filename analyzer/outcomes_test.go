@@ -617,6 +617,9 @@ func outcomeCases() []outcomeCase {
 				if e := r.Verdict.Explanation; !strings.Contains(e, "never answered") || strings.Contains(e, "lost the evidence") {
 					t.Errorf("explanation: %s", e)
 				}
+				if r.Verdict.Title != titleUnanswered {
+					t.Errorf("title: %s", r.Verdict.Title)
+				}
 				if len(r.Verdict.Remedies) != 1 || !strings.Contains(r.Verdict.Remedies[0], "MaxConcurrentApi") {
 					t.Errorf("remedies: %q", r.Verdict.Remedies)
 				}
@@ -676,6 +679,9 @@ func outcomeCases() []outcomeCase {
 				if e := r.Verdict.Explanation; !strings.Contains(e, "refused NTLM") || strings.Contains(e, "lost the evidence") {
 					t.Errorf("explanation: %s", e)
 				}
+				if r.Verdict.Title != titleRefused {
+					t.Errorf("title: %s", r.Verdict.Title)
+				}
 				if len(r.Verdict.Remedies) != 1 || !strings.HasPrefix(r.Verdict.Remedies[0], "Find who refuses NTLM") {
 					t.Errorf("remedies: %q", r.Verdict.Remedies)
 				}
@@ -725,6 +731,9 @@ func TestVerdictSnaplen(t *testing.T) {
 		}
 		if cut && (len(r.Verdict.Remedies) != 1 || !strings.HasPrefix(r.Verdict.Remedies[0], "Capture whole packets")) {
 			t.Errorf("%s: remedies %q", tc.name, r.Verdict.Remedies)
+		}
+		if cut && r.Verdict.Title != titleCut {
+			t.Errorf("%s: title %q", tc.name, r.Verdict.Title)
 		}
 	}
 }

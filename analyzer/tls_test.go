@@ -39,4 +39,7 @@ func TestTLSWithoutKeys(t *testing.T) {
 	if rep.Verdict.Code != VerdictInconclusive || len(rep.Verdict.Remedies) == 0 || !strings.Contains(rep.Verdict.Remedies[0], "--keylog") {
 		t.Errorf("verdict %q, remedies %q", rep.Verdict.Code, rep.Verdict.Remedies)
 	}
+	if rep.Verdict.Title != titleTLS {
+		t.Errorf("title %q", rep.Verdict.Title)
+	}
 }

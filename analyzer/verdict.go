@@ -43,9 +43,27 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 	v.Title = VerdictTitles[v.Code]
 	v.Explanation = d.explain(v, sum, failures)
 	v.Remedies = d.remedies(v.Code)
+	if v.Code == VerdictInconclusive {
+		// The title says why, as the explanation does: only some
+		// inconclusive captures lost anything.
+		switch d.mostlyUnknown() {
+		case CodeType1NotChallenged:
+			v.Title = titleRefused
+		case EvidenceType3Unanswered:
+			v.Title = titleUnanswered
+		}
+	}
 	if len(d.logical) == 0 && (d.tlsWithoutKeys > 0 || d.truncated > 0) {
 		var unseen []string
 		v.Remedies = []string{}
+		switch {
+		case d.truncated > 0 && d.tlsWithoutKeys > 0:
+			v.Title = titleCutAndTLS
+		case d.truncated > 0:
+			v.Title = titleCut
+		default:
+			v.Title = titleTLS
+		}
 		if d.truncated > 0 {
 			unseen = append(unseen, d.cutShort())
 			v.Remedies = append(v.Remedies, remedySnaplen)
