@@ -251,11 +251,11 @@ func (r *Reassembler) process(p *Packet) {
 	if p.Truncated {
 		c.Truncated++
 	}
-	exactRST := true
+	exactRST, settled := true, false
 	if tcp.RST {
 		exactRST = cs.exactReset(side, tcp.Seq)
 	} else {
-		cs.noteSent(side, tcp, p.MissingBytes)
+		settled = cs.noteSent(side, tcp, p.MissingBytes)
 	}
 	if tcp.FIN {
 		cs.fin[side] = true
@@ -270,14 +270,16 @@ func (r *Reassembler) process(p *Packet) {
 		c.RSTFrame[cs.direction(side)] = p.Frame
 		cs.closedAt(side, p)
 	}
-	if !cs.dropped && (len(tcp.Payload) > 0 || tcp.SYN || tcp.FIN) && !cs.fastPath(p, side) {
+	// A suspect RST's payload is not the stream's: a receiver drops the
+	// whole segment.
+	if !cs.dropped && exactRST && (len(tcp.Payload) > 0 || tcp.SYN || tcp.FIN) && !cs.fastPath(p, side) {
 		r.assemble(cs, side, tcp, p)
 	}
 	if cs.finalized {
 		return
 	}
 	switch {
-	case tcp.RST && exactRST:
+	case tcp.RST && exactRST, settled:
 		cs.finalize(EndRST)
 	case tcp.RST:
 		// Not where its sender's bytes end: the connection may go on

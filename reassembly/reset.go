@@ -19,12 +19,14 @@ import (
 // a RST that changed nothing reads as a balancer closing connections.
 //
 // So a RST at the sequence number where its sender's captured bytes end
-// (or from a side whose bytes were never seen) ends the connection at
-// once, as before. Any other RST is suspect: it is recorded (FIN/RST
-// frames, close time) but the connection stays open for resetGrace of
-// capture time. New bytes from the RST's sender in that time refute it,
-// as no endpoint sends after its own RST: the record is undone and the
-// connection goes on. Otherwise the connection ends with EndRST at the
+// (or at its FIN's own number, or from a side whose bytes were never
+// seen) ends the connection at once, as before. Any other RST is suspect:
+// it is recorded (FIN/RST frames, close time), its payload is dropped, and
+// the connection stays open for resetGrace of capture time. New bytes from
+// the RST's sender in that time refute it, as no endpoint sends after its
+// own RST: the record is undone and the connection goes on; bytes that
+// end exactly at the RST say the capture put it before its sender's last
+// segment, and the connection ends there. Otherwise the connection ends with EndRST at the
 // first flush after the grace (or earlier, when it is replaced, evicted
 // or the capture ends). A genuine RST that is inexact only because the
 // capture lost its sender's last bytes, or because it answers a segment
@@ -44,6 +46,7 @@ type suspectReset struct {
 	recorded, closed bool
 	dir              Direction
 	frame            int64
+	seq              uint32 // the RST's sequence number
 }
 
 // suspectConn is a connection waiting out a suspect RST, as the
@@ -54,9 +57,14 @@ type suspectConn struct {
 }
 
 // noteSent advances where the bytes of tuple side end (a SYN and a FIN
-// count one), from tcp, a segment of that side that is not a RST. New
-// bytes after a suspect RST of the side refute it.
-func (cs *connState) noteSent(side int, tcp *layers.TCP, missing int) {
+// count one), from tcp, a segment of that side that is not a RST. It
+// reports settled when the segment ends exactly where the side's suspect
+// RST is: the capture put the RST before its sender's last bytes, and the
+// RST was exact after all. Other new bytes after a suspect RST refute it.
+// (Two or more segments reordered after a RST refute it too: a capture
+// reorders one sender's packets rarely, and a RST that changed nothing
+// is rare too; neither is worth a guess.)
+func (cs *connState) noteSent(side int, tcp *layers.TCP, missing int) (settled bool) {
 	end := tcp.Seq + uint32(len(tcp.Payload)+missing)
 	if tcp.SYN {
 		end++
@@ -64,20 +72,35 @@ func (cs *connState) noteSent(side int, tcp *layers.TCP, missing int) {
 	if tcp.FIN {
 		end++
 	}
+	if tcp.SYN && (!cs.sentKnown[side] || cs.sentSYN[side]) || !tcp.SYN && cs.sentSYN[side] {
+		// A SYN while the side sent nothing else (a second SYN-ACK
+		// may bring another ISN), or the first segment after its
+		// SYNs, says where its bytes end, whichever ISN counts (see
+		// halfState.synOnly).
+		cs.sentSYN[side] = tcp.SYN
+		cs.sent[side], cs.sentKnown[side] = end, true
+		return false
+	}
 	if cs.sentKnown[side] && int32(end-cs.sent[side]) <= 0 {
-		return
+		return false
 	}
 	if cs.sentKnown[side] && cs.suspect != nil && cs.suspect[side].pending {
-		cs.refuteReset(side)
+		if end == cs.suspect[side].seq {
+			settled = true
+		} else {
+			cs.refuteReset(side)
+		}
 	}
 	cs.sent[side], cs.sentKnown[side] = end, true
+	return settled
 }
 
 // exactReset reports whether a RST of tuple side with sequence number seq
-// is one its sender's endpoint sent: at where the side's bytes end, or
-// from a side never seen sending.
+// is one its sender's endpoint sent: at where the side's bytes end, at
+// its FIN's own number (a RST whose number was taken from an ACK that had
+// not covered the FIN yet), or from a side never seen sending.
 func (cs *connState) exactReset(side int, seq uint32) bool {
-	return !cs.sentKnown[side] || seq == cs.sent[side]
+	return !cs.sentKnown[side] || seq == cs.sent[side] || cs.fin[side] && seq == cs.sent[side]-1
 }
 
 // suspectRST records p, an inexact RST of tuple side (see exactReset), as
@@ -91,7 +114,7 @@ func (cs *connState) suspectRST(side int, p *Packet, recorded, closed bool, dir 
 	if cs.suspect[side].pending {
 		return // the first one waits; a second one of the side changes nothing
 	}
-	cs.suspect[side] = suspectReset{pending: true, at: p.Time, recorded: recorded, closed: closed, dir: dir, frame: p.Frame}
+	cs.suspect[side] = suspectReset{pending: true, at: p.Time, recorded: recorded, closed: closed, dir: dir, frame: p.Frame, seq: p.TCP.Seq}
 }
 
 // refuteReset undoes the suspect RST of tuple side: its sender went on.
@@ -137,6 +160,7 @@ func (r *Reassembler) endSuspects(at time.Time) {
 		}
 		since, pending := cs.resetPending()
 		if !pending {
+			cs.suspect = nil // refuted: a later suspect RST lists it again
 			continue
 		}
 		if at.Sub(since) >= resetGrace {

@@ -142,3 +142,147 @@ func shortEvent(e string) string {
 	e, _, _ = strings.Cut(e, " frames=")
 	return e
 }
+
+// TestReassemblerSuspectRSTEdges covers what a review of reset.go found:
+// a RST captured before its sender's last segment, a second suspect RST
+// after a refuted one, a RST after two SYN-ACKs of different ISNs, a
+// suspect RST's payload, eviction, and a RST at its sender's FIN.
+func TestReassemblerSuspectRSTEdges(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts Options
+		// play writes the packets; before tick (zero: no tick) feeds
+		// the first n packets, ticks, then feeds the rest.
+		play         func(s *script, cv *tcpConv) (n int, tick time.Duration)
+		wantEnd      EndReason
+		wantRSTFrame bool // the server's RST frame kept
+		wantClosed   int  // connections closed at the tick (-1: no tick)
+		wantEvents   []string
+		wantEvicted  int64
+	}{
+		{
+			name: "RST captured before its sender's last segment",
+			play: func(s *script, cv *tcpConv) (int, time.Duration) {
+				cv.handshake()
+				cv.send(true, getReq, 1460)
+				cv.send(false, okResp, 20)
+				last := s.pkts[len(s.pkts)-1]
+				s.pkts = s.pkts[:len(s.pkts)-1]
+				s.add(cv.server, cv.client, cv.sseq, cv.cseq, "RA", "")
+				s.pkts = append(s.pkts, last)
+				return len(s.pkts), time.Second
+			},
+			wantEnd: EndRST, wantRSTFrame: true, wantClosed: 1,
+			wantEvents: []string{"req 0 GET /a", "resp 0 200 for=/a", "close 0 rst"},
+		},
+		{
+			name: "a second suspect RST after a refuted one",
+			play: func(s *script, cv *tcpConv) (int, time.Duration) {
+				cv.handshake()
+				cv.send(true, getReq, 1460)
+				s.add(cv.server, cv.client, cv.sseq+100, 0, "R", "")
+				cv.send(false, okResp, 1460) // refutes it
+				s.t0 = s.t0.Add(3 * time.Second)
+				cv.send(true, getReqB, 1460)
+				s.add(cv.server, cv.client, cv.sseq+100, 0, "R", "")
+				return len(s.pkts), 30 * time.Second
+			},
+			wantEnd: EndRST, wantRSTFrame: true, wantClosed: 1,
+			wantEvents: []string{"req 0 GET /a", "resp 0 200 for=/a", "req 0 GET /b", "close 0 rst"},
+		},
+		{
+			name: "an exact RST after two SYN-ACKs of different ISNs",
+			play: func(s *script, cv *tcpConv) (int, time.Duration) {
+				s.add(cv.client, cv.server, cv.cseq, 0, "S", "")
+				s.add(cv.server, cv.client, 900000, cv.cseq+1, "SA", "")
+				s.add(cv.client, cv.server, cv.cseq, 0, "S", "")
+				cv.sseq = 500000
+				s.add(cv.server, cv.client, cv.sseq, cv.cseq+1, "SA", "")
+				cv.cseq++
+				cv.sseq++
+				s.add(cv.client, cv.server, cv.cseq, cv.sseq, "A", "")
+				cv.send(true, getReq, 1460)
+				cv.send(false, okResp, 1460)
+				s.add(cv.server, cv.client, cv.sseq, cv.cseq, "RA", "")
+				return len(s.pkts), time.Millisecond
+			},
+			wantEnd: EndRST, wantRSTFrame: true, wantClosed: 1,
+			wantEvents: []string{"req 0 GET /a", "resp 0 200 for=/a", "close 0 rst"},
+		},
+		{
+			name: "a suspect RST's payload is not delivered",
+			play: func(s *script, cv *tcpConv) (int, time.Duration) {
+				cv.handshake()
+				cv.send(true, getReq, 1460)
+				cv.send(false, okResp, 1460)
+				s.add(cv.server, cv.client, cv.sseq-5, 0, "R", "hello<html>blocked</html>")
+				cv.send(true, getReqB, 1460)
+				cv.send(false, okResp, 1460)
+				cv.close()
+				return len(s.pkts), 0
+			},
+			wantEnd: EndFIN, wantClosed: -1,
+			wantEvents: []string{"req 0 GET /a", "resp 0 200 for=/a", "req 0 GET /b", "resp 0 200 for=/b", "close 0 fin"},
+		},
+		{
+			name: "evicted while a suspect RST waits",
+			opts: Options{MaxConnections: 1},
+			play: func(s *script, cv *tcpConv) (int, time.Duration) {
+				cv.handshake()
+				cv.send(true, getReq, 1460)
+				s.add(cv.server, cv.client, cv.sseq+100, 0, "R", "")
+				s.conv("10.0.0.1:50001", "10.0.0.2:80", 7000).handshake()
+				return len(s.pkts), 0
+			},
+			wantEnd: EndEvicted, wantRSTFrame: true, wantClosed: -1, wantEvicted: 1,
+			wantEvents: []string{"req 0 GET /a", "close 0 evicted", "close 1 capture_end"},
+		},
+		{
+			name: "a RST at its sender's FIN",
+			play: func(s *script, cv *tcpConv) (int, time.Duration) {
+				cv.handshake()
+				cv.send(true, getReq, 1460)
+				cv.send(false, okResp, 1460)
+				s.add(cv.server, cv.client, cv.sseq, cv.cseq, "FA", "")
+				cv.send(true, getReqB, 1460)
+				s.add(cv.server, cv.client, cv.sseq, 0, "R", "")
+				return len(s.pkts), time.Millisecond
+			},
+			wantEnd: EndRST, wantRSTFrame: true, wantClosed: 1,
+			wantEvents: []string{"req 0 GET /a", "resp 0 200 for=/a", "req 0 GET /b", "close 0 rst"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newScript()
+			cv := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+			n, tick := c.play(s, cv)
+			rec := &recorder{}
+			r := NewReassembler(rec, c.opts)
+			for i := range s.pkts[:n] {
+				p := s.pkts[i]
+				r.Packet(&p)
+			}
+			if tick > 0 {
+				r.Tick(s.pkts[n-1].Time.Add(tick))
+				if len(rec.closed) != c.wantClosed {
+					t.Errorf("%d closed %v after the last packet, want %d: %v", len(rec.closed), tick, c.wantClosed, rec.events)
+				}
+			}
+			r.Finish()
+			var got []string
+			for _, e := range rec.events {
+				if !strings.HasPrefix(e, "open ") {
+					got = append(got, shortEvent(e))
+				}
+			}
+			assertEvents(t, &recorder{events: got}, c.wantEvents)
+			first := rec.closed[0]
+			if first.Ended != c.wantEnd || (first.RSTFrame[ServerToClient] != 0) != c.wantRSTFrame {
+				t.Errorf("ended %s, server RST frame %d; want %s, kept %v", first.Ended, first.RSTFrame[ServerToClient], c.wantEnd, c.wantRSTFrame)
+			}
+			if got := r.Stats().Evicted; got != c.wantEvicted {
+				t.Errorf("%d evicted, want %d", got, c.wantEvicted)
+			}
+		})
+	}
+}

@@ -59,6 +59,7 @@ type connState struct {
 	// it may be refuted (reset.go).
 	sent      [2]uint32
 	sentKnown [2]bool
+	sentSYN   [2]bool // sent was set by a SYN, and nothing else followed yet
 	suspect   *[2]suspectReset
 
 	// Pairing: requests waiting for their final response, and responses
@@ -588,7 +589,7 @@ func (cs *connState) finalize(reason EndReason) {
 	clear(cs.held)
 	clear(cs.pending)
 	cs.held, cs.pending = cs.held[:0], cs.pending[:0]
-	if _, pending := cs.resetPending(); pending && reason != EndFIN {
+	if _, pending := cs.resetPending(); pending && reason != EndFIN && reason != EndEvicted {
 		reason = EndRST // a suspect RST nothing refuted (reset.go)
 	}
 	cs.finalized = true
