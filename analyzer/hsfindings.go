@@ -425,6 +425,17 @@ func (d *diagnosis) authFailedFindings(out *findingList) {
 			f.msg = sprintf("%s from %s sent an anonymous Type 3 (no user) and %s refused it: the client had no "+
 				"credentials it would send to this site (a browser logs on automatically only to sites in its "+
 				"intranet zone or allow list)", plural(len(hs), "handshake"), k.client, server)
+		case k.code == CodeAuthFailed && !d.hasUpstream:
+			// One leg: a balancer that sends the Type 3 to another
+			// server than its Type 2 draws the same 401, and only the
+			// backend side shows it.
+			f.msg = sprintf("%s of %s from %s failed against %s with no split and no later success: a wrong "+
+				"password or an account problem, unless %s is a balancer that sent the Type 3 to another server "+
+				"than the one that issued the challenge (this capture does not show the backend side)",
+				plural(len(hs), "handshake"), hs[0].userName(), k.client, server, addrString(hs[0].t3conn.serverAddr()))
+			if len(ids) > 1 {
+				f.msg += sprintf("; each of the %d backends rejected a Type 3 on its own connection", len(ids))
+			}
 		case k.code == CodeAuthFailed:
 			f.msg = sprintf("%s of %s from %s failed against %s with no split, nothing re-routed and no later "+
 				"success: wrong password or account problem", plural(len(hs), "handshake"), hs[0].userName(), k.client, server)

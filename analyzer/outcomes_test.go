@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -277,8 +278,13 @@ func outcomeCases() []outcomeCase {
 			want: expect{verdict: VerdictCredentials, has: []string{CodeAuthFailed, CodeHandshakeRestarted},
 				hasNot: []string{CodeChallengeServerChanged, CodeType3WithoutChallenge, CodeType3RoutedToOtherBackend},
 				causes: map[string]int{CauseCredentials: 3, CauseBalancer: 0}},
-			sum: Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 1},
+			// One leg: the balancer the server address may be is named.
+			says: map[string]string{CodeAuthFailed: "wrong password or an account problem, unless " + vip + " is a balancer"},
+			sum:  Summary{Handshakes: 3, HandshakesFailed: 3, Connections: 1},
 			check: func(t *testing.T, r *Report) {
+				if !slices.Contains(r.Verdict.Remedies, remedyOneLeg) {
+					t.Errorf("remedies %q lack the backend capture", r.Verdict.Remedies)
+				}
 				u := findUser(t, r, `CORP\alice`)
 				if u.Failed != 3 || u.Restarts != 2 {
 					t.Errorf("user = %+v", u)

@@ -12,8 +12,8 @@ const (
 		"close after a 401 carrying a Type 2, on the balancer (idle and request timeouts) and on the backends."
 	remedyNTLMMode = "Use an NTLM-aware upstream mode where the balancer has one, e.g. NGINX Plus \"ntlm\" in the " +
 		"upstream block (it binds the upstream connection to the client connection)."
-	remedyKerberos = "Prefer Kerberos: register an SPN (HTTP/<virtual name>) for the balancer's virtual name on the " +
-		"service account the backends run as, so clients stop falling back to NTLM."
+	remedyKerberos = "Prefer Kerberos: register an SPN (HTTP/<name>) for the name clients use (the balancer's " +
+		"virtual name, if there is one) on the service account the servers run as, so clients stop falling back to NTLM."
 	remedyShared = "Urgent: an authenticated backend connection served another client's requests (identity leakage). " +
 		"Turn off upstream connection sharing for this service now."
 	remedyEPA = "Extended Protection cannot work behind TLS offload: terminate TLS on the backends (TLS passthrough or " +
@@ -36,6 +36,9 @@ const (
 		"Netlogon to a domain controller; look for Netlogon events 5816-5819 (MaxConcurrentApi: raise it, or add " +
 		"DCs), a broken secure channel (nltest /sc_query), and slow or unreachable DCs; capture on the server to see " +
 		"whether the Type 3 reaches it."
+	remedyOneLeg = "If the server address is a load balancer in front of several servers, capture its backend side " +
+		"too: a Type 3 the balancer sends to another server than the one that issued the challenge is refused " +
+		"exactly like a wrong password."
 	remedyNTLMv1 = "Raise LmCompatibilityLevel (5: send NTLMv2 only, refuse LM and NTLM) on clients and servers."
 )
 
@@ -82,6 +85,9 @@ func (d *diagnosis) remedies(verdict string) []string {
 		add(remedyKerberos)
 	case VerdictCredentials:
 		add(remedyCredentials)
+		if !d.hasUpstream {
+			add(remedyOneLeg)
+		}
 	case VerdictMixed:
 		for _, h := range d.logical {
 			if !h.failure() {
@@ -94,6 +100,9 @@ func (d *diagnosis) remedies(verdict string) []string {
 				add(remedyClientKeepAlive)
 			case CauseCredentials:
 				add(remedyCredentials)
+				if !d.hasUpstream {
+					add(remedyOneLeg)
+				}
 			}
 		}
 	case VerdictInconclusive:
