@@ -67,7 +67,7 @@ func newGlance(r *model) glance {
 	}
 	if f := strongestEvidence(r); f != nil {
 		g.Evidence = f
-		g.Filter, g.FilterMore, g.File = evidenceWhere(r.Source.Files, f, glanceStreams)
+		g.Filter, g.FilterMore, g.File = evidenceWhere(r.labels, f, glanceStreams)
 	}
 	return g
 }

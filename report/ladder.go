@@ -43,6 +43,7 @@ type step struct {
 // ladder is the sequence diagram of one connection.
 type ladder struct {
 	ID, Stream              int
+	File                    string // the capture Stream is numbered in, when the report read several
 	Client, Server, Users   string
 	Outcomes, Note          string
 	Failed, Open            bool
@@ -118,6 +119,7 @@ func ladders(r *model) ([]ladder, int) {
 	out := make([]ladder, 0, len(picked))
 	for _, p := range picked {
 		l := newLadder(p.c, shades)
+		l.File = connFile(r.labels, &p.c)
 		l.Open = len(picked) <= ldOpen || l.Failed || len(p.c.Findings) > 0
 		out = append(out, l)
 	}

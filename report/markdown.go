@@ -149,7 +149,7 @@ func mdEvidence(p *printer, r *model, perCode int) {
 	for _, f := range findings.Rows {
 		p.line(fmt.Sprintf("- **%s** `%s` (%s, %d×, first at %s): %s", mdText(f.Title), f.Code, f.Severity, f.Count,
 			timeText(f.Time), mdText(f.Message)))
-		filter, left, file := evidenceWhere(r.Source.Files, &f, len(f.TCPStreams))
+		filter, left, file := evidenceWhere(r.labels, &f, len(f.TCPStreams))
 		var where []string
 		if filter != "" {
 			where = append(where, fmt.Sprintf("Wireshark: `%s`%s%s", filter, more(left), mdText(fileNote(file))))

@@ -151,6 +151,9 @@ type model struct {
 	*analyzer.Report
 	src   *analyzer.Report
 	scrub *scrubber
+	// labels names the capture files in tables and evidence lines (see
+	// fileLabels).
+	labels []string
 }
 
 // newModel prepares r for rendering under sc's rules. When anonymizing it
@@ -160,8 +163,14 @@ func newModel(r *analyzer.Report, sc *scrubber) *model {
 	if sc.anon != nil {
 		sc.learn(r)
 	}
-	return &model{Report: sc.top(r), src: r, scrub: sc}
+	m := &model{Report: sc.top(r), src: r, scrub: sc}
+	m.labels = fileLabels(m.Source.Files)
+	return m
 }
+
+// Labels returns the names the report shows for its capture files (see
+// fileLabels); the HTML template reads them.
+func (m *model) Labels() []string { return m.labels }
 
 // EachConnection yields the report's connections in id order, each a
 // scrubbed copy that is valid until the next one is yielded. It may be

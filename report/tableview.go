@@ -49,7 +49,7 @@ const (
 // (--connection alone), and a finding when it involves a kept connection
 // or user.
 func newTableView(r *model, o Options) tableView {
-	v := tableView{verbose: o.Verbose, files: r.Source.Files}
+	v := tableView{verbose: o.Verbose, files: r.labels}
 	filtered := len(o.Users) > 0 || len(o.Connections) > 0
 	v.full = o.Verbose || filtered
 	wantUser := func(name string) bool {
@@ -71,7 +71,7 @@ func newTableView(r *model, o Options) tableView {
 				v.connsOmitted++
 				continue
 			}
-			v.conns = append(v.conns, connectionRow(c))
+			v.conns = append(v.conns, connectionRow(c, connFile(v.files, c)))
 		}
 	}
 	for _, u := range r.Users {
@@ -107,9 +107,10 @@ func newTableView(r *model, o Options) tableView {
 	return v
 }
 
-// connectionRow returns the cells of a connection's row in the table.
-func connectionRow(c *analyzer.Connection) []string {
-	return []string{strconv.Itoa(c.ID), "tcp.stream eq " + strconv.Itoa(c.TCPStream), sanitize(c.Client),
+// connectionRow returns the cells of a connection's row in the table;
+// file is the capture it is numbered in when the report read several.
+func connectionRow(c *analyzer.Connection, file string) []string {
+	return []string{strconv.Itoa(c.ID), "tcp.stream eq " + strconv.Itoa(c.TCPStream) + fileNote(file), sanitize(c.Client),
 		sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), stateText(c), handshakeCounts(c.Handshakes),
 		strconv.Itoa(c.Requests), strings.Join(c.Findings, " ")}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,33 @@ func durationText(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 	}
+}
+
+// fileLabels names capture files as the tables and evidence lines show
+// them: by base name, which keeps a connection's row narrow, unless two
+// files share one (captures of two hosts, each called capture.pcap): then
+// as given.
+func fileLabels(files []string) []string {
+	labels := make([]string, len(files))
+	seen := map[string]bool{}
+	for i, f := range files {
+		labels[i] = filepath.Base(f)
+		if seen[labels[i]] {
+			return files
+		}
+		seen[labels[i]] = true
+	}
+	return labels
+}
+
+// connFile returns the capture connection c is numbered in when the
+// report read several (tcp.stream numbers and frames are per file), else
+// "": its label in files (see fileLabels).
+func connFile(files []string, c *analyzer.Connection) string {
+	if len(files) < 2 || c.File < 0 || c.File >= len(files) {
+		return ""
+	}
+	return files[c.File]
 }
 
 // streamFilter returns a Wireshark display filter for the first max

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestConnectionRowsNameTheirFile: a report of several captures numbers
+// tcp.stream per file, so every connection row of the table, Markdown and
+// HTML says which capture its filter is for, by base name (and a report
+// of one capture names none).
+func TestConnectionRowsNameTheirFile(t *testing.T) {
+	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
+	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
+	if !fileExists(client) || !fileExists(upstream) {
+		t.Skip("lab captures of scenario 3 missing")
+	}
+	named := regexp.MustCompile(`\bin (<span[^>]*>)?scenario3-balancer-round-robin-(client|upstream)\.pcap`)
+	for _, c := range []struct {
+		format string
+		// section cuts out the connection rows; row matches one row's
+		// filter.
+		section func(string) string
+		row     *regexp.Regexp
+	}{
+		{"table", between("\nConnections\n", "\nFindings"), regexp.MustCompile(`│ \d+ +│ tcp\.stream eq \d+`)},
+		{"markdown", between("## Connections with findings\n\n", "\n\n"), regexp.MustCompile("\\| \\d+ \\| `tcp\\.stream eq \\d+`")},
+		{"html", func(s string) string { return s }, regexp.MustCompile(`<td><code>tcp\.stream eq \d+</code>|<summary>Connection \d+ · <code>tcp\.stream eq \d+</code>`)},
+	} {
+		for _, paths := range [][]string{{client, upstream}, {client}} {
+			out := c.section(string(render(t, c.format, Options{Verbose: true}, analyzeStreaming(t, paths...))))
+			var rows, withFile int
+			for _, line := range strings.Split(out, "\n") {
+				for _, loc := range c.row.FindAllStringIndex(line, -1) {
+					rows++
+					// The table wraps the file name onto the cell's next line.
+					if rest := line[loc[0]:]; named.MatchString(rest) || c.format == "table" && strings.HasSuffix(strings.TrimSpace(line[loc[1]:loc[1]+4]), "in") {
+						withFile++
+					}
+				}
+			}
+			want := rows
+			if len(paths) == 1 {
+				want = 0
+			}
+			if rows == 0 || withFile != want {
+				t.Errorf("%s of %d file(s): %d of %d connection rows name their file:\n%s", c.format, len(paths), withFile, rows, out)
+			}
+		}
+	}
+	if got := fileLabels([]string{"a/capture.pcap", "b/capture.pcap"}); got[0] != "a/capture.pcap" {
+		t.Errorf("two files of one base name are labelled %q", got)
+	}
+}
+
+// between returns a function that cuts a text from the first start to the
+// next end after it.
+func between(start, end string) func(string) string {
+	return func(s string) string {
+		_, after, _ := strings.Cut(s, start)
+		before, _, _ := strings.Cut(after, end)
+		return before
+	}
+}
