@@ -21,10 +21,11 @@ func restartFindings(out *findingList, restarts []restart) {
 
 // restartMessage explains a restart:
 //
-//	"%s's handshake on connection %d %s (%s); the client started a new one %s %.0f ms later"
+//	"%s's handshake on connection %d %s (%s); the client started a new one %s %.*f ms later"
 //
 // with the client, the connection of the Type 3, the outcome, its cause
-// and where and how much later the next handshake started. It is written
+// and where and how much later the next handshake started (one decimal
+// below 10 ms, where "0 ms" would say nothing). It is written
 // without fmt: a capture of a misbehaving balancer has tens of thousands of
 // restarts.
 func restartMessage(r restart) string {
@@ -44,10 +45,20 @@ func restartMessage(r restart) string {
 		b = append(b, "on the same connection"...)
 	}
 	b = append(b, ' ')
-	// As %.0f formats it.
-	b = strconv.AppendFloat(b, float64(r.to.start().Sub(r.from.end()))/float64(time.Millisecond), 'f', 0, 64)
+	// As %.*f formats it.
+	ms := float64(r.to.start().Sub(r.from.end())) / float64(time.Millisecond)
+	b = strconv.AppendFloat(b, ms, 'f', laterDecimals(ms), 64)
 	b = append(b, " ms later"...)
 	return string(b)
+}
+
+// laterDecimals is how many decimals restartMessage gives a delay of ms
+// milliseconds.
+func laterDecimals(ms float64) int {
+	if ms < 10 {
+		return 1
+	}
+	return 0
 }
 
 // causeText says why a handshake failed, for messages.

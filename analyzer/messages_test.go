@@ -37,9 +37,13 @@ func TestRestartMessage(t *testing.T) {
 				if r.to.conn != r.from.t3conn {
 					where = fmt.Sprintf("on connection %d", r.to.conn.id)
 				}
-				want := fmt.Sprintf("%s's handshake on connection %d %s (%s); the client started a new one %s %.0f ms later",
-					r.from.client, r.from.t3conn.id, r.from.outcome(), causeText(r.from), where,
-					float64(r.to.start().Sub(r.from.end()))/float64(time.Millisecond))
+				ms := float64(r.to.start().Sub(r.from.end())) / float64(time.Millisecond)
+				decimals := 0
+				if ms < 10 {
+					decimals = 1
+				}
+				want := fmt.Sprintf("%s's handshake on connection %d %s (%s); the client started a new one %s %.*f ms later",
+					r.from.client, r.from.t3conn.id, r.from.outcome(), causeText(r.from), where, decimals, ms)
 				if got := restartMessage(r); got != want {
 					t.Errorf("gap %v, labels %q:\n got %q\nwant %q", gap, l, got, want)
 				}

@@ -121,8 +121,8 @@ func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
 		}
 		return b.String()
 	}
-	b.WriteString(sprintf("%d NTLM handshake(s): %d succeeded, %d failed, %d abandoned, %d incomplete (capture ended; "+
-		"not judged).", s.Handshakes, s.HandshakesSucceeded, s.HandshakesFailed, s.HandshakesAbandoned, s.HandshakesIncomplete))
+	b.WriteString(sprintf("%d NTLM handshake(s): %d succeeded, %d failed, %d abandoned, %d incomplete (their end is "+
+		"not in the capture; not judged).", s.Handshakes, s.HandshakesSucceeded, s.HandshakesFailed, s.HandshakesAbandoned, s.HandshakesIncomplete))
 	if failures > 0 {
 		var parts []string
 		for _, c := range []string{CauseBalancer, CauseClient, CauseCredentials, CauseUnknown} {

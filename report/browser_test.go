@@ -219,7 +219,7 @@ func checkFirstScreen(t *testing.T, fs firstScreen, r *analyzer.Report) {
 		t.Errorf("verdict shows %q, want the sentence %q", fs.Text["verdict"], g.Title+".")
 	}
 	for _, u := range g.Affected {
-		want := fmt.Sprintf("%s: %d failed of %s", u.Name, u.Failed+u.Abandoned, plural(u.Handshakes, "handshake"))
+		want := u.Name + ": " + failedOf(u.Failed, u.Abandoned, u.Handshakes, "handshake")
 		if g.AnyFailed && !strings.Contains(fs.Text["users"], want) {
 			t.Errorf("affected users show %q, want %q", fs.Text["users"], want)
 		}

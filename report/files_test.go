@@ -64,3 +64,21 @@ func between(start, end string) func(string) string {
 		return before
 	}
 }
+
+// TestFailedOf: abandoned handshakes are not called failed.
+func TestFailedOf(t *testing.T) {
+	for _, c := range []struct {
+		failed, abandoned, total int
+		noun, want               string
+	}{
+		{2, 0, 5, "", "2 of 5 failed"},
+		{0, 1, 1, "", "1 of 1 abandoned"},
+		{2, 1, 4, "", "3 of 4 failed or abandoned"},
+		{1, 0, 2, "handshake", "1 of 2 handshakes failed"},
+		{0, 1, 1, "handshake", "1 of 1 handshake abandoned"},
+	} {
+		if got := failedOf(c.failed, c.abandoned, c.total, c.noun); got != c.want {
+			t.Errorf("failedOf(%d, %d, %d, %q) = %q, want %q", c.failed, c.abandoned, c.total, c.noun, got, c.want)
+		}
+	}
+}

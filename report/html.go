@@ -120,12 +120,13 @@ func verdictTone(code string) string {
 }
 
 var htmlFuncs = template.FuncMap{
-	"join":   strings.Join,
-	"add":    func(a, b int) int { return a + b },
-	"plural": plural,
-	"time":   func(t time.Time) string { return timeText(t) },
-	"frames": frameList,
-	"seen":   seenText,
+	"join":     strings.Join,
+	"add":      func(a, b int) int { return a + b },
+	"plural":   plural,
+	"time":     func(t time.Time) string { return timeText(t) },
+	"frames":   frameList,
+	"failedOf": failedOf,
+	"seen":     seenText,
 	"filter": func(streams []int) string {
 		f, _ := streamFilter(streams, len(streams))
 		return f

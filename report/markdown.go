@@ -80,7 +80,7 @@ func affectedText(g glance) string {
 	parts := make([]string, 0, len(g.Affected))
 	for _, u := range g.Affected {
 		if g.AnyFailed {
-			parts = append(parts, fmt.Sprintf("%s: %d of %s failed", u.Name, u.Failed+u.Abandoned, plural(u.Handshakes, "handshake")))
+			parts = append(parts, u.Name+": "+failedOf(u.Failed, u.Abandoned, u.Handshakes, "handshake"))
 		} else {
 			parts = append(parts, fmt.Sprintf("%s: %s, none failed", u.Name, plural(u.Handshakes, "handshake")))
 		}

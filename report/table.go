@@ -56,7 +56,7 @@ func (t tableRenderer) write(w io.Writer, r *model) error {
 	if len(g.Affected) > 0 && g.AnyFailed {
 		parts := make([]string, 0, len(g.Affected))
 		for _, u := range g.Affected {
-			parts = append(parts, fmt.Sprintf("%s (%d of %d failed)", sanitize(u.Name), u.Failed+u.Abandoned, u.Handshakes))
+			parts = append(parts, sanitize(u.Name)+" ("+failedOf(u.Failed, u.Abandoned, u.Handshakes, "")+")")
 		}
 		p.fact("Affected", strings.Join(parts, ", ")+more(g.AffectedMore))
 	}
@@ -221,7 +221,7 @@ func backendText(b backendLine) string {
 	if b.Handshakes == 0 {
 		return name
 	}
-	return fmt.Sprintf("%s: %d of %d failed", name, b.Failed+b.Aborted, b.Handshakes)
+	return name + ": " + failedOf(b.Failed, b.Aborted, b.Handshakes, "")
 }
 
 func fileNote(file string) string {

@@ -67,6 +67,23 @@ func fileLabels(files []string) []string {
 	return labels
 }
 
+// failedOf says how many of total handshakes failed or were abandoned,
+// naming only what happened: "2 of 5 failed", "1 of 1 abandoned", "3 of 4
+// failed or abandoned"; with a noun, "2 of 5 handshakes failed".
+func failedOf(failed, abandoned, total int, noun string) string {
+	n := strconv.Itoa(failed+abandoned) + " of " + strconv.Itoa(total)
+	if noun != "" {
+		n = strconv.Itoa(failed+abandoned) + " of " + plural(total, noun)
+	}
+	switch {
+	case abandoned == 0:
+		return n + " failed"
+	case failed == 0:
+		return n + " abandoned"
+	}
+	return n + " failed or abandoned"
+}
+
 // connFile returns the capture connection c is numbered in when the
 // report read several (tcp.stream numbers and frames are per file), else
 // "": its label in files (see fileLabels).
