@@ -11,13 +11,7 @@ import (
 
 // build assembles the report from a finished diagnosis.
 func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
-	files := a.opts.Files
-	if files == nil {
-		files = src.Files
-	}
-	if files == nil {
-		files = []string{}
-	}
+	files := a.opts.reportFiles(src)
 	r := &Report{
 		Schema: Schema,
 		Tool:   Tool{Name: "ntlmscope", Version: a.opts.ToolVersion},
@@ -407,6 +401,19 @@ func (f *finding) model() Finding {
 		slices.SortFunc(m.Users, compareFold)
 	}
 	return m
+}
+
+// reportFiles returns the capture files the report names: Options.Files,
+// else the source's.
+func (o Options) reportFiles(src reassembly.SourceStats) []string {
+	files := o.Files
+	if files == nil {
+		files = src.Files
+	}
+	if files == nil {
+		files = []string{}
+	}
+	return files
 }
 
 // tunnelName names what a CONNECT tunnel carried (Connection.Tunnel): the

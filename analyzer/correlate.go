@@ -300,8 +300,8 @@ func (d *diagnosis) checkServerChanges(out *findingList) []*handshake {
 			continue
 		}
 		marked = append(marked, onConn[k]...)
-		f.msg = sprintf("client connection %d (%s → %s) received Type 2 messages from %d server identities (%s): "+
-			"the balancer sends one client connection's requests to different backends", cs.id,
+		f.msg = sprintf("client connection %s (%s → %s) received Type 2 messages from %d server identities (%s): "+
+			"the balancer sends one client connection's requests to different backends", d.cref(cs),
 			addrString(cs.clientAddr()), addrString(cs.serverAddr()), len(ids), strings.Join(ids, ", "))
 		out.add(f)
 	}

@@ -40,6 +40,9 @@ type diagnosis struct {
 	// truncated counts the TCP segments the capture's snapshot length cut
 	// short where NTLM headers may have been (connCounts.truncatedHTTP).
 	truncated int64
+	// labels names the run's capture files in messages (FileLabels;
+	// see cref).
+	labels []string
 	// proxyClients maps a client IP that is itself a proxy to the reason.
 	proxyClients map[string]string
 	// restarts pairs each restarted handshake with the one that restarted
@@ -65,9 +68,9 @@ type diagnosis struct {
 // restart is a HANDSHAKE_RESTARTED occurrence.
 type restart struct{ from, to *handshake }
 
-func newDiagnosis(opts Options, conns []*connState) *diagnosis {
+func newDiagnosis(opts Options, conns []*connState, files []string) *diagnosis {
 	slices.SortFunc(conns, func(a, b *connState) int { return cmp.Compare(a.id, b.id) })
-	d := &diagnosis{opts: opts, conns: conns, proxyClients: map[string]string{}}
+	d := &diagnosis{opts: opts, conns: conns, proxyClients: map[string]string{}, labels: FileLabels(files)}
 	n := 0
 	for _, cs := range conns {
 		n += len(cs.hs)

@@ -71,8 +71,8 @@ func (d *diagnosis) markProxyClients() {
 			}
 		case seq[len(seq)-1] != acct:
 			if slices.Contains(seq, acct) || len(seq) == 2 {
-				d.proxyClients[ip] = sprintf("carried the Type 3 messages of %d accounts in turn on connection %d",
-					len(seq)+1, c.id)
+				d.proxyClients[ip] = sprintf("carried the Type 3 messages of %d accounts in turn on connection %s",
+					len(seq)+1, d.cref(c))
 			}
 			accounts[c] = append(seq, acct)
 		}

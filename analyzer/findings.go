@@ -106,7 +106,7 @@ func (d *diagnosis) collectFindings() {
 	for i, kind := range kinds {
 		wg.Go(func() { kind(&lists[restarts.parts+i]) })
 	}
-	restarts.each(func(k, lo, hi int) { restartFindings(&lists[k], d.restarts[lo:hi]) })
+	restarts.each(func(k, lo, hi int) { restartFindings(&lists[k], d.restarts[lo:hi], d.labels) })
 	wg.Wait()
 	for _, l := range lists {
 		d.findings = append(d.findings, l...)

@@ -10,11 +10,11 @@ import (
 // challenges, routing, re-authentication, sharing, failures.
 
 // restartFindings reports restarts (HANDSHAKE_RESTARTED).
-func restartFindings(out *findingList, restarts []restart) {
+func restartFindings(out *findingList, restarts []restart, labels []string) {
 	for _, r := range restarts {
 		f := hsFinding(CodeHandshakeRestarted, r.from, r.to)
 		f.count = 1
-		f.msg = restartMessage(r)
+		f.msg = restartMessage(r, labels)
 		out.add(f)
 	}
 }
@@ -28,11 +28,11 @@ func restartFindings(out *findingList, restarts []restart) {
 // below 10 ms, where "0 ms" would say nothing). It is written
 // without fmt: a capture of a misbehaving balancer has tens of thousands of
 // restarts.
-func restartMessage(r restart) string {
+func restartMessage(r restart, labels []string) string {
 	b := make([]byte, 0, 160)
 	b = append(b, r.from.client...)
 	b = append(b, "'s handshake on connection "...)
-	b = strconv.AppendInt(b, int64(r.from.t3conn.id), 10)
+	b = appendCref(b, labels, r.from.t3conn)
 	b = append(b, ' ')
 	b = append(b, r.from.outcome()...)
 	b = append(b, " ("...)
@@ -40,7 +40,7 @@ func restartMessage(r restart) string {
 	b = append(b, "); the client started a new one "...)
 	if r.to.conn != r.from.t3conn {
 		b = append(b, "on connection "...)
-		b = strconv.AppendInt(b, int64(r.to.conn.id), 10)
+		b = appendCref(b, labels, r.to.conn)
 	} else {
 		b = append(b, "on the same connection"...)
 	}
@@ -92,13 +92,13 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			lost = append(lost, h)
 		case h.has(fSplit) && !h.has(fRoutedHere):
 			f := hsFinding(CodeType3WithoutChallenge, h)
-			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) answers the Type 2 of connection %d (frame %d): "+
-				"the handshake was split across connections", h.userName(), h.t3.frame(), h.t3conn.id, h.conn.id, h.t2.frame())
+			f.msg = sprintf("the Type 3 of %s (frame %d, connection %s) answers the Type 2 of connection %s (frame %d): "+
+				"the handshake was split across connections", h.userName(), h.t3.frame(), d.cref(h.t3conn), d.cref(h.conn), h.t2.frame())
 			first, firstConn := h.note().firstT3, h.note().firstT3Conn
 			again := ""
 			if h.sentAgain {
-				again = sprintf("; it was sent again after the first copy (frame %d, connection %d) went unanswered",
-					first.frame(), firstConn.id)
+				again = sprintf("; it was sent again after the first copy (frame %d, connection %s) went unanswered",
+					first.frame(), d.cref(firstConn))
 				f.msg += again
 			}
 			out.add(f)
@@ -111,19 +111,19 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			sentHere := h.sentAgain && firstConn == h.conn
 			switch {
 			case sentHere && code == CodeConnectionClosedMidHS:
-				g.msg = sprintf("the server side closed connection %d after the Type 3 (frame %d) without answering it; "+
-					"the Type 3 was sent again on connection %d, where no backend knows the challenge",
-					firstConn.id, first.frame(), h.t3conn.id)
+				g.msg = sprintf("the server side closed connection %s after the Type 3 (frame %d) without answering it; "+
+					"the Type 3 was sent again on connection %s, where no backend knows the challenge",
+					d.cref(firstConn), first.frame(), d.cref(h.t3conn))
 			case code == CodeConnectionClosedMidHS:
-				g.msg = sprintf("the server side closed connection %d after its Type 2 (frame %d); the client sent the "+
-					"Type 3 on connection %d, where no backend knows the challenge", h.conn.id, h.t2.frame(), h.t3conn.id) + again
+				g.msg = sprintf("the server side closed connection %s after its Type 2 (frame %d); the client sent the "+
+					"Type 3 on connection %s, where no backend knows the challenge", d.cref(h.conn), h.t2.frame(), d.cref(h.t3conn)) + again
 			default:
 				if sentHere {
-					g.msg = sprintf("the client left connection %d while its Type 3 (frame %d) was unanswered and sent "+
-						"the Type 3 again on connection %d", firstConn.id, first.frame(), h.t3conn.id)
+					g.msg = sprintf("the client left connection %s while its Type 3 (frame %d) was unanswered and sent "+
+						"the Type 3 again on connection %s", d.cref(firstConn), first.frame(), d.cref(h.t3conn))
 				} else {
-					g.msg = sprintf("the client left connection %d after its Type 2 (frame %d) and sent the Type 3 on "+
-						"connection %d", h.conn.id, h.t2.frame(), h.t3conn.id) + again
+					g.msg = sprintf("the client left connection %s after its Type 2 (frame %d) and sent the Type 3 on "+
+						"connection %s", d.cref(h.conn), h.t2.frame(), d.cref(h.t3conn)) + again
 				}
 				switch {
 				case d.isProxyClient(h):
@@ -144,8 +144,8 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			out.add(g)
 		case h.t3.ok() && !h.t2.ok():
 			f := hsFinding(CodeType3WithoutChallenge, h)
-			f.msg = sprintf("the Type 3 of %s (frame %d, connection %d) came on a connection that never carried a Type 2, "+
-				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame(), h.t3conn.id)
+			f.msg = sprintf("the Type 3 of %s (frame %d, connection %s) came on a connection that never carried a Type 2, "+
+				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame(), d.cref(h.t3conn))
 			out.add(f)
 		}
 		if h.has(fNotChallenged) {
@@ -155,7 +155,7 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			epa = append(epa, h)
 		}
 		if routed(h) {
-			out.add(routedFinding(h))
+			out.add(d.routedFinding(h))
 		}
 		if h.outcome() == OutcomeAbandoned && !h.has(fSplit) {
 			switch h.evid() {
@@ -165,25 +165,25 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 				case h.t3.ok() && sc != 0 && sc < h.t3.frame():
 					// The client sent its Type 3 on a connection the
 					// server side had closed already.
-					f.msg = sprintf("the server side closed connection %d (frame %d) after the %s, and the Type 3 the "+
-						"client still sent on it (frame %d) got no answer", h.t3conn.id, sc, lastStepName(h), h.t3.frame())
+					f.msg = sprintf("the server side closed connection %s (frame %d) after the %s, and the Type 3 the "+
+						"client still sent on it (frame %d) got no answer", d.cref(h.t3conn), sc, lastStepName(h), h.t3.frame())
 				case h.t3.ok():
-					f.msg = sprintf("the server side closed connection %d after the Type 3 (frame %d) without answering it",
-						h.t3conn.id, h.t3.frame())
+					f.msg = sprintf("the server side closed connection %s after the Type 3 (frame %d) without answering it",
+						d.cref(h.t3conn), h.t3.frame())
 				default:
-					f.msg = sprintf("the server side closed connection %d after the %s (frame %d) and no Type 3 followed",
-						h.conn.id, lastStepName(h), lastFrame(h))
+					f.msg = sprintf("the server side closed connection %s after the %s (frame %d) and no Type 3 followed",
+						d.cref(h.conn), lastStepName(h), lastFrame(h))
 				}
 				out.add(f)
 			case CodeClientAbandonedHandshake:
 				f := hsFinding(CodeClientAbandonedHandshake, h)
-				f.msg = abandonedText(h)
+				f.msg = d.abandonedText(h)
 				out.add(f)
 			case EvidenceType3Unanswered:
 				f := hsFinding(CodeClientAbandonedHandshake, h)
-				f.msg = sprintf("the client sent the Type 3 (frame %d) on connection %d, waited %.1f s without an answer "+
+				f.msg = sprintf("the client sent the Type 3 (frame %d) on connection %s, waited %.1f s without an answer "+
 					"and closed the connection: the server side did not answer (the server, or the domain controller it "+
-					"asks to validate NTLM, is slow or unreachable)", h.t3.frame(), h.t3conn.id, unansweredFor(h).Seconds())
+					"asks to validate NTLM, is slow or unreachable)", h.t3.frame(), d.cref(h.t3conn), unansweredFor(h).Seconds())
 				out.add(f)
 			}
 		}
@@ -214,64 +214,73 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 }
 
 // routedFinding explains a TYPE3_ROUTED_TO_OTHER_BACKEND.
-func routedFinding(h *handshake) *finding {
+func (d *diagnosis) routedFinding(h *handshake) *finding {
 	f := hsFinding(CodeType3RoutedToOtherBackend, h)
+	upstream := map[int]*connState{} // the route's connections, by id
 	for _, r := range h.note().route {
 		for cs := range h.conn.rare().linked {
 			if int(cs.id) == r.Connection {
 				f.conns = append(f.conns, cs)
+				upstream[r.Connection] = cs
 			}
 		}
 		for cs := range h.t3conn.rare().linked {
 			if int(cs.id) == r.Connection {
 				f.conns = append(f.conns, cs)
+				upstream[r.Connection] = cs
 			}
 		}
 	}
 	switch {
 	case h.has(fRoutedDifferently):
 		var t2, t3 string
+		name := func(r RouteStep) string {
+			if cs := upstream[r.Connection]; cs != nil {
+				return sprintf("upstream connection %s to %s", d.cref(cs), r.Server)
+			}
+			return sprintf("upstream connection %d to %s", r.Connection, r.Server)
+		}
 		for _, r := range h.note().route {
 			switch r.Step {
 			case "type2":
-				t2 = sprintf("upstream connection %d to %s", r.Connection, r.Server)
+				t2 = name(r)
 			case "type3":
-				t3 = sprintf("upstream connection %d to %s", r.Connection, r.Server)
+				t3 = name(r)
 			}
 		}
 		if t2 == "" {
 			t2 = "an upstream connection the capture did not link"
 		}
-		f.msg = sprintf("the Type 2 of handshake %d came over %s but its Type 3 (frame %d) went over %s: the balancer "+
-			"moved the handshake", h.id, t2, h.t3.frame(), t3)
+		f.msg = sprintf("on client connection %s, the Type 2 of %s's handshake came over %s but its Type 3 (frame %d) "+
+			"went over %s: the balancer moved the handshake", d.cref(h.t3conn), h.userName(), t2, h.t3.frame(), t3)
 	case h.has(fRoutedHere):
-		f.msg = sprintf("the Type 3 of %s (frame %d) answers the Type 2 of connection %d (frame %d) but went over "+
-			"connection %d, whose last Type 2 (frame %d, %s) belongs to another handshake: the balancer moved the handshake",
-			h.userName(), h.t3.frame(), h.conn.id, h.t2.frame(), h.t3conn.id, h.note().hereT2.frame(), orUnknown(h.note().hereIdentity))
+		f.msg = sprintf("the Type 3 of %s (frame %d) answers the Type 2 of connection %s (frame %d) but went over "+
+			"connection %s, whose last Type 2 (frame %d, %s) belongs to another handshake: the balancer moved the handshake",
+			h.userName(), h.t3.frame(), d.cref(h.conn), h.t2.frame(), d.cref(h.t3conn), h.note().hereT2.frame(), orUnknown(h.note().hereIdentity))
 	case h.has(fEchoMismatch):
-		f.msg = sprintf("the Type 3 on connection %d (frame %d) answers a challenge from %s, but the connection's last "+
-			"Type 2 (frame %d) came from %s", h.t3conn.id, h.t3.frame(), h.echoIdentity(), h.t2.frame(), h.identity)
+		f.msg = sprintf("the Type 3 on connection %s (frame %d) answers a challenge from %s, but the connection's last "+
+			"Type 2 (frame %d) came from %s", d.cref(h.t3conn), h.t3.frame(), h.echoIdentity(), h.t2.frame(), h.identity)
 		if strings.EqualFold(h.echoIdentity(), h.identity) {
-			f.msg = sprintf("the Type 3 on connection %d (frame %d) answers another challenge of %s than the connection's "+
+			f.msg = sprintf("the Type 3 on connection %s (frame %d) answers another challenge of %s than the connection's "+
 				"last Type 2 (frame %d): another connection's handshake reached this backend connection",
-				h.t3conn.id, h.t3.frame(), h.identity, h.t2.frame())
+				d.cref(h.t3conn), h.t3.frame(), h.identity, h.t2.frame())
 		}
 	default:
-		f.msg = sprintf("the Type 2 (frame %d) and the final response (frame %d) of the handshake on connection %d "+
-			"name different backends (%s, then %s)", h.t2.frame(), h.final.frame(), h.t3conn.id, h.note().t2Hint, h.note().finalHint)
+		f.msg = sprintf("the Type 2 (frame %d) and the final response (frame %d) of the handshake on connection %s "+
+			"name different backends (%s, then %s)", h.t2.frame(), h.final.frame(), d.cref(h.t3conn), h.note().t2Hint, h.note().finalHint)
 	}
 	return f
 }
 
 // abandonedText explains a CLIENT_ABANDONED_HANDSHAKE: how the client
 // left the handshake.
-func abandonedText(h *handshake) string {
+func (d *diagnosis) abandonedText(h *handshake) string {
 	if h.t3.ok() {
-		return sprintf("the client sent the Type 3 (frame %d) on connection %d and closed the connection without waiting for the answer",
-			h.t3.frame(), h.t3conn.id)
+		return sprintf("the client sent the Type 3 (frame %d) on connection %s and closed the connection without waiting for the answer",
+			h.t3.frame(), d.cref(h.t3conn))
 	}
 	if !h.t2.ok() {
-		return sprintf("the client sent a Type 1 (frame %d) on connection %d and did not continue", h.t1.frame(), h.conn.id)
+		return sprintf("the client sent a Type 1 (frame %d) on connection %s and did not continue", h.t1.frame(), d.cref(h.conn))
 	}
 	how := "sent no Type 3"
 	switch {
@@ -284,7 +293,7 @@ func abandonedText(h *handshake) string {
 	case h.conn.closeFrame(0) != 0:
 		how = sprintf("closed the connection (frame %d) without a Type 3", h.conn.closeFrame(0))
 	}
-	return sprintf("the client received the Type 2 (frame %d) on connection %d and %s", h.t2.frame(), h.conn.id, how)
+	return sprintf("the client received the Type 2 (frame %d) on connection %s and %s", h.t2.frame(), d.cref(h.conn), how)
 }
 
 // nextIdentity returns the server identity of the first Type 2 cs itself
@@ -350,8 +359,8 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 			if r.proxy {
 				status = 407
 			}
-			f.msg = sprintf("connection %d, authenticated as %s, was answered %d asking for NTLM again (frame %d)",
-				cs.id, r.hs.userName(), status, r.frame)
+			f.msg = sprintf("connection %s, authenticated as %s, was answered %d asking for NTLM again (frame %d)",
+				d.cref(cs), r.hs.userName(), status, r.frame)
 			switch {
 			case r.persist:
 				f.msg += ": the server sent Persistent-Auth: false (IIS authPersistSingleRequest), so this is by design"
@@ -382,8 +391,8 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 			}
 			f.users = users.names
 			s := shared[0]
-			f.msg = sprintf("connection %d, authenticated for client %s as %s, carried %d request(s) of other clients (%s): "+
-				"they ran with that user's identity", cs.id, s.hs.client, s.hs.userName(), len(shared), strings.Join(clients.names, ", "))
+			f.msg = sprintf("connection %s, authenticated for client %s as %s, carried %d request(s) of other clients (%s): "+
+				"they ran with that user's identity", d.cref(cs), s.hs.client, s.hs.userName(), len(shared), strings.Join(clients.names, ", "))
 			out.add(f)
 		}
 		var inter []*handshake
@@ -394,8 +403,8 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 		}
 		if len(inter) > 0 {
 			f := hsFinding(CodeInterleavedHandshakes, inter...)
-			f.msg = sprintf("on connection %d, %d Type 3 message(s) answer an earlier Type 2 than the connection's last "+
-				"(another handshake started in between): handshakes of several clients interleave on it", cs.id, len(inter))
+			f.msg = sprintf("on connection %s, %d Type 3 message(s) answer an earlier Type 2 than the connection's last "+
+				"(another handshake started in between): handshakes of several clients interleave on it", d.cref(cs), len(inter))
 			out.add(f)
 		}
 	}

@@ -442,9 +442,9 @@ func (d *diagnosis) findInterleaved() {
 			f.frames = append(f.frames, evs[i].frame, evs[i+1].frame)
 		}
 		if f != nil {
-			f.msg = sprintf("handshakes of %d client connections interleave on upstream connection %d (%s → %s): "+
+			f.msg = sprintf("handshakes of %d client connections interleave on upstream connection %s (%s → %s): "+
 				"the balancer multiplexes NTLM handshakes over one backend connection", len(dedupeConns(f.conns))-1,
-				y.id, addrString(y.clientAddr()), addrString(y.serverAddr()))
+				d.cref(y), addrString(y.clientAddr()), addrString(y.serverAddr()))
 			d.add(f)
 		}
 	}
@@ -526,9 +526,9 @@ func (d *diagnosis) findSharedUpstream() {
 			for n := range users {
 				f.users = append(f.users, n)
 			}
-			f.msg = sprintf("upstream connection %d (%s → %s), authenticated for client connection %d, carried %d "+
-				"request(s) of other client connections: they ran as %s", y.id, addrString(y.clientAddr()),
-				addrString(y.serverAddr()), f.conns[1].id, f.count, joinSorted(f.users))
+			f.msg = sprintf("upstream connection %s (%s → %s), authenticated for client connection %s, carried %d "+
+				"request(s) of other client connections: they ran as %s", d.cref(y), addrString(y.clientAddr()),
+				addrString(y.serverAddr()), d.cref(f.conns[1]), f.count, joinSorted(f.users))
 			d.add(f)
 		}
 	}

@@ -44,7 +44,7 @@ func TestRestartMessage(t *testing.T) {
 				}
 				want := fmt.Sprintf("%s's handshake on connection %d %s (%s); the client started a new one %s %.*f ms later",
 					r.from.client, r.from.t3conn.id, r.from.outcome(), causeText(r.from), where, decimals, ms)
-				if got := restartMessage(r); got != want {
+				if got := restartMessage(r, nil); got != want {
 					t.Errorf("gap %v, labels %q:\n got %q\nwant %q", gap, l, got, want)
 				}
 				n++

@@ -3,8 +3,11 @@ package report
 import (
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
 // TestConnectionRowsNameTheirFile: a report of several captures numbers
@@ -50,9 +53,6 @@ func TestConnectionRowsNameTheirFile(t *testing.T) {
 			}
 		}
 	}
-	if got := fileLabels([]string{"a/capture.pcap", "b/capture.pcap"}); got[0] != "a/capture.pcap" {
-		t.Errorf("two files of one base name are labelled %q", got)
-	}
 }
 
 // between returns a function that cuts a text from the first start to the
@@ -80,5 +80,57 @@ func TestFailedOf(t *testing.T) {
 		if got := failedOf(c.failed, c.abandoned, c.total, c.noun); got != c.want {
 			t.Errorf("failedOf(%d, %d, %d, %q) = %q, want %q", c.failed, c.abandoned, c.total, c.noun, got, c.want)
 		}
+	}
+}
+
+// TestMessagesLocateConnections: a finding's message names connections by
+// id, which counts every capture's connections; with several captures it
+// adds the tcp.stream and file Wireshark needs, and they must be the
+// connection's own. With one capture the id is the tcp.stream.
+func TestMessagesLocateConnections(t *testing.T) {
+	client := filepath.Join("..", "testdata", "lab", "scenario7-client-new-connection-per-leg-client.pcap")
+	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
+	if !fileExists(client) || !fileExists(upstream) {
+		t.Skip("lab captures of scenario 7 missing")
+	}
+	ref := regexp.MustCompile(`connection (\d+)( \(tcp\.stream (\d+) in ([^)]+)\))?`)
+	for _, paths := range [][]string{{client, upstream}, {client}} {
+		r := analyzeStreaming(t, paths...)
+		r.Materialize()
+		byID := map[string]struct {
+			stream string
+			file   string
+		}{}
+		labels := analyzer.FileLabels(r.Source.Files)
+		for _, c := range r.Connections {
+			byID[strconv.Itoa(c.ID)] = struct {
+				stream string
+				file   string
+			}{strconv.Itoa(c.TCPStream), labels[c.File]}
+		}
+		refs := 0
+		for _, f := range r.Findings {
+			for _, m := range ref.FindAllStringSubmatch(f.Message, -1) {
+				refs++
+				c, ok := byID[m[1]]
+				switch {
+				case !ok:
+					t.Errorf("%d file(s): %s names connection %s, not in the report: %s", len(paths), f.Code, m[1], f.Message)
+				case len(paths) == 1 && (m[2] != "" || m[1] != c.stream):
+					t.Errorf("1 file: %s names %q for tcp.stream %s: %s", f.Code, m[0], c.stream, f.Message)
+				case len(paths) > 1 && (m[3] != c.stream || m[4] != c.file):
+					t.Errorf("%d files: %s names %q for tcp.stream %s in %s: %s", len(paths), f.Code, m[0], c.stream, c.file, f.Message)
+				}
+			}
+		}
+		if refs == 0 {
+			t.Errorf("%d file(s): no message names a connection", len(paths))
+		}
+	}
+	if got := analyzer.FileLabels([]string{"a/capture.pcap", "b/capture.pcap"}); got[0] != "a/capture.pcap" {
+		t.Errorf("two files of one base name are labelled %q", got)
+	}
+	if got := analyzer.FileLabels([]string{"a/client.pcap", "b/upstream.pcap"}); got[0] != "client.pcap" || got[1] != "upstream.pcap" {
+		t.Errorf("files labelled %q", got)
 	}
 }

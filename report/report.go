@@ -152,7 +152,7 @@ type model struct {
 	src   *analyzer.Report
 	scrub *scrubber
 	// labels names the capture files in tables and evidence lines (see
-	// fileLabels).
+	// analyzer.FileLabels).
 	labels []string
 }
 
@@ -164,12 +164,12 @@ func newModel(r *analyzer.Report, sc *scrubber) *model {
 		sc.learn(r)
 	}
 	m := &model{Report: sc.top(r), src: r, scrub: sc}
-	m.labels = fileLabels(m.Source.Files)
+	m.labels = analyzer.FileLabels(m.Source.Files)
 	return m
 }
 
 // Labels returns the names the report shows for its capture files (see
-// fileLabels); the HTML template reads them.
+// [analyzer.FileLabels]); the HTML template reads them.
 func (m *model) Labels() []string { return m.labels }
 
 // EachConnection yields the report's connections in id order, each a

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,23 +47,6 @@ func durationText(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 	}
-}
-
-// fileLabels names capture files as the tables and evidence lines show
-// them: by base name, which keeps a connection's row narrow, unless two
-// files share one (captures of two hosts, each called capture.pcap): then
-// as given.
-func fileLabels(files []string) []string {
-	labels := make([]string, len(files))
-	seen := map[string]bool{}
-	for i, f := range files {
-		labels[i] = filepath.Base(f)
-		if seen[labels[i]] {
-			return files
-		}
-		seen[labels[i]] = true
-	}
-	return labels
 }
 
 // failedOf says how many of total handshakes failed or were abandoned,

@@ -1,0 +1,51 @@
+package analyzer
+
+import (
+	"path/filepath"
+	"strconv"
+)
+
+// FileLabels names capture files as reports show them: by base name, which
+// keeps tables and messages short, unless two files share one (captures of
+// two hosts, each called capture.pcap): then as given.
+func FileLabels(files []string) []string {
+	labels := make([]string, len(files))
+	seen := make(map[string]bool, len(files))
+	for i, f := range files {
+		labels[i] = filepath.Base(f)
+		if seen[labels[i]] {
+			return files
+		}
+		seen[labels[i]] = true
+	}
+	return labels
+}
+
+// cref names connection cs in a finding's message: its id, and, when the
+// run read several captures, where Wireshark finds it, as in "4
+// (tcp.stream 2 in client.pcap)". Ids count the connections of every
+// capture; tcp.stream numbers those of one file, and equal the id when
+// there is one.
+func cref(labels []string, cs *connState) string {
+	id := strconv.Itoa(int(cs.id))
+	if len(labels) < 2 {
+		return id
+	}
+	label := "?"
+	if f := int(cs.file); f >= 0 && f < len(labels) {
+		label = labels[f]
+	}
+	return id + " (tcp.stream " + strconv.Itoa(int(cs.stream)) + " in " + label + ")"
+}
+
+// appendCref appends cref(labels, cs) to b, without fmt (see
+// restartMessage).
+func appendCref(b []byte, labels []string, cs *connState) []byte {
+	if len(labels) < 2 {
+		return strconv.AppendInt(b, int64(cs.id), 10)
+	}
+	return append(b, cref(labels, cs)...)
+}
+
+// cref names cs in a message (see cref).
+func (d *diagnosis) cref(cs *connState) string { return cref(d.labels, cs) }
