@@ -384,17 +384,19 @@ func (f *finding) model() Finding {
 		m.StreamFiles = append(m.StreamFiles, int(cs.file))
 	}
 	slices.Sort(m.Files)
+	m.FrameFiles = []int{}
 	frames := slices.Clone(f.frames)
-	slices.Sort(frames)
+	slices.SortFunc(frames, func(a, b frameRef) int { return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.frame, b.frame)) })
 	frames = slices.Compact(frames)
 	for _, fr := range frames {
-		if fr == 0 {
+		if fr.frame == 0 {
 			continue
 		}
 		if len(m.Frames) == MaxEvidence {
 			break
 		}
-		m.Frames = append(m.Frames, fr)
+		m.Frames = append(m.Frames, fr.frame)
+		m.FrameFiles = append(m.FrameFiles, int(fr.file))
 	}
 	if len(f.users) > 0 {
 		m.Users = slices.Clone(f.users)

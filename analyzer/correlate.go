@@ -290,7 +290,7 @@ func (d *diagnosis) checkServerChanges(out *findingList) []*handshake {
 					f.conns = append(f.conns, cs)
 				}
 				f.count++
-				f.frames = append(f.frames, h.t2.frame())
+				f.frames = append(f.frames, frameOn(h.conn, h.t2.frame()))
 			}
 			if !containsFold(ids, h.identity) {
 				ids = append(ids, h.identity)
@@ -462,7 +462,7 @@ func (d *diagnosis) findRestarts(out *findingList) []*handshake {
 		for _, x := range chain {
 			f.conns = append(f.conns, x.conns()...)
 			if x.t2.ok() {
-				f.frames = append(f.frames, x.t2.frame())
+				f.frames = append(f.frames, frameOn(x.conn, x.t2.frame()))
 			}
 			if x.hasUser {
 				f.users = appendUnique(f.users, x.userName())

@@ -13,12 +13,22 @@ import (
 type finding struct {
 	code   string
 	conns  []*connState
-	frames []int64
+	frames []frameRef
 	time   time.Time
 	msg    string
 	users  []string
 	count  int
 }
+
+// frameRef is a frame and the capture it is numbered in (frames are per
+// file).
+type frameRef struct {
+	frame int64
+	file  int32
+}
+
+// frameOn returns frame, one of cs's.
+func frameOn(cs *connState, frame int64) frameRef { return frameRef{frame, cs.file} }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
@@ -83,7 +93,7 @@ func hsFinding(code string, hs ...*handshake) *finding {
 			f.time = h.start()
 		}
 		f.conns = append(f.conns, h.conns()...)
-		f.frames = append(f.frames, h.frames()...)
+		f.frames = h.appendFrameRefs(f.frames)
 		if h.hasUser && len(users.names) < MaxEvidence {
 			users.add(h.userName())
 		}

@@ -351,6 +351,28 @@ func (h *handshake) frames() []int64 {
 	return fs
 }
 
+// appendFrameRefs appends the frames of h's steps, as frames lists them,
+// each with its connection's capture.
+func (h *handshake) appendFrameRefs(refs []frameRef) []frameRef {
+	if h.t1.ok() {
+		refs = append(refs, frameOn(h.conn, h.t1.frame()))
+	}
+	if h.t2.ok() {
+		refs = append(refs, frameOn(h.conn, h.t2.frame()))
+	}
+	if h.sentAgain {
+		if n := h.note(); n.firstT3.ok() && n.firstT3Conn != nil {
+			refs = append(refs, frameOn(n.firstT3Conn, n.firstT3.frame()))
+		}
+	}
+	for _, s := range []step{h.t3, h.final} {
+		if s.ok() {
+			refs = append(refs, frameOn(h.t3conn, s.frame()))
+		}
+	}
+	return refs
+}
+
 // setType2 records a Type 2 answer.
 func (h *handshake) setType2(in *internCache, m *authMsg, resp *reassembly.Message, hd *msgHeaders) {
 	h.t2 = stepOf(resp)

@@ -231,6 +231,14 @@ func (d *diagnosis) routedFinding(h *handshake) *finding {
 			}
 		}
 	}
+	// The upstream leg's own frames of the handshake, beside the client's.
+	for _, cs := range upstream {
+		for _, u := range cs.hs {
+			if u = u.root(); u.relayOf == h {
+				f.frames = u.appendFrameRefs(f.frames)
+			}
+		}
+	}
 	switch {
 	case h.has(fRoutedDifferently):
 		var t2, t3 string
@@ -351,7 +359,7 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 			continue
 		}
 		for _, r := range cs.rare().reauths {
-			f := &finding{code: CodeReauthOnAuthenticated, conns: []*connState{cs}, time: r.time, frames: []int64{r.frame}}
+			f := &finding{code: CodeReauthOnAuthenticated, conns: []*connState{cs}, time: r.time, frames: []frameRef{frameOn(cs, r.frame)}}
 			if r.hs.hasUser {
 				f.users = []string{r.hs.userName()}
 			}
@@ -383,7 +391,7 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 			f := &finding{code: CodeAuthenticatedConnShared, conns: []*connState{cs}, time: shared[0].time, count: len(shared)}
 			var clients, users nameSet
 			for _, s := range shared {
-				f.frames = append(f.frames, s.frame)
+				f.frames = append(f.frames, frameOn(cs, s.frame))
 				clients.add(s.client)
 				if s.hs.hasUser {
 					users.add(s.hs.userName())

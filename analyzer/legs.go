@@ -439,7 +439,7 @@ func (d *diagnosis) findInterleaved() {
 			evs[i].hs.flags |= fInterleaved
 			evs[i+1].hs.flags |= fInterleaved
 			f.conns = append(f.conns, evs[i].client, evs[i+1].client)
-			f.frames = append(f.frames, evs[i].frame, evs[i+1].frame)
+			f.frames = append(f.frames, frameOn(y, evs[i].frame), frameOn(y, evs[i+1].frame))
 		}
 		if f != nil {
 			f.msg = sprintf("handshakes of %d client connections interleave on upstream connection %s (%s → %s): "+
@@ -518,7 +518,7 @@ func (d *diagnosis) findSharedUpstream() {
 				}
 				f.count++
 				f.conns = append(f.conns, best.cs)
-				f.frames = append(f.frames, r.frame)
+				f.frames = append(f.frames, frameOn(y, r.frame))
 				users[u.relayOf.userName()] = true
 			}
 		}

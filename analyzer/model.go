@@ -355,11 +355,13 @@ type Finding struct {
 	TCPStreams  []int `json:"tcp_streams"`
 	// StreamFiles[i] indexes Source.Files: the capture TCPStreams[i] is
 	// numbered in (tcp.stream numbers are per file). Files lists the
-	// captures the evidence comes from; Frames are numbered in Files[0]
-	// when it has one entry, and may be from any of them otherwise.
+	// captures the evidence comes from. Frames are in order of capture,
+	// then number; FrameFiles[i] indexes Source.Files: the capture
+	// Frames[i] is numbered in.
 	StreamFiles []int   `json:"stream_files"`
 	Files       []int   `json:"files"`
 	Frames      []int64 `json:"frames"`
+	FrameFiles  []int   `json:"frame_files"`
 	Count       int     `json:"count"`
 	// Time is the first occurrence.
 	Time time.Time `json:"time"`

@@ -117,7 +117,7 @@ func (d *diagnosis) perRequestFindings(out *findingList) {
 		f := hsFinding(CodeHandshakePerRequest, a.hs...)
 		f.frames = nil
 		for _, h := range a.hs {
-			f.frames = append(f.frames, h.t3.frame())
+			f.frames = append(f.frames, frameOn(h.t3conn, h.t3.frame()))
 		}
 		if len(conns) < len(a.hs) {
 			// The connections were kept: each request was authenticated

@@ -130,7 +130,7 @@ func csvHandshakes(cw *csv.Writer, bw *bufio.Writer, m *model) {
 
 func csvFindings(cw *csv.Writer, m *model) {
 	cw.Write([]string{"time", "severity", "code", "title", "count", "connections", "tcp_streams", "wireshark_filter",
-		"frames", "users", "message", "stream_files"})
+		"frames", "users", "message", "stream_files", "frame_files"})
 	for _, f := range m.Findings {
 		filter, _, file := evidenceWhere(m.Source.Files, &f, len(f.TCPStreams))
 		filter += fileNote(file)
@@ -139,7 +139,7 @@ func csvFindings(cw *csv.Writer, m *model) {
 			frames[i] = frame(fr)
 		}
 		cw.Write([]string{csvTime(f.Time), f.Severity, f.Code, f.Title, itoa(f.Count), intList(f.Connections),
-			intList(f.TCPStreams), filter, strings.Join(frames, " "), cells(f.Users), cell(f.Message), intList(f.StreamFiles)})
+			intList(f.TCPStreams), filter, strings.Join(frames, " "), cells(f.Users), cell(f.Message), intList(f.StreamFiles), intList(f.FrameFiles)})
 	}
 }
 

@@ -134,3 +134,58 @@ func TestMessagesLocateConnections(t *testing.T) {
 		t.Errorf("files labelled %q", got)
 	}
 }
+
+// TestFindingFrames: frames are per file, so a finding whose evidence
+// spans captures says which capture each frame is in.
+func TestFindingFrames(t *testing.T) {
+	labels := []string{"client.pcap", "upstream.pcap"}
+	for _, c := range []struct {
+		name   string
+		labels []string
+		f      analyzer.Finding
+		max    int
+		want   string
+	}{
+		{"one capture", labels[:1], analyzer.Finding{Files: []int{0}, Frames: []int64{7, 9}, FrameFiles: []int{0, 0}}, 8, "7, 9"},
+		{"evidence in one of two", labels, analyzer.Finding{Files: []int{0}, Frames: []int64{7, 9}, FrameFiles: []int{0, 0}}, 8, "7, 9"},
+		{"connections in two, frames in one", labels, analyzer.Finding{Files: []int{0, 1}, Frames: []int64{7, 8, 9, 10},
+			FrameFiles: []int{0, 0, 0, 0}}, 8, "7, 8, 9, 10 in client.pcap"},
+		{"frames in two", labels, analyzer.Finding{Files: []int{0, 1}, Frames: []int64{7, 9, 21, 23},
+			FrameFiles: []int{0, 0, 1, 1}}, 8, "7, 9 in client.pcap; 21, 23 in upstream.pcap"},
+		{"cut", labels, analyzer.Finding{Files: []int{0, 1}, Frames: []int64{7, 9, 21, 23},
+			FrameFiles: []int{0, 0, 1, 1}}, 3, "7, 9 in client.pcap; 21 in upstream.pcap (+1 more)"},
+	} {
+		if got := findingFrames(c.labels, &c.f, c.max); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestRoutedFindingCitesBothLegs: a Type 3 the balancer moved is shown in
+// the frames of both legs, each numbered in its own capture.
+func TestRoutedFindingCitesBothLegs(t *testing.T) {
+	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
+	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
+	if !fileExists(client) || !fileExists(upstream) {
+		t.Skip("lab captures of scenario 3 missing")
+	}
+	r := analyzeStreaming(t, client, upstream)
+	n := 0
+	for _, f := range r.Findings {
+		if f.Code != analyzer.CodeType3RoutedToOtherBackend {
+			continue
+		}
+		n++
+		per := map[int]int{}
+		for _, fi := range f.FrameFiles {
+			per[fi]++
+		}
+		// Type 1, Type 2, Type 3 and the final response on each leg.
+		if len(f.FrameFiles) != len(f.Frames) || per[0] != 4 || per[1] != 4 {
+			t.Errorf("frames %v in files %v: want 4 of each leg", f.Frames, f.FrameFiles)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no TYPE3_ROUTED_TO_OTHER_BACKEND")
+	}
+}

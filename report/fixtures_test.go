@@ -166,7 +166,7 @@ func balancerReport() *analyzer.Report {
 func finding(code string, conns, streams []int, frames []int64, count, ms int, msg string, users ...string) analyzer.Finding {
 	return analyzer.Finding{Code: code, Severity: analyzer.Codes[code].Severity, Title: analyzer.Codes[code].Title,
 		Connections: conns, TCPStreams: streams, StreamFiles: make([]int, len(streams)), Files: []int{0},
-		Frames: frames, Count: count, Time: at(ms), Message: msg, Users: users}
+		Frames: frames, FrameFiles: make([]int, len(frames)), Count: count, Time: at(ms), Message: msg, Users: users}
 }
 
 // healthyReport: one user, one handshake, then authenticated requests.

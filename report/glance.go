@@ -22,6 +22,8 @@ const glanceStreams = 4
 // Wireshark filter, and the remedy. The table, Markdown and HTML formats
 // all start with it.
 type glance struct {
+	// labels names the capture files (analyzer.FileLabels).
+	labels                   []string
 	Title, Code, Explanation string
 	Remedies                 []string
 	Range                    string
@@ -56,6 +58,7 @@ func newGlance(r *model) glance {
 		Explanation: r.Verdict.Explanation,
 		Remedies:    r.Verdict.Remedies,
 		Range:       rangeText(r.Source.FirstSeen, r.Source.LastSeen),
+		labels:      r.labels,
 	}
 	g.Affected, g.AnyFailed = affectedUsers(r.Users)
 	if len(g.Affected) > glanceMax {

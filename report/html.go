@@ -126,7 +126,16 @@ var htmlFuncs = template.FuncMap{
 	"time":     func(t time.Time) string { return timeText(t) },
 	"frames":   frameList,
 	"failedOf": failedOf,
-	"seen":     seenText,
+	"findingFrames": func(labels []string, f any, max int) string {
+		switch f := f.(type) {
+		case *analyzer.Finding:
+			return findingFrames(labels, f, max)
+		case analyzer.Finding:
+			return findingFrames(labels, &f, max)
+		}
+		return ""
+	},
+	"seen": seenText,
 	"filter": func(streams []int) string {
 		f, _ := streamFilter(streams, len(streams))
 		return f

@@ -581,6 +581,8 @@ func (e *jsonEnc) finding(f *analyzer.Finding) {
 	e.ints(f.Files)
 	e.key(false, "frames")
 	e.int64s(f.Frames)
+	e.key(false, "frame_files")
+	e.ints(f.FrameFiles)
 	e.key(false, "count")
 	e.int(f.Count)
 	e.key(false, "time")

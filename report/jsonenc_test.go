@@ -56,6 +56,7 @@ var jsonEncFields = map[reflect.Type][]string{
 		`StreamFiles []int json:"stream_files"`,
 		`Files []int json:"files"`,
 		`Frames []int64 json:"frames"`,
+		`FrameFiles []int json:"frame_files"`,
 		`Count int json:"count"`,
 		`Time time.Time json:"time"`,
 		`Message string json:"message"`,
@@ -535,7 +536,7 @@ func (g connGen) int64s() []int64 {
 func (g connGen) finding() analyzer.Finding {
 	return analyzer.Finding{
 		Code: g.string(), Severity: g.string(), Title: g.string(), Connections: g.ints(), TCPStreams: g.ints(),
-		StreamFiles: g.ints(), Files: g.ints(), Frames: g.int64s(), Count: g.int(), Time: g.time(),
+		StreamFiles: g.ints(), Files: g.ints(), Frames: g.int64s(), FrameFiles: g.ints(), Count: g.int(), Time: g.time(),
 		Message: g.string(), Users: g.strings(),
 	}
 }

@@ -115,7 +115,7 @@ func evidenceCell(g glance) string {
 		s += fmt.Sprintf(" — Wireshark filter `%s`%s%s", strings.ReplaceAll(g.Filter, "|", `\|`), more(g.FilterMore), mdText(fileNote(g.File)))
 	}
 	if len(f.Frames) > 0 {
-		s += ", frames " + frameList(f.Frames, 8)
+		s += ", frames " + findingFrames(g.labels, f, 8)
 	}
 	return s
 }
@@ -155,7 +155,7 @@ func mdEvidence(p *printer, r *model, perCode int) {
 			where = append(where, fmt.Sprintf("Wireshark: `%s`%s%s", filter, more(left), mdText(fileNote(file))))
 		}
 		if len(f.Frames) > 0 {
-			where = append(where, "frames "+frameList(f.Frames, 20))
+			where = append(where, "frames "+findingFrames(r.labels, &f, 20))
 		}
 		if len(f.Connections) > 0 {
 			where = append(where, "connections "+intList(f.Connections))

@@ -70,7 +70,7 @@ func (t tableRenderer) write(w io.Writer, r *model) error {
 	if f := g.Evidence; f != nil {
 		p.fact("Evidence", fmt.Sprintf("%s %s: %s", p.severity(f.Severity), f.Code, sanitize(f.Message)))
 		if g.Filter != "" {
-			p.fact("", "Wireshark: "+g.Filter+more(g.FilterMore)+fileNote(g.File)+framesNote(f.Frames))
+			p.fact("", "Wireshark: "+g.Filter+more(g.FilterMore)+fileNote(g.File)+framesNote(g.labels, f))
 		}
 	}
 	if len(g.Remedies) > 0 {
@@ -170,7 +170,7 @@ func findingsTable(p *printer, v tableView) error {
 		filter, left, file := evidenceWhere(v.files, &f, glanceStreams)
 		where := filter + more(left) + fileNote(file)
 		if len(f.Frames) > 0 {
-			where += "\nframes " + frameList(f.Frames, 8)
+			where += "\nframes " + findingFrames(v.files, &f, 8)
 		}
 		if err := tbl.Append(p.severity(f.Severity), f.Code, strconv.Itoa(f.Count), where, sanitize(f.Message)); err != nil {
 			return err
@@ -231,9 +231,11 @@ func fileNote(file string) string {
 	return " in " + sanitize(file)
 }
 
-func framesNote(frames []int64) string {
-	if len(frames) == 0 {
+// framesNote lists the frames of f for its Wireshark line (see
+// findingFrames).
+func framesNote(labels []string, f *analyzer.Finding) string {
+	if len(f.Frames) == 0 {
 		return ""
 	}
-	return ", frames " + frameList(frames, 8)
+	return ", frames " + findingFrames(labels, f, 8)
 }

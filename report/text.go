@@ -127,6 +127,31 @@ func evidenceWhere(files []string, f *analyzer.Finding, max int) (filter string,
 	return strings.Join(parts, "; "), len(f.TCPStreams) - n, ""
 }
 
+// findingFrames lists the first max frames of f as frameList does; when
+// its evidence spans several captures, per capture (frames are per file):
+// "7, 8 in client.pcap; 21, 23 in upstream.pcap". labels names the files
+// (see analyzer.FileLabels).
+func findingFrames(labels []string, f *analyzer.Finding, max int) string {
+	if len(labels) < 2 || len(f.Files) < 2 || len(f.FrameFiles) != len(f.Frames) {
+		return frameList(f.Frames, max)
+	}
+	n := min(len(f.Frames), max)
+	var parts []string
+	for i := 0; i < n; {
+		j := i
+		for j < n && f.FrameFiles[j] == f.FrameFiles[i] {
+			j++
+		}
+		label := "?"
+		if fi := f.FrameFiles[i]; fi >= 0 && fi < len(labels) {
+			label = labels[fi]
+		}
+		parts = append(parts, frameList(f.Frames[i:j], j-i)+" in "+label)
+		i = j
+	}
+	return strings.Join(parts, "; ") + more(len(f.Frames)-n)
+}
+
 // frameList lists the first max frame numbers, saying how many more
 // there are.
 func frameList(frames []int64, max int) string {
