@@ -137,13 +137,18 @@ func (h *handshake) lastUse() time.Time {
 func compareFold(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }
 
 // backends aggregates handshakes per server identity: the client-leg
-// handshakes are counted, and every connection (both legs) a Type 2 of the
-// identity crossed names a server address.
+// handshakes are counted, and every connection a Type 2 of the identity
+// crossed names a server address: on the upstream leg when the capture has
+// one there (the backend's own address), else on the client leg (where the
+// balancer's virtual address stands for every backend).
 func (d *diagnosis) backends() []Backend {
 	type backend struct {
-		b       *Backend
-		servers nameSet
-		addrs   map[*netip.AddrPort]bool // servers added, by the connections' pointers
+		b *Backend
+		// servers and upstream name the addresses of the client-leg and
+		// upstream connections; addrs holds those added, by the
+		// connections' pointers.
+		servers, upstream nameSet
+		addrs             map[*netip.AddrPort]bool
 	}
 	by := map[string]*backend{}
 	// exact finds a backend by the identity as sent: a capture names a few
@@ -170,7 +175,11 @@ func (d *diagnosis) backends() []Backend {
 			// twice: the set drops the second.
 			if p := h.conn.server; !b.addrs[p] {
 				b.addrs[p] = true
-				b.servers.add(addrString(h.conn.serverAddr()))
+				if h.conn.upstream {
+					b.upstream.add(addrString(h.conn.serverAddr()))
+				} else {
+					b.servers.add(addrString(h.conn.serverAddr()))
+				}
 			}
 		}
 	}
@@ -197,7 +206,11 @@ func (d *diagnosis) backends() []Backend {
 	}
 	out := make([]Backend, 0, len(by))
 	for _, b := range by {
-		b.b.Servers = slices.Clone(b.servers.list())
+		servers := b.servers.list()
+		if up := b.upstream.list(); len(up) > 0 {
+			servers = up
+		}
+		b.b.Servers = slices.Clone(servers)
 		slices.Sort(b.b.Servers)
 		out = append(out, *b.b)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,5 +188,36 @@ func TestRoutedFindingCitesBothLegs(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no TYPE3_ROUTED_TO_OTHER_BACKEND")
+	}
+}
+
+// TestBackendsOwnAddresses: with the upstream leg captured, a backend is
+// listed at its own address, not at the balancer's, which every backend's
+// challenges cross on the client leg (and which is all a capture of the
+// client leg shows).
+func TestBackendsOwnAddresses(t *testing.T) {
+	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
+	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
+	if !fileExists(client) || !fileExists(upstream) {
+		t.Skip("lab captures of scenario 3 missing")
+	}
+	for _, paths := range [][]string{{client, upstream}, {client}} {
+		r := analyzeStreaming(t, paths...)
+		r.Materialize()
+		vip := ""
+		for _, c := range r.Connections {
+			if c.Leg == "client" {
+				vip = c.Server
+			}
+		}
+		if len(r.Backends) == 0 || vip == "" {
+			t.Fatalf("%d file(s): %d backends, balancer address %q", len(paths), len(r.Backends), vip)
+		}
+		for _, b := range r.Backends {
+			onVIP := len(b.Servers) == 1 && b.Servers[0] == vip
+			if len(paths) == 1 && !onVIP || len(paths) == 2 && slices.Contains(b.Servers, vip) {
+				t.Errorf("%d file(s): backend %s at %v (balancer %s)", len(paths), b.Identity, b.Servers, vip)
+			}
+		}
 	}
 }
