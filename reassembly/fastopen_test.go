@@ -39,13 +39,7 @@ func TestReassemblerFastOpen(t *testing.T) {
 			cv.send(false, okResp, 1460)
 			cv.close()
 			rec := s.run(t)
-			var got []string
-			for _, e := range rec.events {
-				if e[:4] != "open" {
-					got = append(got, shortEvent(e))
-				}
-			}
-			assertEvents(t, &recorder{events: got}, []string{
+			assertShortEvents(t, rec, []string{
 				"req 0 GET /a", "resp 0 200 for=/a", "req 0 GET /b", "resp 0 200 for=/b", "close 0 fin",
 			})
 			if g := rec.closed[0].Gaps; g != [2]int{} {

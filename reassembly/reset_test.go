@@ -106,13 +106,7 @@ func TestReassemblerSuspectRST(t *testing.T) {
 			}
 			feed(s.pkts[rest:])
 			r.Finish()
-			var got []string
-			for _, e := range rec.events {
-				if !strings.HasPrefix(e, "open ") {
-					got = append(got, shortEvent(e))
-				}
-			}
-			assertEvents(t, &recorder{events: got}, c.wantEvents)
+			assertShortEvents(t, rec, c.wantEvents)
 			if len(rec.closed) == 0 {
 				t.Fatal("no connection closed")
 			}
@@ -131,6 +125,19 @@ func TestReassemblerSuspectRST(t *testing.T) {
 			}
 		})
 	}
+}
+
+// assertShortEvents compares rec's events but the opens, as shortEvent
+// writes them, with want.
+func assertShortEvents(t *testing.T, rec *recorder, want []string) {
+	t.Helper()
+	var got []string
+	for _, e := range rec.events {
+		if !strings.HasPrefix(e, "open ") {
+			got = append(got, shortEvent(e))
+		}
+	}
+	assertEvents(t, &recorder{events: got}, want)
 }
 
 // shortEvent drops the frames and gaps of a recorder event, and the
@@ -269,13 +276,7 @@ func TestReassemblerSuspectRSTEdges(t *testing.T) {
 				}
 			}
 			r.Finish()
-			var got []string
-			for _, e := range rec.events {
-				if !strings.HasPrefix(e, "open ") {
-					got = append(got, shortEvent(e))
-				}
-			}
-			assertEvents(t, &recorder{events: got}, c.wantEvents)
+			assertShortEvents(t, rec, c.wantEvents)
 			first := rec.closed[0]
 			if first.Ended != c.wantEnd || (first.RSTFrame[ServerToClient] != 0) != c.wantRSTFrame {
 				t.Errorf("ended %s, server RST frame %d; want %s, kept %v", first.Ended, first.RSTFrame[ServerToClient], c.wantEnd, c.wantRSTFrame)
