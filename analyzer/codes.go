@@ -180,6 +180,8 @@ const (
 	titleTLS        = "Inconclusive: any NTLM is inside TLS the capture cannot read"
 	titleCut        = "Inconclusive: the capture cut its packets short"
 	titleCutAndTLS  = "Inconclusive: the capture cut its packets short and cannot read inside TLS"
+	// titleHealthyTLS: healthy, but most connections were TLS without keys.
+	titleHealthyTLS = "NTLM works in the traffic the capture could read"
 )
 
 // Handshake outcomes.

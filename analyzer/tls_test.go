@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -41,5 +42,31 @@ func TestTLSWithoutKeys(t *testing.T) {
 	}
 	if rep.Verdict.Title != titleTLS {
 		t.Errorf("title %q", rep.Verdict.Title)
+	}
+}
+
+// TestHealthyBesideUnreadTLS: a healthy login beside more HTTPS than HTTP
+// that nobody could look inside is not called NTLM working without saying
+// where.
+func TestHealthyBesideUnreadTLS(t *testing.T) {
+	for _, tlsConns := range []int{0, 2} {
+		s := newScript(t)
+		c := s.conn(client1, vip)
+		c.anon(server)
+		ch := c.t1(server, "WEB01")
+		c.t3(server, `CORP\alice`, ch, 200)
+		c.finClient()
+		for i := range tlsConns {
+			tc := s.conn(fmt.Sprintf("10.0.0.7:%d", 40000+i), "10.0.0.100:443", func(c *reassembly.Conn) { c.Protocol = reassembly.ProtoTLS })
+			tc.finClient()
+		}
+		r := s.finish()
+		want := VerdictTitles[VerdictHealthy]
+		if tlsConns > 0 {
+			want = titleHealthyTLS
+		}
+		if r.Verdict.Code != VerdictHealthy || r.Verdict.Title != want {
+			t.Errorf("%d TLS connections: verdict %s, title %q; want healthy, %q", tlsConns, r.Verdict.Code, r.Verdict.Title, want)
+		}
 	}
 }

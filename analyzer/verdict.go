@@ -77,9 +77,13 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 		return v
 	}
 	if d.tlsWithoutKeys > 0 && d.tlsWithoutKeys >= int64(sum.Connections) {
-		// Most of the traffic was HTTPS without keys: say so first.
+		// Most of the traffic was HTTPS without keys: say so first, and
+		// do not call NTLM working where nobody looked.
 		v.Explanation = d.tlsUnseen() + " " + v.Explanation
 		v.Remedies = append([]string{remedyKeyLog}, v.Remedies...)
+		if v.Code == VerdictHealthy {
+			v.Title = titleHealthyTLS
+		}
 	}
 	return v
 }
