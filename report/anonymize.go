@@ -172,7 +172,11 @@ func (a *anonymizer) file(v string) string {
 	if i := strings.Index(base, "."); i > 0 {
 		ext = base[i:]
 	}
-	return a.pseudo("file", v) + ext
+	p := a.pseudo("file", v) + ext
+	// Messages and tables name a capture by its base name (see
+	// analyzer.FileLabels): rewrite it as the whole name.
+	a.remember(strings.ToLower(base), p)
+	return p
 }
 
 // target pseudonymizes the host of an absolute-form request-target

@@ -221,3 +221,24 @@ func TestBackendsOwnAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestAnonymizeHidesFileLabels: messages and tables name the captures of
+// a run of several by base name; --anonymize hides those as it hides the
+// paths, with the same pseudonym.
+func TestAnonymizeHidesFileLabels(t *testing.T) {
+	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
+	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
+	if !fileExists(client) || !fileExists(upstream) {
+		t.Skip("lab captures of scenario 3 missing")
+	}
+	r := analyzeStreaming(t, client, upstream)
+	r.Source.Files = []string{client, upstream} // as given on the command line, with their directories
+	for _, format := range Formats() {
+		for _, table := range csvTablesFor(format) {
+			out := string(render(t, format, Options{Anonymize: true, CSVTable: table, Verbose: true}, r))
+			if i := strings.Index(out, "scenario3"); i >= 0 {
+				t.Errorf("%s %s: a file name is still there: …%s…", format, table, around([]byte(out), i))
+			}
+		}
+	}
+}
