@@ -1,7 +1,9 @@
 package analyzer
 
 import (
+	"cmp"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -45,6 +47,16 @@ func appendCref(b []byte, labels []string, cs *connState) []byte {
 		return strconv.AppendInt(b, int64(cs.id), 10)
 	}
 	return append(b, cref(labels, cs)...)
+}
+
+// connByID returns the HTTP connection of id, or nil (d.conns is sorted
+// by id).
+func (d *diagnosis) connByID(id int) *connState {
+	i, ok := slices.BinarySearchFunc(d.conns, id, func(cs *connState, id int) int { return cmp.Compare(int(cs.id), id) })
+	if !ok {
+		return nil
+	}
+	return d.conns[i]
 }
 
 // cref names cs in a message (see cref).

@@ -335,24 +335,9 @@ func (h *handshake) conns() []*connState {
 	return cs
 }
 
-// frames lists the frames of its captured steps, the first copy of a Type 3
-// sent again included.
-func (h *handshake) frames() []int64 {
-	var fs []int64
-	first := step{}
-	if h.sentAgain {
-		first = h.note().firstT3
-	}
-	for _, s := range []step{h.t1, h.t2, first, h.t3, h.final} {
-		if s.ok() {
-			fs = append(fs, s.frame())
-		}
-	}
-	return fs
-}
-
-// appendFrameRefs appends the frames of h's steps, as frames lists them,
-// each with its connection's capture.
+// appendFrameRefs appends the frames of h's captured steps, the first
+// copy of a Type 3 sent again included, each with its connection's
+// capture.
 func (h *handshake) appendFrameRefs(refs []frameRef) []frameRef {
 	if h.t1.ok() {
 		refs = append(refs, frameOn(h.conn, h.t1.frame()))

@@ -246,6 +246,9 @@ func (d *diagnosis) routedFinding(h *handshake) *finding {
 			if cs := upstream[r.Connection]; cs != nil {
 				return sprintf("upstream connection %s to %s", d.cref(cs), r.Server)
 			}
+			if cs := d.connByID(r.Connection); cs != nil {
+				return sprintf("upstream connection %s to %s", d.cref(cs), r.Server)
+			}
 			return sprintf("upstream connection %d to %s", r.Connection, r.Server)
 		}
 		for _, r := range h.note().route {
@@ -344,11 +347,11 @@ func lastStepName(h *handshake) string {
 }
 
 func lastFrame(h *handshake) int64 {
-	fs := h.frames()
+	fs := h.appendFrameRefs(nil)
 	if len(fs) == 0 {
 		return 0
 	}
-	return fs[len(fs)-1]
+	return fs[len(fs)-1].frame
 }
 
 // connectionFindings reports re-authentications, single-leg sharing and
@@ -470,8 +473,8 @@ func (d *diagnosis) authFailedFindings(out *findingList) {
 			if len(ids) > 1 {
 				// The one pattern the client leg cannot tell from a
 				// balancer that routes each request: say so.
-				f.msg += sprintf(" (each of the %d backends rejected a Type 3 on its own connection; only a balancer "+
-					"that sends the Type 3 elsewhere than its Type 2 would do the same, which a capture of the backend leg shows)", len(ids))
+				f.msg += sprintf(" (each of the %d backends rejected a Type 3 on its own connection, and the backend "+
+					"leg shows no Type 3 sent elsewhere than its Type 2)", len(ids))
 			}
 		default:
 			f.msg = sprintf("%s of %s from %s failed against %s although the same user later succeeded from the "+

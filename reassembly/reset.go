@@ -72,27 +72,25 @@ func (cs *connState) noteSent(side int, tcp *layers.TCP, missing int) (settled b
 	if tcp.FIN {
 		end++
 	}
-	if tcp.SYN && (!cs.sentKnown[side] || cs.sentSYN[side]) || !tcp.SYN && cs.sentSYN[side] {
+	advances := !cs.sentKnown[side] || int32(end-cs.sent[side]) > 0
+	switch {
+	case tcp.SYN && (!cs.sentKnown[side] || cs.sentSYN[side]) || !tcp.SYN && cs.sentSYN[side]:
 		// A SYN while the side sent nothing else (a second SYN-ACK
 		// may bring another ISN), or the first segment after its
 		// SYNs, says where its bytes end, whichever ISN counts (see
 		// halfState.synOnly).
 		cs.sentSYN[side] = tcp.SYN
-		cs.sent[side], cs.sentKnown[side] = end, true
+	case !advances:
 		return false
-	}
-	if cs.sentKnown[side] && int32(end-cs.sent[side]) <= 0 {
-		return false
-	}
-	if cs.sentKnown[side] && cs.suspect != nil && cs.suspect[side].pending {
-		if end == cs.suspect[side].seq {
-			settled = true
-		} else {
-			cs.refuteReset(side)
-		}
 	}
 	cs.sent[side], cs.sentKnown[side] = end, true
-	return settled
+	if advances && !tcp.SYN && cs.suspect != nil && cs.suspect[side].pending {
+		if end == cs.suspect[side].seq {
+			return true
+		}
+		cs.refuteReset(side)
+	}
+	return false
 }
 
 // exactReset reports whether a RST of tuple side with sequence number seq

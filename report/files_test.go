@@ -31,7 +31,7 @@ func TestConnectionRowsNameTheirFile(t *testing.T) {
 	}{
 		{"table", between("\nConnections\n", "\nFindings"), regexp.MustCompile(`│ \d+ +│ tcp\.stream eq \d+`)},
 		{"markdown", between("## Connections with findings\n\n", "\n\n"), regexp.MustCompile("\\| \\d+ \\| `tcp\\.stream eq \\d+`")},
-		{"html", func(s string) string { return s }, regexp.MustCompile(`<td><code>tcp\.stream eq \d+</code>|<summary>Connection \d+ · <code>tcp\.stream eq \d+</code>`)},
+		{"html", func(s string) string { return s }, regexp.MustCompile(`<td><code>tcp\.stream eq \d+</code>|<summary>Connection \d+ · <code>tcp\.stream eq \d+</code>|<title>connection \d+ \(tcp\.stream eq \d+`)},
 	} {
 		for _, paths := range [][]string{{client, upstream}, {client}} {
 			out := c.section(string(render(t, c.format, Options{Verbose: true}, analyzeStreaming(t, paths...))))

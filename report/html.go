@@ -126,6 +126,7 @@ var htmlFuncs = template.FuncMap{
 	"time":     func(t time.Time) string { return timeText(t) },
 	"frames":   frameList,
 	"failedOf": failedOf,
+	"connFile": func(labels []string, c *analyzer.Connection) string { return connFile(labels, c) },
 	"findingFrames": func(labels []string, f any, max int) string {
 		switch f := f.(type) {
 		case *analyzer.Finding:
