@@ -16,11 +16,7 @@ import (
 // HTML says which capture its filter is for, by base name (and a report
 // of one capture names none).
 func TestConnectionRowsNameTheirFile(t *testing.T) {
-	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
-	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
-	if !fileExists(client) || !fileExists(upstream) {
-		t.Skip("lab captures of scenario 3 missing")
-	}
+	client, upstream := labLegs(t, "scenario3-balancer-round-robin")
 	named := regexp.MustCompile(`\bin (<span[^>]*>)?scenario3-balancer-round-robin-(client|upstream)\.pcap`)
 	for _, c := range []struct {
 		format string
@@ -89,11 +85,7 @@ func TestFailedOf(t *testing.T) {
 // adds the tcp.stream and file Wireshark needs, and they must be the
 // connection's own. With one capture the id is the tcp.stream.
 func TestMessagesLocateConnections(t *testing.T) {
-	client := filepath.Join("..", "testdata", "lab", "scenario7-client-new-connection-per-leg-client.pcap")
-	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
-	if !fileExists(client) || !fileExists(upstream) {
-		t.Skip("lab captures of scenario 7 missing")
-	}
+	client, upstream := labLegs(t, "scenario7-client-new-connection-per-leg")
 	ref := regexp.MustCompile(`connection (\d+)( \(tcp\.stream (\d+) in ([^)]+)\))?`)
 	for _, paths := range [][]string{{client, upstream}, {client}} {
 		r := analyzeStreaming(t, paths...)
@@ -165,11 +157,7 @@ func TestFindingFrames(t *testing.T) {
 // TestRoutedFindingCitesBothLegs: a Type 3 the balancer moved is shown in
 // the frames of both legs, each numbered in its own capture.
 func TestRoutedFindingCitesBothLegs(t *testing.T) {
-	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
-	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
-	if !fileExists(client) || !fileExists(upstream) {
-		t.Skip("lab captures of scenario 3 missing")
-	}
+	client, upstream := labLegs(t, "scenario3-balancer-round-robin")
 	r := analyzeStreaming(t, client, upstream)
 	n := 0
 	for _, f := range r.Findings {
@@ -196,11 +184,7 @@ func TestRoutedFindingCitesBothLegs(t *testing.T) {
 // challenges cross on the client leg (and which is all a capture of the
 // client leg shows).
 func TestBackendsOwnAddresses(t *testing.T) {
-	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
-	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
-	if !fileExists(client) || !fileExists(upstream) {
-		t.Skip("lab captures of scenario 3 missing")
-	}
+	client, upstream := labLegs(t, "scenario3-balancer-round-robin")
 	for _, paths := range [][]string{{client, upstream}, {client}} {
 		r := analyzeStreaming(t, paths...)
 		r.Materialize()
@@ -226,11 +210,7 @@ func TestBackendsOwnAddresses(t *testing.T) {
 // a run of several by base name; --anonymize hides those as it hides the
 // paths, with the same pseudonym.
 func TestAnonymizeHidesFileLabels(t *testing.T) {
-	client := filepath.Join("..", "testdata", "lab", "scenario3-balancer-round-robin-client.pcap")
-	upstream := strings.Replace(client, "-client.", "-upstream.", 1)
-	if !fileExists(client) || !fileExists(upstream) {
-		t.Skip("lab captures of scenario 3 missing")
-	}
+	client, upstream := labLegs(t, "scenario3-balancer-round-robin")
 	r := analyzeStreaming(t, client, upstream)
 	r.Source.Files = []string{client, upstream} // as given on the command line, with their directories
 	for _, format := range Formats() {
@@ -241,4 +221,16 @@ func TestAnonymizeHidesFileLabels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// labLegs returns the client and upstream captures of a lab scenario, or
+// skips the test when they are missing.
+func labLegs(t *testing.T, scenario string) (client, upstream string) {
+	t.Helper()
+	client = filepath.Join("..", "testdata", "lab", scenario+"-client.pcap")
+	upstream = filepath.Join("..", "testdata", "lab", scenario+"-upstream.pcap")
+	if !fileExists(client) || !fileExists(upstream) {
+		t.Skipf("lab captures of %s missing", scenario)
+	}
+	return client, upstream
 }
