@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -169,4 +170,16 @@ func (r *Reassembler) endSuspects(at time.Time) {
 	}
 	clear(r.suspects[len(kept):])
 	r.suspects = kept
+}
+
+// ResetWarnings says, for the user's warnings, how many RSTs ended
+// nothing: a device on the path that forges RSTs the endpoints ignore is
+// worth knowing of when logins through it misbehave.
+func ResetWarnings(st StreamStats) []string {
+	if st.RefutedResets == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("%d RST(s) did not end their connection: they were not at the sequence number where "+
+		"their sender's bytes ended, and the sender went on (a device on the path forged them, or they were stale); "+
+		"the connections were followed past them", st.RefutedResets)}
 }

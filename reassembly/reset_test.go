@@ -140,6 +140,16 @@ func assertShortEvents(t *testing.T, rec *recorder, want []string) {
 	assertEvents(t, &recorder{events: got}, want)
 }
 
+// TestResetWarnings: refuted RSTs are reported, and nothing else is.
+func TestResetWarnings(t *testing.T) {
+	if w := ResetWarnings(StreamStats{}); len(w) != 0 {
+		t.Errorf("no refuted RST: %q", w)
+	}
+	if w := ResetWarnings(StreamStats{RefutedResets: 3}); len(w) != 1 || !strings.HasPrefix(w[0], "3 RST(s) did not end their connection") {
+		t.Errorf("3 refuted RSTs: %q", w)
+	}
+}
+
 // shortEvent drops the frames and gaps of a recorder event, and the
 // protocol of a close: what TestReassemblerSuspectRST compares.
 func shortEvent(e string) string {

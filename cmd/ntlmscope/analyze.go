@@ -160,6 +160,7 @@ func analyzeRun(opts *analyzeOptions) error {
 	}
 	srcStats := src.Stats()
 	srcStats.Warnings = append(srcStats.Warnings, reassembly.TLSWarnings(streamStats, keys)...)
+	srcStats.Warnings = append(srcStats.Warnings, reassembly.ResetWarnings(streamStats)...)
 	if streamStats.Evicted > 0 {
 		srcStats.Warnings = append(srcStats.Warnings, evictionWarning(streamStats.Evicted, opts.MaxConns, opts.Workers))
 	}

@@ -205,6 +205,7 @@ func captureRun(opts *captureOptions) error {
 	live.stop() // no snapshot after FinishStreaming
 	st := src.Stats()
 	st.Warnings = append(st.Warnings, reassembly.TLSWarnings(r.Stats(), keys)...)
+	st.Warnings = append(st.Warnings, reassembly.ResetWarnings(r.Stats())...)
 	if ev := r.Stats().Evicted; ev > 0 {
 		st.Warnings = append(st.Warnings, evictionWarning(ev, opts.MaxConns, 1))
 	}
