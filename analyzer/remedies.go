@@ -43,8 +43,8 @@ const (
 )
 
 // remedies returns the remedies for a verdict, adding those the findings
-// call for.
-func (d *diagnosis) remedies(verdict string) []string {
+// call for; why is an inconclusive verdict's mostlyUnknown.
+func (d *diagnosis) remedies(verdict, why string) []string {
 	has := map[string]bool{}
 	for _, f := range d.findings {
 		has[f.code] = true
@@ -77,6 +77,12 @@ func (d *diagnosis) remedies(verdict string) []string {
 		add(remedyKeepAlive)
 		add(remedyKerberos)
 	}
+	credentials := func() {
+		add(remedyCredentials)
+		if !d.hasUpstream {
+			add(remedyOneLeg)
+		}
+	}
 	switch verdict {
 	case VerdictBalancer:
 		balancer()
@@ -84,10 +90,7 @@ func (d *diagnosis) remedies(verdict string) []string {
 		add(remedyClientKeepAlive)
 		add(remedyKerberos)
 	case VerdictCredentials:
-		add(remedyCredentials)
-		if !d.hasUpstream {
-			add(remedyOneLeg)
-		}
+		credentials()
 	case VerdictMixed:
 		for _, h := range d.logical {
 			if !h.failure() {
@@ -99,14 +102,11 @@ func (d *diagnosis) remedies(verdict string) []string {
 			case CauseClient:
 				add(remedyClientKeepAlive)
 			case CauseCredentials:
-				add(remedyCredentials)
-				if !d.hasUpstream {
-					add(remedyOneLeg)
-				}
+				credentials()
 			}
 		}
 	case VerdictInconclusive:
-		switch d.mostlyUnknown() {
+		switch why {
 		case CodeType1NotChallenged:
 			add(remedyRefused)
 		case EvidenceType3Unanswered:

@@ -40,19 +40,22 @@ func (d *diagnosis) verdict(sum *Summary) Verdict {
 			}
 		}
 	}
-	v.Title = VerdictTitles[v.Code]
-	v.Explanation = d.explain(v, sum, failures)
-	v.Remedies = d.remedies(v.Code)
+	// why is the evidence behind most unknown causes of an inconclusive
+	// verdict when that lost nothing (see mostlyUnknown): the title, the
+	// explanation and the remedies say it.
+	why := ""
 	if v.Code == VerdictInconclusive {
-		// The title says why, as the explanation does: only some
-		// inconclusive captures lost anything.
-		switch d.mostlyUnknown() {
-		case CodeType1NotChallenged:
-			v.Title = titleRefused
-		case EvidenceType3Unanswered:
-			v.Title = titleUnanswered
-		}
+		why = d.mostlyUnknown()
 	}
+	v.Title = VerdictTitles[v.Code]
+	switch why {
+	case CodeType1NotChallenged:
+		v.Title = titleRefused
+	case EvidenceType3Unanswered:
+		v.Title = titleUnanswered
+	}
+	v.Explanation = d.explain(v, sum, failures, why)
+	v.Remedies = d.remedies(v.Code, why)
 	if len(d.logical) == 0 && (d.tlsWithoutKeys > 0 || d.truncated > 0) {
 		var unseen []string
 		v.Remedies = []string{}
@@ -111,8 +114,8 @@ const remedyKeyLog = "Let ntlmscope see inside HTTPS: start the browser or curl 
 	"cannot log keys: capture the balancer-to-backend leg behind TLS offload instead."
 
 // explain writes the verdict's explanation: the counts, then the strongest
-// evidence.
-func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
+// evidence; why is the verdict's mostlyUnknown.
+func (d *diagnosis) explain(v Verdict, s *Summary, failures int, why string) string {
 	var b strings.Builder
 	if v.Code == VerdictNoNTLM {
 		b.WriteString(sprintf("No NTLM handshake in %d HTTP connection(s).", s.Connections))
@@ -145,7 +148,7 @@ func (d *diagnosis) explain(v Verdict, s *Summary, failures int) string {
 			b.WriteString(sprintf(" Still worth a look: %s (%s).", f.msg, f.code))
 		}
 	case VerdictInconclusive:
-		switch d.mostlyUnknown() {
+		switch why {
 		case CodeType1NotChallenged:
 			b.WriteString(" Most failures are Type 1 messages answered without a Type 2 (a bare 401 or 407, or a " +
 				"final status): the server or proxy, or a device on the path, refused NTLM. Who refused is not in the capture.")
