@@ -243,9 +243,6 @@ func (d *diagnosis) routedFinding(h *handshake) *finding {
 	case h.has(fRoutedDifferently):
 		var t2, t3 string
 		name := func(r RouteStep) string {
-			if cs := upstream[r.Connection]; cs != nil {
-				return sprintf("upstream connection %s to %s", d.cref(cs), r.Server)
-			}
 			if cs := d.connByID(r.Connection); cs != nil {
 				return sprintf("upstream connection %s to %s", d.cref(cs), r.Server)
 			}
