@@ -120,23 +120,15 @@ func verdictTone(code string) string {
 }
 
 var htmlFuncs = template.FuncMap{
-	"join":     strings.Join,
-	"add":      func(a, b int) int { return a + b },
-	"plural":   plural,
-	"time":     func(t time.Time) string { return timeText(t) },
-	"frames":   frameList,
-	"failedOf": failedOf,
-	"connFile": func(labels []string, c *analyzer.Connection) string { return connFile(labels, c) },
-	"findingFrames": func(labels []string, f any, max int) string {
-		switch f := f.(type) {
-		case *analyzer.Finding:
-			return findingFrames(labels, f, max)
-		case analyzer.Finding:
-			return findingFrames(labels, &f, max)
-		}
-		return ""
-	},
-	"seen": seenText,
+	"join":          strings.Join,
+	"add":           func(a, b int) int { return a + b },
+	"plural":        plural,
+	"time":          func(t time.Time) string { return timeText(t) },
+	"frames":        frameList,
+	"failedOf":      failedOf,
+	"connFile":      func(labels []string, c *analyzer.Connection) string { return connFile(labels, c) },
+	"findingFrames": func(labels []string, f analyzer.Finding, max int) string { return findingFrames(labels, &f, max) },
+	"seen":          seenText,
 	"filter": func(streams []int) string {
 		f, _ := streamFilter(streams, len(streams))
 		return f

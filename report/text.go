@@ -100,31 +100,40 @@ func evidenceWhere(files []string, f *analyzer.Finding, max int) (filter string,
 		filter, left = streamFilter(f.TCPStreams, max)
 		return filter, left, ""
 	}
-	name := func(i int) string {
-		if i >= 0 && i < len(files) {
-			return files[i]
-		}
-		return "?"
-	}
 	if len(f.Files) == 1 {
 		filter, left = streamFilter(f.TCPStreams, max)
-		return filter, left, name(f.Files[0])
+		return filter, left, fileName(files, f.Files[0])
 	}
 	n := min(len(f.TCPStreams), max)
+	filter = perFile(files, f.StreamFiles[:n], " || ", func(i int) string { return "tcp.stream eq " + strconv.Itoa(f.TCPStreams[i]) })
+	return filter, len(f.TCPStreams) - n, ""
+}
+
+// perFile joins items per capture file, in order of each file's first
+// item: "a, b in client.pcap; c in upstream.pcap". fileOf[i] indexes
+// files for item(i); sep joins one file's items.
+func perFile(files []string, fileOf []int, sep string, item func(i int) string) string {
 	var order []int
 	groups := map[int][]string{}
-	for i := range n {
-		fi := f.StreamFiles[i]
+	for i, fi := range fileOf {
 		if _, ok := groups[fi]; !ok {
 			order = append(order, fi)
 		}
-		groups[fi] = append(groups[fi], "tcp.stream eq "+strconv.Itoa(f.TCPStreams[i]))
+		groups[fi] = append(groups[fi], item(i))
 	}
 	parts := make([]string, 0, len(order))
 	for _, fi := range order {
-		parts = append(parts, strings.Join(groups[fi], " || ")+" in "+name(fi))
+		parts = append(parts, strings.Join(groups[fi], sep)+" in "+fileName(files, fi))
 	}
-	return strings.Join(parts, "; "), len(f.TCPStreams) - n, ""
+	return strings.Join(parts, "; ")
+}
+
+// fileName returns files[i], or "?" when i indexes none.
+func fileName(files []string, i int) string {
+	if i >= 0 && i < len(files) {
+		return files[i]
+	}
+	return "?"
 }
 
 // findingFrames lists the first max frames of f as frameList does; when
@@ -136,20 +145,8 @@ func findingFrames(labels []string, f *analyzer.Finding, max int) string {
 		return frameList(f.Frames, max)
 	}
 	n := min(len(f.Frames), max)
-	var parts []string
-	for i := 0; i < n; {
-		j := i
-		for j < n && f.FrameFiles[j] == f.FrameFiles[i] {
-			j++
-		}
-		label := "?"
-		if fi := f.FrameFiles[i]; fi >= 0 && fi < len(labels) {
-			label = labels[fi]
-		}
-		parts = append(parts, frameList(f.Frames[i:j], j-i)+" in "+label)
-		i = j
-	}
-	return strings.Join(parts, "; ") + more(len(f.Frames)-n)
+	frames := perFile(labels, f.FrameFiles[:n], ", ", func(i int) string { return strconv.FormatInt(f.Frames[i], 10) })
+	return frames + more(len(f.Frames)-n)
 }
 
 // frameList lists the first max frame numbers, saying how many more
