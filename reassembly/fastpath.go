@@ -51,7 +51,7 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 			// handshake, which the overlap rule below then drops.
 			h.started, h.next = true, seq+1
 			d := cs.direction(side)
-			cs.deliver(d, tcp.Payload, p)
+			cs.deliver(d, tcp.Payload, p, h.next)
 			h.next += uint32(len(tcp.Payload))
 		case !h.started:
 			h.started, h.next, h.synOnly = true, seq+1, true
@@ -104,7 +104,7 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 	}
 	d := cs.direction(side)
 	if len(payload) > 0 {
-		cs.deliver(d, payload, p)
+		cs.deliver(d, payload, p, h.next)
 	}
 	if missing := int(segLen) - len(payload); missing > 0 {
 		// The capture's snaplen cut this segment: its tail is lost.
@@ -119,13 +119,21 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 	return true
 }
 
-// deliver feeds in-order bytes of direction d to its parser.
-func (cs *connState) deliver(d Direction, payload []byte, p *Packet) {
+// deliver feeds in-order bytes of direction d to its parser: payload, the
+// bytes of packet p from sequence number seq on.
+func (cs *connState) deliver(d Direction, payload []byte, p *Packet, seq uint32) {
 	parser := cs.parser(d)
 	if parser.Done() {
 		return
 	}
-	cs.parse(parser, d, payload, cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)})) // TLS: parse may decrypt
+	seg := cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)})
+	if seg.Frame == int64(p.Frame) {
+		// p's own segment (not a later frame's: see segment): the numbers
+		// are the packet's.
+		seg.seq, seg.hasSeq = seq, true
+		seg.ack, seg.hasAck = p.TCP.Ack, p.TCP.ACK
+	}
+	cs.parse(parser, d, payload, seg) // TLS: parse may decrypt
 	if parser.Done() || parser.Protocol() != ProtoUnknown {
 		cs.classify()
 	}

@@ -118,6 +118,9 @@ type HTTPParser struct {
 	// the direction's current stream began, 0 but after Reopen (the
 	// detection window counts from there).
 	offset, streamStart int64
+	// feedStart is offset when the current Feed began: a message's first
+	// byte lies offset-feedStart bytes past the Feed's segment's seq.
+	feedStart int64
 
 	// buf holds a partial header block, trailer section or chunk-size line.
 	// It is allocated only when one is split across Feeds.
@@ -132,7 +135,7 @@ type HTTPParser struct {
 	// The message in progress. Its Frame and Time track the segment of its
 	// last byte so far.
 	msg       *Message
-	firstSeg  Segment // segment of its first byte
+	firstSeg  Segment // segment of its first byte, seq that byte's own
 	remaining int64   // body or chunk bytes still expected
 	respIdx   int     // final responses framed so far (RequestMethod index)
 	index     int     // messages emitted
@@ -247,6 +250,7 @@ func (p *HTTPParser) Feed(data []byte, seg Segment) {
 		p.atLine = true
 	}
 	p.feeding = true
+	p.feedStart = p.offset
 	for len(data) > 0 && p.state != stDone {
 		n := p.step(data, seg)
 		p.offset += int64(n)

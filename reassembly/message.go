@@ -31,6 +31,14 @@ type Segment struct {
 	Frame int64
 	// Time is that packet's capture timestamp.
 	Time time.Time
+
+	// seq is the TCP sequence number of the first byte fed with the
+	// segment, and ack the packet's acknowledgment number, when known
+	// (hasSeq, hasAck): bytes from the in-order path carry both (see
+	// connState.deliver); bytes from gopacket's assembler, decrypted TLS
+	// and a standalone parser carry neither.
+	seq, ack       uint32
+	hasSeq, hasAck bool
 }
 
 // HeaderField is one HTTP header line as sent (name case preserved).
@@ -68,6 +76,13 @@ type Message struct {
 	FirstTime  time.Time
 	Frame      int64
 	Time       time.Time
+
+	// firstSeq is the sequence number of the message's first byte and
+	// firstAck the acknowledgment number of the packet that carried it,
+	// when known (see Segment): they order the two directions of a
+	// connection where the capture's order and clocks cannot (acked).
+	firstSeq, firstAck       uint32
+	hasFirstSeq, hasFirstAck bool
 
 	// Index counts the messages of this direction on the connection, from 0.
 	Index int

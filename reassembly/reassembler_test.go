@@ -354,6 +354,67 @@ func TestReassemblerEarlyResponseBeforeBody(t *testing.T) {
 	})
 }
 
+// TestReassemblerAckOrdersDirections: two hosts' captures merged by time,
+// the server's clock behind by more than its reply takes, put a response
+// before its request by both the order of frames and the timestamps. Its
+// acknowledgment number, past the request's first byte, says that the
+// server had the request: the response answers it. A response that does
+// not acknowledge the request still precedes it.
+func TestReassemblerAckOrdersDirections(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		prefix string                  // bytes before the request, in its segment
+		ack    func(c *tcpConv) uint32 // the early response's
+		want   []string
+	}{
+		{"acknowledges the request", "", func(c *tcpConv) uint32 { return c.cseq + uint32(len(getReqB)) }, []string{
+			"req 0 GET /b frames=7-7 gaps=[0 0]",
+			"resp 0 200 for=/b frames=6-6 gaps=[0 0]",
+		}},
+		{"acknowledges its first byte", "", func(c *tcpConv) uint32 { return c.cseq + 1 }, []string{
+			"req 0 GET /b frames=7-7 gaps=[0 0]",
+			"resp 0 200 for=/b frames=6-6 gaps=[0 0]",
+		}},
+		{"acknowledges what came before", "", func(c *tcpConv) uint32 { return c.cseq }, []string{
+			"resp 0 200 for=<nil> frames=6-6 gaps=[0 0]",
+			"req 0 GET /b frames=7-7 gaps=[0 0]",
+		}},
+		// A stray CRLF after a body starts the request's segment: the
+		// request's first byte is two bytes in.
+		{"acknowledges the CRLF before it", "\r\n", func(c *tcpConv) uint32 { return c.cseq + 2 }, []string{
+			"resp 0 200 for=<nil> frames=6-6 gaps=[0 0]",
+			"req 0 GET /b frames=7-7 gaps=[0 0]",
+		}},
+		{"acknowledges it after a CRLF", "\r\n", func(c *tcpConv) uint32 { return c.cseq + 3 }, []string{
+			"req 0 GET /b frames=7-7 gaps=[0 0]",
+			"resp 0 200 for=/b frames=6-6 gaps=[0 0]",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScript()
+			c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+			c.handshake()               // frames 1-3
+			c.send(true, getReq, 1460)  // 4
+			c.send(false, okResp, 1460) // 5
+			// Frame 6, the response, stamped 1 ms before frame 7, the
+			// request, which was sent before it (it acknowledges only
+			// the bytes before it).
+			s.add(c.server, c.client, c.sseq, tc.ack(c), "A", okResp)
+			s.add(c.client, c.server, c.cseq, c.sseq, "A", tc.prefix+getReqB)
+			c.sseq += uint32(len(okResp))
+			c.cseq += uint32(len(tc.prefix + getReqB))
+			c.close()
+			rec := s.run(t)
+			want := append([]string{
+				"open 0 stream=0 client=10.0.0.1:50000",
+				"req 0 GET /a frames=4-4 gaps=[0 0]",
+				"resp 0 200 for=/a frames=5-5 gaps=[0 0]",
+			}, tc.want...)
+			assertEvents(t, rec, append(want, "close 0 fin http/1.1"))
+		})
+	}
+}
+
 func TestReassemblerRSTEnds(t *testing.T) {
 	s := newScript()
 	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)

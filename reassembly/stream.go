@@ -519,15 +519,31 @@ func (cs *connState) skippedBy(resp *Message) int {
 	return n
 }
 
-// startsBefore reports whether a's first byte came before b's by both the
-// file's order of frames and the timestamps. Either alone can mislead: a
-// capture whose two directions come from two clocks (a full-duplex tap,
-// two hosts merged) may stamp a response a little before its request, and
-// one that writes its interfaces' packets in blocks (pcapng with several
-// interfaces) may store it first. Messages of one connection are in one
+// startsBefore reports whether a's first byte was sent before b's, where a
+// and b go in opposite directions. TCP's numbers say so when one message's
+// first packet acknowledges the other's first byte (acked): its sender had
+// received that byte. Otherwise a must come first by both the file's order
+// of frames and the timestamps. Either alone can mislead: a capture whose
+// two directions come from two clocks (a full-duplex tap, two hosts
+// merged) may stamp a response a little before its request, and one that
+// writes its interfaces' packets in blocks (pcapng with several
+// interfaces) may store it first; with both (two hosts' captures merged by
+// time, their clocks apart by more than the server's reply takes), only
+// the acknowledgment numbers tell. Messages of one connection are in one
 // file, so their frames compare.
 func startsBefore(a, b *Message) bool {
+	if ab, ba := acked(b, a), acked(a, b); ab != ba {
+		return ab
+	}
 	return a.FirstFrame < b.FirstFrame && a.FirstTime.Before(b.FirstTime)
+}
+
+// acked reports whether the packet that carried x's first byte
+// acknowledges y's first byte: x's sender had y's first byte when it sent
+// x's, so y started first. Both numbers must be known (Segment); seq
+// arithmetic wraps (RFC 9293 §3.4).
+func acked(x, y *Message) bool {
+	return x.hasFirstAck && y.hasFirstSeq && int32(x.firstAck-y.firstSeq) > 0
 }
 
 // endHTTP stops both parsers: the rest of the connection is not HTTP/1.

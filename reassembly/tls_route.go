@@ -65,7 +65,11 @@ func (t *tlsConn) plain(d Direction) {
 	h := &t.half[d]
 	h.mode = tlsPlain
 	if len(h.sniff) > 0 {
-		t.cs.parser(d).Feed(h.sniff, h.sniffSeg)
+		// sniffSeg is the last segment's: the first sniffed byte may be
+		// an earlier one's.
+		seg := h.sniffSeg
+		seg.hasSeq = false
+		t.cs.parser(d).Feed(h.sniff, seg)
 		h.sniff = nil
 	}
 }

@@ -331,13 +331,23 @@ func TestReassemblerLostResponses(t *testing.T) {
 	}
 }
 
-// TestStartsBefore: a message starts before another only when the frames
-// and the timestamps agree (two clocks for the two directions, or a pcapng
-// that stores its interfaces' packets in blocks, mislead one of them).
+// TestStartsBefore: a message starts before another when the
+// acknowledgment numbers say so, and else only when the frames and the
+// timestamps agree (two clocks for the two directions, or a pcapng that
+// stores its interfaces' packets in blocks, mislead one of them).
 func TestStartsBefore(t *testing.T) {
 	at := func(frame int64, us int) *Message {
 		return &Message{FirstFrame: frame, FirstTime: time.Unix(0, 0).Add(time.Duration(us) * time.Microsecond)}
 	}
+	acking := func(m *Message, ack uint32) *Message {
+		m.firstAck, m.hasFirstAck = ack, true
+		return m
+	}
+	seqAt := func(m *Message, seq uint32) *Message {
+		m.firstSeq, m.hasFirstSeq = seq, true
+		return m
+	}
+	both := func(m *Message, ack, seq uint32) *Message { return seqAt(acking(m, ack), seq) }
 	for _, tc := range []struct {
 		name string
 		a, b *Message
@@ -347,6 +357,14 @@ func TestStartsBefore(t *testing.T) {
 		{"stamped before, stored after", at(2, 0), at(1, 10), false},
 		{"stored before, stamped after", at(1, 20), at(2, 10), false},
 		{"both say after", at(2, 20), at(1, 10), false},
+		// TCP's numbers overrule both: a's packet acknowledges b's first
+		// byte (b came first), or b's acknowledges a's (a came first).
+		{"both say before, a acknowledges b", acking(at(1, 0), 5001), seqAt(at(2, 10), 5000), false},
+		{"both say after, b acknowledges a", seqAt(at(2, 20), 7000), acking(at(1, 10), 7001), true},
+		{"a acknowledges only up to b", acking(at(1, 0), 5000), seqAt(at(2, 10), 5000), true},
+		{"a acknowledges b across the wrap", acking(at(1, 0), 3), seqAt(at(2, 10), 0xfffffff0), false},
+		{"a's ack, b's seq unknown", acking(at(1, 0), 5001), at(2, 10), true},
+		{"each acknowledges the other", both(at(1, 0), 5001, 7000), both(at(2, 10), 7001, 5000), true},
 	} {
 		if got := startsBefore(tc.a, tc.b); got != tc.want {
 			t.Errorf("%s: startsBefore = %v, want %v", tc.name, got, tc.want)
