@@ -24,6 +24,13 @@ type halfState struct {
 	// one was acknowledged after all.
 	synOnly, hasAlt bool
 	alt             uint32
+	// cut says that the capture's snaplen cut the tail of the last
+	// segment: the bytes from next to cutEnd are lost unless another copy
+	// of the segment follows at once (cutSeg is where they were lost;
+	// see settleCut).
+	cut    bool
+	cutEnd uint32
+	cutSeg Segment
 }
 
 // fastPath processes a packet of tuple side on the in-order path; it
@@ -106,8 +113,18 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 	if len(payload) > 0 {
 		cs.deliver(d, payload, p, h.next)
 	}
-	if missing := int(segLen) - len(payload); missing > 0 {
-		// The capture's snaplen cut this segment: its tail is lost.
+	if missing := int(segLen) - len(payload); missing > 0 && !tcp.FIN {
+		// The capture's snaplen cut this segment: its tail is lost, unless
+		// the capture has another, whole copy of it next (two interfaces
+		// of different snaplens): the gap waits for the next packet.
+		h.next += uint32(len(payload))
+		if !h.cut || int32(seq+segLen-h.cutEnd) > 0 {
+			h.cutEnd = h.next + uint32(missing)
+		}
+		h.cut, h.cutSeg = true, cs.lastSeg[d]
+		cs.cutPending = true
+		return true
+	} else if missing > 0 {
 		cs.gap(d, cs.lastSeg[d], missing)
 	}
 	h.next += segLen
@@ -117,6 +134,35 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 		cs.endDirection(d)
 	}
 	return true
+}
+
+// settleCut decides the cut tails of cs's directions (halfState.cut) before
+// packet p of tuple side is processed (nil: the connection ends). A
+// segment of the same direction that brings bytes of the cut is another
+// copy of it (or a retransmission): it fills the cut on the fast path. Any
+// other packet says that no copy followed: the tail is lost, and the gap
+// is told before the packet, as it would have been at once.
+func (cs *connState) settleCut(p *Packet, side int) {
+	cs.cutPending = false
+	for s := range cs.half {
+		h := &cs.half[s]
+		if !h.cut {
+			continue
+		}
+		if int32(h.cutEnd-h.next) <= 0 {
+			h.cut = false // filled
+			continue
+		}
+		if p != nil && s == side && !h.slow && !p.TCP.SYN && !p.TCP.RST && len(p.TCP.Payload) > 0 &&
+			int32(p.TCP.Seq-h.next) <= 0 && int32(p.TCP.Seq+uint32(len(p.TCP.Payload))-h.next) > 0 {
+			cs.cutPending = true
+			continue
+		}
+		h.cut = false
+		missing := int(h.cutEnd - h.next)
+		h.next = h.cutEnd
+		cs.gap(cs.direction(s), h.cutSeg, missing)
+	}
 }
 
 // deliver feeds in-order bytes of direction d to its parser: payload, the

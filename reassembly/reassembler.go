@@ -232,6 +232,9 @@ func (r *Reassembler) process(p *Packet) {
 			}
 		}
 	}
+	if cs.cutPending {
+		cs.settleCut(p, side)
+	}
 	tcp := &p.TCP
 	c := cs.conn
 	c.End, c.LastFrame = p.Time, p.Frame

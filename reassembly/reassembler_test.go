@@ -460,6 +460,75 @@ func TestReassemblerSnaplenCutSegment(t *testing.T) {
 	})
 }
 
+// TestReassemblerSnaplenCutThenWhole: a capture on two interfaces of
+// different snaplens has each segment twice, cut short first. The whole
+// copy that follows brings the cut tail, and no gap is told; a cut copy
+// that follows brings only what it kept, and the gap waits on; a gap not
+// filled before another packet, or before the connection ends, is told
+// then.
+func TestReassemblerSnaplenCutThenWhole(t *testing.T) {
+	const resp = "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"
+	cut := func(s *script, keep int) {
+		p := &s.pkts[len(s.pkts)-1]
+		p.MissingBytes = len(p.TCP.Payload) - keep
+		p.Truncated = true
+		p.TCP.Payload = p.TCP.Payload[:keep]
+	}
+	// copies adds the response's copies, each keeping that many bytes
+	// (-1: whole).
+	for _, tc := range []struct {
+		name   string
+		copies []int
+		end    bool // the capture ends after the copies
+		want   string
+	}{
+		{"whole after cut", []int{20, -1}, false, "resp 0 401 for=/a frames=5-6 gaps=[0 0]"},
+		{"whole after two cuts", []int{20, 40, -1}, false, "resp 0 401 for=/a frames=5-7 gaps=[0 0]"},
+		{"whole first", []int{-1, 20}, false, "resp 0 401 for=/a frames=5-5 gaps=[0 0]"},
+		{"cut twice", []int{20, 40}, false, ""},
+		{"cut at the end", []int{20}, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScript()
+			c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+			c.handshake()
+			c.send(true, getReq, 1460) // frame 4
+			for _, keep := range tc.copies {
+				s.add(c.server, c.client, c.sseq, c.cseq, "A", resp)
+				if keep >= 0 {
+					cut(s, keep)
+				}
+			}
+			c.sseq += uint32(len(resp))
+			if !tc.end {
+				c.send(true, getReqB, 1460)
+				c.send(false, okResp, 1460)
+				c.close()
+			}
+			rec := s.run(t)
+			var got []string
+			gaps := 0
+			for _, e := range rec.events {
+				if strings.HasPrefix(e, "resp 0 401") {
+					got = append(got, e)
+				}
+			}
+			for _, c := range rec.closed {
+				gaps = c.Gaps[ServerToClient]
+			}
+			if tc.want == "" {
+				if len(got) != 0 || gaps != 1 {
+					t.Errorf("cut response: events %q, %d server gaps; want none, 1 gap\n%s", got, gaps, strings.Join(rec.events, "\n"))
+				}
+				return
+			}
+			if len(got) != 1 || got[0] != tc.want || gaps != 0 {
+				t.Errorf("events %q, %d server gaps; want %q, no gap\n%s", got, gaps, tc.want, strings.Join(rec.events, "\n"))
+			}
+		})
+	}
+}
+
 func TestReassemblerPartialOverlap(t *testing.T) {
 	s := newScript()
 	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)

@@ -45,6 +45,9 @@ type connState struct {
 	gpStarted   bool
 
 	half [2]halfState // by tuple side: the in-order fast path
+	// cutPending says a half's cut tail waits for the next packet
+	// (halfState.cut, settleCut).
+	cutPending bool
 
 	parsers [2]*HTTPParser // by Direction; nil until the direction carries data
 	// parserMem holds the parsers, set up on first use (see parser).
@@ -223,6 +226,9 @@ func (cs *connState) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir gpr.TC
 func (cs *connState) ReassembledSG(sg gpr.ScatterGather, ac gpr.AssemblerContext) {
 	if cs.finalized || cs.dropped {
 		return
+	}
+	if cs.cutPending {
+		cs.settleCut(nil, -1) // bytes of a flush, not a copy of the cut
 	}
 	gdir, _, end, skip := sg.Info()
 	side := cs.gpFirstSide
@@ -587,6 +593,9 @@ func (cs *connState) openTunnel() {
 func (cs *connState) finalize(reason EndReason) {
 	if cs.finalized {
 		return
+	}
+	if cs.cutPending {
+		cs.settleCut(nil, -1)
 	}
 	for d, p := range cs.parsers {
 		if p != nil && !cs.ended[d] && !p.Done() {
