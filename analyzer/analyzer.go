@@ -253,7 +253,7 @@ func (a *Analyzer) FinishStreaming(src reassembly.SourceStats) *Report {
 			conns = append(conns, cs)
 		}
 	}
-	d := newDiagnosis(a.opts, conns, a.opts.reportFiles(src))
+	d := newDiagnosis(a.opts, conns, src)
 	d.lines, d.hashes = a.in.lines, a.in.hashes
 	d.tlsWithoutKeys = a.tlsWithoutKeys
 	d.run()

@@ -49,7 +49,7 @@ func (a *Analyzer) build(d *diagnosis, src reassembly.SourceStats) *Report {
 	})
 	divide(len(findings), 4096).each(func(_, lo, hi int) {
 		for i, f := range findings[lo:hi] {
-			r.Findings[lo+i] = f.model()
+			r.Findings[lo+i] = f.model(d.frames)
 		}
 	})
 	judged.Wait()
@@ -165,6 +165,9 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState,
 	} else {
 		clear(c.Statuses)
 	}
+	for _, p := range cs.rare().parts {
+		c.Parts = append(c.Parts, ConnectionPart{File: p.File, TCPStream: p.Stream})
+	}
 	for o := range cs.rare().linked {
 		c.Linked = append(c.Linked, int(o.id))
 	}
@@ -192,11 +195,11 @@ func (d *diagnosis) connectionInto(c *Connection, s *connScratch, cs *connState,
 		c.Handshakes = []Handshake{}
 	}
 	for i, h := range hs {
-		h.modelInto(&c.Handshakes[i])
+		h.modelInto(&c.Handshakes[i], d.frames)
 	}
 	c.Users = hsUsers(s.users[:0], hs)
 	if exchanges {
-		c.Exchanges = cs.buildExchanges(s.exchanges[:0], newHSIndex(hs), d.lines, d.hashes)
+		c.Exchanges = cs.buildExchanges(s.exchanges[:0], newHSIndex(hs), d.lines, d.hashes, d.frames)
 	}
 	c.ExchangesOmitted = int(cs.ext().exchangesOmitted)
 	c.Findings = append(c.Findings, cs.rare().findings...) // sorted
@@ -295,8 +298,9 @@ func statusText(status int32) string {
 }
 
 // modelInto renders the handshake into *m, reusing m's list of
-// connections.
-func (h *handshake) modelInto(m *Handshake) {
+// connections; frames gives frames of connections that span files their
+// own file's numbers.
+func (h *handshake) modelInto(m *Handshake, frames *reassembly.FrameLocator) {
 	conns := m.Connections[:0]
 	*m = Handshake{
 		ID:             int(h.id),
@@ -321,6 +325,14 @@ func (h *handshake) modelInto(m *Handshake) {
 		AuthenticatedRequests: int(h.authRequests),
 		Upstream:              h.has(fUpstream),
 		Route:                 slices.Clone(h.note().route),
+	}
+	if frames.Chained(int(h.conn.file)) || frames.Chained(int(h.t3conn.file)) {
+		ff := &HandshakeFiles{}
+		ff.Type1, m.Frames.Type1 = frames.Locate(int(h.conn.file), m.Frames.Type1)
+		ff.Type2, m.Frames.Type2 = frames.Locate(int(h.conn.file), m.Frames.Type2)
+		ff.Type3, m.Frames.Type3 = frames.Locate(int(h.t3conn.file), m.Frames.Type3)
+		ff.Final, m.Frames.Final = frames.Locate(int(h.t3conn.file), m.Frames.Final)
+		m.FrameFiles = ff
 	}
 	if m.ServerIdentity == "" {
 		m.ServerIdentity = h.echoIdentity()
@@ -357,8 +369,9 @@ func firstID(f *finding) int {
 	return int(f.conns[0].id)
 }
 
-// model renders a finding with its evidence lists capped.
-func (f *finding) model() Finding {
+// model renders a finding with its evidence lists capped; frames gives
+// frames of connections that span files their own file's numbers.
+func (f *finding) model(frames *reassembly.FrameLocator) Finding {
 	info := Codes[f.code]
 	m := Finding{
 		Code:        f.code,
@@ -382,13 +395,25 @@ func (f *finding) model() Finding {
 		m.Connections = append(m.Connections, int(cs.id))
 		m.TCPStreams = append(m.TCPStreams, int(cs.stream))
 		m.StreamFiles = append(m.StreamFiles, int(cs.file))
+		// A connection that spans files has a tcp.stream in each.
+		for _, p := range cs.rare().parts {
+			m.TCPStreams = append(m.TCPStreams, p.Stream)
+			m.StreamFiles = append(m.StreamFiles, p.File)
+			if !slices.Contains(m.Files, p.File) {
+				m.Files = append(m.Files, p.File)
+			}
+		}
 	}
 	slices.Sort(m.Files)
 	m.FrameFiles = []int{}
-	frames := slices.Clone(f.frames)
-	slices.SortFunc(frames, func(a, b frameRef) int { return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.frame, b.frame)) })
-	frames = slices.Compact(frames)
-	for _, fr := range frames {
+	refs := slices.Clone(f.frames)
+	for i, fr := range refs {
+		file, n := frames.Locate(int(fr.file), fr.frame)
+		refs[i] = frameRef{n, int32(file)}
+	}
+	slices.SortFunc(refs, func(a, b frameRef) int { return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.frame, b.frame)) })
+	refs = slices.Compact(refs)
+	for _, fr := range refs {
 		if fr.frame == 0 {
 			continue
 		}

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/ntlmscope/ntlmscope/reassembly"
@@ -194,6 +195,9 @@ type connRare struct {
 	incompleteMessages, kerberos int32
 	// gaps counts the gaps in each direction (0 client to server).
 	gaps [2]int32
+	// parts lists the later files the connection went on into
+	// (reassembly.Conn.Parts: a ring buffer's files).
+	parts []reassembly.ConnPart
 
 	// Set in Finish.
 	linked map[*connState]bool
@@ -334,6 +338,9 @@ func (cs *connState) touch(c *reassembly.Conn) {
 		if g := [2]int32{int32(c.Gaps[0]), int32(c.Gaps[1])}; g != cs.rare().gaps {
 			cs.rareRW().gaps = g
 		}
+	}
+	if len(c.Parts) != len(cs.rare().parts) { // parts only grow
+		cs.rareRW().parts = slices.Clone(c.Parts)
 	}
 	if cs.x != nil {
 		for d := range cs.x.closeAt {

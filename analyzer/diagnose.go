@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/ntlmscope/ntlmscope/reassembly"
 )
 
 // diagnosis holds the whole capture's state while Finish correlates and
@@ -43,6 +45,9 @@ type diagnosis struct {
 	// labels names the run's capture files in messages (FileLabels;
 	// see cref).
 	labels []string
+	// frames gives the frames of connections that span a chain of files
+	// (a ring buffer's) their own file's numbers; nil when none does.
+	frames *reassembly.FrameLocator
 	// proxyClients maps a client IP that is itself a proxy to the reason.
 	proxyClients map[string]string
 	// restarts pairs each restarted handshake with the one that restarted
@@ -68,9 +73,10 @@ type diagnosis struct {
 // restart is a HANDSHAKE_RESTARTED occurrence.
 type restart struct{ from, to *handshake }
 
-func newDiagnosis(opts Options, conns []*connState, files []string) *diagnosis {
+func newDiagnosis(opts Options, conns []*connState, src reassembly.SourceStats) *diagnosis {
 	slices.SortFunc(conns, func(a, b *connState) int { return cmp.Compare(a.id, b.id) })
-	d := &diagnosis{opts: opts, conns: conns, proxyClients: map[string]string{}, labels: FileLabels(files)}
+	d := &diagnosis{opts: opts, conns: conns, proxyClients: map[string]string{}, labels: FileLabels(opts.reportFiles(src)),
+		frames: reassembly.NewFrameLocator(src)}
 	n := 0
 	for _, cs := range conns {
 		n += len(cs.hs)
@@ -159,7 +165,7 @@ func (d *diagnosis) run() {
 // the report builds its connections from conns (and the tables of lines),
 // and a streaming report keeps the diagnosis until it is dropped.
 func (d *diagnosis) release() {
-	*d = diagnosis{opts: d.opts, conns: d.conns, lines: d.lines, hashes: d.hashes}
+	*d = diagnosis{opts: d.opts, conns: d.conns, lines: d.lines, hashes: d.hashes, frames: d.frames}
 }
 
 // findServerChanges runs checkServerChanges and findRestarts side by side:

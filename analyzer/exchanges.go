@@ -180,8 +180,10 @@ func (cs *connState) healthy() bool {
 // buildExchanges renders the records of a connection that carried
 // authentication, appended to out (nil, or an empty slice to reuse);
 // index finds handshakes' positions in the connection's report; lines and
-// hashes are the analyzer's tables of request lines and of their hashes.
-func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLine, hashes []uint64) []Exchange {
+// hashes are the analyzer's tables of request lines and of their hashes;
+// frames gives the frames of a connection that spans files their own
+// file's numbers.
+func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLine, hashes []uint64, frames *reassembly.FrameLocator) []Exchange {
 	ex := cs.ext().exchanges
 	if len(ex) == 0 {
 		return nil
@@ -189,6 +191,7 @@ func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLi
 	if out == nil {
 		out = make([]Exchange, 0, cs.x.exchangeCount)
 	}
+	chained := frames.Chained(int(cs.file))
 	for e := range cs.eachExchange(hashes) {
 		l := lines[e.line]
 		x := Exchange{
@@ -201,6 +204,14 @@ func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLi
 		}
 		if h := e.hs; h != nil {
 			x.Handshake = index.of(h.root())
+		}
+		if chained {
+			x.RequestFile = new(int)
+			*x.RequestFile, x.RequestFrame = frames.Locate(int(cs.file), x.RequestFrame)
+			if x.ResponseFrame > 0 {
+				x.ResponseFile = new(int)
+				*x.ResponseFile, x.ResponseFrame = frames.Locate(int(cs.file), x.ResponseFrame)
+			}
 		}
 		out = append(out, x)
 	}

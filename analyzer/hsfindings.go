@@ -93,12 +93,12 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 		case h.has(fSplit) && !h.has(fRoutedHere):
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %s) answers the Type 2 of connection %s (frame %d): "+
-				"the handshake was split across connections", h.userName(), h.t3.frame(), d.cref(h.t3conn), d.cref(h.conn), h.t2.frame())
+				"the handshake was split across connections", h.userName(), d.fp(h.t3conn, h.t3.frame()), d.cref(h.t3conn), d.cref(h.conn), d.fp(h.conn, h.t2.frame()))
 			first, firstConn := h.note().firstT3, h.note().firstT3Conn
 			again := ""
 			if h.sentAgain {
 				again = sprintf("; it was sent again after the first copy (frame %d, connection %s) went unanswered",
-					first.frame(), d.cref(firstConn))
+					d.fp(firstConn, first.frame()), d.cref(firstConn))
 				f.msg += again
 			}
 			out.add(f)
@@ -113,17 +113,17 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 			case sentHere && code == CodeConnectionClosedMidHS:
 				g.msg = sprintf("the server side closed connection %s after the Type 3 (frame %d) without answering it; "+
 					"the Type 3 was sent again on connection %s, where no backend knows the challenge",
-					d.cref(firstConn), first.frame(), d.cref(h.t3conn))
+					d.cref(firstConn), d.fp(firstConn, first.frame()), d.cref(h.t3conn))
 			case code == CodeConnectionClosedMidHS:
 				g.msg = sprintf("the server side closed connection %s after its Type 2 (frame %d); the client sent the "+
-					"Type 3 on connection %s, where no backend knows the challenge", d.cref(h.conn), h.t2.frame(), d.cref(h.t3conn)) + again
+					"Type 3 on connection %s, where no backend knows the challenge", d.cref(h.conn), d.fp(h.conn, h.t2.frame()), d.cref(h.t3conn)) + again
 			default:
 				if sentHere {
 					g.msg = sprintf("the client left connection %s while its Type 3 (frame %d) was unanswered and sent "+
-						"the Type 3 again on connection %s", d.cref(firstConn), first.frame(), d.cref(h.t3conn))
+						"the Type 3 again on connection %s", d.cref(firstConn), d.fp(firstConn, first.frame()), d.cref(h.t3conn))
 				} else {
 					g.msg = sprintf("the client left connection %s after its Type 2 (frame %d) and sent the Type 3 on "+
-						"connection %s", d.cref(h.conn), h.t2.frame(), d.cref(h.t3conn)) + again
+						"connection %s", d.cref(h.conn), d.fp(h.conn, h.t2.frame()), d.cref(h.t3conn)) + again
 				}
 				switch {
 				case d.isProxyClient(h):
@@ -145,7 +145,7 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 		case h.t3.ok() && !h.t2.ok():
 			f := hsFinding(CodeType3WithoutChallenge, h)
 			f.msg = sprintf("the Type 3 of %s (frame %d, connection %s) came on a connection that never carried a Type 2, "+
-				"and no Type 2 of the same client matches it in the capture", h.userName(), h.t3.frame(), d.cref(h.t3conn))
+				"and no Type 2 of the same client matches it in the capture", h.userName(), d.fp(h.t3conn, h.t3.frame()), d.cref(h.t3conn))
 			out.add(f)
 		}
 		if h.has(fNotChallenged) {
@@ -166,13 +166,13 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 					// The client sent its Type 3 on a connection the
 					// server side had closed already.
 					f.msg = sprintf("the server side closed connection %s (frame %d) after the %s, and the Type 3 the "+
-						"client still sent on it (frame %d) got no answer", d.cref(h.t3conn), sc, lastStepName(h), h.t3.frame())
+						"client still sent on it (frame %d) got no answer", d.cref(h.t3conn), d.fp(h.t3conn, sc), lastStepName(h), d.fp(h.t3conn, h.t3.frame()))
 				case h.t3.ok():
 					f.msg = sprintf("the server side closed connection %s after the Type 3 (frame %d) without answering it",
-						d.cref(h.t3conn), h.t3.frame())
+						d.cref(h.t3conn), d.fp(h.t3conn, h.t3.frame()))
 				default:
 					f.msg = sprintf("the server side closed connection %s after the %s (frame %d) and no Type 3 followed",
-						d.cref(h.conn), lastStepName(h), lastFrame(h))
+						d.cref(h.conn), lastStepName(h), d.fpRef(lastFrame(h)))
 				}
 				out.add(f)
 			case CodeClientAbandonedHandshake:
@@ -183,7 +183,7 @@ func (d *diagnosis) handshakeFindings(out *findingList) {
 				f := hsFinding(CodeClientAbandonedHandshake, h)
 				f.msg = sprintf("the client sent the Type 3 (frame %d) on connection %s, waited %.1f s without an answer "+
 					"and closed the connection: the server side did not answer (the server, or the domain controller it "+
-					"asks to validate NTLM, is slow or unreachable)", h.t3.frame(), d.cref(h.t3conn), unansweredFor(h).Seconds())
+					"asks to validate NTLM, is slow or unreachable)", d.fp(h.t3conn, h.t3.frame()), d.cref(h.t3conn), unansweredFor(h).Seconds())
 				out.add(f)
 			}
 		}
@@ -260,22 +260,24 @@ func (d *diagnosis) routedFinding(h *handshake) *finding {
 			t2 = "an upstream connection the capture did not link"
 		}
 		f.msg = sprintf("on client connection %s, the Type 2 of %s's handshake came over %s but its Type 3 (frame %d) "+
-			"went over %s: the balancer moved the handshake", d.cref(h.t3conn), h.userName(), t2, h.t3.frame(), t3)
+			"went over %s: the balancer moved the handshake", d.cref(h.t3conn), h.userName(), t2, d.fp(h.t3conn, h.t3.frame()), t3)
 	case h.has(fRoutedHere):
 		f.msg = sprintf("the Type 3 of %s (frame %d) answers the Type 2 of connection %s (frame %d) but went over "+
 			"connection %s, whose last Type 2 (frame %d, %s) belongs to another handshake: the balancer moved the handshake",
-			h.userName(), h.t3.frame(), d.cref(h.conn), h.t2.frame(), d.cref(h.t3conn), h.note().hereT2.frame(), orUnknown(h.note().hereIdentity))
+			h.userName(), d.fp(h.t3conn, h.t3.frame()), d.cref(h.conn), d.fp(h.conn, h.t2.frame()), d.cref(h.t3conn),
+			d.fp(h.t3conn, h.note().hereT2.frame()), orUnknown(h.note().hereIdentity))
 	case h.has(fEchoMismatch):
 		f.msg = sprintf("the Type 3 on connection %s (frame %d) answers a challenge from %s, but the connection's last "+
-			"Type 2 (frame %d) came from %s", d.cref(h.t3conn), h.t3.frame(), h.echoIdentity(), h.t2.frame(), h.identity)
+			"Type 2 (frame %d) came from %s", d.cref(h.t3conn), d.fp(h.t3conn, h.t3.frame()), h.echoIdentity(), d.fp(h.conn, h.t2.frame()), h.identity)
 		if strings.EqualFold(h.echoIdentity(), h.identity) {
 			f.msg = sprintf("the Type 3 on connection %s (frame %d) answers another challenge of %s than the connection's "+
 				"last Type 2 (frame %d): another connection's handshake reached this backend connection",
-				d.cref(h.t3conn), h.t3.frame(), h.identity, h.t2.frame())
+				d.cref(h.t3conn), d.fp(h.t3conn, h.t3.frame()), h.identity, d.fp(h.conn, h.t2.frame()))
 		}
 	default:
 		f.msg = sprintf("the Type 2 (frame %d) and the final response (frame %d) of the handshake on connection %s "+
-			"name different backends (%s, then %s)", h.t2.frame(), h.final.frame(), d.cref(h.t3conn), h.note().t2Hint, h.note().finalHint)
+			"name different backends (%s, then %s)", d.fp(h.conn, h.t2.frame()), d.fp(h.t3conn, h.final.frame()), d.cref(h.t3conn),
+			h.note().t2Hint, h.note().finalHint)
 	}
 	return f
 }
@@ -285,10 +287,10 @@ func (d *diagnosis) routedFinding(h *handshake) *finding {
 func (d *diagnosis) abandonedText(h *handshake) string {
 	if h.t3.ok() {
 		return sprintf("the client sent the Type 3 (frame %d) on connection %s and closed the connection without waiting for the answer",
-			h.t3.frame(), d.cref(h.t3conn))
+			d.fp(h.t3conn, h.t3.frame()), d.cref(h.t3conn))
 	}
 	if !h.t2.ok() {
-		return sprintf("the client sent a Type 1 (frame %d) on connection %s and did not continue", h.t1.frame(), d.cref(h.conn))
+		return sprintf("the client sent a Type 1 (frame %d) on connection %s and did not continue", d.fp(h.conn, h.t1.frame()), d.cref(h.conn))
 	}
 	how := "sent no Type 3"
 	switch {
@@ -299,9 +301,9 @@ func (d *diagnosis) abandonedText(h *handshake) string {
 	case h.has(fMovedOn):
 		how = "sent a request without credentials instead of the Type 3"
 	case h.conn.closeFrame(0) != 0:
-		how = sprintf("closed the connection (frame %d) without a Type 3", h.conn.closeFrame(0))
+		how = sprintf("closed the connection (frame %d) without a Type 3", d.fp(h.conn, h.conn.closeFrame(0)))
 	}
-	return sprintf("the client received the Type 2 (frame %d) on connection %s and %s", h.t2.frame(), d.cref(h.conn), how)
+	return sprintf("the client received the Type 2 (frame %d) on connection %s and %s", d.fp(h.conn, h.t2.frame()), d.cref(h.conn), how)
 }
 
 // nextIdentity returns the server identity of the first Type 2 cs itself
@@ -343,12 +345,12 @@ func lastStepName(h *handshake) string {
 	return "Type 1"
 }
 
-func lastFrame(h *handshake) int64 {
+func lastFrame(h *handshake) frameRef {
 	fs := h.appendFrameRefs(nil)
 	if len(fs) == 0 {
-		return 0
+		return frameRef{}
 	}
-	return fs[len(fs)-1].frame
+	return fs[len(fs)-1]
 }
 
 // connectionFindings reports re-authentications, single-leg sharing and
@@ -368,7 +370,7 @@ func (d *diagnosis) connectionFindings(out *findingList) {
 				status = 407
 			}
 			f.msg = sprintf("connection %s, authenticated as %s, was answered %d asking for NTLM again (frame %d)",
-				d.cref(cs), r.hs.userName(), status, r.frame)
+				d.cref(cs), r.hs.userName(), status, d.fp(cs, r.frame))
 			switch {
 			case r.persist:
 				f.msg += ": the server sent Persistent-Auth: false (IIS authPersistSingleRequest), so this is by design"

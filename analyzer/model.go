@@ -195,11 +195,17 @@ type Backend struct {
 type Connection struct {
 	// ID is unique within the run; File indexes Source.Files; TCPStream is
 	// Wireshark's tcp.stream in that file.
-	ID        int    `json:"id"`
-	File      int    `json:"file"`
-	TCPStream int    `json:"tcp_stream"`
-	Client    string `json:"client"`
-	Server    string `json:"server"`
+	ID        int `json:"id"`
+	File      int `json:"file"`
+	TCPStream int `json:"tcp_stream"`
+	// Parts lists the later files the connection went on into, when the
+	// inputs are files that follow each other (a ring buffer's, or a
+	// capture split with editcap): each with the connection's tcp.stream
+	// in that file. Its frames are each numbered in their own file
+	// (Exchange.RequestFile, Handshake.FrameFiles).
+	Parts  []ConnectionPart `json:"parts,omitempty"`
+	Client string           `json:"client"`
+	Server string           `json:"server"`
 	// RealClients are the addresses X-Forwarded-For/Forwarded named.
 	RealClients []string `json:"real_clients,omitempty"`
 	// Leg is LegClient, or LegUpstream for a connection that relays the
@@ -296,8 +302,12 @@ type Handshake struct {
 	// Frames and Times locate each step; Status is the final response's
 	// status code (0 when none).
 	Frames HandshakeFrames `json:"frames"`
-	Times  HandshakeTimes  `json:"times"`
-	Status int             `json:"status"`
+	// FrameFiles says which file each step's frame is numbered in, when
+	// one of the handshake's connections spans files (Connection.Parts);
+	// nil otherwise: the frames are in their connection's file.
+	FrameFiles *HandshakeFiles `json:"frame_files,omitempty"`
+	Times      HandshakeTimes  `json:"times"`
+	Status     int             `json:"status"`
 	// Connections lists the connections of a split handshake (several) or
 	// its one connection.
 	Connections []int `json:"connections"`
@@ -312,6 +322,21 @@ type Handshake struct {
 	// Upstream is set for a handshake seen on an upstream connection (a
 	// relay, counted on the client leg).
 	Upstream bool `json:"upstream,omitempty"`
+}
+
+// ConnectionPart is where a connection went on in a later file.
+type ConnectionPart struct {
+	File      int `json:"file"`
+	TCPStream int `json:"tcp_stream"`
+}
+
+// HandshakeFiles holds the file each step's frame is numbered in
+// (Handshake.FrameFiles).
+type HandshakeFiles struct {
+	Type1 int `json:"type1"`
+	Type2 int `json:"type2"`
+	Type3 int `json:"type3"`
+	Final int `json:"final"`
 }
 
 // HandshakeFrames holds the frame of each step (0: not captured).
@@ -395,4 +420,9 @@ type Exchange struct {
 	// Handshake indexes the connection's Handshakes; -1 when the exchange
 	// belongs to none.
 	Handshake int `json:"handshake"`
+	// RequestFile and ResponseFile say which file the frames are numbered
+	// in, when the connection spans files (Connection.Parts); nil
+	// otherwise: the connection's file.
+	RequestFile  *int `json:"request_file,omitempty"`
+	ResponseFile *int `json:"response_file,omitempty"`
 }

@@ -54,7 +54,7 @@ func (a *Analyzer) Snapshot(src reassembly.SourceStats) *Report {
 		cs.settle()
 		cs.live = nil
 	}
-	d := newDiagnosis(opts, cp.conns, opts.reportFiles(src))
+	d := newDiagnosis(opts, cp.conns, src)
 	d.lines, d.hashes = lines, hashes
 	d.tlsWithoutKeys = cp.counts.tlsWithoutKeys
 	d.run()

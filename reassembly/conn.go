@@ -63,6 +63,12 @@ type Conn struct {
 	File int
 	// Stream is Wireshark's tcp.stream index for the connection in its file.
 	Stream int
+	// Parts lists the files the connection went on into after File, when
+	// it spans files that follow each other (a ring buffer's: see
+	// OpenFiles), in order, each with the connection's tcp.stream there.
+	// The connection's frames (FirstFrame, messages' frames) count on
+	// through the chain's files: FrameLocator gives each file's own.
+	Parts []ConnPart
 	// Client and Server: the SYN's sender is the client; without a SYN, the
 	// side that sent an HTTP request (or, failing that, the side with the
 	// higher port) is. Both are fixed before the connection's first
@@ -149,4 +155,13 @@ type Handler interface {
 	// ConnectionClosed is called once when tracking of c ends, for every
 	// connection, HTTP or not.
 	ConnectionClosed(c *Conn)
+}
+
+// ConnPart is where a connection went on in a later file of its chain.
+type ConnPart struct {
+	// File indexes the run's inputs; Stream is the connection's tcp.stream
+	// in that file; FirstFrame is the frame of its first packet there
+	// (counted through the chain, as Packet.Frame).
+	File, Stream int
+	FirstFrame   int64
 }

@@ -23,6 +23,11 @@ import (
 // had closed. Indexes count every TCP conversation of the file, HTTP or not.
 // A 4-tuple unseen for longer than the retention (see Options.RetainIndex)
 // is forgotten: its next packet starts a new conversation.
+//
+// Files that follow each other (Packet.Chain) are one capture: a
+// conversation goes on from one into the next, as the connection does,
+// and takes a tcp.stream index in the new file at its first packet there,
+// as Wireshark numbers it when it opens that file.
 type numberer struct {
 	// index finds a conversation's entry in slab by 4-tuple; free lists
 	// the unused slots of slab. Nothing here but slab's chunk pointers
@@ -47,7 +52,8 @@ type numberer struct {
 type numEntry struct {
 	key     tupleKey
 	hash    uint32 // the key's hash in index (filling the key's padding)
-	stream  int64
+	stream  int32  // tcp.stream in file
+	file    int32  // the file of the conversation's latest packet
 	conv    int64
 	base    [2]uint32 // per tuple side (a=0, b=1)
 	hasBase [2]bool
@@ -82,7 +88,7 @@ func (n *numberer) assign(p *Packet) {
 	}
 	src := netip.AddrPortFrom(p.Src, uint16(p.TCP.SrcPort))
 	dst := netip.AddrPortFrom(p.Dst, uint16(p.TCP.DstPort))
-	k, srcIsA := makeTupleKey(p.File, src, dst)
+	k, srcIsA := makeTupleKey(p.Chain, src, dst)
 	side := 1
 	if srcIsA {
 		side = 0
@@ -108,6 +114,11 @@ func (n *numberer) assign(p *Packet) {
 	if !e.hasBase[side] {
 		e.base[side], e.hasBase[side] = baseSeq(tcp), true
 	}
+	if int(e.file) != p.File {
+		// The conversation goes on in the next file of a chain.
+		e.file, e.stream = int32(p.File), int32(n.nextStream[p.File])
+		n.nextStream[p.File]++
+	}
 	e.lastSeen = at
 	p.key, p.side, p.stream, p.conv, p.fresh, p.now = k, side, int(e.stream), int(e.conv), fresh, n.now
 	p.shard, p.slot = e.shard, slot
@@ -123,7 +134,7 @@ func (n *numberer) alloc(k tupleKey, h uint32, file int, at int64) uint32 {
 		slot = n.slab.grow()
 	}
 	e := n.slab.at(slot)
-	*e = numEntry{key: k, stream: int64(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1, shard: k.hash(), hash: h}
+	*e = numEntry{key: k, file: int32(file), stream: int32(n.nextStream[file]), conv: int64(n.nextConv), gen: e.gen + 1, shard: k.hash(), hash: h}
 	n.nextStream[file]++
 	n.nextConv++
 	n.index.insert(h, slot)

@@ -15,8 +15,16 @@ import (
 type Packet struct {
 	// File is the index of the capture file in the run's list of inputs.
 	File int
+	// Chain is the index of the first file of the files File follows on
+	// from (files that follow each other in time, a ring buffer's: see
+	// OpenFiles), File itself when it follows none. Connections go on
+	// from one file of a chain to the next.
+	Chain int
 	// Frame is the packet's 1-based position in its file, counting every
-	// packet of the file (TCP or not), as Wireshark numbers frames.
+	// packet of the file (TCP or not), as Wireshark numbers frames; in a
+	// file that follows others (Chain), it counts on from the frames of
+	// the chain's files before it (SourceStats.FrameBase): FrameLocator
+	// gives back the file's own number.
 	Frame int64
 	// Time is the capture timestamp.
 	Time time.Time
@@ -89,6 +97,14 @@ type SourceStats struct {
 	// the capture's ring buffer was full (live capture only): the report
 	// misses them.
 	KernelDrops int64
+	// Chain and FrameBase say which files follow each other (a ring
+	// buffer's, see OpenFiles), by file: Chain[i] is the index of the
+	// first file of file i's chain (i when no file precedes it), and
+	// FrameBase[i] the frames of the chain's files before file i, which
+	// the Frame of file i's packets counts on from. Both are nil for a
+	// single input.
+	Chain     []int
+	FrameBase []int64
 	// Warnings are notes for the user, one line each, on input that was
 	// damaged or skipped: "trace.pcapng: truncated at offset 12345 (the
 	// file was cut off; the 310 packets before it were analysed)".

@@ -238,6 +238,11 @@ func (r *Reassembler) process(p *Packet) {
 	tcp := &p.TCP
 	c := cs.conn
 	c.End, c.LastFrame = p.Time, p.Frame
+	if p.File != cs.partFile {
+		// The connection goes on in the next file of a chain.
+		cs.partFile = p.File
+		c.Parts = append(c.Parts, ConnPart{File: p.File, Stream: p.stream, FirstFrame: p.Frame})
+	}
 	if tcp.SYN {
 		cs.sawSYN = true
 		if cs.clientSide < 0 {

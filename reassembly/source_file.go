@@ -49,26 +49,33 @@ const gzipAheadFiles = 4
 
 // captureFile reads the records of one capture and decodes them.
 type captureFile struct {
-	match   *pcapfilter.Matcher // -f on files; nil keeps every packet
-	path    string
-	index   int
-	closer  io.Closer       // nil for stdin
-	gz      io.Closer       // the decompressor of a gzipped file, else nil
-	cnt     *countingReader // under br: bytes of the (uncompressed) stream
-	raw     *countingReader // the file's own bytes (compressed when gzipped): progress
-	size    int64           // the file's size in bytes, -1 when unknown (a pipe)
-	br      *bufio.Reader   // shared with the pcapgo reader, which reads through it
-	pcap    *pcapgo.Reader
-	ng      *pcapgo.NgReader
-	guard   ngGuard
-	ifaces  []ngIface   // the NgReader's interfaces, for readFastNg
-	secrets secretsScan // TLS: Decryption Secrets Blocks (tls_dsb.go)
-	dec     pktDecoder
-	pkt     Packet
-	frame   int64
-	stats   SourceStats
-	unknown map[layers.LinkType]int64 // packets per unhandled link type
-	done    bool
+	match *pcapfilter.Matcher // -f on files; nil keeps every packet
+	path  string
+	index int
+	// chain and frameBase place the file in a chain of files that follow
+	// each other (see mergeSource.begin): its packets' Chain, and the
+	// frames their Frame counts on from. begun says Next returned one of
+	// its packets.
+	chain     int
+	frameBase int64
+	begun     bool
+	closer    io.Closer       // nil for stdin
+	gz        io.Closer       // the decompressor of a gzipped file, else nil
+	cnt       *countingReader // under br: bytes of the (uncompressed) stream
+	raw       *countingReader // the file's own bytes (compressed when gzipped): progress
+	size      int64           // the file's size in bytes, -1 when unknown (a pipe)
+	br        *bufio.Reader   // shared with the pcapgo reader, which reads through it
+	pcap      *pcapgo.Reader
+	ng        *pcapgo.NgReader
+	guard     ngGuard
+	ifaces    []ngIface   // the NgReader's interfaces, for readFastNg
+	secrets   secretsScan // TLS: Decryption Secrets Blocks (tls_dsb.go)
+	dec       pktDecoder
+	pkt       Packet
+	frame     int64
+	stats     SourceStats
+	unknown   map[layers.LinkType]int64 // packets per unhandled link type
+	done      bool
 
 	// noFastNg sends every pcapng block through the NgReader (tests
 	// compare the two paths).
@@ -79,7 +86,7 @@ type captureFile struct {
 // inflated ahead of the reader, on a goroutine of its own, when ahead is
 // set (see gzipAheadFiles). The error is a *FileError.
 func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bool) (_ *captureFile, err error) {
-	f := &captureFile{path: path, index: index, closer: closer, size: fileSize(r)}
+	f := &captureFile{path: path, index: index, chain: index, closer: closer, size: fileSize(r)}
 	defer func() {
 		if err != nil && f.gz != nil {
 			f.gz.Close() // stops the goroutine inflating ahead
@@ -221,7 +228,7 @@ func (f *captureFile) next() (*Packet, error) {
 			if f.pkt.Truncated {
 				f.stats.Truncated++
 			}
-			f.pkt.File, f.pkt.Frame, f.pkt.Time = f.index, f.frame, ci.Timestamp
+			f.pkt.File, f.pkt.Chain, f.pkt.Frame, f.pkt.Time = f.index, f.chain, f.frameBase+f.frame, ci.Timestamp
 			return &f.pkt, nil
 		case verdictNonTCP:
 			f.stats.NonTCP++

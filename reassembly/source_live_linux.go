@@ -242,7 +242,11 @@ func (s *LiveSource) packet(data []byte, ts time.Time, length, ifindex int) (*Pa
 		if s.pkt.Truncated {
 			st.Truncated++
 		}
-		s.pkt.File, s.pkt.Frame, s.pkt.Time = int(s.file), s.frame, ts
+		// Each file the capture rotates into numbers its frames from 1,
+		// and a live run reports them so: its connections are each
+		// file's own (Chain), as before rotation was read back as a
+		// chain (OpenFiles).
+		s.pkt.File, s.pkt.Chain, s.pkt.Frame, s.pkt.Time = int(s.file), int(s.file), s.frame, ts
 		return &s.pkt, nil
 	case verdictNonTCP:
 		st.NonTCP++

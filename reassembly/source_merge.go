@@ -17,6 +17,15 @@ import (
 // go backwards. Packet.File is the file's index in paths and Packet.Frame
 // its frame number in that file, as Wireshark shows it.
 //
+// A file whose first packet comes after the last packet of every file
+// begun before it follows on from the one that ended last (a ring
+// buffer's files, or a capture split with editcap): its connections go on
+// from there. Once two files overlap in time, none follows another. Its packets' Chain names the chain's first file, and their
+// Frame counts on from the frames of the chain's files before it
+// (SourceStats.Chain and FrameBase; FrameLocator gives the file's own
+// numbers back). Files that overlap in time (two hosts' captures) are
+// separate captures.
+//
 // Memory: each file holds a 512 KiB read buffer (two when gzipped, and
 // 1 MiB inflated ahead when the run has at most gzipAheadFiles files)
 // and, per IP version, at most 64 MiB of fragments awaiting reassembly.
@@ -71,6 +80,14 @@ type mergeSource struct {
 	started bool
 	last    *captureFile // the file whose packet Next returned last
 	closed  bool
+	// open counts the files begun (a packet returned) and not ended;
+	// ended is the file that ended last: the next file to begin follows
+	// it when none is open (begin), unless two files were ever open at
+	// once (parallel: captures taken side by side, whose next files
+	// could follow either).
+	open     int
+	ended    *captureFile
+	parallel bool
 }
 
 // before orders files by their pending packets: time, then file order.
@@ -99,8 +116,26 @@ func (m *mergeSource) Next() (*Packet, error) {
 		m.last = nil
 		return nil, io.EOF
 	}
-	m.last = m.heap[0]
-	return &m.last.pkt, nil
+	f := m.heap[0]
+	m.last = f
+	if !f.begun {
+		m.begin(f)
+	}
+	return &f.pkt, nil
+}
+
+// begin notes that f's first packet is next. When every file begun before
+// has ended, and no two files were ever open at once, f follows on from
+// the one that ended last: a chain of files that together are one capture.
+func (m *mergeSource) begin(f *captureFile) {
+	f.begun = true
+	m.open++
+	m.parallel = m.parallel || m.open > 1
+	if m.open == 1 && m.ended != nil && !m.parallel {
+		prev := m.ended
+		f.chain, f.frameBase = prev.chain, prev.frameBase+prev.frame
+		f.pkt.Chain, f.pkt.Frame = f.chain, f.pkt.Frame+f.frameBase // read before it was known
+	}
 }
 
 // advance reads f's next packet and puts f back in the heap, or leaves it
@@ -116,6 +151,8 @@ func (m *mergeSource) advance(f *captureFile) error {
 		m.heap = append(m.heap, f)
 		m.up(len(m.heap) - 1)
 	case err == io.EOF && inHeap:
+		m.open--
+		m.ended = f
 		n := len(m.heap) - 1
 		m.heap[0] = m.heap[n]
 		m.heap[n] = nil
@@ -164,7 +201,13 @@ func (m *mergeSource) down(i int) {
 // Stats returns the counts of all files so far, summed.
 func (m *mergeSource) Stats() SourceStats {
 	s := SourceStats{Files: append([]string(nil), m.paths...)}
-	for _, f := range m.files {
+	if len(m.files) > 1 {
+		s.Chain, s.FrameBase = make([]int, len(m.files)), make([]int64, len(m.files))
+	}
+	for i, f := range m.files {
+		if s.Chain != nil {
+			s.Chain[i], s.FrameBase[i] = f.chain, f.frameBase
+		}
 		fs := f.statsNow()
 		s.Packets += fs.Packets
 		s.Bytes += fs.Bytes

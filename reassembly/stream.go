@@ -48,6 +48,8 @@ type connState struct {
 	// cutPending says a half's cut tail waits for the next packet
 	// (halfState.cut, settleCut).
 	cutPending bool
+	// partFile is the file of the connection's latest packet (Conn.Parts).
+	partFile int
 
 	parsers [2]*HTTPParser // by Direction; nil until the direction carries data
 	// parserMem holds the parsers, set up on first use (see parser).
@@ -96,7 +98,7 @@ type connState struct {
 
 func (r *Reassembler) newConn(e *entry, p *Packet, side int) *connState {
 	cs := r.reuseConn()
-	cs.e, cs.clientSide = e, -1
+	cs.e, cs.clientSide, cs.partFile = e, -1, p.File
 	cs.conn = &Conn{
 		ID:         e.conv,
 		File:       p.File,

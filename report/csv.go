@@ -68,7 +68,7 @@ func csvConnections(cw *csv.Writer, m *model) {
 				failed++
 			}
 		}
-		if cw.Write([]string{itoa(c.ID), itoa(c.File), itoa(c.TCPStream), "tcp.stream eq " + itoa(c.TCPStream),
+		if cw.Write([]string{itoa(c.ID), itoa(c.File), itoa(c.TCPStream), "tcp.stream eq " + itoa(c.TCPStream) + partsNote(m.labels, c),
 			cell(c.Client), cell(c.Server), cells(c.RealClients), c.Leg, intList(c.Linked), csvTime(c.Start),
 			csvTime(c.End), c.Ended, strconv.FormatBool(c.Midstream), itoa(c.Gaps.Client), itoa(c.Gaps.Server),
 			itoa(c.Requests), itoa(c.Responses), statusList(c.Statuses), cells(c.Users), c.State,
@@ -88,7 +88,7 @@ func csvHandshakes(cw *csv.Writer, bw *bufio.Writer, m *model) {
 	cw.Write([]string{"id", "upstream", "scheme", "spnego", "proxy", "outcome", "cause", "evidence", "client", "user",
 		"domain", "workstation", "server_identity", "ntlm_version", "status", "connections", "type1_frame",
 		"type2_frame", "type3_frame", "final_frame", "type1_time", "type2_time", "type3_time", "final_time",
-		"duration_ms", "authenticated_requests"})
+		"duration_ms", "authenticated_requests", "frame_files"})
 	type row struct {
 		key  handshakeKey
 		line string
@@ -110,7 +110,7 @@ func csvHandshakes(cw *csv.Writer, bw *bufio.Writer, m *model) {
 				cell(h.Workstation), cell(h.ServerIdentity), h.NTLMVersion, itoa(h.Status), intList(h.Connections),
 				frame(h.Frames.Type1), frame(h.Frames.Type2), frame(h.Frames.Type3), frame(h.Frames.Final),
 				csvTime(h.Times.Type1), csvTime(h.Times.Type2), csvTime(h.Times.Type3), csvTime(h.Times.Final),
-				csvFloat(h.DurationMs), itoa(h.AuthenticatedRequests)})
+				csvFloat(h.DurationMs), itoa(h.AuthenticatedRequests), frameFiles(h.FrameFiles)})
 			line.Flush()
 			rows = append(rows, row{k, buf.String()})
 		}
@@ -205,3 +205,12 @@ func frame(f int64) string {
 }
 
 func csvFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// frameFiles lists the files a handshake's four frames are numbered in
+// (Handshake.FrameFiles), "" when they are in their connections' files.
+func frameFiles(ff *analyzer.HandshakeFiles) string {
+	if ff == nil {
+		return ""
+	}
+	return intList([]int{ff.Type1, ff.Type2, ff.Type3, ff.Final})
+}

@@ -34,8 +34,9 @@ func hasExchanges(c *analyzer.Connection) bool { return len(c.Exchanges) > 0 }
 const targetMax = 40
 
 // exchangeSteps turns a connection's exchanges into arrows, in capture
-// order: each request, then its response when one was captured.
-func exchangeSteps(c analyzer.Connection) ([]step, string) {
+// order: each request, then its response when one was captured. labels
+// names the capture files, for a connection that spans several.
+func exchangeSteps(c analyzer.Connection, labels []string) ([]step, string) {
 	var steps []step
 	for _, e := range c.Exchanges {
 		auth := e.RequestAuth
@@ -43,21 +44,30 @@ func exchangeSteps(c analyzer.Connection) ([]step, string) {
 			auth += " (proxy)"
 		}
 		label := joinDot(e.Method+" "+clip(e.Target, targetMax), auth)
-		steps = append(steps, step{Request: true, Label: label, Time: e.RequestTime, Frame: e.RequestFrame,
-			Handshake: e.Handshake, Title: fmt.Sprintf("%s %s — frame %d at %s", e.Method, joinDot(e.Target, auth),
-				e.RequestFrame, timeText(e.RequestTime))})
+		req := step{Request: true, Label: label, Time: e.RequestTime, Frame: e.RequestFrame, Handshake: e.Handshake}
+		if e.RequestFile != nil {
+			req.File, req.Part = frameFile(labels, &c, e.RequestFile), partOf(&c, *e.RequestFile)
+		}
+		req.Title = fmt.Sprintf("%s %s — frame %d%s at %s", e.Method, joinDot(e.Target, auth), e.RequestFrame,
+			fileNote(req.File), timeText(e.RequestTime))
+		steps = append(steps, req)
 		if e.Status == 0 {
 			continue
 		}
 		label = joinDot(itoa(e.Status), e.ResponseAuth)
-		steps = append(steps, step{Label: label, Time: e.ResponseTime, Frame: e.ResponseFrame, Handshake: e.Handshake,
-			Title: fmt.Sprintf("%s — frame %d at %s", label, e.ResponseFrame, timeText(e.ResponseTime))})
+		resp := step{Label: label, Time: e.ResponseTime, Frame: e.ResponseFrame, Handshake: e.Handshake}
+		if e.ResponseFile != nil {
+			resp.File, resp.Part = frameFile(labels, &c, e.ResponseFile), partOf(&c, *e.ResponseFile)
+		}
+		resp.Title = fmt.Sprintf("%s — frame %d%s at %s", label, e.ResponseFrame, fileNote(resp.File), timeText(e.ResponseTime))
+		steps = append(steps, resp)
 	}
 	// Pipelined requests can precede the response to an earlier one:
-	// draw in capture order (frames grow with time within a file).
+	// draw in capture order (frames grow with time within a file, and a
+	// connection's files follow each other).
 	slices.SortStableFunc(steps, func(a, b step) int {
 		if a.Frame > 0 && b.Frame > 0 {
-			return cmp.Compare(a.Frame, b.Frame)
+			return cmp.Or(cmp.Compare(a.Part, b.Part), cmp.Compare(a.Frame, b.Frame))
 		}
 		return a.Time.Compare(b.Time)
 	})

@@ -127,6 +127,7 @@ var htmlFuncs = template.FuncMap{
 	"frames":        frameList,
 	"failedOf":      failedOf,
 	"connFile":      func(labels []string, c *analyzer.Connection) string { return connFile(labels, c) },
+	"connParts":     func(labels []string, c *analyzer.Connection) string { return partsNote(labels, c) },
 	"findingFrames": func(labels []string, f analyzer.Finding, max int) string { return findingFrames(labels, &f, max) },
 	"seen":          seenText,
 	"filter": func(streams []int) string {

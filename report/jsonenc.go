@@ -321,6 +321,17 @@ func (e *jsonEnc) connectionMembers(c *analyzer.Connection, first bool) {
 	e.int(c.File)
 	e.key(false, "tcp_stream")
 	e.int(c.TCPStream)
+	if len(c.Parts) > 0 {
+		e.key(false, "parts")
+		list(e, c.Parts, func(p *analyzer.ConnectionPart) {
+			e.open('{')
+			e.key(true, "file")
+			e.int(p.File)
+			e.key(false, "tcp_stream")
+			e.int(p.TCPStream)
+			e.close('}')
+		})
+	}
 	e.key(false, "client")
 	e.string(c.Client)
 	e.key(false, "server")
@@ -438,6 +449,19 @@ func (e *jsonEnc) handshakeMembers(h *analyzer.Handshake, first bool) {
 	e.key(false, "final")
 	e.int64(h.Frames.Final)
 	e.close('}')
+	if ff := h.FrameFiles; ff != nil {
+		e.key(false, "frame_files")
+		e.open('{')
+		e.key(true, "type1")
+		e.int(ff.Type1)
+		e.key(false, "type2")
+		e.int(ff.Type2)
+		e.key(false, "type3")
+		e.int(ff.Type3)
+		e.key(false, "final")
+		e.int(ff.Final)
+		e.close('}')
+	}
 	e.key(false, "times")
 	e.open('{')
 	e.key(true, "type1")
@@ -517,6 +541,14 @@ func (e *jsonEnc) exchange(x *analyzer.Exchange) {
 	}
 	e.key(false, "handshake")
 	e.int(x.Handshake)
+	if x.RequestFile != nil {
+		e.key(false, "request_file")
+		e.int(*x.RequestFile)
+	}
+	if x.ResponseFile != nil {
+		e.key(false, "response_file")
+		e.int(*x.ResponseFile)
+	}
 	e.close('}')
 }
 

@@ -23,6 +23,7 @@ var jsonEncFields = map[reflect.Type][]string{
 		`ID int json:"id"`,
 		`File int json:"file"`,
 		`TCPStream int json:"tcp_stream"`,
+		`Parts []analyzer.ConnectionPart json:"parts,omitempty"`,
 		`Client string json:"client"`,
 		`Server string json:"server"`,
 		`RealClients []string json:"real_clients,omitempty"`,
@@ -81,6 +82,7 @@ var jsonEncFields = map[reflect.Type][]string{
 		`ServerIdentity string json:"server_identity"`,
 		`NTLMVersion string json:"ntlm_version"`,
 		`Frames analyzer.HandshakeFrames json:"frames"`,
+		`FrameFiles *analyzer.HandshakeFiles json:"frame_files,omitempty"`,
 		`Times analyzer.HandshakeTimes json:"times"`,
 		`Status int json:"status"`,
 		`Connections []int json:"connections"`,
@@ -94,6 +96,16 @@ var jsonEncFields = map[reflect.Type][]string{
 		`Type2 int64 json:"type2"`,
 		`Type3 int64 json:"type3"`,
 		`Final int64 json:"final"`,
+	},
+	reflect.TypeFor[analyzer.HandshakeFiles](): {
+		`Type1 int json:"type1"`,
+		`Type2 int json:"type2"`,
+		`Type3 int json:"type3"`,
+		`Final int json:"final"`,
+	},
+	reflect.TypeFor[analyzer.ConnectionPart](): {
+		`File int json:"file"`,
+		`TCPStream int json:"tcp_stream"`,
 	},
 	reflect.TypeFor[analyzer.HandshakeTimes](): {
 		`Type1 time.Time json:"type1"`,
@@ -119,6 +131,8 @@ var jsonEncFields = map[reflect.Type][]string{
 		`ResponseTime time.Time json:"response_time,omitempty"`,
 		`ResponseAuth string json:"response_auth,omitempty"`,
 		`Handshake int json:"handshake"`,
+		`RequestFile *int json:"request_file,omitempty"`,
+		`ResponseFile *int json:"response_file,omitempty"`,
 	},
 }
 
@@ -480,6 +494,12 @@ func (g connGen) connection() analyzer.Connection {
 			c.Statuses[[]string{"200", "401", "407", "100", g.string()}[g.n(5)]] = g.int()
 		}
 	}
+	if k := g.n(4); k > 0 {
+		c.Parts = make([]analyzer.ConnectionPart, k-1)
+		for i := range c.Parts {
+			c.Parts[i] = analyzer.ConnectionPart{File: g.int(), TCPStream: g.int()}
+		}
+	}
 	if k := g.n(5); k > 0 {
 		c.Handshakes = make([]analyzer.Handshake, k-1)
 		for i := range c.Handshakes {
@@ -505,6 +525,9 @@ func (g connGen) handshake() analyzer.Handshake {
 		Status: g.int(), Connections: g.ints(), DurationMs: g.float(), AuthenticatedRequests: g.int(),
 		Upstream: g.bool(),
 	}
+	if g.n(3) == 0 {
+		h.FrameFiles = &analyzer.HandshakeFiles{Type1: g.int(), Type2: g.int(), Type3: g.int(), Final: g.int()}
+	}
 	if k := g.n(4); k > 0 {
 		h.Route = make([]analyzer.RouteStep, k-1)
 		for i := range h.Route {
@@ -515,11 +538,18 @@ func (g connGen) handshake() analyzer.Handshake {
 }
 
 func (g connGen) exchange() analyzer.Exchange {
-	return analyzer.Exchange{
+	x := analyzer.Exchange{
 		Method: g.string(), Target: g.string(), RequestFrame: g.int64(), RequestTime: g.time(),
 		RequestAuth: g.string(), Proxy: g.bool(), Status: g.int(), ResponseFrame: g.int64(),
 		ResponseTime: g.time(), ResponseAuth: g.string(), Handshake: g.int(),
 	}
+	if g.n(3) == 0 {
+		x.RequestFile = new(g.int())
+	}
+	if g.n(3) == 0 {
+		x.ResponseFile = new(g.int())
+	}
+	return x
 }
 
 func (g connGen) int64s() []int64 {

@@ -32,11 +32,16 @@ const (
 // step is one arrow of a ladder: a request (client to server) or a
 // response (server to client).
 type step struct {
-	Request   bool
-	Label     string
-	Title     string
-	Time      time.Time
-	Frame     int64
+	Request bool
+	Label   string
+	Title   string
+	Time    time.Time
+	Frame   int64
+	// File names the capture Frame is numbered in when it is not the
+	// connection's own (a connection that spans files); Part is where
+	// that file is among the connection's (partOf), for the order.
+	File      string
+	Part      int
 	Handshake int // index into the connection's Handshakes, -1 if none
 }
 
@@ -44,6 +49,7 @@ type step struct {
 type ladder struct {
 	ID, Stream              int
 	File                    string // the capture Stream is numbered in, when the report read several
+	Parts                   string // the later files the connection went on into (partsNote)
 	Client, Server, Users   string
 	Outcomes, Note          string
 	Failed, Open            bool
@@ -118,18 +124,18 @@ func ladders(r *model) ([]ladder, int) {
 	shades := sc.shades()
 	out := make([]ladder, 0, len(picked))
 	for _, p := range picked {
-		l := newLadder(p.c, shades)
-		l.File = connFile(r.labels, &p.c)
+		l := newLadder(p.c, shades, r.labels)
+		l.File, l.Parts = connFile(r.labels, &p.c), partsNote(r.labels, &p.c)
 		l.Open = len(picked) <= ldOpen || l.Failed || len(p.c.Findings) > 0
 		out = append(out, l)
 	}
 	return out, omitted
 }
 
-func newLadder(c analyzer.Connection, shades map[int]shade) ladder {
+func newLadder(c analyzer.Connection, shades map[int]shade, labels []string) ladder {
 	l := ladder{ID: c.ID, Stream: c.TCPStream, Client: c.Client, Server: c.Server, Users: strings.Join(c.Users, " "),
 		Width: ldWidth, AxisX: ldAxisX, ClientX: ldClientX, ServerX: ldServerX}
-	steps, note := connectionSteps(c)
+	steps, note := connectionSteps(c, labels)
 	l.Note = note
 	var outcomes []string
 	for _, h := range c.Handshakes {
@@ -171,7 +177,7 @@ func newLadder(c analyzer.Connection, shades map[int]shade) ladder {
 		}
 		row.FrameX, row.FrameAnchor = ldServerX+10, "start"
 		if s.Frame > 0 {
-			row.Frame = fmt.Sprintf("frame %d", s.Frame)
+			row.Frame = fmt.Sprintf("frame %d%s", s.Frame, fileNote(s.File))
 		}
 		if s.Handshake >= 0 && s.Handshake < len(c.Handshakes) {
 			row.Class = shades[c.Handshakes[s.Handshake].ID].Class
@@ -208,9 +214,9 @@ func newLadder(c analyzer.Connection, shades map[int]shade) ladder {
 // connectionSteps returns the arrows of a connection: from its exchanges
 // when the analyzer recorded them, else from the steps of its handshakes
 // (only those wholly on this connection: a split handshake's steps cannot
-// be placed without the exchanges).
-func connectionSteps(c analyzer.Connection) ([]step, string) {
-	if steps, note := exchangeSteps(c); len(steps) > 0 {
+// be placed without the exchanges). labels names the capture files.
+func connectionSteps(c analyzer.Connection, labels []string) ([]step, string) {
+	if steps, note := exchangeSteps(c, labels); len(steps) > 0 {
 		return steps, note
 	}
 	var steps []step
@@ -221,17 +227,25 @@ func connectionSteps(c analyzer.Connection) ([]step, string) {
 			continue
 		}
 		scheme := h.Scheme
-		add := func(req bool, label string, at time.Time, frame int64) {
+		add := func(req bool, label string, at time.Time, frame int64, file *int) {
 			if frame > 0 {
-				steps = append(steps, step{Request: req, Label: label, Title: label, Time: at, Frame: frame, Handshake: i})
+				s := step{Request: req, Label: label, Title: label, Time: at, Frame: frame, Handshake: i}
+				if file != nil {
+					s.File, s.Part = frameFile(labels, &c, file), partOf(&c, *file)
+				}
+				steps = append(steps, s)
 			}
 		}
-		add(true, scheme+" type1", h.Times.Type1, h.Frames.Type1)
-		add(false, "401 · "+scheme+" type2", h.Times.Type2, h.Frames.Type2)
-		add(true, scheme+" type3", h.Times.Type3, h.Frames.Type3)
-		add(false, statusLabel(h.Status), h.Times.Final, h.Frames.Final)
+		var files [4]*int
+		if ff := h.FrameFiles; ff != nil {
+			files = [4]*int{&ff.Type1, &ff.Type2, &ff.Type3, &ff.Final}
+		}
+		add(true, scheme+" type1", h.Times.Type1, h.Frames.Type1, files[0])
+		add(false, "401 · "+scheme+" type2", h.Times.Type2, h.Frames.Type2, files[1])
+		add(true, scheme+" type3", h.Times.Type3, h.Frames.Type3, files[2])
+		add(false, statusLabel(h.Status), h.Times.Final, h.Frames.Final, files[3])
 	}
-	slices.SortStableFunc(steps, func(a, b step) int { return cmp.Compare(a.Frame, b.Frame) })
+	slices.SortStableFunc(steps, func(a, b step) int { return cmp.Or(cmp.Compare(a.Part, b.Part), cmp.Compare(a.Frame, b.Frame)) })
 	note := ""
 	if len(split) > 0 {
 		note = "Split across connections, drawn only with the exchanges: " + strings.Join(split, ", ") + "."

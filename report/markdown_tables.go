@@ -67,7 +67,7 @@ func mdConnections(p *printer, r *model, rows int) {
 		case n > rows:
 			continue
 		}
-		mdRow(p, itoa(c.ID), "`tcp.stream eq "+itoa(c.TCPStream)+"`"+mdText(fileNote(connFile(r.labels, c))), mdText(c.Client), mdText(c.Server),
+		mdRow(p, itoa(c.ID), "`tcp.stream eq "+itoa(c.TCPStream)+"`"+mdText(fileNote(connFile(r.labels, c))+partsNote(r.labels, c)), mdText(c.Client), mdText(c.Server),
 			mdText(strings.Join(c.Users, " ")), timeText(c.Start), stateText(c), handshakeCounts(c.Handshakes),
 			strings.Join(c.Findings, " "))
 	}

@@ -71,7 +71,7 @@ func newTableView(r *model, o Options) tableView {
 				v.connsOmitted++
 				continue
 			}
-			v.conns = append(v.conns, connectionRow(c, connFile(v.files, c)))
+			v.conns = append(v.conns, connectionRow(c, connFilter(v.files, c)))
 		}
 	}
 	for _, u := range r.Users {
@@ -108,9 +108,9 @@ func newTableView(r *model, o Options) tableView {
 }
 
 // connectionRow returns the cells of a connection's row in the table;
-// file is the capture it is numbered in when the report read several.
-func connectionRow(c *analyzer.Connection, file string) []string {
-	return []string{strconv.Itoa(c.ID), "tcp.stream eq " + strconv.Itoa(c.TCPStream) + fileNote(file), sanitize(c.Client),
+// filter is its Wireshark filter (connFilter).
+func connectionRow(c *analyzer.Connection, filter string) []string {
+	return []string{strconv.Itoa(c.ID), filter, sanitize(c.Client),
 		sanitize(c.Server), sanitize(strings.Join(c.Users, " ")), stateText(c), handshakeCounts(c.Handshakes),
 		strconv.Itoa(c.Requests), strings.Join(c.Findings, " ")}
 }

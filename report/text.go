@@ -70,10 +70,58 @@ func failedOf(failed, abandoned, total int, noun string) string {
 // report read several (tcp.stream numbers and frames are per file), else
 // "": its label in files (see fileLabels).
 func connFile(files []string, c *analyzer.Connection) string {
-	if len(files) < 2 || c.File < 0 || c.File >= len(files) {
+	return fileLabel(files, c.File)
+}
+
+// fileLabel returns file's label in files when the report read several,
+// else "".
+func fileLabel(files []string, file int) string {
+	if len(files) < 2 || file < 0 || file >= len(files) {
 		return ""
 	}
-	return files[c.File]
+	return files[file]
+}
+
+// partsNote returns the tcp.stream filters of the later files c went on
+// into (Connection.Parts: a ring buffer's files), each with its file, to
+// follow the connection's own: "; tcp.stream eq 0 in b.pcap".
+func partsNote(files []string, c *analyzer.Connection) string {
+	var b strings.Builder
+	for _, p := range c.Parts {
+		b.WriteString("; tcp.stream eq " + strconv.Itoa(p.TCPStream) + fileNote(fileLabel(files, p.File)))
+	}
+	return b.String()
+}
+
+// connFilter returns the Wireshark filter of c's tcp.stream with its file
+// when the report read several, and those of the later files it went on
+// into.
+func connFilter(files []string, c *analyzer.Connection) string {
+	return "tcp.stream eq " + strconv.Itoa(c.TCPStream) + fileNote(connFile(files, c)) + partsNote(files, c)
+}
+
+// partOf returns where file is among c's files: 0 for its own, i+1 for
+// Parts[i], len(Parts)+1 for another.
+func partOf(c *analyzer.Connection, file int) int {
+	if file == c.File {
+		return 0
+	}
+	for i, p := range c.Parts {
+		if p.File == file {
+			return i + 1
+		}
+	}
+	return len(c.Parts) + 1
+}
+
+// frameFile returns the label of the file a frame of c is numbered in
+// (file, from Exchange.RequestFile and the like) when that is not c's own
+// file, else "".
+func frameFile(files []string, c *analyzer.Connection, file *int) string {
+	if file == nil || *file == c.File {
+		return ""
+	}
+	return fileLabel(files, *file)
 }
 
 // streamFilter returns a Wireshark display filter for the first max

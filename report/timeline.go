@@ -64,12 +64,11 @@ type tlHandshake struct {
 	outcome, title string
 }
 
-// newTLConn returns c's row; file is the capture it is numbered in when
-// the report read several.
-func newTLConn(c *analyzer.Connection, file string) tlConn {
+// newTLConn returns c's row; filter is its Wireshark filter (connFilter).
+func newTLConn(c *analyzer.Connection, filter string) tlConn {
 	t := tlConn{id: c.ID, state: c.State, start: c.Start, end: c.End,
 		label: clip(fmt.Sprintf("#%d %s", c.ID, strings.Join(c.Users, " ")), 34),
-		title: fmt.Sprintf("connection %d (tcp.stream eq %d%s) %s → %s, %s, %s to %s", c.ID, c.TCPStream, fileNote(file),
+		title: fmt.Sprintf("connection %d (%s) %s → %s, %s, %s to %s", c.ID, filter,
 			c.Client, c.Server, c.State, timeText(c.Start), timeText(c.End))}
 	for _, h := range c.Handshakes {
 		at := firstTime(h.Times)
@@ -91,16 +90,16 @@ func newTimeline(r *model) *timeline {
 	var conns []tlConn
 	if n <= tlMaxRows {
 		for c := range r.eachConnectionBrief() {
-			conns = append(conns, newTLConn(c, connFile(r.labels, c)))
+			conns = append(conns, newTLConn(c, connFilter(r.labels, c)))
 		}
 	} else {
 		var withNTLM, rest []tlConn
 		for c := range r.eachConnectionBrief() {
 			switch {
 			case len(c.Handshakes) > 0 && len(withNTLM) < tlMaxRows:
-				withNTLM = append(withNTLM, newTLConn(c, connFile(r.labels, c)))
+				withNTLM = append(withNTLM, newTLConn(c, connFilter(r.labels, c)))
 			case len(c.Handshakes) == 0 && len(rest) < tlMaxRows:
-				rest = append(rest, newTLConn(c, connFile(r.labels, c)))
+				rest = append(rest, newTLConn(c, connFilter(r.labels, c)))
 			}
 		}
 		conns = append(withNTLM, rest...)[:tlMaxRows]

@@ -36,7 +36,10 @@ every HTTP connection, what went wrong, and why.
 Inputs: pcap or pcapng, plain or gzip-compressed (the format is detected from
 the content, not the name). "-" reads standard input. Several files are merged
 by timestamp (a rotated ring buffer, or captures taken on two hosts); frame
-numbers in the report stay those of each file, so they match Wireshark.
+numbers in the report stay those of each file, so they match Wireshark. Files
+that follow each other in time (a ring buffer's) are one capture: connections
+go on across them, and the report names the file of each frame and each
+file's tcp.stream.
 Network Monitor and NetScaler nstrace (.cap) and ETW (.etl) traces must be
 converted first: the error says how.
 

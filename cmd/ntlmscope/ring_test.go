@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
+)
+
+// splitCapture writes the packets of the pcap at path into len(cuts)+1
+// files, as a ring buffer or editcap -c would: file i holds the packets
+// from cuts[i-1] (0-based) to cuts[i]. It returns the files and how many
+// packets come before each.
+func splitCapture(t *testing.T, path string, cuts []int) ([]string, []int64) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var paths []string
+	var bases []int64
+	var w *pcapgo.Writer
+	var out *os.File
+	n := 0
+	next := func() {
+		if out != nil {
+			out.Close()
+		}
+		p := filepath.Join(dir, fmt.Sprintf("ring_%05d.pcap", len(paths)))
+		out, err = os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = pcapgo.NewWriterNanos(out)
+		if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+			t.Fatal(err)
+		}
+		paths, bases = append(paths, p), append(bases, int64(n))
+	}
+	next()
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		if len(paths) <= len(cuts) && n == cuts[len(paths)-1] {
+			next()
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	out.Close()
+	return paths, bases
+}
+
+// analyzeJSON runs analyze on files and decodes its JSON report.
+func analyzeJSON(t *testing.T, files ...string) *analyzer.Report {
+	t.Helper()
+	code, out, errOut := runAnalyze(t, false, append([]string{"--format", "json"}, files...)...)
+	if code != exitOK {
+		t.Fatalf("analyze %v: exit %d: %s", files, code, errOut)
+	}
+	var r analyzer.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// TestAnalyzeRingBuffer: a capture split into files that follow each
+// other (a ring buffer's) gives the report the whole capture gives: the
+// same verdict, handshakes and counts, the connections whole, each frame
+// numbered in its own file (as Wireshark shows it when it opens that
+// file) and each connection's tcp.stream in every file it crossed (as
+// tshark numbers that file, when tshark is here).
+func TestAnalyzeRingBuffer(t *testing.T) {
+	_, tsharkErr := exec.LookPath("tshark")
+	for _, name := range []string{"scenario2-haproxy-keepalive-client", "scenario4-nginx-upstream-keepalive-upstream", "scenario5-wrong-password-client"} {
+		whole := filepath.Join("..", "..", "testdata", "lab", name+".pcap")
+		want := analyzeJSON(t, whole)
+		for _, cuts := range [][]int{{7}, {9, 18}, {4, 8, 12, 16, 20, 24, 28}} {
+			t.Run(fmt.Sprintf("%s/%v", name, cuts), func(t *testing.T) {
+				paths, bases := splitCapture(t, whole, cuts)
+				got := analyzeJSON(t, paths...)
+				if got.Verdict.Code != want.Verdict.Code || got.Summary.Handshakes != want.Summary.Handshakes ||
+					got.Summary.HandshakesSucceeded != want.Summary.HandshakesSucceeded ||
+					got.Summary.HandshakesFailed != want.Summary.HandshakesFailed ||
+					got.Summary.HTTPRequests != want.Summary.HTTPRequests || got.Summary.Connections != want.Summary.Connections {
+					t.Fatalf("split: %s, %+v\nwhole: %s, %+v", got.Verdict.Code, got.Summary, want.Verdict.Code, want.Summary)
+				}
+				if len(got.Connections) != len(want.Connections) {
+					t.Fatalf("%d connections, want %d", len(got.Connections), len(want.Connections))
+				}
+				streams := map[[2]int64]int{} // (file, frame) → tcp.stream, from tshark
+				if tsharkErr == nil {
+					for i, p := range paths {
+						out, err := exec.Command("tshark", "-r", p, "-T", "fields", "-e", "frame.number", "-e", "tcp.stream").Output()
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+							if f := strings.Fields(line); len(f) == 2 {
+								n, _ := strconv.ParseInt(f[0], 10, 64)
+								s, _ := strconv.Atoi(f[1])
+								streams[[2]int64{int64(i), n}] = s
+							}
+						}
+					}
+				}
+				located := 0
+				for i, c := range got.Connections {
+					w := want.Connections[i]
+					stream := map[int]int{c.File: c.TCPStream}
+					for _, p := range c.Parts {
+						stream[p.File] = p.TCPStream
+					}
+					// frame checks that the frame (file, n) of c is the whole
+					// capture's frame wantFrame, and lies in c's tcp.stream
+					// of that file.
+					frame := func(what string, file int, n, wantFrame int64, onC bool) {
+						if n == 0 && wantFrame == 0 {
+							return
+						}
+						located++
+						if file < 0 || file >= len(bases) || bases[file]+n != wantFrame {
+							t.Errorf("connection %d: %s frame %d in file %d, want the whole capture's frame %d", c.ID, what, n, file, wantFrame)
+							return
+						}
+						if s, ok := streams[[2]int64{int64(file), n}]; ok && onC && s != stream[file] {
+							t.Errorf("connection %d: %s frame %d of file %d is tcp.stream %d in tshark, the report says %d", c.ID, what, n, file, s, stream[file])
+						}
+					}
+					if len(c.Exchanges) != len(w.Exchanges) || len(c.Handshakes) != len(w.Handshakes) {
+						t.Fatalf("connection %d: %d exchanges, %d handshakes; want %d, %d", c.ID, len(c.Exchanges), len(c.Handshakes), len(w.Exchanges), len(w.Handshakes))
+					}
+					fileOf := func(p *int) int {
+						if p != nil {
+							return *p
+						}
+						return c.File
+					}
+					for j, x := range c.Exchanges {
+						frame("request", fileOf(x.RequestFile), x.RequestFrame, w.Exchanges[j].RequestFrame, true)
+						frame("response", fileOf(x.ResponseFile), x.ResponseFrame, w.Exchanges[j].ResponseFrame, true)
+					}
+					for j, h := range c.Handshakes {
+						wh := w.Handshakes[j]
+						if h.Outcome != wh.Outcome || h.User != wh.User {
+							t.Errorf("handshake %d: %s %s, want %s %s", h.ID, h.Outcome, h.User, wh.Outcome, wh.User)
+						}
+						files := analyzer.HandshakeFiles{Type1: c.File, Type2: c.File, Type3: c.File, Final: c.File}
+						if h.FrameFiles != nil {
+							files = *h.FrameFiles
+						}
+						// A split handshake has steps on other connections.
+						onC := len(h.Connections) == 1
+						frame("type1", files.Type1, h.Frames.Type1, wh.Frames.Type1, onC)
+						frame("type2", files.Type2, h.Frames.Type2, wh.Frames.Type2, onC)
+						frame("type3", files.Type3, h.Frames.Type3, wh.Frames.Type3, onC)
+						frame("final", files.Final, h.Frames.Final, wh.Frames.Final, onC)
+					}
+				}
+				if located == 0 {
+					t.Error("no frame was checked")
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package reassembly
+
+import (
+	"bytes"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/internal/capwriter"
+)
+
+// chainFiles writes one conversation's packets, a millisecond apart, into
+// files of the given sizes, each shifted by its delay (0 follows on;
+// negative overlaps the file before), and returns their paths.
+func chainFiles(t *testing.T, sizes []int, shift []time.Duration) []string {
+	t.Helper()
+	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
+	c.MSS = 4
+	c.Handshake()
+	c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
+	c.Close()
+	ps := c.Packets().Restamp(capwriter.DefaultBase, time.Millisecond)
+	var paths []string
+	for i, n := range sizes {
+		part := slices.Clone(ps[:n])
+		ps = ps[n:]
+		for j := range part {
+			part[j].Time = part[j].Time.Add(shift[i])
+		}
+		paths = append(paths, srcTempFile(t, "part"+string(rune('a'+i))+".pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part)))
+	}
+	return paths
+}
+
+// TestMergeChainsFilesThatFollowEachOther: files that follow each other in
+// time (a ring buffer's) form a chain: their packets name the chain's first
+// file, their frames count on through it, and FrameLocator gives each
+// frame back as its own file numbers it. Files that overlap in time are
+// separate captures, and so are the files after an overlap.
+func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sizes     []int
+		shift     []time.Duration
+		chain     []int
+		frameBase []int64
+	}{
+		{"ring", []int{5, 6, 4}, []time.Duration{0, 0, 0}, []int{0, 0, 0}, []int64{0, 5, 11}},
+		{"overlap", []int{5, 6}, []time.Duration{0, -3 * time.Millisecond}, []int{0, 1}, []int64{0, 0}},
+		{"after an overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, time.Second}, []int{0, 1, 2}, []int64{0, 0, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			paths := chainFiles(t, tc.sizes, tc.shift)
+			src, err := OpenFiles(paths, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [][3]int64 // file, frame in file, chain
+			var raw []int64
+			for {
+				p, err := src.Next()
+				if err != nil {
+					break
+				}
+				raw = append(raw, p.Frame)
+				got = append(got, [3]int64{int64(p.File), p.Frame, int64(p.Chain)})
+			}
+			st := src.Stats()
+			src.Close()
+			if !slices.Equal(st.Chain, tc.chain) || !slices.Equal(st.FrameBase, tc.frameBase) {
+				t.Fatalf("chain %v, frame bases %v; want %v, %v", st.Chain, st.FrameBase, tc.chain, tc.frameBase)
+			}
+			loc := NewFrameLocator(st)
+			// A locator exists exactly when a file follows another.
+			if (loc != nil) != (tc.name == "ring") {
+				t.Fatalf("locator %v for chain %v", loc, st.Chain)
+			}
+			frame := map[int]int64{}
+			for i, g := range got {
+				file := int(g[0])
+				frame[file]++
+				if g[2] != int64(tc.chain[file]) {
+					t.Errorf("packet %d of file %d: chain %d, want %d", i, file, g[2], tc.chain[file])
+				}
+				if g[1] != frame[file]+tc.frameBase[file] {
+					t.Errorf("packet %d of file %d: frame %d, want %d", i, file, g[1], frame[file]+tc.frameBase[file])
+				}
+				// Any file of the chain locates the frame.
+				for _, from := range []int{tc.chain[file], file} {
+					if f, n := loc.Locate(from, raw[i]); f != file || n != frame[file] {
+						t.Errorf("Locate(%d, %d) = %d, %d; want %d, %d", from, raw[i], f, n, file, frame[file])
+					}
+				}
+			}
+		})
+	}
+}
