@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,13 @@ type LiveSource struct {
 	since time.Time
 
 	file, frame int64 // file index (from the Writer) and frame in it
-	names       map[int]LiveInterface
+	// base counts the frames of the files before file, which a packet's
+	// Frame counts on from (the files a capture rotates through follow
+	// each other: one chain, as OpenFiles reads them back); bases holds
+	// each file's.
+	base  int64
+	bases []int64
+	names map[int]LiveInterface
 
 	mu     sync.Mutex // guards stats, drops and closed, read by Stats from any goroutine
 	stats  SourceStats
@@ -221,12 +228,16 @@ func (s *LiveSource) packet(data []byte, ts time.Time, length, ifindex int) (*Pa
 			return nil, &LiveError{Interface: s.opts.Interface, Err: err, Hint: "the packets could not be saved"}
 		}
 		if int64(file) != s.file {
+			s.base += s.frame
 			s.file, s.frame = int64(file), 0
 		}
 	}
 	s.frame++
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for int64(len(s.bases)) <= s.file {
+		s.bases = append(s.bases, s.base) // under mu: Stats reads them
+	}
 	st := &s.stats
 	st.Packets++
 	st.Bytes += int64(len(data))
@@ -242,11 +253,9 @@ func (s *LiveSource) packet(data []byte, ts time.Time, length, ifindex int) (*Pa
 		if s.pkt.Truncated {
 			st.Truncated++
 		}
-		// Each file the capture rotates into numbers its frames from 1,
-		// and a live run reports them so: its connections are each
-		// file's own (Chain), as before rotation was read back as a
-		// chain (OpenFiles).
-		s.pkt.File, s.pkt.Chain, s.pkt.Frame, s.pkt.Time = int(s.file), int(s.file), s.frame, ts
+		// The files the capture rotates through are one chain: its
+		// connections go on across them (see base).
+		s.pkt.File, s.pkt.Frame, s.pkt.Time = int(s.file), s.base+s.frame, ts
 		return &s.pkt, nil
 	case verdictNonTCP:
 		st.NonTCP++
@@ -303,6 +312,9 @@ func (s *LiveSource) Stats() SourceStats {
 		if files := s.opts.Writer.Files(); len(files) > 0 {
 			st.Files = files
 		}
+	}
+	if n := len(st.Files); n > 1 && len(s.bases) >= n {
+		st.Chain, st.FrameBase = make([]int, n), slices.Clone(s.bases[:n])
 	}
 	return st
 }

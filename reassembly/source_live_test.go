@@ -224,8 +224,10 @@ func TestLiveAnyInterface(t *testing.T) {
 			t.Errorf("captured twice under any: %s", k)
 		}
 		seen[k] = true
-		if s.Frame != 1 || s.File < 0 || s.File >= len(st.Files) {
-			t.Errorf("with a file per packet (RotateSize 1), every packet is frame 1 of its file: %+v", s)
+		// The files follow each other: the live run counts frames on
+		// through them, as OpenFiles reads them back.
+		if f, n := NewFrameLocator(st).Locate(s.File, s.Frame); n != 1 || f != s.File || s.File < 0 || s.File >= len(st.Files) {
+			t.Errorf("with a file per packet (RotateSize 1), every packet is frame 1 of its file: %+v (frame %d of file %d)", s, n, f)
 		}
 	}
 	if len(segs) < 8 || len(st.Files) != len(segs) {
@@ -233,7 +235,7 @@ func TestLiveAnyInterface(t *testing.T) {
 	}
 	// Rotated files read back in one merged run give the same packets:
 	// the files follow each other, so their frames count on through the
-	// chain, and the locator gives each file's own numbers back.
+	// chain, as the live run's did.
 	fsrc, err := OpenFiles(st.Files, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +253,6 @@ func TestLiveAnyInterface(t *testing.T) {
 		t.Errorf("the rotated files do not form a chain: %+v", fsrc.Stats().Chain)
 	}
 	for i, got := range back {
-		got.File, got.Frame = loc.Locate(got.File, got.Frame)
 		if i < len(segs) && got != segs[i] {
 			t.Errorf("packet %d: live %+v, files %+v", i, segs[i], got)
 		}
@@ -435,5 +436,49 @@ func TestLiveNothingBeforeTheFilter(t *testing.T) {
 			t.Fatalf("%d packets captured that the filter excludes (%d UDP)", st.Packets, st.NonTCP)
 		}
 		src.Close()
+	}
+}
+
+// TestLiveRotationKeepsConnections: a live capture that rotates its file
+// after every packet reports each connection whole, as a run over the files
+// does (OpenFiles chains them): one connection, going on through every
+// file after its first, tcp.stream 0 in each (the file's only
+// conversation).
+func TestLiveRotationKeepsConnections(t *testing.T) {
+	port := httpServer(t, "127.0.0.9")
+	f, _ := pcapfilter.Parse(fmt.Sprintf("tcp port %d", port))
+	w, err := CreatePcapng(PcapngOptions{Path: filepath.Join(t.TempDir(), "lo.pcapng"), Interface: anyInterface(), RotateSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := openLive(t, LiveOptions{Interface: AnyInterface, Filter: f, Writer: w})
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		get(t, fmt.Sprintf("http://127.0.0.9:%d/", port), 2)
+		time.Sleep(100 * time.Millisecond)
+		src.Stop()
+	}()
+	rec := &recorder{}
+	if _, err := Run(src, rec, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	st := src.Stats()
+	w.Close(st)
+	if len(rec.closed) != 1 {
+		t.Fatalf("%d connections, want 1 across %d files:\n%s", len(rec.closed), len(st.Files), strings.Join(rec.events, "\n"))
+	}
+	c := rec.closed[0]
+	// The last ACK, after both FINs, comes after the connection ended:
+	// its file may be no part.
+	if len(st.Files) < 8 || len(c.Parts) < len(st.Files)-2-c.File || len(c.Parts) > len(st.Files)-1-c.File {
+		t.Errorf("the connection starts in file %d of %d and goes on into %d more", c.File, len(st.Files), len(c.Parts))
+	}
+	for i, p := range c.Parts {
+		if p.File != c.File+1+i || p.Stream != 0 {
+			t.Errorf("part %d: file %d, tcp.stream %d; want file %d, tcp.stream 0", i, p.File, p.Stream, c.File+1+i)
+		}
+	}
+	if n := strings.Count(strings.Join(rec.events, "\n"), "resp "); n != 2 {
+		t.Errorf("%d responses, want 2:\n%s", n, strings.Join(rec.events, "\n"))
 	}
 }
