@@ -327,12 +327,16 @@ func (h *handshake) modelInto(m *Handshake, frames *reassembly.FrameLocator) {
 		Route:                 slices.Clone(h.note().route),
 	}
 	if frames.Chained(int(h.conn.file)) || frames.Chained(int(h.t3conn.file)) {
+		// Each frame in its own file's numbers; the files are named when
+		// one of the handshake's connections spans several.
 		ff := &HandshakeFiles{}
 		ff.Type1, m.Frames.Type1 = frames.Locate(int(h.conn.file), m.Frames.Type1)
 		ff.Type2, m.Frames.Type2 = frames.Locate(int(h.conn.file), m.Frames.Type2)
 		ff.Type3, m.Frames.Type3 = frames.Locate(int(h.t3conn.file), m.Frames.Type3)
 		ff.Final, m.Frames.Final = frames.Locate(int(h.t3conn.file), m.Frames.Final)
-		m.FrameFiles = ff
+		if len(h.conn.rare().parts) > 0 || len(h.t3conn.rare().parts) > 0 {
+			m.FrameFiles = ff
+		}
 	}
 	if m.ServerIdentity == "" {
 		m.ServerIdentity = h.echoIdentity()
@@ -385,23 +389,30 @@ func (f *finding) model(frames *reassembly.FrameLocator) Finding {
 		Message:     f.msg,
 	}
 	m.StreamFiles, m.Files = []int{}, []int{}
+	stream := func(s, file int) {
+		if len(m.TCPStreams) < MaxEvidence {
+			m.TCPStreams = append(m.TCPStreams, s)
+			m.StreamFiles = append(m.StreamFiles, file)
+		}
+	}
 	for i, cs := range f.conns {
+		// Files names every connection's captures, a connection that
+		// spans files (parts) every one of them.
 		if !slices.Contains(m.Files, int(cs.file)) {
 			m.Files = append(m.Files, int(cs.file))
 		}
-		if i >= MaxEvidence {
-			continue // Files still names every connection's capture
-		}
-		m.Connections = append(m.Connections, int(cs.id))
-		m.TCPStreams = append(m.TCPStreams, int(cs.stream))
-		m.StreamFiles = append(m.StreamFiles, int(cs.file))
-		// A connection that spans files has a tcp.stream in each.
 		for _, p := range cs.rare().parts {
-			m.TCPStreams = append(m.TCPStreams, p.Stream)
-			m.StreamFiles = append(m.StreamFiles, p.File)
 			if !slices.Contains(m.Files, p.File) {
 				m.Files = append(m.Files, p.File)
 			}
+		}
+		if i >= MaxEvidence {
+			continue
+		}
+		m.Connections = append(m.Connections, int(cs.id))
+		stream(int(cs.stream), int(cs.file))
+		for _, p := range cs.rare().parts {
+			stream(p.Stream, p.File) // its tcp.stream in each file it crossed
 		}
 	}
 	slices.Sort(m.Files)

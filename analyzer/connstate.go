@@ -125,6 +125,11 @@ type connState struct {
 
 	start, end       nanotime
 	id, file, stream int32
+	// capture is the first file of file's chain (the files that follow
+	// each other in time, a ring buffer's: reassembly.FrameLocator), file
+	// itself when none precedes it; set by the diagnosis. Connections of
+	// one capture compare frames, and are one vantage point.
+	capture int32
 
 	requests, responses int32
 	authRequests        int32

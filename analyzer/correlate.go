@@ -209,7 +209,9 @@ func splitCause(h *handshake) (cause, code string) {
 		return CauseBalancer, CodeConnectionClosedMidHS
 	}
 	a, b := h.conn, h.t3conn
-	before := func(f int64) bool { return f != 0 && (a.file != b.file || f < h.t3.frame()) }
+	// Frames of two captures do not compare (those of one chain of files
+	// do).
+	before := func(f int64) bool { return f != 0 && (a.capture != b.capture || f < h.t3.frame()) }
 	sc, cc := a.closeFrame(1), a.closeFrame(0)
 	if before(sc) && (!before(cc) || sc < cc) {
 		return CauseBalancer, CodeConnectionClosedMidHS

@@ -84,6 +84,7 @@ func newDiagnosis(opts Options, conns []*connState, src reassembly.SourceStats) 
 	d.records = make([]*handshake, 0, n)
 	for _, cs := range conns {
 		d.records = append(d.records, cs.hs...)
+		cs.capture = int32(d.frames.ChainOf(int(cs.file)))
 	}
 	return d // run sorts the records
 }

@@ -191,7 +191,7 @@ func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLi
 	if out == nil {
 		out = make([]Exchange, 0, cs.x.exchangeCount)
 	}
-	chained := frames.Chained(int(cs.file))
+	chained, spans := frames.Chained(int(cs.file)), len(cs.rare().parts) > 0
 	for e := range cs.eachExchange(hashes) {
 		l := lines[e.line]
 		x := Exchange{
@@ -206,11 +206,16 @@ func (cs *connState) buildExchanges(out []Exchange, index hsIndex, lines []reqLi
 			x.Handshake = index.of(h.root())
 		}
 		if chained {
-			x.RequestFile = new(int)
-			*x.RequestFile, x.RequestFrame = frames.Locate(int(cs.file), x.RequestFrame)
-			if x.ResponseFrame > 0 {
-				x.ResponseFile = new(int)
-				*x.ResponseFile, x.ResponseFrame = frames.Locate(int(cs.file), x.ResponseFrame)
+			// Each frame in its own file's numbers; the file is named
+			// when the connection spans several.
+			var rf, sf int
+			rf, x.RequestFrame = frames.Locate(int(cs.file), x.RequestFrame)
+			sf, x.ResponseFrame = frames.Locate(int(cs.file), x.ResponseFrame)
+			if spans {
+				x.RequestFile = new(rf)
+				if x.ResponseFrame > 0 {
+					x.ResponseFile = new(sf)
+				}
 			}
 		}
 		out = append(out, x)

@@ -127,13 +127,13 @@ func (v *legVote) clientIsB() bool {
 // filePair names two capture files, a < b.
 type filePair struct{ a, b int32 }
 
-// filesOf returns the files of p's connections in order, and whether they
+// filesOf returns the captures of p's connections in order, and whether they
 // are the other way around (a's file is the later).
 func filesOf(p legPair) (filePair, bool) {
-	if p.a.file > p.b.file {
-		return filePair{p.b.file, p.a.file}, true
+	if p.a.capture > p.b.capture {
+		return filePair{p.b.capture, p.a.capture}, true
 	}
-	return filePair{p.a.file, p.b.file}, false
+	return filePair{p.a.capture, p.b.capture}, false
 }
 
 // poolByFiles sums the votes of the pairs that span two files by pair of
@@ -141,17 +141,18 @@ func filesOf(p legPair) (filePair, bool) {
 // the same time on two hosts (one each side of a balancer) are mostly one
 // leg each, and their clocks differ by one offset, which the pooled delays
 // cancel (see legVote) for a pair that carried only one kind of token, as a
-// balancer that routes each request makes them. Files that do not overlap
-// in time for at least half of the shorter one's span are not pooled:
-// one host's ring buffer, whose files follow each other, has one clock,
-// and the pairs across a file boundary lead each way.
+// balancer that routes each request makes them. A chain of files (a ring
+// buffer's, see reassembly.FrameLocator) is one capture. Captures that do
+// not overlap in time for at least half of the shorter one's span are not
+// pooled: one host's captures one after another have one clock, and the
+// pairs across them lead each way.
 func (d *diagnosis) poolByFiles(all map[legPair]*legVote) map[filePair]*legVote {
 	type span struct{ first, last nanotime }
 	spans := map[int32]*span{}
 	for _, cs := range d.conns {
-		sp := spans[cs.file]
+		sp := spans[cs.capture]
 		if sp == nil {
-			spans[cs.file] = &span{cs.start, cs.end}
+			spans[cs.capture] = &span{cs.start, cs.end}
 			continue
 		}
 		sp.first, sp.last = min(sp.first, cs.start), max(sp.last, cs.end)
@@ -163,7 +164,7 @@ func (d *diagnosis) poolByFiles(all map[legPair]*legVote) map[filePair]*legVote 
 	}
 	pooled := map[filePair]*legVote{}
 	for p, v := range all {
-		if p.a.file == p.b.file {
+		if p.a.capture == p.b.capture {
 			continue
 		}
 		fp, flip := filesOf(p)
@@ -189,7 +190,7 @@ func (d *diagnosis) poolByFiles(all map[legPair]*legVote) map[filePair]*legVote 
 // the tokens between the two files when it spans two and they carried
 // both, else by its votes.
 func clientIsB(p legPair, v *legVote, byFiles map[filePair]*legVote) bool {
-	if (v.reqN == 0 || v.respN == 0) && p.a.file != p.b.file {
+	if (v.reqN == 0 || v.respN == 0) && p.a.capture != p.b.capture {
 		fp, flip := filesOf(p)
 		if f := byFiles[fp]; f != nil && f.reqN > 0 && f.respN > 0 {
 			return f.clientIsB() != flip
@@ -295,11 +296,11 @@ func (d *diagnosis) legVotes(k, parts, n int) map[legPair]*legVote {
 // by a proxy, whose upstream connection comes from the proxy's address or
 // goes to a backend, not to the address the client used.
 //
-// The same four addresses in two files are one connection captured twice
+// The same four addresses in two captures are one connection captured twice
 // (on the client's host and on the server's), not a resend: its request
 // tokens tell the legs apart as a relay's do.
 func resentBySameClient(first, o tokenOcc) bool {
-	if first.cs.file != o.cs.file && first.cs.clientAddr() == o.cs.clientAddr() {
+	if first.cs.capture != o.cs.capture && first.cs.clientAddr() == o.cs.clientAddr() {
 		return false
 	}
 	return first.request && o.request && first.cs.clientIP() == o.cs.clientIP() &&

@@ -375,7 +375,8 @@ type Finding struct {
 	Title    string `json:"title"`
 	// Connections, TCPStreams and Frames locate the evidence (capped at
 	// [MaxEvidence] entries each; Count says how many occurrences the
-	// finding aggregates).
+	// finding aggregates). TCPStreams has a connection's tcp.stream in
+	// each file it crossed (Connection.Parts), after its own.
 	Connections []int `json:"connections"`
 	TCPStreams  []int `json:"tcp_streams"`
 	// StreamFiles[i] indexes Source.Files: the capture TCPStreams[i] is

@@ -49,6 +49,10 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 		{"ring", []int{5, 6, 4}, []time.Duration{0, 0, 0}, []int{0, 0, 0}, []int64{0, 5, 11}},
 		{"overlap", []int{5, 6}, []time.Duration{0, -3 * time.Millisecond}, []int{0, 1}, []int64{0, 0}},
 		{"after an overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, time.Second}, []int{0, 1, 2}, []int64{0, 0, 0}},
+		// Two hosts' captures whose clocks are a minute apart do not
+		// overlap, but do not follow each other either.
+		{"a minute later", []int{5, 6}, []time.Duration{0, time.Minute}, []int{0, 1}, []int64{0, 0}},
+		{"a few seconds later", []int{5, 6}, []time.Duration{0, 9 * time.Second}, []int{0, 0}, []int64{0, 5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			paths := chainFiles(t, tc.sizes, tc.shift)
@@ -73,7 +77,7 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 			}
 			loc := NewFrameLocator(st)
 			// A locator exists exactly when a file follows another.
-			if (loc != nil) != (tc.name == "ring") {
+			if (loc != nil) != (tc.chain[len(tc.chain)-1] != len(tc.chain)-1) {
 				t.Fatalf("locator %v for chain %v", loc, st.Chain)
 			}
 			frame := map[int]int64{}

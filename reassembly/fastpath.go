@@ -118,8 +118,8 @@ func (cs *connState) fastPath(p *Packet, side int) bool {
 		// the capture has another, whole copy of it next (two interfaces
 		// of different snaplens): the gap waits for the next packet.
 		h.next += uint32(len(payload))
-		if !h.cut || int32(seq+segLen-h.cutEnd) > 0 {
-			h.cutEnd = h.next + uint32(missing)
+		if end := h.next + uint32(missing); !h.cut || int32(end-h.cutEnd) > 0 {
+			h.cutEnd = end
 		}
 		h.cut, h.cutSeg = true, cs.lastSeg[d]
 		cs.cutPending = true

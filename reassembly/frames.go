@@ -41,6 +41,15 @@ func NewFrameLocator(s SourceStats) *FrameLocator {
 	return l
 }
 
+// ChainOf returns the first file of file's chain: file itself when it
+// follows no other.
+func (l *FrameLocator) ChainOf(file int) int {
+	if l == nil || file < 0 || file >= len(l.chain) {
+		return file
+	}
+	return l.chain[file]
+}
+
 // Chained reports whether file follows another file or is followed by one.
 func (l *FrameLocator) Chained(file int) bool {
 	return l != nil && file >= 0 && file < len(l.chain) && len(l.members[l.chain[file]]) > 1

@@ -529,6 +529,35 @@ func TestReassemblerSnaplenCutThenWhole(t *testing.T) {
 	}
 }
 
+// TestReassemblerSnaplenCutLongerCopy: a cut retransmission that carries
+// more than the cut segment it repeats (a coalesced one) moves the lost
+// tail's end on: the bytes lost are one gap, and the direction stays on
+// the fast path.
+func TestReassemblerSnaplenCutLongerCopy(t *testing.T) {
+	body := strings.Repeat("b", 200)
+	resp := "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" + body
+	s := newScript()
+	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)
+	c.handshake()
+	c.send(true, getReq, 1460) // frame 4
+	add := func(off, n, keep int) {
+		s.add(c.server, c.client, c.sseq+uint32(off), c.cseq, "A", resp[off:off+n])
+		p := &s.pkts[len(s.pkts)-1]
+		p.MissingBytes, p.Truncated = n-keep, true
+		p.TCP.Payload = p.TCP.Payload[:keep]
+	}
+	add(0, 60, 50)  // the headers and a few bytes: 10 lost
+	add(0, 100, 55) // a coalesced copy, cut too: bytes 55 to 100 lost
+	s.add(c.server, c.client, c.sseq+100, c.cseq, "A", resp[100:])
+	c.sseq += uint32(len(resp))
+	c.close()
+	rec := s.run(t)
+	last := rec.closed[len(rec.closed)-1]
+	if last.Gaps[ServerToClient] != 1 {
+		t.Errorf("%d server gaps, want 1\n%s", last.Gaps[ServerToClient], strings.Join(rec.events, "\n"))
+	}
+}
+
 func TestReassemblerPartialOverlap(t *testing.T) {
 	s := newScript()
 	c := s.conv("10.0.0.1:50000", "10.0.0.2:80", 1000)

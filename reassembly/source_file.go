@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
 
@@ -59,6 +60,7 @@ type captureFile struct {
 	chain     int
 	frameBase int64
 	begun     bool
+	last      time.Time       // the time of the packet Next returned last
 	closer    io.Closer       // nil for stdin
 	gz        io.Closer       // the decompressor of a gzipped file, else nil
 	cnt       *countingReader // under br: bytes of the (uncompressed) stream

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"time"
 )
 
 // OpenFiles opens captures for reading in one merged, time-ordered stream.
@@ -18,9 +19,10 @@ import (
 // its frame number in that file, as Wireshark shows it.
 //
 // A file whose first packet comes after the last packet of every file
-// begun before it follows on from the one that ended last (a ring
-// buffer's files, or a capture split with editcap): its connections go on
-// from there. Once two files overlap in time, none follows another. Its packets' Chain names the chain's first file, and their
+// begun before it, and at most chainGap after the one that ended last,
+// follows on from that one (a ring buffer's files, or a capture split with
+// editcap): its connections go on from there. Once two files overlap in
+// time, none follows another. Its packets' Chain names the chain's first file, and their
 // Frame counts on from the frames of the chain's files before it
 // (SourceStats.Chain and FrameBase; FrameLocator gives the file's own
 // numbers back). Files that overlap in time (two hosts' captures) are
@@ -87,6 +89,7 @@ type mergeSource struct {
 	// could follow either).
 	open     int
 	ended    *captureFile
+	endedAt  time.Time // the time of ended's last packet
 	parallel bool
 }
 
@@ -121,17 +124,27 @@ func (m *mergeSource) Next() (*Packet, error) {
 	if !f.begun {
 		m.begin(f)
 	}
+	f.last = f.pkt.Time
 	return &f.pkt, nil
 }
 
+// chainGap is the longest pause between two files that follow each other:
+// a ring buffer starts its next file with the next packet, a moment after
+// the last one. Captures taken on two hosts that merely do not overlap in
+// time (their clocks apart by more than either lasted) are not one
+// capture: a connection seen in both would be taken for its own
+// retransmissions.
+const chainGap = 10 * time.Second
+
 // begin notes that f's first packet is next. When every file begun before
-// has ended, and no two files were ever open at once, f follows on from
-// the one that ended last: a chain of files that together are one capture.
+// has ended, the last one at most chainGap before, and no two files were
+// ever open at once, f follows on from the one that ended last: a chain of
+// files that together are one capture.
 func (m *mergeSource) begin(f *captureFile) {
 	f.begun = true
 	m.open++
 	m.parallel = m.parallel || m.open > 1
-	if m.open == 1 && m.ended != nil && !m.parallel {
+	if m.open == 1 && m.ended != nil && !m.parallel && f.pkt.Time.Sub(m.endedAt) <= chainGap {
 		prev := m.ended
 		f.chain, f.frameBase = prev.chain, prev.frameBase+prev.frame
 		f.pkt.Chain, f.pkt.Frame = f.chain, f.pkt.Frame+f.frameBase // read before it was known
@@ -152,7 +165,7 @@ func (m *mergeSource) advance(f *captureFile) error {
 		m.up(len(m.heap) - 1)
 	case err == io.EOF && inHeap:
 		m.open--
-		m.ended = f
+		m.ended, m.endedAt = f, f.last
 		n := len(m.heap) - 1
 		m.heap[0] = m.heap[n]
 		m.heap[n] = nil

@@ -60,7 +60,8 @@ func csvUsers(cw *csv.Writer, m *model) {
 func csvConnections(cw *csv.Writer, m *model) {
 	cw.Write([]string{"id", "file", "tcp_stream", "wireshark_filter", "client", "server", "real_clients", "leg", "linked",
 		"start", "end", "ended", "midstream", "gaps_client", "gaps_server", "requests", "responses", "statuses",
-		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings", "decrypted", "tunnel"})
+		"users", "state", "authenticated_requests", "handshakes", "handshakes_failed", "findings", "decrypted", "tunnel",
+		"parts"})
 	for c := range m.eachConnectionBrief() {
 		failed := 0
 		for _, h := range c.Handshakes {
@@ -68,12 +69,12 @@ func csvConnections(cw *csv.Writer, m *model) {
 				failed++
 			}
 		}
-		if cw.Write([]string{itoa(c.ID), itoa(c.File), itoa(c.TCPStream), "tcp.stream eq " + itoa(c.TCPStream) + partsNote(m.labels, c),
+		if cw.Write([]string{itoa(c.ID), itoa(c.File), itoa(c.TCPStream), "tcp.stream eq " + itoa(c.TCPStream),
 			cell(c.Client), cell(c.Server), cells(c.RealClients), c.Leg, intList(c.Linked), csvTime(c.Start),
 			csvTime(c.End), c.Ended, strconv.FormatBool(c.Midstream), itoa(c.Gaps.Client), itoa(c.Gaps.Server),
 			itoa(c.Requests), itoa(c.Responses), statusList(c.Statuses), cells(c.Users), c.State,
 			itoa(c.AuthenticatedRequests), itoa(len(c.Handshakes)), itoa(failed), strings.Join(c.Findings, " "),
-			strconv.FormatBool(c.Decrypted), c.Tunnel}) != nil {
+			strconv.FormatBool(c.Decrypted), c.Tunnel, connParts(c.Parts)}) != nil {
 			return
 		}
 	}
@@ -213,4 +214,17 @@ func frameFiles(ff *analyzer.HandshakeFiles) string {
 		return ""
 	}
 	return intList([]int{ff.Type1, ff.Type2, ff.Type3, ff.Final})
+}
+
+// connParts lists the later files a connection went on into, each as
+// "FILE:TCP_STREAM" (file indexes source files), "" when none.
+func connParts(parts []analyzer.ConnectionPart) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(itoa(p.File) + ":" + itoa(p.TCPStream))
+	}
+	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/ntlmscope/ntlmscope/analyzer"
 )
 
 // mdUsers writes the user table, its first rows users.
@@ -67,7 +69,7 @@ func mdConnections(p *printer, r *model, rows int) {
 		case n > rows:
 			continue
 		}
-		mdRow(p, itoa(c.ID), "`tcp.stream eq "+itoa(c.TCPStream)+"`"+mdText(fileNote(connFile(r.labels, c))+partsNote(r.labels, c)), mdText(c.Client), mdText(c.Server),
+		mdRow(p, itoa(c.ID), mdFilter(r.labels, c), mdText(c.Client), mdText(c.Server),
 			mdText(strings.Join(c.Users, " ")), timeText(c.Start), stateText(c), handshakeCounts(c.Handshakes),
 			strings.Join(c.Findings, " "))
 	}
@@ -154,3 +156,13 @@ func isASCIIPunct(r rune) bool {
 }
 
 func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// mdFilter is connFilter for Markdown: each tcp.stream filter as code,
+// each file as text.
+func mdFilter(files []string, c *analyzer.Connection) string {
+	s := "`tcp.stream eq " + itoa(c.TCPStream) + "`" + mdText(fileNote(connFile(files, c)))
+	for _, p := range c.Parts {
+		s += "; `tcp.stream eq " + itoa(p.TCPStream) + "`" + mdText(fileNote(fileLabel(files, p.File)))
+	}
+	return s
+}

@@ -18,8 +18,9 @@ import (
 // splitCapture writes the packets of the pcap at path into len(cuts)+1
 // files, as a ring buffer or editcap -c would: file i holds the packets
 // from cuts[i-1] (0-based) to cuts[i]. It returns the files and how many
-// packets come before each.
-func splitCapture(t *testing.T, path string, cuts []int) ([]string, []int64) {
+// packets come before each. With drop, the packet of that index (0-based)
+// is left out first (-1: none).
+func splitCapture(t *testing.T, path string, cuts []int, drop int) ([]string, []int64) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -52,10 +53,13 @@ func splitCapture(t *testing.T, path string, cuts []int) ([]string, []int64) {
 		paths, bases = append(paths, p), append(bases, int64(n))
 	}
 	next()
-	for {
+	for i := 0; ; i++ {
 		data, ci, err := r.ReadPacketData()
 		if err != nil {
 			break
+		}
+		if i == drop {
+			continue
 		}
 		if len(paths) <= len(cuts) && n == cuts[len(paths)-1] {
 			next()
@@ -91,12 +95,30 @@ func analyzeJSON(t *testing.T, files ...string) *analyzer.Report {
 // tshark numbers that file, when tshark is here).
 func TestAnalyzeRingBuffer(t *testing.T) {
 	_, tsharkErr := exec.LookPath("tshark")
-	for _, name := range []string{"scenario2-haproxy-keepalive-client", "scenario4-nginx-upstream-keepalive-upstream", "scenario5-wrong-password-client"} {
+	for _, tc := range []struct {
+		name string
+		drop int // a packet left out of the capture first (-1: none)
+		cuts [][]int
+	}{
+		{"scenario2-haproxy-keepalive-client", -1, [][]int{{7}, {9, 18}, {4, 8, 12, 16, 20, 24, 28}}},
+		{"scenario4-nginx-upstream-keepalive-upstream", -1, [][]int{{7}, {9, 18}, {4, 8, 12, 16, 20, 24, 28}}},
+		{"scenario5-wrong-password-client", -1, [][]int{{7}, {9, 18}, {4, 8, 12, 16}}},
+		// Without the client's FIN (frame 18), the server closes the
+		// first connection only after the Type 3 went on the second,
+		// which starts in the second file: the client split the
+		// handshake, which frames of one chain still tell.
+		{"scenario7-client-new-connection-per-leg-client", 17, [][]int{{17}}},
+	} {
+		name := tc.name
 		whole := filepath.Join("..", "..", "testdata", "lab", name+".pcap")
+		if tc.drop >= 0 {
+			kept, _ := splitCapture(t, whole, nil, tc.drop)
+			whole = kept[0]
+		}
 		want := analyzeJSON(t, whole)
-		for _, cuts := range [][]int{{7}, {9, 18}, {4, 8, 12, 16, 20, 24, 28}} {
+		for _, cuts := range tc.cuts {
 			t.Run(fmt.Sprintf("%s/%v", name, cuts), func(t *testing.T) {
-				paths, bases := splitCapture(t, whole, cuts)
+				paths, bases := splitCapture(t, whole, cuts, -1)
 				got := analyzeJSON(t, paths...)
 				if got.Verdict.Code != want.Verdict.Code || got.Summary.Handshakes != want.Summary.Handshakes ||
 					got.Summary.HandshakesSucceeded != want.Summary.HandshakesSucceeded ||
@@ -180,6 +202,39 @@ func TestAnalyzeRingBuffer(t *testing.T) {
 					t.Error("no frame was checked")
 				}
 			})
+		}
+	}
+}
+
+// TestRingBufferFormats: every format names the files a connection went on
+// into and its tcp.stream there, and the file of a frame that is not in the
+// connection's first file.
+func TestRingBufferFormats(t *testing.T) {
+	paths, _ := splitCapture(t, filepath.Join("..", "..", "testdata", "lab", "scenario1-direct-keepalive-client.pcap"), []int{7}, -1)
+	for _, tc := range []struct {
+		format string
+		want   []string
+	}{
+		{"markdown", []string{"`tcp.stream eq 0` in ring_00000.pcap; `tcp.stream eq 0` in ring_00001.pcap"}},
+		{"csv", []string{",parts\n", ",1:0\n"}},
+		{"html", []string{"; tcp.stream eq 0 in ring_00001.pcap", "frame 1 in ring_00001.pcap"}},
+		{"json", []string{`"parts":[{"file":1,"tcp_stream":0}]`, `"request_file":1`, `"frame_files":{"type1":0,"type2":0,"type3":1,"final":1}`}},
+	} {
+		args := []string{"--format", tc.format}
+		switch tc.format {
+		case "csv":
+			args = append(args, "--table", "connections")
+		case "markdown", "html":
+			args = append(args, "-v")
+		}
+		code, out, errOut := runAnalyze(t, false, append(args, paths...)...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", tc.format, code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: no %q in:\n%.3000s", tc.format, w, out)
+			}
 		}
 	}
 }
