@@ -172,14 +172,9 @@ func (cs *connState) deliver(d Direction, payload []byte, p *Packet, seq uint32)
 	if parser.Done() {
 		return
 	}
-	seg := cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)})
-	if seg.Frame == int64(p.Frame) {
-		// p's own segment (not a later frame's: see segment): the numbers
-		// are the packet's.
-		seg.seq, seg.hasSeq = seq, true
-		seg.ack, seg.hasAck = p.TCP.Ack, p.TCP.ACK
-	}
-	cs.parse(parser, d, payload, seg) // TLS: parse may decrypt
+	cs.wire = wireNums{seq: seq, ack: p.TCP.Ack, hasSeq: true, hasAck: p.TCP.ACK}
+	cs.parse(parser, d, payload, cs.segment(d, gopacket.CaptureInfo{Timestamp: p.Time, InterfaceIndex: int(p.Frame)})) // TLS: parse may decrypt
+	cs.wire = wireNums{}
 	if parser.Done() || parser.Protocol() != ProtoUnknown {
 		cs.classify()
 	}

@@ -46,11 +46,11 @@ func (p *HTTPParser) stepHeader(data []byte, seg Segment) int {
 		if pos == len(data) {
 			return pos
 		}
-		p.firstSeg = seg
-		if seg.hasSeq {
-			// The segment's seq is its first byte's; the message's
-			// starts further in.
-			p.firstSeg.seq += uint32(p.offset + int64(pos) - p.feedStart)
+		p.firstSeg, p.firstWire = seg, p.wire
+		if p.wire.hasSeq {
+			// The Feed's seq is its first byte's; the message's starts
+			// further in.
+			p.firstWire.seq += uint32(p.offset + int64(pos) - p.feedStart)
 		}
 	}
 	n, block, res := p.readBlock(data[pos:])
@@ -230,8 +230,8 @@ func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 	nl := p.blk.startEnd
 	line := strings.TrimSuffix(s[:nl], "\r")
 	m.FirstFrame, m.FirstTime = p.firstSeg.Frame, p.firstSeg.Time
-	m.firstSeq, m.hasFirstSeq = p.firstSeg.seq, p.firstSeg.hasSeq
-	m.firstAck, m.hasFirstAck = p.firstSeg.ack, p.firstSeg.hasAck
+	m.firstSeq, m.hasFirstSeq = p.firstWire.seq, p.firstWire.hasSeq
+	m.firstAck, m.hasFirstAck = p.firstWire.ack, p.firstWire.hasAck
 	m.setLast(seg)
 	m.HeaderBytes = len(block)
 	m.Resynced = p.startResync

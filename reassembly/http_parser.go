@@ -119,8 +119,11 @@ type HTTPParser struct {
 	// detection window counts from there).
 	offset, streamStart int64
 	// feedStart is offset when the current Feed began: a message's first
-	// byte lies offset-feedStart bytes past the Feed's segment's seq.
-	feedStart int64
+	// byte lies offset-feedStart bytes past wire.seq. wire holds the
+	// current Feed's TCP numbers (set around it by connState.parse), and
+	// firstWire those of the message in progress's first byte.
+	feedStart       int64
+	wire, firstWire wireNums
 
 	// buf holds a partial header block, trailer section or chunk-size line.
 	// It is allocated only when one is split across Feeds.
@@ -135,7 +138,7 @@ type HTTPParser struct {
 	// The message in progress. Its Frame and Time track the segment of its
 	// last byte so far.
 	msg       *Message
-	firstSeg  Segment // segment of its first byte, seq that byte's own
+	firstSeg  Segment // segment of its first byte
 	remaining int64   // body or chunk bytes still expected
 	respIdx   int     // final responses framed so far (RequestMethod index)
 	index     int     // messages emitted

@@ -31,12 +31,15 @@ type Segment struct {
 	Frame int64
 	// Time is that packet's capture timestamp.
 	Time time.Time
+}
 
-	// seq is the TCP sequence number of the first byte fed with the
-	// segment, and ack the packet's acknowledgment number, when known
-	// (hasSeq, hasAck): bytes from the in-order path carry both (see
-	// connState.deliver); bytes from gopacket's assembler, decrypted TLS
-	// and a standalone parser carry neither.
+// wireNums are TCP's numbers for bytes fed to a parser: the sequence
+// number of the first byte and the packet's acknowledgment number, when
+// known (hasSeq, hasAck). Bytes from the in-order path carry both (see
+// connState.deliver); bytes from gopacket's assembler, decrypted TLS and
+// a standalone parser carry neither. They ride beside the Segment, which
+// every step of the parser copies, rather than in it.
+type wireNums struct {
 	seq, ack       uint32
 	hasSeq, hasAck bool
 }

@@ -50,6 +50,9 @@ type connState struct {
 	cutPending bool
 	// partFile is the file of the connection's latest packet (Conn.Parts).
 	partFile int
+	// wire holds the TCP numbers of the bytes the in-order path is
+	// delivering (deliver), for parse to hand the parser.
+	wire wireNums
 
 	parsers [2]*HTTPParser // by Direction; nil until the direction carries data
 	// parserMem holds the parsers, set up on first use (see parser).

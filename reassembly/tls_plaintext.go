@@ -22,7 +22,6 @@ func (t *tlsConn) deliver(d Direction, plain []byte, seg Segment) {
 	if len(plain) == 0 {
 		return
 	}
-	seg.hasSeq = false // the record's bytes are not the plaintext's
 	p.Feed(plain, seg)
 	if p.Done() || p.Protocol() != ProtoUnknown {
 		t.cs.classify()

@@ -13,7 +13,11 @@ func (cs *connState) parse(p *HTTPParser, d Direction, data []byte, seg Segment)
 		cs.tunnelFresh = false // the tunnel's first bytes decided
 	}
 	if !taken {
+		// The bytes as the wire carried them: TCP's numbers apply
+		// (cs.wire, set by the in-order path for its own packet).
+		p.wire = cs.wire
 		p.Feed(data, seg)
+		p.wire = wireNums{}
 	}
 }
 
@@ -65,11 +69,7 @@ func (t *tlsConn) plain(d Direction) {
 	h := &t.half[d]
 	h.mode = tlsPlain
 	if len(h.sniff) > 0 {
-		// sniffSeg is the last segment's: the first sniffed byte may be
-		// an earlier one's.
-		seg := h.sniffSeg
-		seg.hasSeq = false
-		t.cs.parser(d).Feed(h.sniff, seg)
+		t.cs.parser(d).Feed(h.sniff, h.sniffSeg)
 		h.sniff = nil
 	}
 }
