@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -98,5 +99,29 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFrameLocatorManyFiles: a ring buffer of hundreds of files, given in
+// any order, beside a file of its own: every frame of the chain is found in
+// its file, and the lone file's frames are left as they are.
+func TestFrameLocatorManyFiles(t *testing.T) {
+	const n, per = 500, 3
+	st := SourceStats{Chain: make([]int, n+1), FrameBase: make([]int64, n+1)}
+	order := rand.New(rand.NewPCG(1, 2)).Perm(n) // file index of the chain's k-th file
+	for k, f := range order {
+		st.Chain[f], st.FrameBase[f] = order[0], int64(k*per)
+	}
+	st.Chain[n] = n // a capture of its own
+	loc := NewFrameLocator(st)
+	for k, f := range order {
+		for i := int64(1); i <= per; i++ {
+			if gf, gi := loc.Locate(order[n-1], int64(k*per)+i); gf != f || gi != i {
+				t.Fatalf("frame %d of the chain: file %d frame %d, want file %d frame %d", int64(k*per)+i, gf, gi, f, i)
+			}
+		}
+	}
+	if f, i := loc.Locate(n, 7); f != n || i != 7 || loc.Chained(n) {
+		t.Errorf("the lone file's frame 7: file %d frame %d (chained %v)", f, i, loc.Chained(n))
 	}
 }

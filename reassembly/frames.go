@@ -1,5 +1,11 @@
 package reassembly
 
+import (
+	"cmp"
+	"slices"
+	"sort"
+)
+
 // FrameLocator turns the Frame of a packet of a chain of files (files that
 // follow each other in time, see OpenFiles) back into its own file's index
 // and frame number, as Wireshark shows it when it opens that file. A nil
@@ -31,12 +37,7 @@ func NewFrameLocator(s SourceStats) *FrameLocator {
 		l.members[c] = append(l.members[c], i)
 	}
 	for _, m := range l.members {
-		// Files join their chain in order of time, and so of frames.
-		for i := 1; i < len(m); i++ {
-			for j := i; j > 0 && l.base[m[j]] < l.base[m[j-1]]; j-- {
-				m[j], m[j-1] = m[j-1], m[j]
-			}
-		}
+		slices.SortFunc(m, func(a, b int) int { return cmp.Compare(l.base[a], l.base[b]) })
 	}
 	return l
 }
@@ -61,13 +62,10 @@ func (l *FrameLocator) Locate(file int, frame int64) (int, int64) {
 	if !l.Chained(file) || frame <= 0 {
 		return file, frame
 	}
+	// The last file whose frames start before frame (a ring buffer may
+	// have hundreds).
 	m := l.members[l.chain[file]]
-	k := m[0]
-	for _, f := range m[1:] {
-		if l.base[f] >= frame {
-			break
-		}
-		k = f
-	}
+	i := sort.Search(len(m), func(i int) bool { return l.base[m[i]] >= frame })
+	k := m[max(i-1, 0)]
 	return k, frame - l.base[k]
 }
