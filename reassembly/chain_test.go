@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 func chainFiles(t *testing.T, sizes []int, shift []time.Duration) []string {
 	t.Helper()
 	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
-	c.MSS = 4
+	c.MSS = 2
 	c.Handshake()
 	c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
 	c.Close()
@@ -54,12 +55,20 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 		// overlap, but do not follow each other either.
 		{"a minute later", []int{5, 6}, []time.Duration{0, time.Minute}, []int{0, 1}, []int64{0, 0}},
 		{"a few seconds later", []int{5, 6}, []time.Duration{0, 9 * time.Second}, []int{0, 0}, []int64{0, 5}},
+		// More files than a run holds open (parkFiles): each is opened
+		// again when its turn comes.
+		{"ring of 20", append(slices.Repeat([]int{1}, 19), 3), make([]time.Duration, 20), make([]int, 20),
+			[]int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			paths := chainFiles(t, tc.sizes, tc.shift)
+			fds := openFDs(t)
 			src, err := OpenFiles(paths, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if n := openFDs(t); len(paths) > parkFiles && n > fds {
+				t.Errorf("%d files open after opening %d, want none left open", n-fds, len(paths))
 			}
 			var got [][3]int64 // file, frame in file, chain
 			var raw []int64
@@ -70,6 +79,9 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 				}
 				raw = append(raw, p.Frame)
 				got = append(got, [3]int64{int64(p.File), p.Frame, int64(p.Chain)})
+				if n := openFDs(t); len(paths) > parkFiles && n > fds+1 {
+					t.Errorf("%d files open at once, want 1", n-fds)
+				}
 			}
 			st := src.Stats()
 			src.Close()
@@ -124,4 +136,15 @@ func TestFrameLocatorManyFiles(t *testing.T) {
 	if f, i := loc.Locate(n, 7); f != n || i != 7 || loc.Chained(n) {
 		t.Errorf("the lone file's frame 7: file %d frame %d (chained %v)", f, i, loc.Chained(n))
 	}
+}
+
+// openFDs counts the process's open file descriptors (Linux; elsewhere
+// 0, and the checks pass).
+func openFDs(t *testing.T) int {
+	t.Helper()
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	return len(es)
 }

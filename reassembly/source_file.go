@@ -60,24 +60,28 @@ type captureFile struct {
 	chain     int
 	frameBase int64
 	begun     bool
-	last      time.Time       // the time of the packet Next returned last
-	closer    io.Closer       // nil for stdin
-	gz        io.Closer       // the decompressor of a gzipped file, else nil
-	cnt       *countingReader // under br: bytes of the (uncompressed) stream
-	raw       *countingReader // the file's own bytes (compressed when gzipped): progress
-	size      int64           // the file's size in bytes, -1 when unknown (a pipe)
-	br        *bufio.Reader   // shared with the pcapgo reader, which reads through it
-	pcap      *pcapgo.Reader
-	ng        *pcapgo.NgReader
-	guard     ngGuard
-	ifaces    []ngIface   // the NgReader's interfaces, for readFastNg
-	secrets   secretsScan // TLS: Decryption Secrets Blocks (tls_dsb.go)
-	dec       pktDecoder
-	pkt       Packet
-	frame     int64
-	stats     SourceStats
-	unknown   map[layers.LinkType]int64 // packets per unhandled link type
-	done      bool
+	last      time.Time // the time of the packet Next returned last
+	// parked marks a stand-in for a file closed until its turn (see
+	// park): it holds only the first packet's time and frame, and the
+	// counts so far; done then says the file has no packet.
+	parked  bool
+	closer  io.Closer       // nil for stdin
+	gz      io.Closer       // the decompressor of a gzipped file, else nil
+	cnt     *countingReader // under br: bytes of the (uncompressed) stream
+	raw     *countingReader // the file's own bytes (compressed when gzipped): progress
+	size    int64           // the file's size in bytes, -1 when unknown (a pipe)
+	br      *bufio.Reader   // shared with the pcapgo reader, which reads through it
+	pcap    *pcapgo.Reader
+	ng      *pcapgo.NgReader
+	guard   ngGuard
+	ifaces  []ngIface   // the NgReader's interfaces, for readFastNg
+	secrets secretsScan // TLS: Decryption Secrets Blocks (tls_dsb.go)
+	dec     pktDecoder
+	pkt     Packet
+	frame   int64
+	stats   SourceStats
+	unknown map[layers.LinkType]int64 // packets per unhandled link type
+	done    bool
 
 	// noFastNg sends every pcapng block through the NgReader (tests
 	// compare the two paths).

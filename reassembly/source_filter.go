@@ -17,12 +17,9 @@ type FileOptions struct {
 
 // OpenFilesWith is OpenFiles with options.
 func OpenFilesWith(paths []string, stdin io.Reader, opts FileOptions) (Source, error) {
-	src, err := OpenFiles(paths, stdin)
-	if err != nil || opts.NewMatcher == nil {
-		return src, err
+	m, err := openMerge(paths, stdin, opts)
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range src.(*mergeSource).files {
-		f.match = opts.NewMatcher()
-	}
-	return src, nil
+	return m, nil
 }

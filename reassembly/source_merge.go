@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
 )
 
 // OpenFiles opens captures for reading in one merged, time-ordered stream.
@@ -28,19 +30,32 @@ import (
 // numbers back). Files that overlap in time (two hosts' captures) are
 // separate captures.
 //
-// Memory: each file holds a 512 KiB read buffer (two when gzipped, and
-// 1 MiB inflated ahead when the run has at most gzipAheadFiles files)
-// and, per IP version, at most 64 MiB of fragments awaiting reassembly.
+// Memory: each open file holds a 512 KiB read buffer (two when gzipped,
+// and 1 MiB inflated ahead when the run has at most gzipAheadFiles files)
+// and, per IP version, at most 64 MiB of fragments awaiting reassembly. A
+// run of more than parkFiles files (a ring buffer's hundreds) keeps only
+// the files it is reading open (see park).
 // The Source is not safe for concurrent use.
 func OpenFiles(paths []string, stdin io.Reader) (Source, error) {
+	return openMerge(paths, stdin, FileOptions{})
+}
+
+// openMerge is OpenFiles with options (OpenFilesWith).
+func openMerge(paths []string, stdin io.Reader, opts FileOptions) (*mergeSource, error) {
 	if len(paths) == 0 {
 		return nil, ErrNoFiles
 	}
-	m := &mergeSource{paths: paths}
+	m := &mergeSource{paths: paths, newMatcher: opts.NewMatcher}
 	usedStdin := false
 	ahead := len(paths) <= gzipAheadFiles
 	for i, p := range paths {
 		f, err := openPath(p, i, stdin, &usedStdin, ahead)
+		if err == nil && opts.NewMatcher != nil {
+			f.match = opts.NewMatcher()
+		}
+		if err == nil && len(paths) > parkFiles && f.closer != nil {
+			f, err = park(f)
+		}
 		if err != nil {
 			_ = m.Close()
 			return nil, err
@@ -76,12 +91,15 @@ func openPath(path string, index int, stdin io.Reader, usedStdin *bool, ahead bo
 // reused when that file is advanced, which happens on the Next after the
 // one that returned it, as the Source contract allows.
 type mergeSource struct {
-	paths   []string
-	files   []*captureFile
-	heap    []*captureFile // files with a pending packet, heap[0] the earliest
-	started bool
-	last    *captureFile // the file whose packet Next returned last
-	closed  bool
+	paths []string
+	// newMatcher gives each file its -f filter (FileOptions), a file
+	// opened again after park too.
+	newMatcher func() *pcapfilter.Matcher
+	files      []*captureFile
+	heap       []*captureFile // files with a pending packet, heap[0] the earliest
+	started    bool
+	last       *captureFile // the file whose packet Next returned last
+	closed     bool
 	// open counts the files begun (a packet returned) and not ended;
 	// ended is the file that ended last: the next file to begin follows
 	// it when none is open (begin), unless two files were ever open at
@@ -106,6 +124,14 @@ func (m *mergeSource) Next() (*Packet, error) {
 	if !m.started {
 		m.started = true
 		for _, f := range m.files {
+			if f.parked {
+				// Its first packet was read at open (park).
+				if !f.done {
+					m.heap = append(m.heap, f)
+					m.up(len(m.heap) - 1)
+				}
+				continue
+			}
 			if err := m.advance(f); err != nil {
 				return nil, err
 			}
@@ -120,6 +146,13 @@ func (m *mergeSource) Next() (*Packet, error) {
 		return nil, io.EOF
 	}
 	f := m.heap[0]
+	if f.parked {
+		g, err := unpark(f, m.newMatcher)
+		if err != nil {
+			return nil, err
+		}
+		m.files[g.index], m.heap[0], f = g, g, g
+	}
 	m.last = f
 	if !f.begun {
 		m.begin(f)
@@ -165,7 +198,9 @@ func (m *mergeSource) advance(f *captureFile) error {
 		m.up(len(m.heap) - 1)
 	case err == io.EOF && inHeap:
 		m.open--
-		m.ended, m.endedAt = f, f.last
+		r := retire(f)
+		m.files[f.index] = r
+		m.ended, m.endedAt = r, r.last
 		n := len(m.heap) - 1
 		m.heap[0] = m.heap[n]
 		m.heap[n] = nil
@@ -173,6 +208,8 @@ func (m *mergeSource) advance(f *captureFile) error {
 		if n > 0 {
 			m.down(0)
 		}
+	case err == io.EOF:
+		m.files[f.index] = retire(f) // no packet at all
 	case err != io.EOF:
 		return err
 	}

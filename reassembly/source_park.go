@@ -1,0 +1,87 @@
+package reassembly
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
+)
+
+// A ring buffer's files come by the hundred: held open together, each with
+// its read buffer (512 KiB), they would take hundreds of megabytes and as
+// many file descriptors, though only one is read at a time. A run of more
+// than parkFiles files reads each file's first packet when it opens it,
+// which the merge orders files by, and closes it until that packet's turn
+// comes (park); the file is then opened again and read from its start
+// (unpark). Standard input cannot be opened again, and stays open.
+
+// parkFiles is the most files a run holds open from the start.
+const parkFiles = 16
+
+// park reads f's first packet and returns a parked stand-in for f, closed:
+// it holds what the merge orders files by (the packet's time), what Stats
+// reports (the counts so far, the embedded key log) and what unpark needs.
+// A file without a packet is parked done.
+func park(f *captureFile) (*captureFile, error) {
+	defer f.close()
+	q := &captureFile{
+		path: f.path, index: f.index, chain: f.index, size: f.size, raw: &countingReader{},
+		parked: true, match: f.match, secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown,
+	}
+	p, err := f.next()
+	switch {
+	case errors.Is(err, io.EOF):
+		q.done = true
+	case err != nil:
+		return nil, err
+	default:
+		q.pkt.Time, q.frame = p.Time, f.frame
+	}
+	q.stats = f.stats
+	return q, nil
+}
+
+// unpark opens a parked file again and reads up to its first packet, which
+// must be the one park read; its filter is a new one (newMatcher, when
+// set), its embedded key log the one the run was given.
+func unpark(q *captureFile, newMatcher func() *pcapfilter.Matcher) (*captureFile, error) {
+	used := false
+	g, err := openPath(q.path, q.index, nil, &used, false)
+	if err != nil {
+		return nil, err
+	}
+	if newMatcher != nil {
+		g.match = newMatcher()
+	}
+	if q.secrets.keys != nil {
+		g.secrets.keys = q.secrets.keys
+	}
+	p, err := g.next()
+	if err == nil && (g.frame != q.frame || !p.Time.Equal(q.pkt.Time)) {
+		err = &FileError{Path: q.path, Err: fmt.Errorf("frame %d is not the packet read at the start", g.frame),
+			Hint: "the file changed while it was being read: analyse a copy that no capture is writing to"}
+	}
+	if err != nil {
+		g.close()
+		if errors.Is(err, io.EOF) {
+			err = &FileError{Path: q.path, Err: errors.New("the file lost its packets while it was being read"),
+				Hint: "analyse a copy that no capture is writing to"}
+		}
+		return nil, err
+	}
+	return g, nil
+}
+
+// retire closes f, read to its end, and returns a stand-in that keeps what
+// the run still reads of it (its counts, its place in a chain) without its
+// read buffers and descriptor: a run over a ring buffer's hundreds of
+// files holds only the ones it is reading.
+func retire(f *captureFile) *captureFile {
+	f.close()
+	return &captureFile{
+		path: f.path, index: f.index, chain: f.chain, frameBase: f.frameBase, begun: f.begun, last: f.last,
+		size: f.size, raw: f.raw, frame: f.frame, stats: f.stats, match: f.match,
+		secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown, done: true,
+	}
+}
