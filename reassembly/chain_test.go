@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"bytes"
+	"cmp"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -12,17 +13,17 @@ import (
 	"github.com/ntlmscope/ntlmscope/internal/capwriter"
 )
 
-// chainFiles writes one conversation's packets, a millisecond apart, into
-// files of the given sizes, each shifted by its delay (0 follows on;
-// negative overlaps the file before), and returns their paths.
-func chainFiles(t *testing.T, sizes []int, shift []time.Duration) []string {
+// chainFiles writes one conversation's packets, step apart (a millisecond
+// when 0), into files of the given sizes, each shifted by its delay (0
+// follows on; negative overlaps the file before), and returns their paths.
+func chainFiles(t *testing.T, sizes []int, shift []time.Duration, step time.Duration) []string {
 	t.Helper()
 	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
 	c.MSS = 2
 	c.Handshake()
 	c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
 	c.Close()
-	ps := c.Packets().Restamp(capwriter.DefaultBase, time.Millisecond)
+	ps := c.Packets().Restamp(capwriter.DefaultBase, cmp.Or(step, time.Millisecond))
 	var paths []string
 	for i, n := range sizes {
 		part := slices.Clone(ps[:n])
@@ -45,23 +46,29 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 		name      string
 		sizes     []int
 		shift     []time.Duration
+		step      time.Duration
 		chain     []int
 		frameBase []int64
 	}{
-		{"ring", []int{5, 6, 4}, []time.Duration{0, 0, 0}, []int{0, 0, 0}, []int64{0, 5, 11}},
-		{"overlap", []int{5, 6}, []time.Duration{0, -3 * time.Millisecond}, []int{0, 1}, []int64{0, 0}},
-		{"after an overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, time.Second}, []int{0, 1, 2}, []int64{0, 0, 0}},
+		{"ring", []int{5, 6, 4}, []time.Duration{0, 0, 0}, 0, []int{0, 0, 0}, []int64{0, 5, 11}},
+		{"overlap", []int{5, 6}, []time.Duration{0, -300 * time.Millisecond}, 100 * time.Millisecond, []int{0, 1}, []int64{0, 0}},
+		{"after an overlap", []int{5, 6, 4}, []time.Duration{0, -300 * time.Millisecond, time.Second}, 100 * time.Millisecond,
+			[]int{0, 1, 2}, []int64{0, 0, 0}},
+		// A ring buffer's next file stamped to start 3 ms before the
+		// file before it ends: that boundary splits, the next follows.
+		{"after a moment's overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, 0}, 0,
+			[]int{0, 1, 1}, []int64{0, 0, 6}},
 		// Two hosts' captures whose clocks are a minute apart do not
 		// overlap, but do not follow each other either.
-		{"a minute later", []int{5, 6}, []time.Duration{0, time.Minute}, []int{0, 1}, []int64{0, 0}},
-		{"a few seconds later", []int{5, 6}, []time.Duration{0, 9 * time.Second}, []int{0, 0}, []int64{0, 5}},
+		{"a minute later", []int{5, 6}, []time.Duration{0, time.Minute}, 0, []int{0, 1}, []int64{0, 0}},
+		{"a few seconds later", []int{5, 6}, []time.Duration{0, 9 * time.Second}, 0, []int{0, 0}, []int64{0, 5}},
 		// More files than a run holds open (parkFiles): each is opened
 		// again when its turn comes.
-		{"ring of 20", append(slices.Repeat([]int{1}, 19), 3), make([]time.Duration, 20), make([]int, 20),
+		{"ring of 20", append(slices.Repeat([]int{1}, 19), 3), make([]time.Duration, 20), 0, make([]int, 20),
 			[]int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			paths := chainFiles(t, tc.sizes, tc.shift)
+			paths := chainFiles(t, tc.sizes, tc.shift, tc.step)
 			fds := openFDs(t)
 			src, err := OpenFiles(paths, nil)
 			if err != nil {

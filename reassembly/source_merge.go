@@ -102,13 +102,17 @@ type mergeSource struct {
 	closed     bool
 	// open counts the files begun (a packet returned) and not ended;
 	// ended is the file that ended last: the next file to begin follows
-	// it when none is open (begin), unless two files were ever open at
-	// once (parallel: captures taken side by side, whose next files
-	// could follow either).
-	open     int
-	ended    *captureFile
-	endedAt  time.Time // the time of ended's last packet
-	parallel bool
+	// it when none is open (begin), unless files were ever open side by
+	// side (parallel: captures taken side by side, whose next files could
+	// follow either). Two files open together for at most overlapTol (the
+	// next file's first packet stamped a moment before the last of the
+	// one before) are not side by side: overlapAt is when the second
+	// began.
+	open      int
+	ended     *captureFile
+	endedAt   time.Time // the time of ended's last packet
+	parallel  bool
+	overlapAt time.Time
 }
 
 // before orders files by their pending packets: time, then file order.
@@ -169,6 +173,13 @@ func (m *mergeSource) Next() (*Packet, error) {
 // retransmissions.
 const chainGap = 10 * time.Second
 
+// overlapTol is the longest two files may overlap and still follow each
+// other: packets received on several queues may be stamped a little out of
+// order, so a ring buffer's next file can start a moment before the last
+// packet of the one before. That boundary's connections are split, as
+// between any two captures, but the files after it still form a chain.
+const overlapTol = 100 * time.Millisecond
+
 // begin notes that f's first packet is next. When every file begun before
 // has ended, the last one at most chainGap before, and no two files were
 // ever open at once, f follows on from the one that ended last: a chain of
@@ -176,7 +187,13 @@ const chainGap = 10 * time.Second
 func (m *mergeSource) begin(f *captureFile) {
 	f.begun = true
 	m.open++
-	m.parallel = m.parallel || m.open > 1
+	switch m.open {
+	case 1:
+	case 2:
+		m.overlapAt = f.pkt.Time // parallel unless the other ends soon
+	default:
+		m.parallel = true
+	}
 	if m.open == 1 && m.ended != nil && !m.parallel && f.pkt.Time.Sub(m.endedAt) <= chainGap {
 		prev := m.ended
 		f.chain, f.frameBase = prev.chain, prev.frameBase+prev.frame
@@ -200,6 +217,9 @@ func (m *mergeSource) advance(f *captureFile) error {
 		m.open--
 		r := retire(f)
 		m.files[f.index] = r
+		if m.open == 1 && r.last.Sub(m.overlapAt) > overlapTol {
+			m.parallel = true // two files side by side, not a moment's overlap
+		}
 		m.ended, m.endedAt = r, r.last
 		n := len(m.heap) - 1
 		m.heap[0] = m.heap[n]
