@@ -29,7 +29,7 @@ lint:
 # RACE_TESTS run again under the race detector: the tests that compare a
 # concurrent path (sharded workers, parallel diagnosis, parallel JSON,
 # recycled connections) with its serial twin.
-RACE_TESTS := TestPartsAgree|TestCompactJSON|TestJSONInParallel|TestShardedIdentical|TestRecycledConnections
+RACE_TESTS := TestPartsAgree|TestCompactJSON|TestJSONInParallel|TestShardedIdentical|TestRecycledConnections|TestMergeProgressWhileParked
 unit:
 	@echo "== go test"
 	$(GO) test -count=1 -tags ntlmscope_poison $(PKGS)

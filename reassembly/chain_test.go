@@ -6,9 +6,14 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket/layers"
 
 	"github.com/ntlmscope/ntlmscope/internal/capwriter"
 )
@@ -154,4 +159,101 @@ func openFDs(t *testing.T) int {
 		return 0
 	}
 	return len(es)
+}
+
+// TestMergeProgressWhileParked: Progress, which a progress bar calls from
+// another goroutine, reads nothing Next changes when it opens a parked file
+// again or retires one read to its end (run it with -race), and at the end
+// it counts every byte of every file, those of a file parked with no TCP
+// packet too.
+func TestMergeProgressWhileParked(t *testing.T) {
+	paths := chainFiles(t, append(slices.Repeat([]int{1}, 19), 3), make([]time.Duration, 20), 0)
+	// A file of one ARP frame: no TCP packet at all.
+	var arp bytes.Buffer
+	w := capwriter.NewWriter(&arp, capwriter.PCAP)
+	if err := w.WriteFrame(layers.LinkTypeEthernet, capwriter.DefaultBase, append(append(make([]byte, 12), 0x08, 0x06), make([]byte, 46)...)); err != nil {
+		t.Fatal(err)
+	}
+	udp := srcTempFile(t, "arp.pcap", arp.Bytes())
+	src, err := OpenFiles(append(paths, udp), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := src.(ProgressReporter)
+	stop := make(chan struct{})
+	polled := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				polled <- n
+				return
+			default:
+				pr.Progress()
+				n++
+			}
+		}
+	}()
+	for {
+		if _, err := src.Next(); err != nil {
+			break
+		}
+	}
+	close(stop)
+	<-polled
+	if read, total := pr.Progress(); read != total || total == 0 {
+		t.Errorf("progress %d of %d at the end", read, total)
+	}
+	src.Close()
+}
+
+// TestMergeParkedSecretsAndPipes: with more files than a run holds open,
+// a file's Decryption Secrets Blocks are read into the run's key log once,
+// though the file is read twice up to its first packet (park, unpark); and
+// an input that cannot be opened again (a FIFO) is never parked.
+func TestMergeParkedSecretsAndPipes(t *testing.T) {
+	paths := chainFiles(t, slices.Repeat([]int{1}, 17), make([]time.Duration, 17), 0)
+	// File 3 again, as pcapng with a secrets block before its packet.
+	c := capwriter.NewConversation(netip.MustParseAddrPort("10.9.9.9:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
+	c.Handshake()
+	secrets := []byte("CLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("cd", 48) + "\n")
+	ps := c.Packets().Restamp(capwriter.DefaultBase.Add(time.Hour), time.Millisecond)
+	paths = append(paths, srcTempFile(t, "dsb.pcapng", dsbCapture(t, []capwriter.Packets{ps}, [][]byte{secrets})))
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	go func() {
+		// The FIFO's writer: one capture of a conversation two hours on.
+		c := capwriter.NewConversation(netip.MustParseAddrPort("10.8.8.8:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
+		c.Handshake()
+		b, _ := capwriter.Bytes(capwriter.PCAP, capwriter.Encap{}, c.Packets().Restamp(capwriter.DefaultBase.Add(2*time.Hour), time.Millisecond))
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.Write(b)
+			f.Close()
+		}
+	}()
+	src, err := OpenFiles(append(paths, fifo), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := EmbeddedKeyLogs(src)
+	segs, st := srcDrain(t, src)
+	fromFIFO := 0
+	for _, s := range segs {
+		if s.File == len(paths) {
+			fromFIFO++
+		}
+	}
+	if fromFIFO != 3 || st.TCP != int64(len(segs)) {
+		t.Errorf("%d packets from the FIFO, want 3 (stats %+v)", fromFIFO, st)
+	}
+	blocks := 0
+	for _, k := range keys {
+		blocks += k.Stats().Blocks
+	}
+	if blocks != 1 {
+		t.Errorf("%d secrets blocks read into the run's key logs, want 1", blocks)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/ntlmscope/ntlmscope/reassembly/pcapfilter"
@@ -45,7 +46,7 @@ func openMerge(paths []string, stdin io.Reader, opts FileOptions) (*mergeSource,
 	if len(paths) == 0 {
 		return nil, ErrNoFiles
 	}
-	m := &mergeSource{paths: paths, newMatcher: opts.NewMatcher}
+	m := &mergeSource{paths: paths, newMatcher: opts.NewMatcher, raw: make([]atomic.Pointer[countingReader], len(paths))}
 	usedStdin := false
 	ahead := len(paths) <= gzipAheadFiles
 	for i, p := range paths {
@@ -53,14 +54,17 @@ func openMerge(paths []string, stdin io.Reader, opts FileOptions) (*mergeSource,
 		if err == nil && opts.NewMatcher != nil {
 			f.match = opts.NewMatcher()
 		}
-		if err == nil && len(paths) > parkFiles && f.closer != nil {
+		// Only a regular file (size known) can be opened again: not stdin,
+		// a pipe or a FIFO.
+		if err == nil && len(paths) > parkFiles && f.closer != nil && f.size >= 0 {
 			f, err = park(f)
 		}
 		if err != nil {
 			_ = m.Close()
 			return nil, err
 		}
-		m.files = append(m.files, f)
+		m.files, m.sizes = append(m.files, f), append(m.sizes, f.size)
+		m.raw[i].Store(f.raw)
 	}
 	return m, nil
 }
@@ -96,10 +100,15 @@ type mergeSource struct {
 	// opened again after park too.
 	newMatcher func() *pcapfilter.Matcher
 	files      []*captureFile
-	heap       []*captureFile // files with a pending packet, heap[0] the earliest
-	started    bool
-	last       *captureFile // the file whose packet Next returned last
-	closed     bool
+	// raw and sizes are, by file, the counter of bytes read (the file's
+	// raw, which a file opened again replaces) and the size, for Progress,
+	// which may run on another goroutine.
+	raw     []atomic.Pointer[countingReader]
+	sizes   []int64
+	heap    []*captureFile // files with a pending packet, heap[0] the earliest
+	started bool
+	last    *captureFile // the file whose packet Next returned last
+	closed  bool
 	// open counts the files begun (a packet returned) and not ended;
 	// ended is the file that ended last: the next file to begin follows
 	// it when none is open (begin), unless files were ever open side by
@@ -156,6 +165,7 @@ func (m *mergeSource) Next() (*Packet, error) {
 			return nil, err
 		}
 		m.files[g.index], m.heap[0], f = g, g, g
+		m.raw[g.index].Store(g.raw)
 	}
 	m.last = f
 	if !f.begun {
@@ -319,16 +329,17 @@ type ProgressReporter interface {
 	Progress() (read, total int64)
 }
 
-// Progress implements ProgressReporter. m.files and each file's raw and
-// size are set once by OpenFiles; only the counters change.
+// Progress implements ProgressReporter. It reads m.sizes, set once by
+// OpenFiles, and the counters in m.raw, never m.files, which Next changes
+// (park, unpark, retire).
 func (m *mergeSource) Progress() (read, total int64) {
 	known := true
-	for _, f := range m.files {
-		read += f.raw.n.Load()
-		if f.size < 0 {
+	for i, size := range m.sizes {
+		read += m.raw[i].Load().n.Load()
+		if size < 0 {
 			known = false
 		}
-		total += f.size
+		total += size
 	}
 	if !known {
 		total = 0

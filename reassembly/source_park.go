@@ -32,7 +32,7 @@ func park(f *captureFile) (*captureFile, error) {
 	p, err := f.next()
 	switch {
 	case errors.Is(err, io.EOF):
-		q.done = true
+		q.done, q.raw = true, f.raw // read whole: its bytes count as read
 	case err != nil:
 		return nil, err
 	default:
@@ -54,10 +54,13 @@ func unpark(q *captureFile, newMatcher func() *pcapfilter.Matcher) (*captureFile
 	if newMatcher != nil {
 		g.match = newMatcher()
 	}
-	if q.secrets.keys != nil {
+	// The secrets before the first packet went into the run's key log
+	// when park read them: read again, they go to the file's own, which
+	// is dropped; those after it, to the run's.
+	p, err := g.next()
+	if q.secrets.keys != nil && g.secrets.keys != nil {
 		g.secrets.keys = q.secrets.keys
 	}
-	p, err := g.next()
 	if err == nil && (g.frame != q.frame || !p.Time.Equal(q.pkt.Time)) {
 		err = &FileError{Path: q.path, Err: fmt.Errorf("frame %d is not the packet read at the start", g.frame),
 			Hint: "the file changed while it was being read: analyse a copy that no capture is writing to"}
