@@ -28,7 +28,8 @@ lint:
 #
 # RACE_TESTS run again under the race detector: the tests that compare a
 # concurrent path (sharded workers, parallel diagnosis, parallel JSON,
-# recycled connections) with its serial twin.
+# recycled connections) with its serial twin, and the progress bar's reads
+# beside a merge of many files.
 RACE_TESTS := TestPartsAgree|TestCompactJSON|TestJSONInParallel|TestShardedIdentical|TestRecycledConnections|TestMergeProgressWhileParked
 unit:
 	@echo "== go test"
