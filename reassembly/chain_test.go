@@ -257,3 +257,32 @@ func TestMergeParkedSecretsAndPipes(t *testing.T) {
 		t.Errorf("%d secrets blocks read into the run's key logs, want 1", blocks)
 	}
 }
+
+// TestMergeParkedFileRemoved: a parked file removed before its turn (a ring
+// buffer deleting its oldest files while the run reads) is skipped with a
+// warning that names it; the run reads every other file.
+func TestMergeParkedFileRemoved(t *testing.T) {
+	paths := chainFiles(t, slices.Repeat([]int{1}, 20), make([]time.Duration, 20), 0)
+	src, err := OpenFiles(paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(paths[6]); err != nil {
+		t.Fatal(err)
+	}
+	segs, st := srcDrain(t, src)
+	if len(segs) != 19 || st.TCP != 19 {
+		t.Errorf("%d packets (stats: %d TCP), want the 19 of the other files", len(segs), st.TCP)
+	}
+	for _, s := range segs {
+		if s.File == 6 {
+			t.Errorf("a packet of the removed file: %v", s)
+		}
+	}
+	if len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], filepath.Base(paths[6])) || !strings.Contains(st.Warnings[0], "skipped") {
+		t.Errorf("warnings %q, want one that names %s", st.Warnings, filepath.Base(paths[6]))
+	}
+	if read, total := src.(ProgressReporter).Progress(); read != total {
+		t.Errorf("progress %d of %d at the end", read, total)
+	}
+}

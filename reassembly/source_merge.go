@@ -154,19 +154,27 @@ func (m *mergeSource) Next() (*Packet, error) {
 			return nil, err
 		}
 	}
+	for len(m.heap) > 0 && m.heap[0].parked {
+		f := m.heap[0]
+		g, err := unpark(f, m.newMatcher)
+		if err != nil {
+			// Removed or rewritten since the run opened it (a ring
+			// buffer that deletes its oldest files): the report goes
+			// on without it, and says so.
+			r := skipped(f, err)
+			m.files[f.index] = r
+			m.raw[f.index].Store(r.raw)
+			m.pop()
+			continue
+		}
+		m.files[g.index], m.heap[0] = g, g
+		m.raw[g.index].Store(g.raw)
+	}
 	if len(m.heap) == 0 {
 		m.last = nil
 		return nil, io.EOF
 	}
 	f := m.heap[0]
-	if f.parked {
-		g, err := unpark(f, m.newMatcher)
-		if err != nil {
-			return nil, err
-		}
-		m.files[g.index], m.heap[0], f = g, g, g
-		m.raw[g.index].Store(g.raw)
-	}
 	m.last = f
 	if !f.begun {
 		m.begin(f)
@@ -231,19 +239,24 @@ func (m *mergeSource) advance(f *captureFile) error {
 			m.parallel = true // two files side by side, not a moment's overlap
 		}
 		m.ended, m.endedAt = r, r.last
-		n := len(m.heap) - 1
-		m.heap[0] = m.heap[n]
-		m.heap[n] = nil
-		m.heap = m.heap[:n]
-		if n > 0 {
-			m.down(0)
-		}
+		m.pop()
 	case err == io.EOF:
 		m.files[f.index] = retire(f) // no packet at all
 	case err != io.EOF:
 		return err
 	}
 	return nil
+}
+
+// pop removes heap[0].
+func (m *mergeSource) pop() {
+	n := len(m.heap) - 1
+	m.heap[0] = m.heap[n]
+	m.heap[n] = nil
+	m.heap = m.heap[:n]
+	if n > 0 {
+		m.down(0)
+	}
 }
 
 // up and down restore the heap order after heap[i] changed. Hand-written

@@ -88,3 +88,12 @@ func retire(f *captureFile) *captureFile {
 		secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown, done: true,
 	}
 }
+
+// skipped returns the stand-in of a parked file that could not be opened
+// again (err): it counts nothing, as nothing of it was analysed, and warns.
+func skipped(q *captureFile, err error) *captureFile {
+	r := &captureFile{path: q.path, index: q.index, chain: q.index, size: q.size, raw: &countingReader{}, done: true}
+	r.raw.n.Store(max(q.size, 0)) // nothing more to read
+	r.stats.Warnings = []string{fmt.Sprintf("%v: the file was skipped, its packets are not in the report", err)}
+	return r
+}
