@@ -14,7 +14,9 @@ import (
 // than parkFiles files reads each file's first packet when it opens it,
 // which the merge orders files by, and closes it until that packet's turn
 // comes (park); the file is then opened again and read from its start
-// (unpark). Standard input cannot be opened again, and stays open.
+// (unpark). Standard input, pipes and FIFOs cannot be opened again, and
+// stay open. A file read to its end is closed too (retire); one that
+// cannot be opened again at its turn is skipped with a warning (skipped).
 
 // parkFiles is the most files a run holds open from the start.
 const parkFiles = 16
