@@ -230,8 +230,7 @@ func (p *HTTPParser) newMessage(block []byte, seg Segment) *Message {
 	nl := p.blk.startEnd
 	line := strings.TrimSuffix(s[:nl], "\r")
 	m.FirstFrame, m.FirstTime = p.firstSeg.Frame, p.firstSeg.Time
-	m.firstSeq, m.hasFirstSeq = p.firstWire.seq, p.firstWire.hasSeq
-	m.firstAck, m.hasFirstAck = p.firstWire.ack, p.firstWire.hasAck
+	m.firstWire = p.firstWire
 	m.setLast(seg)
 	m.HeaderBytes = len(block)
 	m.Resynced = p.startResync

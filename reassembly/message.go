@@ -80,12 +80,11 @@ type Message struct {
 	Frame      int64
 	Time       time.Time
 
-	// firstSeq is the sequence number of the message's first byte and
-	// firstAck the acknowledgment number of the packet that carried it,
-	// when known (see Segment): they order the two directions of a
-	// connection where the capture's order and clocks cannot (acked).
-	firstSeq, firstAck       uint32
-	hasFirstSeq, hasFirstAck bool
+	// firstWire holds the sequence number of the message's first byte and
+	// the acknowledgment number of the packet that carried it, when known
+	// (see wireNums): they order the two directions of a connection where
+	// the capture's order and clocks cannot (acked).
+	firstWire wireNums
 
 	// Index counts the messages of this direction on the connection, from 0.
 	Index int

@@ -24,12 +24,11 @@ import (
 // A file whose first packet comes after the last packet of every file
 // begun before it, and at most chainGap after the one that ended last,
 // follows on from that one (a ring buffer's files, or a capture split with
-// editcap): its connections go on from there. Once two files overlap in
-// time, none follows another. Its packets' Chain names the chain's first file, and their
-// Frame counts on from the frames of the chain's files before it
-// (SourceStats.Chain and FrameBase; FrameLocator gives the file's own
-// numbers back). Files that overlap in time (two hosts' captures) are
-// separate captures.
+// editcap): its connections go on from there. Its packets' Chain names the
+// chain's first file, and their Frame counts on from the frames of the
+// chain's files before it (SourceStats.Chain and FrameBase; FrameLocator
+// gives each file's own numbers back). Once two files overlap in time for
+// longer than overlapTol (two hosts' captures), none follows another.
 //
 // Memory: each open file holds a 512 KiB read buffer (two when gzipped,
 // and 1 MiB inflated ahead when the run has at most gzipAheadFiles files)

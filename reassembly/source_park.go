@@ -27,21 +27,31 @@ const parkFiles = 16
 // A file without a packet is parked done.
 func park(f *captureFile) (*captureFile, error) {
 	defer f.close()
-	q := &captureFile{
-		path: f.path, index: f.index, chain: f.index, size: f.size, raw: &countingReader{},
-		parked: true, match: f.match, secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown,
-	}
 	p, err := f.next()
-	switch {
-	case errors.Is(err, io.EOF):
-		q.done, q.raw = true, f.raw // read whole: its bytes count as read
-	case err != nil:
+	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
-	default:
-		q.pkt.Time, q.frame = p.Time, f.frame
 	}
-	q.stats = f.stats
+	q := f.standIn()
+	q.parked = true
+	if err != nil {
+		q.done = true // read whole: its bytes count as read
+	} else {
+		q.raw = &countingReader{} // read again from the start at unpark
+		q.pkt.Time = p.Time
+	}
 	return q, nil
+}
+
+// standIn returns a copy of what the run reads of f once its reading is
+// set aside (park) or over (retire): its place in the merge and in a
+// chain, its counts, its byte counter and size, its filter's and key
+// log's warnings; not its reader, buffers or descriptor.
+func (f *captureFile) standIn() *captureFile {
+	return &captureFile{
+		path: f.path, index: f.index, chain: f.chain, frameBase: f.frameBase, begun: f.begun, last: f.last,
+		size: f.size, raw: f.raw, frame: f.frame, stats: f.stats, match: f.match,
+		secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown,
+	}
 }
 
 // unpark opens a parked file again and reads up to its first packet, which
@@ -84,11 +94,9 @@ func unpark(q *captureFile, newMatcher func() *pcapfilter.Matcher) (*captureFile
 // files holds only the ones it is reading.
 func retire(f *captureFile) *captureFile {
 	f.close()
-	return &captureFile{
-		path: f.path, index: f.index, chain: f.chain, frameBase: f.frameBase, begun: f.begun, last: f.last,
-		size: f.size, raw: f.raw, frame: f.frame, stats: f.stats, match: f.match,
-		secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown, done: true,
-	}
+	r := f.standIn()
+	r.done = true
+	return r
 }
 
 // skipped returns the stand-in of a parked file that could not be opened

@@ -554,7 +554,7 @@ func startsBefore(a, b *Message) bool {
 // x's, so y started first. Both numbers must be known (Segment); seq
 // arithmetic wraps (RFC 9293 §3.4).
 func acked(x, y *Message) bool {
-	return x.hasFirstAck && y.hasFirstSeq && int32(x.firstAck-y.firstSeq) > 0
+	return x.firstWire.hasAck && y.firstWire.hasSeq && int32(x.firstWire.ack-y.firstWire.seq) > 0
 }
 
 // endHTTP stops both parsers: the rest of the connection is not HTTP/1.

@@ -340,11 +340,11 @@ func TestStartsBefore(t *testing.T) {
 		return &Message{FirstFrame: frame, FirstTime: time.Unix(0, 0).Add(time.Duration(us) * time.Microsecond)}
 	}
 	acking := func(m *Message, ack uint32) *Message {
-		m.firstAck, m.hasFirstAck = ack, true
+		m.firstWire.ack, m.firstWire.hasAck = ack, true
 		return m
 	}
 	seqAt := func(m *Message, seq uint32) *Message {
-		m.firstSeq, m.hasFirstSeq = seq, true
+		m.firstWire.seq, m.firstWire.hasSeq = seq, true
 		return m
 	}
 	both := func(m *Message, ack, seq uint32) *Message { return seqAt(acking(m, ack), seq) }
