@@ -33,11 +33,15 @@ func cref(labels []string, cs *connState) string {
 	if len(labels) < 2 {
 		return id
 	}
-	label := "?"
-	if f := int(cs.file); f >= 0 && f < len(labels) {
-		label = labels[f]
+	return id + " (tcp.stream " + strconv.Itoa(int(cs.stream)) + " in " + fileLabel(labels, int(cs.file)) + ")"
+}
+
+// fileLabel returns file's label, "?" for an index labels does not have.
+func fileLabel(labels []string, file int) string {
+	if file < 0 || file >= len(labels) {
+		return "?"
 	}
-	return id + " (tcp.stream " + strconv.Itoa(int(cs.stream)) + " in " + label + ")"
+	return labels[file]
 }
 
 // appendCref appends cref(labels, cs) to b, without fmt (see

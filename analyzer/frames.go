@@ -43,9 +43,5 @@ func (d *diagnosis) fpRef(r frameRef) framePos {
 		return framePos{n: r.frame}
 	}
 	file, n := d.frames.Locate(int(r.file), r.frame)
-	label := ""
-	if file >= 0 && file < len(d.labels) {
-		label = d.labels[file]
-	}
-	return framePos{n: n, file: label}
+	return framePos{n: n, file: fileLabel(d.labels, file)}
 }
