@@ -45,9 +45,7 @@ func exchangeSteps(c analyzer.Connection, labels []string) ([]step, string) {
 		}
 		label := joinDot(e.Method+" "+clip(e.Target, targetMax), auth)
 		req := step{Request: true, Label: label, Time: e.RequestTime, Frame: e.RequestFrame, Handshake: e.Handshake}
-		if e.RequestFile != nil {
-			req.File, req.Part = frameFile(labels, &c, e.RequestFile), partOf(&c, *e.RequestFile)
-		}
+		req.in(labels, &c, e.RequestFile)
 		req.Title = fmt.Sprintf("%s %s — frame %d%s at %s", e.Method, joinDot(e.Target, auth), e.RequestFrame,
 			fileNote(req.File), timeText(e.RequestTime))
 		steps = append(steps, req)
@@ -56,9 +54,7 @@ func exchangeSteps(c analyzer.Connection, labels []string) ([]step, string) {
 		}
 		label = joinDot(itoa(e.Status), e.ResponseAuth)
 		resp := step{Label: label, Time: e.ResponseTime, Frame: e.ResponseFrame, Handshake: e.Handshake}
-		if e.ResponseFile != nil {
-			resp.File, resp.Part = frameFile(labels, &c, e.ResponseFile), partOf(&c, *e.ResponseFile)
-		}
+		resp.in(labels, &c, e.ResponseFile)
 		resp.Title = fmt.Sprintf("%s — frame %d%s at %s", label, e.ResponseFrame, fileNote(resp.File), timeText(e.ResponseTime))
 		steps = append(steps, resp)
 	}

@@ -45,6 +45,14 @@ type step struct {
 	Handshake int // index into the connection's Handshakes, -1 if none
 }
 
+// in places the step's frame in file (Exchange.RequestFile and the like;
+// nil: c's own file) among c's files, named by labels.
+func (s *step) in(labels []string, c *analyzer.Connection, file *int) {
+	if file != nil {
+		s.File, s.Part = frameFile(labels, c, file), partOf(c, *file)
+	}
+}
+
 // ladder is the sequence diagram of one connection.
 type ladder struct {
 	ID, Stream              int
@@ -230,9 +238,7 @@ func connectionSteps(c analyzer.Connection, labels []string) ([]step, string) {
 		add := func(req bool, label string, at time.Time, frame int64, file *int) {
 			if frame > 0 {
 				s := step{Request: req, Label: label, Title: label, Time: at, Frame: frame, Handshake: i}
-				if file != nil {
-					s.File, s.Part = frameFile(labels, &c, file), partOf(&c, *file)
-				}
+				s.in(labels, &c, file)
 				steps = append(steps, s)
 			}
 		}

@@ -160,9 +160,6 @@ func isAlnum(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 // mdFilter is connFilter for Markdown: each tcp.stream filter as code,
 // each file as text.
 func mdFilter(files []string, c *analyzer.Connection) string {
-	s := "`tcp.stream eq " + itoa(c.TCPStream) + "`" + mdText(fileNote(connFile(files, c)))
-	for _, p := range c.Parts {
-		s += "; `tcp.stream eq " + itoa(p.TCPStream) + "`" + mdText(fileNote(fileLabel(files, p.File)))
-	}
-	return s
+	code := func(s string) string { return "`" + s + "`" }
+	return code("tcp.stream eq "+itoa(c.TCPStream)) + mdText(fileNote(connFile(files, c))) + partsWith(files, c, code, mdText)
 }

@@ -86,12 +86,21 @@ func fileLabel(files []string, file int) string {
 // into (Connection.Parts: a ring buffer's files), each with its file, to
 // follow the connection's own: "; tcp.stream eq 0 in b.pcap".
 func partsNote(files []string, c *analyzer.Connection) string {
+	return partsWith(files, c, plain, plain)
+}
+
+// partsWith is partsNote with each filter passed through code and each
+// file note through text (Markdown quotes the one and escapes the other).
+func partsWith(files []string, c *analyzer.Connection, code, text func(string) string) string {
 	var b strings.Builder
 	for _, p := range c.Parts {
-		b.WriteString("; tcp.stream eq " + strconv.Itoa(p.TCPStream) + fileNote(fileLabel(files, p.File)))
+		b.WriteString("; " + code("tcp.stream eq "+strconv.Itoa(p.TCPStream)) + text(fileNote(fileLabel(files, p.File))))
 	}
 	return b.String()
 }
+
+// plain returns s as it is (partsWith).
+func plain(s string) string { return s }
 
 // connFilter returns the Wireshark filter of c's tcp.stream with its file
 // when the report read several, and those of the later files it went on
