@@ -195,11 +195,7 @@ func TestReassemblerSuspectRSTEdges(t *testing.T) {
 		{
 			name: "a suspect RST before the server's first byte",
 			play: func(s *script, cv *tcpConv) (int, time.Duration) {
-				s.add(cv.client, cv.server, cv.cseq, 0, "S", "")
-				s.add(cv.server, cv.client, cv.sseq, cv.cseq+1, "SA", "")
-				cv.cseq++
-				cv.sseq++
-				s.add(cv.client, cv.server, cv.cseq, cv.sseq, "A", "")
+				cv.handshake()
 				cv.send(true, getReq, 1460)
 				s.add(cv.server, cv.client, cv.sseq+100, 0, "R", "")
 				cv.send(false, okResp, 1460) // the server's first segment refutes it
