@@ -60,9 +60,16 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 		{"after an overlap", []int{5, 6, 4}, []time.Duration{0, -300 * time.Millisecond, time.Second}, 100 * time.Millisecond,
 			[]int{0, 1, 2}, []int64{0, 0, 0}},
 		// A ring buffer's next file stamped to start 3 ms before the
-		// file before it ends: that boundary splits, the next follows.
-		{"after a moment's overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, 0}, 0,
-			[]int{0, 1, 1}, []int64{0, 0, 6}},
+		// file before it ends (packets stamped out of order across the
+		// boundary): the file before is read to its end first, and the
+		// next follows on.
+		{"a moment's overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, 0}, 0,
+			[]int{0, 0, 0}, []int64{0, 5, 11}},
+		// The same in a ring of more files than a run holds open: file 9
+		// starts 1.5 ms before the last packet of file 8.
+		{"a moment's overlap in a ring of 19", append(append(slices.Repeat([]int{1}, 8), 3), append(slices.Repeat([]int{1}, 9), 2)...),
+			append(make([]time.Duration, 9), append([]time.Duration{-1500 * time.Microsecond}, make([]time.Duration, 9)...)...), 0,
+			make([]int, 19), []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}},
 		// Two hosts' captures whose clocks are a minute apart do not
 		// overlap, but do not follow each other either.
 		{"a minute later", []int{5, 6}, []time.Duration{0, time.Minute}, 0, []int{0, 1}, []int64{0, 0}},
@@ -84,12 +91,13 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 			}
 			var got [][3]int64 // file, frame in file, chain
 			var raw []int64
+			var times []time.Time
 			for {
 				p, err := src.Next()
 				if err != nil {
 					break
 				}
-				raw = append(raw, p.Frame)
+				raw, times = append(raw, p.Frame), append(times, p.Time)
 				got = append(got, [3]int64{int64(p.File), p.Frame, int64(p.Chain)})
 				if n := openFDs(t); len(paths) > parkFiles && n > fds+1 {
 					t.Errorf("%d files open at once, want 1", n-fds)
@@ -99,6 +107,16 @@ func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 			src.Close()
 			if !slices.Equal(st.Chain, tc.chain) || !slices.Equal(st.FrameBase, tc.frameBase) {
 				t.Fatalf("chain %v, frame bases %v; want %v, %v", st.Chain, st.FrameBase, tc.chain, tc.frameBase)
+			}
+			// A chain's packets come in the order they were captured:
+			// its files' order, each file's own order.
+			if slices.Max(tc.chain) == 0 && !slices.IsSorted(raw) {
+				t.Errorf("frames of one chain out of order: %v", raw)
+			}
+			// Files side by side are merged by time, the packets read
+			// ahead of one (to see whether it ends) in their turn.
+			if slices.Equal(tc.chain, []int{0, 1}) && !slices.IsSortedFunc(times, time.Time.Compare) {
+				t.Errorf("files side by side not merged by time: %v", times)
 			}
 			loc := NewFrameLocator(st)
 			// A locator exists exactly when a file follows another.

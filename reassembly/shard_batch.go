@@ -105,20 +105,12 @@ func (b *packetBatch) add(p *Packet) {
 	})
 }
 
-// addOdd appends a copy of p whole, with a payload of its own.
+// addOdd appends a copy of p whole, with bytes of its own (owned): nothing
+// of it may point into the source's buffers, which the reader overwrites
+// while the worker runs.
 func (b *packetBatch) addOdd(p *Packet) {
 	b.recs = append(b.recs, batchRec{kind: recOdd, off: uint32(len(b.odd))})
-	b.odd = append(b.odd, *p)
-	q := &b.odd[len(b.odd)-1]
-	// Nothing of q may point into the source's buffers, which the reader
-	// overwrites while the worker runs: not the payload, and not the TCP
-	// layer's hidden port slices, which gopacket's TransportFlow reads (its
-	// assembler keys out-of-order segments on them). The exported method
-	// that gives the layer port slices of its own is named for testing; it
-	// is the only way to set them without decoding bytes again.
-	q.TCP.Payload = append([]byte(nil), p.TCP.Payload...)
-	q.TCP.Contents, q.TCP.Options, q.TCP.Padding = nil, nil, nil
-	q.TCP.SetInternalPortsForTesting()
+	b.odd = append(b.odd, p.owned())
 }
 
 // addTick appends a clock tick at now; the caller made room.

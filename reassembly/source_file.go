@@ -62,8 +62,8 @@ type captureFile struct {
 	begun     bool
 	last      time.Time // the time of the packet Next returned last
 	// parked marks a stand-in for a file closed until its turn (see
-	// park): it holds only the first packet's time and frame, and the
-	// counts so far; done then says the file has no packet.
+	// park): it holds only the first packet's time, SYN flag and frame,
+	// and the counts so far; done then says the file has no packet.
 	parked  bool
 	closer  io.Closer       // nil for stdin
 	gz      io.Closer       // the decompressor of a gzipped file, else nil
@@ -79,9 +79,16 @@ type captureFile struct {
 	dec     pktDecoder
 	pkt     Packet
 	frame   int64
-	stats   SourceStats
-	unknown map[layers.LinkType]int64 // packets per unhandled link type
-	done    bool
+	// ahead holds packets read ahead of the merge, copies of their own
+	// (readAhead), which next returns before reading on; aheadErr is the
+	// error that stopped the reading ahead, returned after them. drain
+	// puts the file before every other in the merge (mergeSource.endsFirst).
+	ahead    []Packet
+	aheadErr error
+	drain    bool
+	stats    SourceStats
+	unknown  map[layers.LinkType]int64 // packets per unhandled link type
+	done     bool
 
 	// noFastNg sends every pcapng block through the NgReader (tests
 	// compare the two paths).
@@ -198,8 +205,23 @@ func (f *captureFile) offset() int64 {
 }
 
 // next returns the file's next TCP packet, or io.EOF when the file ended
-// or was stopped. Any other error is a fatal *FileError.
+// or was stopped. Any other error is a fatal *FileError. Packets read
+// ahead (readAhead) come first.
 func (f *captureFile) next() (*Packet, error) {
+	if len(f.ahead) > 0 {
+		f.pkt, f.ahead[0] = f.ahead[0], Packet{}
+		f.ahead = f.ahead[1:]
+		return &f.pkt, nil
+	}
+	if err := f.aheadErr; err != nil {
+		f.aheadErr = nil
+		return nil, err
+	}
+	return f.read1()
+}
+
+// read1 reads the file's next TCP packet from the file itself.
+func (f *captureFile) read1() (*Packet, error) {
 	for !f.done {
 		start := f.offset()
 		data, ci, lt, err := f.read()

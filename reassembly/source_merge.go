@@ -22,8 +22,9 @@ import (
 // its frame number in that file, as Wireshark shows it.
 //
 // A file whose first packet comes after the last packet of every file
-// begun before it, and at most chainGap after the one that ended last,
-// follows on from that one (a ring buffer's files, or a capture split with
+// begun before it (or at most overlapTol before the last packets of the
+// one file open: its packets then go first), and at most chainGap after
+// the one that ended last, follows on from that one (a ring buffer's files, or a capture split with
 // editcap): its connections go on from there. Its packets' Chain names the
 // chain's first file, and their Frame counts on from the frames of the
 // chain's files before it (SourceStats.Chain and FrameBase; FrameLocator
@@ -123,8 +124,12 @@ type mergeSource struct {
 	overlapAt time.Time
 }
 
-// before orders files by their pending packets: time, then file order.
+// before orders files by their pending packets: time, then file order; a
+// file drained before the next begins (endsFirst) goes first.
 func before(a, b *captureFile) bool {
+	if a.drain != b.drain {
+		return a.drain
+	}
 	if !a.pkt.Time.Equal(b.pkt.Time) {
 		return a.pkt.Time.Before(b.pkt.Time)
 	}
@@ -153,8 +158,14 @@ func (m *mergeSource) Next() (*Packet, error) {
 			return nil, err
 		}
 	}
-	for len(m.heap) > 0 && m.heap[0].parked {
+	for len(m.heap) > 0 {
 		f := m.heap[0]
+		if !f.begun && m.endsFirst(f) {
+			continue // the file before it, whose last packets go first
+		}
+		if !f.parked {
+			break
+		}
 		g, err := unpark(f, m.newMatcher)
 		if err != nil {
 			// Removed or rewritten since the run opened it (a ring
@@ -193,8 +204,9 @@ const chainGap = 10 * time.Second
 // overlapTol is the longest two files may overlap and still follow each
 // other: packets received on several queues may be stamped a little out of
 // order, so a ring buffer's next file can start a moment before the last
-// packet of the one before. That boundary's connections are split, as
-// between any two captures, but the files after it still form a chain.
+// packet of the one before. The file before is then read ahead to its end
+// (endsFirst), and the next follows on from it. Two files open together
+// for longer are side by side.
 const overlapTol = 100 * time.Millisecond
 
 // begin notes that f's first packet is next. When every file begun before

@@ -37,7 +37,8 @@ func park(f *captureFile) (*captureFile, error) {
 		q.done = true // read whole: its bytes count as read
 	} else {
 		q.raw = &countingReader{} // read again from the start at unpark
-		q.pkt.Time = p.Time
+		// What the merge reads of the first packet (before, endsFirst).
+		q.pkt.Time, q.pkt.TCP.SYN = p.Time, p.TCP.SYN
 	}
 	return q, nil
 }

@@ -19,32 +19,34 @@ import (
 // file, non-TCP records included.
 func TestMergeOrder(t *testing.T) {
 	base := capwriter.DefaultBase
-	ms := time.Millisecond
-	// File 0: packets at 0, 2, 4 ms, and a non-TCP record (frame 2) at 1 ms.
-	// File 1: packets at 1, 2, 3 ms.
-	// File 2: packets at 2, 5 ms, in pcapng.
+	// Seconds apart, longer than overlapTol: the files are side by side
+	// (no file ends a moment after the next begins, as a ring buffer's do).
+	unit := time.Second
+	// File 0: packets at 0, 2, 4 s, and a non-TCP record (frame 2) at 1 s.
+	// File 1: packets at 1, 2, 3 s.
+	// File 2: packets at 2, 5 s, in pcapng.
 	mk := func(port uint16, n int) capwriter.Packets {
 		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
 		c.MSS = 1
 		c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, n))
 		return c.Packets()
 	}
-	f0 := mk(1000, 3).Restamp(base, 2*ms)
+	f0 := mk(1000, 3).Restamp(base, 2*unit)
 	var b0 bytes.Buffer
 	w := capwriter.NewWriter(&b0, capwriter.PCAP)
 	if err := w.WritePackets(capwriter.Encap{}, f0[:1]); err != nil {
 		t.Fatal(err)
 	}
 	arp := append(make([]byte, 12), 0x08, 0x06) // an ARP frame, empty
-	if err := w.WriteFrame(layers.LinkTypeEthernet, base.Add(ms), append(arp, make([]byte, 46)...)); err != nil {
+	if err := w.WriteFrame(layers.LinkTypeEthernet, base.Add(unit), append(arp, make([]byte, 46)...)); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.WritePackets(capwriter.Encap{}, f0[1:]); err != nil {
 		t.Fatal(err)
 	}
-	f1 := mk(1001, 3).Restamp(base.Add(ms), ms)
+	f1 := mk(1001, 3).Restamp(base.Add(unit), unit)
 	f2 := mk(1002, 2)
-	f2[0].Time, f2[1].Time = base.Add(2*ms), base.Add(5*ms)
+	f2[0].Time, f2[1].Time = base.Add(2*unit), base.Add(5*unit)
 	paths := []string{
 		srcTempFile(t, "a.pcap", b0.Bytes()),
 		srcTempFile(t, "b.pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{Link: capwriter.SLL}, f1)),
@@ -75,7 +77,7 @@ func TestMergeOrder(t *testing.T) {
 	}
 	st := src.Stats()
 	if st.Packets != 9 || st.TCP != 8 || st.NonTCP != 1 || len(st.Files) != 3 ||
-		!st.FirstSeen.Equal(base) || !st.LastSeen.Equal(base.Add(5*ms)) {
+		!st.FirstSeen.Equal(base) || !st.LastSeen.Equal(base.Add(5*unit)) {
 		t.Errorf("stats %+v", st)
 	}
 	if err := src.Close(); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/pcapgo"
 
@@ -73,6 +75,44 @@ func splitCapture(t *testing.T, path string, cuts []int, drop int) ([]string, []
 	return paths, bases
 }
 
+// stampBack rewrites each file but the first so that its first packet is
+// stamped back before the last packet of the file before.
+func stampBack(t *testing.T, paths []string, back time.Duration) {
+	t.Helper()
+	var last time.Time
+	for i, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		w := pcapgo.NewWriterNanos(&out)
+		if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+			t.Fatal(err)
+		}
+		for j := 0; ; j++ {
+			pkt, ci, err := r.ReadPacketData()
+			if err != nil {
+				break
+			}
+			if j == 0 && i > 0 {
+				ci.Timestamp = last.Add(-back)
+			}
+			last = ci.Timestamp
+			if err := w.WritePacket(ci, pkt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // analyzeJSON runs analyze on files and decodes its JSON report.
 func analyzeJSON(t *testing.T, files ...string) *analyzer.Report {
 	t.Helper()
@@ -116,92 +156,101 @@ func TestAnalyzeRingBuffer(t *testing.T) {
 			whole = kept[0]
 		}
 		want := analyzeJSON(t, whole)
-		for _, cuts := range tc.cuts {
-			t.Run(fmt.Sprintf("%s/%v", name, cuts), func(t *testing.T) {
-				paths, bases := splitCapture(t, whole, cuts, -1)
-				got := analyzeJSON(t, paths...)
-				if got.Verdict.Code != want.Verdict.Code || got.Summary.Handshakes != want.Summary.Handshakes ||
-					got.Summary.HandshakesSucceeded != want.Summary.HandshakesSucceeded ||
-					got.Summary.HandshakesFailed != want.Summary.HandshakesFailed ||
-					got.Summary.HTTPRequests != want.Summary.HTTPRequests || got.Summary.Connections != want.Summary.Connections {
-					t.Fatalf("split: %s, %+v\nwhole: %s, %+v", got.Verdict.Code, got.Summary, want.Verdict.Code, want.Summary)
-				}
-				if len(got.Connections) != len(want.Connections) {
-					t.Fatalf("%d connections, want %d", len(got.Connections), len(want.Connections))
-				}
-				streams := map[[2]int64]int{} // (file, frame) → tcp.stream, from tshark
-				if tsharkErr == nil {
-					for i, p := range paths {
-						out, err := exec.Command("tshark", "-r", p, "-T", "fields", "-e", "frame.number", "-e", "tcp.stream").Output()
-						if err != nil {
-							t.Fatal(err)
-						}
-						for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-							if f := strings.Fields(line); len(f) == 2 {
-								n, _ := strconv.ParseInt(f[0], 10, 64)
-								s, _ := strconv.Atoi(f[1])
-								streams[[2]int64{int64(i), n}] = s
+		// back stamps each file's first packet that long before the last
+		// packet of the file before, as packets received on several
+		// queues are stamped out of order: the files still follow each
+		// other.
+		for _, back := range []time.Duration{0, time.Microsecond} {
+			for _, cuts := range tc.cuts {
+				t.Run(fmt.Sprintf("%s/%v/back %v", name, cuts, back), func(t *testing.T) {
+					paths, bases := splitCapture(t, whole, cuts, -1)
+					if back > 0 {
+						stampBack(t, paths, back)
+					}
+					got := analyzeJSON(t, paths...)
+					if got.Verdict.Code != want.Verdict.Code || got.Summary.Handshakes != want.Summary.Handshakes ||
+						got.Summary.HandshakesSucceeded != want.Summary.HandshakesSucceeded ||
+						got.Summary.HandshakesFailed != want.Summary.HandshakesFailed ||
+						got.Summary.HTTPRequests != want.Summary.HTTPRequests || got.Summary.Connections != want.Summary.Connections {
+						t.Fatalf("split: %s, %+v\nwhole: %s, %+v", got.Verdict.Code, got.Summary, want.Verdict.Code, want.Summary)
+					}
+					if len(got.Connections) != len(want.Connections) {
+						t.Fatalf("%d connections, want %d", len(got.Connections), len(want.Connections))
+					}
+					streams := map[[2]int64]int{} // (file, frame) → tcp.stream, from tshark
+					if tsharkErr == nil {
+						for i, p := range paths {
+							out, err := exec.Command("tshark", "-r", p, "-T", "fields", "-e", "frame.number", "-e", "tcp.stream").Output()
+							if err != nil {
+								t.Fatal(err)
+							}
+							for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+								if f := strings.Fields(line); len(f) == 2 {
+									n, _ := strconv.ParseInt(f[0], 10, 64)
+									s, _ := strconv.Atoi(f[1])
+									streams[[2]int64{int64(i), n}] = s
+								}
 							}
 						}
 					}
-				}
-				located := 0
-				for i, c := range got.Connections {
-					w := want.Connections[i]
-					stream := map[int]int{c.File: c.TCPStream}
-					for _, p := range c.Parts {
-						stream[p.File] = p.TCPStream
-					}
-					// frame checks that the frame (file, n) of c is the whole
-					// capture's frame wantFrame, and lies in c's tcp.stream
-					// of that file.
-					frame := func(what string, file int, n, wantFrame int64, onC bool) {
-						if n == 0 && wantFrame == 0 {
-							return
+					located := 0
+					for i, c := range got.Connections {
+						w := want.Connections[i]
+						stream := map[int]int{c.File: c.TCPStream}
+						for _, p := range c.Parts {
+							stream[p.File] = p.TCPStream
 						}
-						located++
-						if file < 0 || file >= len(bases) || bases[file]+n != wantFrame {
-							t.Errorf("connection %d: %s frame %d in file %d, want the whole capture's frame %d", c.ID, what, n, file, wantFrame)
-							return
+						// frame checks that the frame (file, n) of c is the whole
+						// capture's frame wantFrame, and lies in c's tcp.stream
+						// of that file.
+						frame := func(what string, file int, n, wantFrame int64, onC bool) {
+							if n == 0 && wantFrame == 0 {
+								return
+							}
+							located++
+							if file < 0 || file >= len(bases) || bases[file]+n != wantFrame {
+								t.Errorf("connection %d: %s frame %d in file %d, want the whole capture's frame %d", c.ID, what, n, file, wantFrame)
+								return
+							}
+							if s, ok := streams[[2]int64{int64(file), n}]; ok && onC && s != stream[file] {
+								t.Errorf("connection %d: %s frame %d of file %d is tcp.stream %d in tshark, the report says %d", c.ID, what, n, file, s, stream[file])
+							}
 						}
-						if s, ok := streams[[2]int64{int64(file), n}]; ok && onC && s != stream[file] {
-							t.Errorf("connection %d: %s frame %d of file %d is tcp.stream %d in tshark, the report says %d", c.ID, what, n, file, s, stream[file])
+						if len(c.Exchanges) != len(w.Exchanges) || len(c.Handshakes) != len(w.Handshakes) {
+							t.Fatalf("connection %d: %d exchanges, %d handshakes; want %d, %d", c.ID, len(c.Exchanges), len(c.Handshakes), len(w.Exchanges), len(w.Handshakes))
+						}
+						fileOf := func(p *int) int {
+							if p != nil {
+								return *p
+							}
+							return c.File
+						}
+						for j, x := range c.Exchanges {
+							frame("request", fileOf(x.RequestFile), x.RequestFrame, w.Exchanges[j].RequestFrame, true)
+							frame("response", fileOf(x.ResponseFile), x.ResponseFrame, w.Exchanges[j].ResponseFrame, true)
+						}
+						for j, h := range c.Handshakes {
+							wh := w.Handshakes[j]
+							if h.Outcome != wh.Outcome || h.User != wh.User {
+								t.Errorf("handshake %d: %s %s, want %s %s", h.ID, h.Outcome, h.User, wh.Outcome, wh.User)
+							}
+							files := analyzer.HandshakeFiles{Type1: c.File, Type2: c.File, Type3: c.File, Final: c.File}
+							if h.FrameFiles != nil {
+								files = *h.FrameFiles
+							}
+							// A split handshake has steps on other connections.
+							onC := len(h.Connections) == 1
+							frame("type1", files.Type1, h.Frames.Type1, wh.Frames.Type1, onC)
+							frame("type2", files.Type2, h.Frames.Type2, wh.Frames.Type2, onC)
+							frame("type3", files.Type3, h.Frames.Type3, wh.Frames.Type3, onC)
+							frame("final", files.Final, h.Frames.Final, wh.Frames.Final, onC)
 						}
 					}
-					if len(c.Exchanges) != len(w.Exchanges) || len(c.Handshakes) != len(w.Handshakes) {
-						t.Fatalf("connection %d: %d exchanges, %d handshakes; want %d, %d", c.ID, len(c.Exchanges), len(c.Handshakes), len(w.Exchanges), len(w.Handshakes))
+					if located == 0 {
+						t.Error("no frame was checked")
 					}
-					fileOf := func(p *int) int {
-						if p != nil {
-							return *p
-						}
-						return c.File
-					}
-					for j, x := range c.Exchanges {
-						frame("request", fileOf(x.RequestFile), x.RequestFrame, w.Exchanges[j].RequestFrame, true)
-						frame("response", fileOf(x.ResponseFile), x.ResponseFrame, w.Exchanges[j].ResponseFrame, true)
-					}
-					for j, h := range c.Handshakes {
-						wh := w.Handshakes[j]
-						if h.Outcome != wh.Outcome || h.User != wh.User {
-							t.Errorf("handshake %d: %s %s, want %s %s", h.ID, h.Outcome, h.User, wh.Outcome, wh.User)
-						}
-						files := analyzer.HandshakeFiles{Type1: c.File, Type2: c.File, Type3: c.File, Final: c.File}
-						if h.FrameFiles != nil {
-							files = *h.FrameFiles
-						}
-						// A split handshake has steps on other connections.
-						onC := len(h.Connections) == 1
-						frame("type1", files.Type1, h.Frames.Type1, wh.Frames.Type1, onC)
-						frame("type2", files.Type2, h.Frames.Type2, wh.Frames.Type2, onC)
-						frame("type3", files.Type3, h.Frames.Type3, wh.Frames.Type3, onC)
-						frame("final", files.Final, h.Frames.Final, wh.Frames.Final, onC)
-					}
-				}
-				if located == 0 {
-					t.Error("no frame was checked")
-				}
-			})
+				})
+			}
 		}
 	}
 }

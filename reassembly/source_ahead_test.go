@@ -1,0 +1,168 @@
+package reassembly
+
+import (
+	"bytes"
+	"io"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ntlmscope/ntlmscope/internal/capwriter"
+)
+
+// TestReadAhead: packets read ahead of a file come back from next in the
+// file's order, whole, with the packets read after them, however early
+// the reading ahead stopped; it reports the file's end only when no packet
+// was stamped after the time given.
+func TestReadAhead(t *testing.T) {
+	read := func(t *testing.T, ahead func(f *captureFile)) (frames []int64, payloads [][]byte) {
+		t.Helper()
+		// Payloads that differ: a packet read ahead must keep its own
+		// bytes, whatever the reader's buffers hold later.
+		c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
+		c.MSS = 2
+		c.Handshake()
+		c.Send(capwriter.ToServer, []byte("abcdefghijklmnopqrstuvwxyz0123456789"))
+		c.Close()
+		ps := c.Packets().Restamp(capwriter.DefaultBase, time.Millisecond)
+		path := srcTempFile(t, "a.pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps))
+		src, err := OpenFiles([]string{path}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		f := src.(*mergeSource).files[0]
+		for i := 0; ; i++ {
+			p, err := f.next()
+			if err == io.EOF {
+				return frames, payloads
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames = append(frames, p.Frame)
+			payloads = append(payloads, bytes.Clone(p.TCP.Payload))
+			if i == 2 && ahead != nil {
+				ahead(f)
+			}
+		}
+	}
+	wantFrames, wantPayloads := read(t, nil)
+	start := func(f *captureFile) time.Time { return f.pkt.Time }
+	for _, tc := range []struct {
+		name  string
+		until time.Duration // after the pending packet
+		limit int
+		ended bool
+		queue int // packets left read ahead
+	}{
+		{"to the end", time.Hour, aheadBytes, true, 21},
+		{"to a packet after until", 5*time.Millisecond + time.Microsecond, aheadBytes, false, 6},
+		{"to the limit", time.Hour, 3 * aheadPacketCost, false, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frames, payloads := read(t, func(f *captureFile) {
+				pending := f.pkt.Frame
+				ended := f.readAhead(start(f).Add(tc.until), tc.limit)
+				if ended != tc.ended || len(f.ahead) != tc.queue {
+					t.Errorf("readAhead: ended %v with %d packets ahead, want %v with %d", ended, len(f.ahead), tc.ended, tc.queue)
+				}
+				if f.pkt.Frame != pending {
+					t.Errorf("the pending packet is frame %d after reading ahead, want %d", f.pkt.Frame, pending)
+				}
+				// Asked again, it reads on from where it stopped.
+				if again := f.readAhead(start(f).Add(tc.until), tc.limit); again != ended {
+					t.Errorf("readAhead again: %v, want %v", again, ended)
+				}
+			})
+			if len(frames) != len(wantFrames) {
+				t.Fatalf("%d packets, want %d", len(frames), len(wantFrames))
+			}
+			for i := range frames {
+				if frames[i] != wantFrames[i] || !bytes.Equal(payloads[i], wantPayloads[i]) {
+					t.Errorf("packet %d: frame %d, payload %q; want %d, %q", i, frames[i], payloads[i], wantFrames[i], wantPayloads[i])
+				}
+			}
+		})
+	}
+}
+
+// TestMergeShortCapturesSideBySide: two captures made side by side for
+// some traffic, each shorter than overlapTol (a lab's, on loopback), each
+// begin with a connection's SYN: the one that begins second does not
+// continue the other, and their packets are merged by time.
+func TestMergeShortCapturesSideBySide(t *testing.T) {
+	var paths []string
+	for i, port := range []uint16{50000, 50001} {
+		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
+		c.Handshake()
+		c.Send(capwriter.ToServer, []byte("GET / HTTP/1.1\r\n\r\n"))
+		c.Close()
+		ps := c.Packets().Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond), 2*time.Millisecond)
+		paths = append(paths, srcTempFile(t, string(rune('a'+i))+".pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps)))
+	}
+	src, err := OpenFiles(paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var times []time.Time
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break
+		}
+		times = append(times, p.Time)
+	}
+	if st := src.Stats(); st.Chain != nil && st.Chain[1] != 1 {
+		t.Errorf("chain %v: the second capture continues the first", st.Chain)
+	}
+	if !slices.IsSortedFunc(times, time.Time.Compare) {
+		t.Errorf("not merged by time: %v", times)
+	}
+}
+
+// TestMergeRingNextFileStartsWithSYN: a ring buffer's third file begins
+// with a new connection's SYN stamped a moment before the last packet of
+// the second: the second already continues the first, so the third
+// continues the second, and the connection open across the boundary goes
+// on whole.
+func TestMergeRingNextFileStartsWithSYN(t *testing.T) {
+	conv := func(port uint16) capwriter.Packets {
+		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
+		c.MSS = 2
+		c.Handshake()
+		c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 20))
+		c.Close()
+		return c.Packets()
+	}
+	one := conv(50000).Restamp(capwriter.DefaultBase, time.Millisecond)
+	two := conv(50001).Restamp(one[9].Time.Add(-time.Microsecond), time.Millisecond)
+	third := append(slices.Clone(two[:1]), one[10:]...)
+	third = append(third, two[1:]...)
+	slices.SortStableFunc(third[1:], func(a, b capwriter.Packet) int { return a.Time.Compare(b.Time) })
+	var paths []string
+	for i, part := range []capwriter.Packets{one[:5], one[5:10], third} {
+		paths = append(paths, srcTempFile(t, string(rune('a'+i))+".pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part)))
+	}
+	src, err := OpenFiles(paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var frames []int64
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break
+		}
+		frames = append(frames, p.Frame)
+	}
+	if st := src.Stats(); !slices.Equal(st.Chain, []int{0, 0, 0}) || !slices.Equal(st.FrameBase, []int64{0, 5, 10}) {
+		t.Errorf("chain %v, frame bases %v; want [0 0 0], [0 5 10]", st.Chain, st.FrameBase)
+	}
+	if !slices.IsSorted(frames) {
+		t.Errorf("frames out of capture order: %v", frames)
+	}
+}
