@@ -12,25 +12,26 @@ import (
 // of the file before. Merged by time, the next file would begin while the
 // file before is still open, and the two could not form a chain (its frames
 // count on from the end of the file before, unknown until that ends): every
-// connection open at the boundary would be cut in two. So when a file is
-// about to begin while one other is open, the open one is read ahead for
-// overlapTol; when it ends within that, its last packets go first, in
-// the order of the files, which is the order they were captured in, and the
-// next file follows on from it. Two hosts' captures side by side go on
-// longer than that and are merged by time as before, the packets read
-// ahead taken in their turn. Captures side by side that last less than
-// overlapTol (a test's, a lab's, on loopback) are told by their first
-// packet: a capture started for some traffic begins with a connection's
-// SYN, where a ring buffer's next file begins wherever the one before
-// filled up, mostly inside a connection; and the capture begun second
-// overlaps many packets of the other, where a ring buffer's next file
-// begins before only the last packet or few of the one before. A file that
-// begins with a SYN so continues an open file only when that one continues
-// another itself (the ring is known by then), or when only its last
-// packet comes after the SYN. At worst, the first boundary of a ring
-// buffer whose second file starts with a SYN stamped before several of the
-// first file's last packets cuts the connections open there, as between
-// any two captures.
+// connection open at the boundary would be cut in two.
+//
+// So when a file is about to begin while one other is open, the open one is
+// read ahead for overlapTol. When it ends within that, the next file is
+// held back until it has: the two files' packets keep the files' order,
+// which is the order they were captured in, and the next file follows on
+// from it. Two hosts' captures side by side go on longer than that, and
+// are merged by time as before, the packets read ahead taken in their turn.
+//
+// Captures side by side that last less than overlapTol (a test's, a lab's,
+// on loopback) are told by how they begin. A capture started for some
+// traffic begins with a connection's SYN, and the one begun second overlaps
+// many packets of the other; a ring buffer's next file begins wherever the
+// one before filled up, mostly inside a connection, and before only the
+// last packet or few of the one before. A file that begins with a SYN so
+// continues an open file only when that one continues another itself (the
+// ring is known by then), or has only its last packet left. At worst, the
+// first boundary of a ring buffer whose second file starts with a SYN
+// stamped before several of the first file's last packets cuts the
+// connections open there, as between any two captures.
 
 // aheadBytes bounds the memory read ahead of one file (packets of up to
 // overlapTol), counting each packet's payload and aheadPacketCost: a file
@@ -42,26 +43,27 @@ const (
 )
 
 // endsFirst is called when f, the earliest pending file, has not begun.
-// When exactly one other file is open and it ends at most overlapTol after
-// f's first packet (and, when that is a SYN, the open file continues
-// another or has only its pending packet left), it puts that file first
-// in the merge (drain) and reports true: its last packets are returned
-// before f begins, and f then follows on from it (begin).
+// When exactly one other file of f's lane is open (or, f's lane having
+// none, of all files), and it ends at most overlapTol after f's first
+// packet (and, when that is a SYN, the open file continues another or has
+// only its pending packet left), it holds f back until just after that
+// file's last packet (hold) and reports true: that file's last packets
+// are returned before f begins, and f then follows on from it (begin).
+// Other files' packets keep their times' order.
 func (m *mergeSource) endsFirst(f *captureFile) bool {
-	if m.open != 1 || m.parallel {
+	l := m.lane(f)
+	var g *captureFile
+	switch {
+	case l.open == 1 && !l.parallel:
+		g = m.openFile(func(g *captureFile) bool { return g.stem == f.stem })
+	case l.open == 0 && l.ended != nil && !l.ended.followed:
+		return false // it follows on from its lane's file before
+	case m.all.open == 1 && !m.all.parallel:
+		g = m.openFile(func(*captureFile) bool { return true })
+	}
+	if g == nil {
 		return false
 	}
-	at := -1
-	for i, g := range m.heap {
-		if g.begun {
-			at = i
-			break
-		}
-	}
-	if at < 0 {
-		return false
-	}
-	g := m.heap[at]
 	until := f.pkt.Time.Add(overlapTol)
 	if g.pkt.Time.After(until) || !g.readAhead(until, aheadBytes) {
 		return false
@@ -69,9 +71,26 @@ func (m *mergeSource) endsFirst(f *captureFile) bool {
 	if f.pkt.TCP.SYN && g.chain == g.index && len(g.ahead) > 0 {
 		return false // a capture side by side, or a ring not known yet
 	}
-	g.drain = true
-	m.up(at)
+	last := g.pkt.Time
+	for i := range g.ahead {
+		if t := g.ahead[i].Time; t.After(last) {
+			last = t
+		}
+	}
+	f.hold = last.Add(time.Nanosecond)
+	m.down(0)
 	return true
+}
+
+// openFile returns the first begun file in the heap that match accepts, or
+// nil: with one file open, that file.
+func (m *mergeSource) openFile(match func(*captureFile) bool) *captureFile {
+	for _, g := range m.heap {
+		if g.begun && match(g) {
+			return g
+		}
+	}
+	return nil
 }
 
 // readAhead reads f's packets after the pending one into f.ahead, copies of

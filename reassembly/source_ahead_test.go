@@ -2,8 +2,11 @@ package reassembly
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -164,5 +167,76 @@ func TestMergeRingNextFileStartsWithSYN(t *testing.T) {
 	}
 	if !slices.IsSorted(frames) {
 		t.Errorf("frames out of capture order: %v", frames)
+	}
+}
+
+// TestMergeTwoHostsRingBuffers: two hosts' ring buffers given together,
+// each named alike (as dumpcap names a ring's files), overlap in time: the
+// files of each follow on from each other, whatever the other host's files
+// do, also across a boundary whose next file starts a moment before the
+// last packet of the one before; the files of one never continue the
+// other's.
+func TestMergeTwoHostsRingBuffers(t *testing.T) {
+	// A millisecond apart, the two hosts' files overlap briefly; 60 ms
+	// apart, for longer than overlapTol (side by side).
+	for _, step := range []time.Duration{time.Millisecond, 60 * time.Millisecond} {
+		t.Run(step.String(), func(t *testing.T) { testTwoHostsRingBuffers(t, step) })
+	}
+}
+
+func testTwoHostsRingBuffers(t *testing.T, step time.Duration) {
+	dir := t.TempDir()
+	var paths []string
+	var wantChain []int
+	var wantBase []int64
+	for _, host := range []struct {
+		name  string
+		port  uint16
+		start time.Duration // after the first host's first packet
+		sizes []int
+		early int // the file stamped to start a moment before the one before ends (0: none)
+	}{
+		{"hosta", 50000, 0, []int{5, 6, 4, 7}, 2},
+		{"hostb", 50001, step / 2, []int{4, 7, 5, 6}, 0},
+	} {
+		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), host.port), netip.MustParseAddrPort("10.0.0.2:80"))
+		c.MSS = 2
+		c.Handshake()
+		c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
+		c.Close()
+		ps := c.Packets().Restamp(capwriter.DefaultBase.Add(host.start), step)
+		first, off := len(paths), 0
+		for i, n := range host.sizes {
+			part := slices.Clone(ps[off : off+n])
+			if i > 0 && i == host.early {
+				part[0].Time = ps[off-1].Time.Add(-time.Microsecond)
+			}
+			p := filepath.Join(dir, fmt.Sprintf("%s_%05d.pcap", host.name, i+1))
+			if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+			wantChain, wantBase = append(wantChain, first), append(wantBase, int64(off))
+			off += n
+		}
+	}
+	src, err := OpenFiles(paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	last := map[int]int64{} // chain → its last frame
+	for {
+		p, err := src.Next()
+		if err != nil {
+			break
+		}
+		if p.Frame <= last[p.Chain] {
+			t.Errorf("file %d: frame %d of chain %d after frame %d", p.File, p.Frame, p.Chain, last[p.Chain])
+		}
+		last[p.Chain] = p.Frame
+	}
+	if st := src.Stats(); !slices.Equal(st.Chain, wantChain) || !slices.Equal(st.FrameBase, wantBase) {
+		t.Errorf("chain %v, frame bases %v; want %v, %v", st.Chain, st.FrameBase, wantChain, wantBase)
 	}
 }

@@ -60,7 +60,15 @@ type captureFile struct {
 	chain     int
 	frameBase int64
 	begun     bool
-	last      time.Time // the time of the packet Next returned last
+	// stem is the path without the digits of its name (nameStem): the
+	// files of one ring buffer share it. followed says a file follows on
+	// from this one. hold, until the file begins, is the time the merge
+	// takes its first packet for: just after the last packet of the file
+	// it follows on from, which ends a moment after it begins (endsFirst).
+	stem     string
+	followed bool
+	hold     time.Time
+	last     time.Time // the time of the packet Next returned last
 	// parked marks a stand-in for a file closed until its turn (see
 	// park): it holds only the first packet's time, SYN flag and frame,
 	// and the counts so far; done then says the file has no packet.
@@ -81,11 +89,9 @@ type captureFile struct {
 	frame   int64
 	// ahead holds packets read ahead of the merge, copies of their own
 	// (readAhead), which next returns before reading on; aheadErr is the
-	// error that stopped the reading ahead, returned after them. drain
-	// puts the file before every other in the merge (mergeSource.endsFirst).
+	// error that stopped the reading ahead, returned after them.
 	ahead    []Packet
 	aheadErr error
-	drain    bool
 	stats    SourceStats
 	unknown  map[layers.LinkType]int64 // packets per unhandled link type
 	done     bool
@@ -99,7 +105,7 @@ type captureFile struct {
 // inflated ahead of the reader, on a goroutine of its own, when ahead is
 // set (see gzipAheadFiles). The error is a *FileError.
 func openCapture(path string, index int, r io.Reader, closer io.Closer, ahead bool) (_ *captureFile, err error) {
-	f := &captureFile{path: path, index: index, chain: index, closer: closer, size: fileSize(r)}
+	f := &captureFile{path: path, stem: nameStem(path), index: index, chain: index, closer: closer, size: fileSize(r)}
 	defer func() {
 		if err != nil && f.gz != nil {
 			f.gz.Close() // stops the goroutine inflating ahead

@@ -21,15 +21,18 @@ import (
 // go backwards. Packet.File is the file's index in paths and Packet.Frame
 // its frame number in that file, as Wireshark shows it.
 //
-// A file whose first packet comes after the last packet of every file
-// begun before it (or at most overlapTol before the last packets of the
-// one file open: its packets then go first), and at most chainGap after
-// the one that ended last, follows on from that one (a ring buffer's files, or a capture split with
-// editcap): its connections go on from there. Its packets' Chain names the
-// chain's first file, and their Frame counts on from the frames of the
-// chain's files before it (SourceStats.Chain and FrameBase; FrameLocator
-// gives each file's own numbers back). Once two files overlap in time for
-// longer than overlapTol (two hosts' captures), none follows another.
+// A file that begins after another file ended, at most chainGap later,
+// follows on from it (a ring buffer's files, or a capture split with
+// editcap -c) when no other file is open: its connections go on from
+// there. Its packets' Chain names the chain's first file, and their Frame
+// counts on from the frames of the chain's files before it
+// (SourceStats.Chain and FrameBase; FrameLocator gives each file's own
+// numbers back). Files whose names differ only in their digits (one ring
+// buffer's) follow on from each other in the same way while other files
+// are open (two hosts' ring buffers given together). A file that begins a
+// moment (at most overlapTol) before the file it follows ends is held back
+// until that one has ended. Once files overlap in time for longer (two
+// hosts' captures), none follows another but by its name (see lane).
 //
 // Memory: each open file holds a 512 KiB read buffer (two when gzipped,
 // and 1 MiB inflated ahead when the run has at most gzipAheadFiles files)
@@ -109,29 +112,26 @@ type mergeSource struct {
 	started bool
 	last    *captureFile // the file whose packet Next returned last
 	closed  bool
-	// open counts the files begun (a packet returned) and not ended;
-	// ended is the file that ended last: the next file to begin follows
-	// it when none is open (begin), unless files were ever open side by
-	// side (parallel: captures taken side by side, whose next files could
-	// follow either). Two files open together for at most overlapTol (the
-	// next file's first packet stamped a moment before the last of the
-	// one before) are not side by side: overlapAt is when the second
-	// began.
-	open      int
-	ended     *captureFile
-	endedAt   time.Time // the time of ended's last packet
-	parallel  bool
-	overlapAt time.Time
+	// all tracks every file, and lanes the files of each name's stem (a
+	// ring buffer's, as far as names tell): which file a file that begins
+	// follows on from (see lane).
+	all   lane
+	lanes map[string]*lane
 }
 
-// before orders files by their pending packets: time, then file order; a
-// file drained before the next begins (endsFirst) goes first.
+// before orders files by their pending packets: time, then file order. A
+// file held back until the file before it ended (endsFirst) goes by the
+// time it is held until.
 func before(a, b *captureFile) bool {
-	if a.drain != b.drain {
-		return a.drain
+	ta, tb := a.pkt.Time, b.pkt.Time
+	if !a.hold.IsZero() {
+		ta = a.hold
 	}
-	if !a.pkt.Time.Equal(b.pkt.Time) {
-		return a.pkt.Time.Before(b.pkt.Time)
+	if !b.hold.IsZero() {
+		tb = b.hold
+	}
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
 	}
 	return a.index < b.index
 }
@@ -193,38 +193,20 @@ func (m *mergeSource) Next() (*Packet, error) {
 	return &f.pkt, nil
 }
 
-// chainGap is the longest pause between two files that follow each other:
-// a ring buffer starts its next file with the next packet, a moment after
-// the last one. Captures taken on two hosts that merely do not overlap in
-// time (their clocks apart by more than either lasted) are not one
-// capture: a connection seen in both would be taken for its own
-// retransmissions.
-const chainGap = 10 * time.Second
-
-// overlapTol is the longest two files may overlap and still follow each
-// other: packets received on several queues may be stamped a little out of
-// order, so a ring buffer's next file can start a moment before the last
-// packet of the one before. The file before is then read ahead to its end
-// (endsFirst), and the next follows on from it. Two files open together
-// for longer are side by side.
-const overlapTol = 100 * time.Millisecond
-
-// begin notes that f's first packet is next. When every file begun before
-// has ended, the last one at most chainGap before, and no two files were
-// ever open at once, f follows on from the one that ended last: a chain of
-// files that together are one capture.
+// begin notes that f's first packet is next, and makes f follow on from
+// the file it continues, if any (lane.follows): a chain of files that
+// together are one capture.
 func (m *mergeSource) begin(f *captureFile) {
-	f.begun = true
-	m.open++
-	switch m.open {
-	case 1:
-	case 2:
-		m.overlapAt = f.pkt.Time // parallel unless the other ends soon
-	default:
-		m.parallel = true
+	f.begun, f.hold = true, time.Time{}
+	l := m.lane(f)
+	m.all.begin(f)
+	l.begin(f)
+	prev := l.follows(f)
+	if prev == nil {
+		prev = m.all.follows(f)
 	}
-	if m.open == 1 && m.ended != nil && !m.parallel && f.pkt.Time.Sub(m.endedAt) <= chainGap {
-		prev := m.ended
+	if prev != nil {
+		prev.followed = true
 		f.chain, f.frameBase = prev.chain, prev.frameBase+prev.frame
 		f.pkt.Chain, f.pkt.Frame = f.chain, f.pkt.Frame+f.frameBase // read before it was known
 	}
@@ -243,13 +225,10 @@ func (m *mergeSource) advance(f *captureFile) error {
 		m.heap = append(m.heap, f)
 		m.up(len(m.heap) - 1)
 	case err == io.EOF && inHeap:
-		m.open--
 		r := retire(f)
 		m.files[f.index] = r
-		if m.open == 1 && r.last.Sub(m.overlapAt) > overlapTol {
-			m.parallel = true // two files side by side, not a moment's overlap
-		}
-		m.ended, m.endedAt = r, r.last
+		m.all.end(r)
+		m.lane(r).end(r)
 		m.pop()
 	case err == io.EOF:
 		m.files[f.index] = retire(f) // no packet at all

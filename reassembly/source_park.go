@@ -49,7 +49,7 @@ func park(f *captureFile) (*captureFile, error) {
 // log's warnings; not its reader, buffers or descriptor.
 func (f *captureFile) standIn() *captureFile {
 	return &captureFile{
-		path: f.path, index: f.index, chain: f.chain, frameBase: f.frameBase, begun: f.begun, last: f.last,
+		path: f.path, stem: f.stem, index: f.index, chain: f.chain, frameBase: f.frameBase, begun: f.begun, last: f.last,
 		size: f.size, raw: f.raw, frame: f.frame, stats: f.stats, match: f.match,
 		secrets: secretsScan{keys: f.secrets.keys}, unknown: f.unknown,
 	}

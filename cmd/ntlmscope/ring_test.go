@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -252,6 +253,63 @@ func TestAnalyzeRingBuffer(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestAnalyzeTwoHostsRingBuffers: both legs of a balancer, each captured
+// as a ring buffer of its own and given together, give the report the two
+// whole captures give: each ring's files follow on from each other, never
+// from the other host's, so every connection is whole and each leg is told
+// as with the whole captures.
+func TestAnalyzeTwoHostsRingBuffers(t *testing.T) {
+	lab := filepath.Join("..", "..", "testdata", "lab")
+	for _, name := range []string{"scenario3-balancer-round-robin", "scenario4-nginx-upstream-keepalive", "scenario7-client-new-connection-per-leg"} {
+		t.Run(name, func(t *testing.T) {
+			legs := []string{filepath.Join(lab, name+"-client.pcap"), filepath.Join(lab, name+"-upstream.pcap")}
+			want := analyzeJSON(t, legs...)
+			var paths []string
+			for _, leg := range legs {
+				n := pcapCount(t, leg)
+				ring, _ := splitCapture(t, leg, []int{n / 3, 2 * n / 3}, -1)
+				paths = append(paths, ring...)
+			}
+			got := analyzeJSON(t, paths...)
+			if got.Verdict.Code != want.Verdict.Code || got.Summary != want.Summary {
+				t.Fatalf("rings: %s, %+v\nwhole: %s, %+v", got.Verdict.Code, got.Summary, want.Verdict.Code, want.Summary)
+			}
+			conns := func(r *analyzer.Report) []string {
+				var out []string
+				for _, c := range r.Connections {
+					out = append(out, fmt.Sprintf("%s→%s %s %d requests", c.Client, c.Server, c.Leg, c.Requests))
+				}
+				slices.Sort(out)
+				return out
+			}
+			if g, w := conns(got), conns(want); !slices.Equal(g, w) {
+				t.Errorf("connections\n got  %q\n want %q", g, w)
+			}
+		})
+	}
+}
+
+// pcapCount returns how many packets the pcap at path holds.
+func pcapCount(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		if _, _, err := r.ZeroCopyReadPacketData(); err != nil {
+			return n
+		}
+		n++
 	}
 }
 

@@ -1,0 +1,108 @@
+package reassembly
+
+import (
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Which file follows on from which (a chain of files that together are one
+// capture) is decided as files begin, from their times alone: the reading
+// is one pass, and a file's last packet is known only when it ends.
+//
+// A file follows the file that ended last when no other file is open, none
+// ever was for long (captures side by side, whose next files could follow
+// either), and the pause between them is short (chainGap). That holds for
+// all files together (mergeSource.all) and, so that two hosts' ring
+// buffers given together each form their own chain, for the files of one
+// name's stem (a lane): a ring buffer's files are named alike, differing
+// only in their numbers (dumpcap's name_00001_20240311080000.pcapng,
+// tcpdump -C's name, name1, name2, editcap's), and two hosts' captures,
+// made by hand, rarely are. A file follows within its lane first, and
+// across lanes only as all files together allow.
+
+// chainGap is the longest pause between two files that follow each other:
+// a ring buffer starts its next file with the next packet, a moment after
+// the last one. Captures taken on two hosts that merely do not overlap in
+// time (their clocks apart by more than either lasted) are not one
+// capture: a connection seen in both would be taken for its own
+// retransmissions.
+const chainGap = 10 * time.Second
+
+// overlapTol is the longest two files may overlap and still follow each
+// other: packets received on several queues may be stamped a little out of
+// order, so a ring buffer's next file can start a moment before the last
+// packet of the one before. The next file is then held back until the one
+// before has ended (endsFirst), and follows on from it. Two files open
+// together for longer are side by side.
+const overlapTol = 100 * time.Millisecond
+
+// A lane follows a set of files as they begin and end: open counts those
+// begun and not ended; ended is the one that ended last, endedAt the time
+// of its last packet. parallel says files of the lane were open side by
+// side: two for longer than overlapTol (overlapAt is when the second of
+// two began), or three at once.
+type lane struct {
+	open      int
+	ended     *captureFile
+	endedAt   time.Time
+	parallel  bool
+	overlapAt time.Time
+}
+
+// begin notes that f, a file of the lane, begins.
+func (l *lane) begin(f *captureFile) {
+	l.open++
+	switch l.open {
+	case 1:
+	case 2:
+		l.overlapAt = f.pkt.Time // parallel unless the other ends soon
+	default:
+		l.parallel = true
+	}
+}
+
+// end notes that r, the stand-in of a file of the lane, ended.
+func (l *lane) end(r *captureFile) {
+	l.open--
+	if l.open == 1 && r.last.Sub(l.overlapAt) > overlapTol {
+		l.parallel = true // two files side by side, not a moment's overlap
+	}
+	l.ended, l.endedAt = r, r.last
+}
+
+// follows returns the file f, which begins (begin was called), follows on
+// from in the lane, or nil: the one that ended last, when f is the only
+// one open, no files of the lane were side by side, the one before has no
+// successor yet, and f begins at most chainGap after it ended.
+func (l *lane) follows(f *captureFile) *captureFile {
+	if l.open != 1 || l.ended == nil || l.parallel || l.ended.followed || f.pkt.Time.Sub(l.endedAt) > chainGap {
+		return nil
+	}
+	return l.ended
+}
+
+// lane returns the lane of f's stem.
+func (m *mergeSource) lane(f *captureFile) *lane {
+	l := m.lanes[f.stem]
+	if l == nil {
+		if m.lanes == nil {
+			m.lanes = map[string]*lane{}
+		}
+		l = &lane{}
+		m.lanes[f.stem] = l
+	}
+	return l
+}
+
+// nameStem is the path with the digits of its file name left out: the
+// files of one ring buffer share it.
+func nameStem(path string) string {
+	dir, name := filepath.Split(path)
+	return dir + strings.Map(func(r rune) rune {
+		if '0' <= r && r <= '9' {
+			return -1
+		}
+		return r
+	}, name)
+}
