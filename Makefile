@@ -40,5 +40,16 @@ unit:
 build:
 	$(GO) build -o bin/ntlmscope ./cmd/ntlmscope
 
+# fuzz-smoke runs every fuzz target for FUZZTIME (go test -fuzz takes one
+# target at a time); inputs that fail are kept under testdata/fuzz.
+FUZZTIME ?= 10s
+fuzz-smoke:
+	@grep -rl --include='*_test.go' '^func Fuzz' . | xargs grep -h -o '^func Fuzz[A-Za-z0-9]*' | \
+		while read -r _ name; do \
+			dir=$$(dirname $$(grep -rl --include='*_test.go' "^func $$name(" .)); \
+			echo "== $$name ($$dir)"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

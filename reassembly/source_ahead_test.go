@@ -240,3 +240,97 @@ func testTwoHostsRingBuffers(t *testing.T, step time.Duration) {
 		t.Errorf("chain %v, frame bases %v; want %v, %v", st.Chain, st.FrameBase, wantChain, wantBase)
 	}
 }
+
+// FuzzMergeChains: files cut from two conversations, their sizes, names
+// (two stems) and time shifts given by the fuzzer, merged: every packet
+// comes back once, each file's in its order, each chain's frames rising,
+// and the frame locator gives every frame back as its own file numbers it.
+func FuzzMergeChains(f *testing.F) {
+	f.Add([]byte{3, 0, 0, 4, 0, 0, 5, 0, 0})
+	f.Add([]byte{5, 0, 0, 6, 0xff, 0xfe, 4, 0, 0})
+	f.Add([]byte{0x85, 0, 0, 0x83, 0, 10, 0x06, 0xff, 0xff, 0x84, 0, 0, 2, 0x80, 0})
+	f.Fuzz(func(t *testing.T, prog []byte) {
+		var pool [2]capwriter.Packets
+		for i := range pool {
+			c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(50000+i)), netip.MustParseAddrPort("10.0.0.2:80"))
+			c.MSS = 2
+			c.Handshake()
+			c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
+			c.Close()
+			pool[i] = c.Packets().Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond/3), time.Millisecond)
+		}
+		dir := t.TempDir()
+		var paths []string
+		sizes := map[int]int{}
+		for len(prog) >= 3 && len(paths) < 24 {
+			// A file: its stem and conversation (top bit), size (low
+			// bits, 1-8), and its packets' shift in 40 µs steps.
+			conv, n := int(prog[0]>>7), 1+int(prog[0]&7)
+			shift := time.Duration(int16(uint16(prog[1])<<8|uint16(prog[2]))) * 40 * time.Microsecond
+			prog = prog[3:]
+			if len(pool[conv]) < n {
+				break
+			}
+			part := slices.Clone(pool[conv][:n])
+			pool[conv] = pool[conv][n:]
+			for j := range part {
+				part[j].Time = part[j].Time.Add(shift)
+			}
+			p := filepath.Join(dir, fmt.Sprintf("host%c_%05d.pcap", 'a'+conv, len(paths)))
+			if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			sizes[len(paths)] = n
+			paths = append(paths, p)
+		}
+		if len(paths) == 0 {
+			return
+		}
+		src, err := OpenFiles(paths, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		type got struct {
+			file  int
+			frame int64
+		}
+		var all []got
+		for {
+			p, err := src.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, got{p.File, p.Frame})
+		}
+		st := src.Stats()
+		loc := NewFrameLocator(st)
+		own := map[int]int64{}
+		last := map[int]int64{}
+		for _, g := range all {
+			own[g.file]++
+			chain, base := g.file, int64(0)
+			if st.Chain != nil {
+				chain, base = st.Chain[g.file], st.FrameBase[g.file]
+			}
+			if g.frame != base+own[g.file] {
+				t.Fatalf("file %d: frame %d, want %d", g.file, g.frame, base+own[g.file])
+			}
+			if g.frame <= last[chain] {
+				t.Fatalf("chain %d: frame %d after %d", chain, g.frame, last[chain])
+			}
+			last[chain] = g.frame
+			if file, n := loc.Locate(chain, g.frame); file != g.file || n != own[g.file] {
+				t.Fatalf("Locate(%d, %d) = %d, %d; want %d, %d", chain, g.frame, file, n, g.file, own[g.file])
+			}
+		}
+		for i, n := range sizes {
+			if own[i] != int64(n) {
+				t.Fatalf("file %d: %d packets, want %d", i, own[i], n)
+			}
+		}
+	})
+}
