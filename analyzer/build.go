@@ -326,16 +326,18 @@ func (h *handshake) modelInto(m *Handshake, frames *reassembly.FrameLocator) {
 		Upstream:              h.has(fUpstream),
 		Route:                 slices.Clone(h.note().route),
 	}
-	if frames.Chained(int(h.conn.file)) || frames.Chained(int(h.t3conn.file)) {
+	if frames.Chained(int(h.conn.file)) || frames.Chained(int(h.t3conn.file)) || h.conn.file != h.t3conn.file {
 		// Each frame in its own file's numbers; the files are named when
-		// one of the handshake's connections spans several.
-		ff := &HandshakeFiles{}
+		// the steps are not all in one file: one of the handshake's
+		// connections spans several, or it was split across connections
+		// in different files.
+		var ff HandshakeFiles
 		ff.Type1, m.Frames.Type1 = frames.Locate(int(h.conn.file), m.Frames.Type1)
 		ff.Type2, m.Frames.Type2 = frames.Locate(int(h.conn.file), m.Frames.Type2)
 		ff.Type3, m.Frames.Type3 = frames.Locate(int(h.t3conn.file), m.Frames.Type3)
 		ff.Final, m.Frames.Final = frames.Locate(int(h.t3conn.file), m.Frames.Final)
-		if len(h.conn.rare().parts) > 0 || len(h.t3conn.rare().parts) > 0 {
-			m.FrameFiles = ff
+		if len(h.conn.rare().parts) > 0 || len(h.t3conn.rare().parts) > 0 || h.conn.file != h.t3conn.file {
+			m.FrameFiles = &ff
 		}
 	}
 	if m.ServerIdentity == "" {

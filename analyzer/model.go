@@ -303,8 +303,10 @@ type Handshake struct {
 	// status code (0 when none).
 	Frames HandshakeFrames `json:"frames"`
 	// FrameFiles says which file each step's frame is numbered in, when
-	// one of the handshake's connections spans files (Connection.Parts);
-	// nil otherwise: the frames are in their connection's file.
+	// the steps are not all in one file: one of the handshake's
+	// connections spans files (Connection.Parts), or the handshake was
+	// split across connections in different files; nil otherwise: the
+	// frames are in their connection's file.
 	FrameFiles *HandshakeFiles `json:"frame_files,omitempty"`
 	Times      HandshakeTimes  `json:"times"`
 	Status     int             `json:"status"`

@@ -3,6 +3,7 @@ package reassembly
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -20,9 +21,18 @@ import (
 
 // chainFiles writes one conversation's packets, step apart (a millisecond
 // when 0), into files of the given sizes, each shifted by its delay (0
-// follows on; negative overlaps the file before), and returns their paths.
+// follows on; negative overlaps the file before), and returns their paths:
+// one directory's ring_00001.pcap, ring_00002.pcap… (one ring buffer's
+// names).
 func chainFiles(t *testing.T, sizes []int, shift []time.Duration, step time.Duration) []string {
 	t.Helper()
+	return chainFilesNamed(t, nil, sizes, shift, step)
+}
+
+// chainFilesNamed is chainFiles with the files' names (nil: a ring's).
+func chainFilesNamed(t *testing.T, names []string, sizes []int, shift []time.Duration, step time.Duration) []string {
+	t.Helper()
+	dir := t.TempDir()
 	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
 	c.MSS = 2
 	c.Handshake()
@@ -36,7 +46,15 @@ func chainFiles(t *testing.T, sizes []int, shift []time.Duration, step time.Dura
 		for j := range part {
 			part[j].Time = part[j].Time.Add(shift[i])
 		}
-		paths = append(paths, srcTempFile(t, "part"+string(rune('a'+i))+".pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part)))
+		name := fmt.Sprintf("ring_%05d.pcap", i+1)
+		if names != nil {
+			name = names[i]
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
 	}
 	return paths
 }
@@ -49,38 +67,45 @@ func chainFiles(t *testing.T, sizes []int, shift []time.Duration, step time.Dura
 func TestMergeChainsFilesThatFollowEachOther(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
+		files     []string // the files' names (nil: one ring buffer's)
 		sizes     []int
 		shift     []time.Duration
 		step      time.Duration
 		chain     []int
 		frameBase []int64
 	}{
-		{"ring", []int{5, 6, 4}, []time.Duration{0, 0, 0}, 0, []int{0, 0, 0}, []int64{0, 5, 11}},
-		{"overlap", []int{5, 6}, []time.Duration{0, -300 * time.Millisecond}, 100 * time.Millisecond, []int{0, 1}, []int64{0, 0}},
-		{"after an overlap", []int{5, 6, 4}, []time.Duration{0, -300 * time.Millisecond, time.Second}, 100 * time.Millisecond,
+		{"ring", nil, []int{5, 6, 4}, []time.Duration{0, 0, 0}, 0, []int{0, 0, 0}, []int64{0, 5, 11}},
+		{"overlap", nil, []int{5, 6}, []time.Duration{0, -300 * time.Millisecond}, 100 * time.Millisecond, []int{0, 1}, []int64{0, 0}},
+		{"after an overlap", nil, []int{5, 6, 4}, []time.Duration{0, -300 * time.Millisecond, time.Second}, 100 * time.Millisecond,
 			[]int{0, 1, 2}, []int64{0, 0, 0}},
 		// A ring buffer's next file stamped to start 3 ms before the
 		// file before it ends (packets stamped out of order across the
 		// boundary): the file before is read to its end first, and the
 		// next follows on.
-		{"a moment's overlap", []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, 0}, 0,
+		{"a moment's overlap", nil, []int{5, 6, 4}, []time.Duration{0, -3 * time.Millisecond, 0}, 0,
 			[]int{0, 0, 0}, []int64{0, 5, 11}},
 		// The same in a ring of more files than a run holds open: file 9
 		// starts 1.5 ms before the last packet of file 8.
-		{"a moment's overlap in a ring of 19", append(append(slices.Repeat([]int{1}, 8), 3), append(slices.Repeat([]int{1}, 9), 2)...),
+		{"a moment's overlap in a ring of 19", nil, append(append(slices.Repeat([]int{1}, 8), 3), append(slices.Repeat([]int{1}, 9), 2)...),
 			append(make([]time.Duration, 9), append([]time.Duration{-1500 * time.Microsecond}, make([]time.Duration, 9)...)...), 0,
 			make([]int, 19), []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}},
 		// Two hosts' captures whose clocks are a minute apart do not
 		// overlap, but do not follow each other either.
-		{"a minute later", []int{5, 6}, []time.Duration{0, time.Minute}, 0, []int{0, 1}, []int64{0, 0}},
-		{"a few seconds later", []int{5, 6}, []time.Duration{0, 9 * time.Second}, 0, []int{0, 0}, []int64{0, 5}},
+		{"a minute later", nil, []int{5, 6}, []time.Duration{0, time.Minute}, 0, []int{0, 1}, []int64{0, 0}},
+		{"a few seconds later", nil, []int{5, 6}, []time.Duration{0, 9 * time.Second}, 0, []int{0, 0}, []int64{0, 5}},
 		// More files than a run holds open (parkFiles): each is opened
 		// again when its turn comes.
-		{"ring of 20", append(slices.Repeat([]int{1}, 19), 3), make([]time.Duration, 20), 0, make([]int, 20),
+		{"ring of 20", nil, append(slices.Repeat([]int{1}, 19), 3), make([]time.Duration, 20), 0, make([]int, 20),
 			[]int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}},
+		// Files named otherwise (split by hand) follow on from each other
+		// by their times alone, but a moment's overlap cuts them.
+		{"named otherwise", []string{"before.pcap", "after.pcap", "later.pcap"}, []int{5, 6, 4}, []time.Duration{0, 0, 0}, 0,
+			[]int{0, 0, 0}, []int64{0, 5, 11}},
+		{"named otherwise, a moment's overlap", []string{"before.pcap", "after.pcap", "later.pcap"}, []int{5, 6, 4},
+			[]time.Duration{0, -3 * time.Millisecond, 0}, 0, []int{0, 1, 1}, []int64{0, 0, 6}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			paths := chainFiles(t, tc.sizes, tc.shift, tc.step)
+			paths := chainFilesNamed(t, tc.files, tc.sizes, tc.shift, tc.step)
 			fds := openFDs(t)
 			src, err := OpenFiles(paths, nil)
 			if err != nil {

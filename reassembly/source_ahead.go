@@ -3,6 +3,7 @@ package reassembly
 import (
 	"io"
 	"time"
+	"unsafe"
 )
 
 // A ring buffer's files hold one capture in the order it was taken, but
@@ -21,46 +22,51 @@ import (
 // from it. Two hosts' captures side by side go on longer than that, and
 // are merged by time as before, the packets read ahead taken in their turn.
 //
-// Captures side by side that last less than overlapTol (a test's, a lab's,
-// on loopback) are told by how they begin. A capture started for some
-// traffic begins with a connection's SYN, and the one begun second overlaps
-// many packets of the other; a ring buffer's next file begins wherever the
-// one before filled up, mostly inside a connection, and before only the
-// last packet or few of the one before. A file that begins with a SYN so
-// continues an open file only when that one continues another itself (the
-// ring is known by then), or has only its last packet left. At worst, the
-// first boundary of a ring buffer whose second file starts with a SYN
-// stamped before several of the first file's last packets cuts the
-// connections open there, as between any two captures.
+// Only a file of the same lane (a ring buffer's, by their names: see
+// nameStem) is held back: a capture made beside a ring buffer, named
+// otherwise, must not take a boundary of the ring, and the files of two
+// legs, captured side by side for less than overlapTol (a test's, a lab's,
+// on loopback), must not be woven into one. Captures side by side named
+// alike but for a number (leg1, leg2) are told by how they begin: a
+// capture started for some traffic begins with a connection's SYN, and
+// the one begun second overlaps many packets of the other, where a ring
+// buffer's next file begins wherever the one before filled up, mostly
+// inside a connection, and before only its last packet or few. A file
+// that begins with a SYN so continues an open file only when the lane is
+// known to be a ring: that file continues another itself, or more files
+// of the lane wait, or only its last packet comes after the SYN. At worst
+// a ring of two files, whose second starts with a SYN stamped before
+// several of the first file's last packets, is cut there, as between any
+// two captures.
 
 // aheadBytes bounds the memory read ahead of one file (packets of up to
 // overlapTol), counting each packet's payload and aheadPacketCost: a file
 // that holds more within that time is taken to go on, as a capture side by
-// side does.
+// side does. A ring buffer's file that ends a moment after the next began
+// has only a packet or few left; the bound is what a file side by side
+// costs.
 const (
-	aheadBytes      = 16 << 20
-	aheadPacketCost = 256 // a Packet, about
+	aheadBytes      = 4 << 20
+	aheadPacketCost = int(unsafe.Sizeof(Packet{})) + 16 // a Packet, in a slice that may double
 )
 
 // endsFirst is called when f, the earliest pending file, has not begun.
-// When exactly one other file of f's lane is open (or, f's lane having
-// none, of all files), and it ends at most overlapTol after f's first
-// packet (and, when that is a SYN, the open file continues another or has
-// only its pending packet left), it holds f back until just after that
-// file's last packet (hold) and reports true: that file's last packets
-// are returned before f begins, and f then follows on from it (begin).
-// Other files' packets keep their times' order.
+// When exactly one other file of f's lane (a ring buffer's, by their
+// names) is open, and it ends at most overlapTol after f's first packet
+// (and, when that is a SYN, the lane's files are known to be a ring: the
+// open file continues another, more files of the lane wait, or the open
+// file has only its pending packet left), it holds f back until just after
+// that file's last packet (hold) and reports true: that file's last
+// packets are returned before f begins, and f then follows on from it
+// (begin). Other files' packets keep their times' order. Files of other
+// lanes are never held back this way: a capture made beside a ring buffer
+// must not take a boundary of the ring.
 func (m *mergeSource) endsFirst(f *captureFile) bool {
 	l := m.lane(f)
-	var g *captureFile
-	switch {
-	case l.open == 1 && !l.parallel:
-		g = m.openFile(func(g *captureFile) bool { return g.stem == f.stem })
-	case l.open == 0 && l.ended != nil && !l.ended.followed:
-		return false // it follows on from its lane's file before
-	case m.all.open == 1 && !m.all.parallel:
-		g = m.openFile(func(*captureFile) bool { return true })
+	if l.open != 1 || l.parallel {
+		return false
 	}
+	g := m.openFile(func(g *captureFile) bool { return g.begun && g.stem == f.stem })
 	if g == nil {
 		return false
 	}
@@ -68,8 +74,9 @@ func (m *mergeSource) endsFirst(f *captureFile) bool {
 	if g.pkt.Time.After(until) || !g.readAhead(until, aheadBytes) {
 		return false
 	}
-	if f.pkt.TCP.SYN && g.chain == g.index && len(g.ahead) > 0 {
-		return false // a capture side by side, or a ring not known yet
+	if f.pkt.TCP.SYN && g.chain == g.index && len(g.ahead) > 0 &&
+		m.openFile(func(h *captureFile) bool { return !h.begun && h != f && h.stem == f.stem }) == nil {
+		return false // captures side by side named alike, or a ring not known yet
 	}
 	last := g.pkt.Time
 	for i := range g.ahead {
@@ -82,11 +89,11 @@ func (m *mergeSource) endsFirst(f *captureFile) bool {
 	return true
 }
 
-// openFile returns the first begun file in the heap that match accepts, or
-// nil: with one file open, that file.
+// openFile returns the first file in the heap (a file with a pending
+// packet: begun and open, or not begun yet) that match accepts, or nil.
 func (m *mergeSource) openFile(match func(*captureFile) bool) *captureFile {
 	for _, g := range m.heap {
-		if g.begun && match(g) {
+		if match(g) {
 			return g
 		}
 	}

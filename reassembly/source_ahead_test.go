@@ -94,35 +94,45 @@ func TestReadAhead(t *testing.T) {
 // TestMergeShortCapturesSideBySide: two captures made side by side for
 // some traffic, each shorter than overlapTol (a lab's, on loopback), each
 // begin with a connection's SYN: the one that begins second does not
-// continue the other, and their packets are merged by time.
+// continue the other, and their packets are merged by time; whether they
+// are named otherwise or alike but for a number.
 func TestMergeShortCapturesSideBySide(t *testing.T) {
-	var paths []string
-	for i, port := range []uint16{50000, 50001} {
-		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
-		c.Handshake()
-		c.Send(capwriter.ToServer, []byte("GET / HTTP/1.1\r\n\r\n"))
-		c.Close()
-		ps := c.Packets().Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond), 2*time.Millisecond)
-		paths = append(paths, srcTempFile(t, string(rune('a'+i))+".pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps)))
-	}
-	src, err := OpenFiles(paths, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var times []time.Time
-	for {
-		p, err := src.Next()
-		if err != nil {
-			break
-		}
-		times = append(times, p.Time)
-	}
-	if st := src.Stats(); st.Chain != nil && st.Chain[1] != 1 {
-		t.Errorf("chain %v: the second capture continues the first", st.Chain)
-	}
-	if !slices.IsSortedFunc(times, time.Time.Compare) {
-		t.Errorf("not merged by time: %v", times)
+	for _, names := range [][2]string{{"client.pcap", "upstream.pcap"}, {"leg1.pcap", "leg2.pcap"}} {
+		t.Run(names[0], func(t *testing.T) {
+			dir := t.TempDir()
+			var paths []string
+			for i, port := range []uint16{50000, 50001} {
+				c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
+				c.Handshake()
+				c.Send(capwriter.ToServer, []byte("GET / HTTP/1.1\r\n\r\n"))
+				c.Close()
+				ps := c.Packets().Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond), 2*time.Millisecond)
+				p := filepath.Join(dir, names[i])
+				if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				paths = append(paths, p)
+			}
+			src, err := OpenFiles(paths, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			var times []time.Time
+			for {
+				p, err := src.Next()
+				if err != nil {
+					break
+				}
+				times = append(times, p.Time)
+			}
+			if st := src.Stats(); st.Chain != nil && st.Chain[1] != 1 {
+				t.Errorf("chain %v: the second capture continues the first", st.Chain)
+			}
+			if !slices.IsSortedFunc(times, time.Time.Compare) {
+				t.Errorf("not merged by time: %v", times)
+			}
+		})
 	}
 }
 
@@ -145,9 +155,14 @@ func TestMergeRingNextFileStartsWithSYN(t *testing.T) {
 	third := append(slices.Clone(two[:1]), one[10:]...)
 	third = append(third, two[1:]...)
 	slices.SortStableFunc(third[1:], func(a, b capwriter.Packet) int { return a.Time.Compare(b.Time) })
+	dir := t.TempDir()
 	var paths []string
 	for i, part := range []capwriter.Packets{one[:5], one[5:10], third} {
-		paths = append(paths, srcTempFile(t, string(rune('a'+i))+".pcap", srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part)))
+		p := filepath.Join(dir, fmt.Sprintf("ring_%05d.pcap", i+1))
+		if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
 	}
 	src, err := OpenFiles(paths, nil)
 	if err != nil {
@@ -333,4 +348,69 @@ func FuzzMergeChains(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMergeOtherCaptureKeepsOffRing: a ring buffer (three files) and
+// another host's capture, named otherwise, that begins (inside a
+// connection, or with a SYN) 50 ms before the end of one of the ring's
+// files, or between two of them: the ring stays one chain, and the other
+// capture continues none of its files.
+func TestMergeOtherCaptureKeepsOffRing(t *testing.T) {
+	for _, tc := range []struct {
+		boundary int           // the ring file the other capture begins near the end of
+		at       time.Duration // from that file's last packet
+		syn      bool
+	}{
+		{0, -50 * time.Millisecond, false},
+		{1, -50 * time.Millisecond, false},
+		{1, -50 * time.Millisecond, true},
+		{0, 5 * time.Millisecond, false}, // between the files, 10 ms apart
+		{1, 5 * time.Millisecond, true},
+	} {
+		t.Run(fmt.Sprintf("file %d at %v syn %v", tc.boundary, tc.at, tc.syn), func(t *testing.T) {
+			dir := t.TempDir()
+			conv := func(port uint16, n int) capwriter.Packets {
+				c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
+				c.MSS = 2
+				c.Handshake()
+				c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, n))
+				c.Close()
+				return c.Packets()
+			}
+			ring := conv(50000, 100).Restamp(capwriter.DefaultBase, 10*time.Millisecond)
+			var paths []string
+			write := func(name string, ps capwriter.Packets) {
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				paths = append(paths, p)
+			}
+			parts := []capwriter.Packets{ring[:20], ring[20:40], ring[40:]}
+			for i, part := range parts {
+				write(fmt.Sprintf("client_%05d.pcap", i+1), part)
+			}
+			other := conv(50001, 200)
+			if !tc.syn {
+				other = other[3:] // begins inside the connection
+			}
+			end := parts[tc.boundary][len(parts[tc.boundary])-1].Time
+			write("server.pcap", other.Restamp(end.Add(tc.at), 10*time.Millisecond))
+			src, err := OpenFiles(paths, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			for {
+				if _, err := src.Next(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if st := src.Stats(); !slices.Equal(st.Chain, []int{0, 0, 0, 3}) {
+				t.Errorf("chain %v, frame bases %v; want [0 0 0 3]", st.Chain, st.FrameBase)
+			}
+		})
+	}
 }

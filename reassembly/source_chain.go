@@ -15,11 +15,13 @@ import (
 // either), and the pause between them is short (chainGap). That holds for
 // all files together (mergeSource.all) and, so that two hosts' ring
 // buffers given together each form their own chain, for the files of one
-// name's stem (a lane): a ring buffer's files are named alike, differing
-// only in their numbers (dumpcap's name_00001_20240311080000.pcapng,
-// tcpdump -C's name, name1, name2, editcap's), and two hosts' captures,
-// made by hand, rarely are. A file follows within its lane first, and
-// across lanes only as all files together allow.
+// name's stem (a lane, see nameStem): a ring buffer's files are named
+// alike, differing only in their numbers at the end (dumpcap's
+// name_00001_20240311080000.pcapng, tcpdump -C's name, name1, name2,
+// editcap's), and two hosts' captures, made by hand, rarely are. A file
+// follows within its lane first, and across lanes only as all files
+// together allow, and only the last file of its lane: a ring's next file
+// is about to begin.
 
 // chainGap is the longest pause between two files that follow each other:
 // a ring buffer starts its next file with the next packet, a moment after
@@ -95,14 +97,47 @@ func (m *mergeSource) lane(f *captureFile) *lane {
 	return l
 }
 
-// nameStem is the path with the digits of its file name left out: the
-// files of one ring buffer share it.
+// nameStem is the path without what tells a ring buffer's files apart:
+// the numbers at the end of the name, before its extensions (letters only:
+// .pcapng, .gz), or the one glued to its end (tcpdump -C's name,
+// name1, name2 or trace.pcap, trace.pcap1). Numbers at the end are those
+// each led by a separator (dumpcap's and editcap's _00001_20240311080000,
+// a -G time like -20240311-0800), or else one number right after the text
+// (cap1). Numbers earlier in the name stay: they tell hosts and interfaces
+// apart (web01_00001_….pcapng and web02_00001_….pcapng, eth0 and eth1).
 func nameStem(path string) string {
 	dir, name := filepath.Split(path)
-	return dir + strings.Map(func(r rune) rune {
-		if '0' <= r && r <= '9' {
-			return -1
+	base, ext := name, ""
+	for range 2 {
+		e := filepath.Ext(base)
+		if len(e) < 2 || strings.ContainsFunc(e[1:], func(r rune) bool { return !isLetter(r) }) {
+			break
 		}
-		return r
-	}, name)
+		base, ext = base[:len(base)-len(e)], e+ext
+	}
+	// Numbers led by separators, from the end.
+	cut := len(base)
+	for {
+		i := cut
+		for i > 0 && isDigit(rune(base[i-1])) {
+			i--
+		}
+		if i == cut || i == 0 || !strings.ContainsRune("-_ T", rune(base[i-1])) {
+			break
+		}
+		cut = i - 1
+	}
+	if cut == len(base) {
+		// One number glued to the text.
+		for cut > 0 && isDigit(rune(base[cut-1])) {
+			cut--
+		}
+		if cut == 0 {
+			cut = len(base) // a name of digits only is its own
+		}
+	}
+	return dir + base[:cut] + ext
 }
+
+func isDigit(r rune) bool  { return '0' <= r && r <= '9' }
+func isLetter(r rune) bool { return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' }

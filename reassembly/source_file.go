@@ -217,6 +217,9 @@ func (f *captureFile) next() (*Packet, error) {
 	if len(f.ahead) > 0 {
 		f.pkt, f.ahead[0] = f.ahead[0], Packet{}
 		f.ahead = f.ahead[1:]
+		if len(f.ahead) == 0 {
+			f.ahead = nil // drop the array, which holds up to aheadBytes
+		}
 		return &f.pkt, nil
 	}
 	if err := f.aheadErr; err != nil {

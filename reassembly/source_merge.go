@@ -203,7 +203,13 @@ func (m *mergeSource) begin(f *captureFile) {
 	l.begin(f)
 	prev := l.follows(f)
 	if prev == nil {
+		// Across lanes, only after the last file of its lane: a capture
+		// named otherwise must not take a ring's boundary from the
+		// ring's next file.
 		prev = m.all.follows(f)
+		if prev != nil && m.openFile(func(h *captureFile) bool { return !h.begun && h.stem == prev.stem }) != nil {
+			prev = nil
+		}
 	}
 	if prev != nil {
 		prev.followed = true

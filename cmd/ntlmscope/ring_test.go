@@ -149,6 +149,9 @@ func TestAnalyzeRingBuffer(t *testing.T) {
 		// which starts in the second file: the client split the
 		// handshake, which frames of one chain still tell.
 		{"scenario7-client-new-connection-per-leg-client", 17, [][]int{{17}}},
+		// Handshakes split across connections that start in different
+		// files (every 9 packets, as editcap -c 9 cuts it).
+		{"scenario10-balancer-round-robin-https-upstream", -1, [][]int{{9, 18, 27, 36, 45, 54, 63}}},
 	} {
 		name := tc.name
 		whole := filepath.Join("..", "..", "testdata", "lab", name+".pcap")
@@ -260,36 +263,93 @@ func TestAnalyzeRingBuffer(t *testing.T) {
 // as a ring buffer of its own and given together, give the report the two
 // whole captures give: each ring's files follow on from each other, never
 // from the other host's, so every connection is whole and each leg is told
-// as with the whole captures.
+// as with the whole captures; in rings of three files or of five packets a
+// file, and with each file's first packet stamped a moment before the last
+// of the file before.
 func TestAnalyzeTwoHostsRingBuffers(t *testing.T) {
 	lab := filepath.Join("..", "..", "testdata", "lab")
 	for _, name := range []string{"scenario3-balancer-round-robin", "scenario4-nginx-upstream-keepalive", "scenario7-client-new-connection-per-leg"} {
-		t.Run(name, func(t *testing.T) {
-			legs := []string{filepath.Join(lab, name+"-client.pcap"), filepath.Join(lab, name+"-upstream.pcap")}
-			want := analyzeJSON(t, legs...)
-			var paths []string
-			for _, leg := range legs {
-				n := pcapCount(t, leg)
-				ring, _ := splitCapture(t, leg, []int{n / 3, 2 * n / 3}, -1)
-				paths = append(paths, ring...)
+		legs := []string{filepath.Join(lab, name+"-client.pcap"), filepath.Join(lab, name+"-upstream.pcap")}
+		for _, per := range []int{0, 5} { // packets a file (0: three files)
+			for _, back := range []time.Duration{0, time.Microsecond} {
+				t.Run(fmt.Sprintf("%s/%d/back %v", name, per, back), func(t *testing.T) {
+					// The whole legs, as the rings stamp their packets: a
+					// microsecond moves the lab's tokens' delays enough
+					// to change a report.
+					var paths, whole []string
+					for _, leg := range legs {
+						n := pcapCount(t, leg)
+						cuts := []int{n / 3, 2 * n / 3}
+						if per > 0 {
+							cuts = nil
+							for c := per; c < n; c += per {
+								cuts = append(cuts, c)
+							}
+						}
+						ring, _ := splitCapture(t, leg, cuts, -1)
+						if back > 0 {
+							stampBack(t, ring, back)
+						}
+						paths, whole = append(paths, ring...), append(whole, joinCaptures(t, ring))
+					}
+					want := analyzeJSON(t, whole...)
+					got := analyzeJSON(t, paths...)
+					if got.Verdict.Code != want.Verdict.Code || got.Summary != want.Summary {
+						t.Fatalf("rings: %s, %+v\nwhole: %s, %+v", got.Verdict.Code, got.Summary, want.Verdict.Code, want.Summary)
+					}
+					conns := func(r *analyzer.Report) []string {
+						var out []string
+						for _, c := range r.Connections {
+							out = append(out, fmt.Sprintf("%s→%s %s %d requests", c.Client, c.Server, c.Leg, c.Requests))
+						}
+						slices.Sort(out)
+						return out
+					}
+					if g, w := conns(got), conns(want); !slices.Equal(g, w) {
+						t.Errorf("connections\n got  %q\n want %q", g, w)
+					}
+				})
 			}
-			got := analyzeJSON(t, paths...)
-			if got.Verdict.Code != want.Verdict.Code || got.Summary != want.Summary {
-				t.Fatalf("rings: %s, %+v\nwhole: %s, %+v", got.Verdict.Code, got.Summary, want.Verdict.Code, want.Summary)
-			}
-			conns := func(r *analyzer.Report) []string {
-				var out []string
-				for _, c := range r.Connections {
-					out = append(out, fmt.Sprintf("%s→%s %s %d requests", c.Client, c.Server, c.Leg, c.Requests))
-				}
-				slices.Sort(out)
-				return out
-			}
-			if g, w := conns(got), conns(want); !slices.Equal(g, w) {
-				t.Errorf("connections\n got  %q\n want %q", g, w)
-			}
-		})
+		}
 	}
+}
+
+// joinCaptures writes the packets of the pcaps at paths, one after the
+// other, into one pcap, and returns its path.
+func joinCaptures(t *testing.T, paths []string) string {
+	t.Helper()
+	var out bytes.Buffer
+	var w *pcapgo.Writer
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := pcapgo.NewReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w == nil {
+			w = pcapgo.NewWriterNanos(&out)
+			if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			pkt, ci, err := r.ReadPacketData()
+			if err != nil {
+				break
+			}
+			if err := w.WritePacket(ci, pkt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p := filepath.Join(t.TempDir(), "whole.pcap")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // pcapCount returns how many packets the pcap at path holds.
