@@ -33,12 +33,7 @@ func chainFiles(t *testing.T, sizes []int, shift []time.Duration, step time.Dura
 func chainFilesNamed(t *testing.T, names []string, sizes []int, shift []time.Duration, step time.Duration) []string {
 	t.Helper()
 	dir := t.TempDir()
-	c := capwriter.NewConversation(netip.MustParseAddrPort("10.0.0.1:50000"), netip.MustParseAddrPort("10.0.0.2:80"))
-	c.MSS = 2
-	c.Handshake()
-	c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
-	c.Close()
-	ps := c.Packets().Restamp(capwriter.DefaultBase, cmp.Or(step, time.Millisecond))
+	ps := xConversation(50000, 40).Restamp(capwriter.DefaultBase, cmp.Or(step, time.Millisecond))
 	var paths []string
 	for i, n := range sizes {
 		part := slices.Clone(ps[:n])
@@ -50,11 +45,7 @@ func chainFilesNamed(t *testing.T, names []string, sizes []int, shift []time.Dur
 		if names != nil {
 			name = names[i]
 		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
+		paths = append(paths, writeCapture(t, dir, name, part))
 	}
 	return paths
 }

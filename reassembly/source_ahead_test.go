@@ -107,11 +107,7 @@ func TestMergeShortCapturesSideBySide(t *testing.T) {
 				c.Send(capwriter.ToServer, []byte("GET / HTTP/1.1\r\n\r\n"))
 				c.Close()
 				ps := c.Packets().Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond), 2*time.Millisecond)
-				p := filepath.Join(dir, names[i])
-				if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				paths = append(paths, p)
+				paths = append(paths, writeCapture(t, dir, names[i], ps))
 			}
 			src, err := OpenFiles(paths, nil)
 			if err != nil {
@@ -142,27 +138,15 @@ func TestMergeShortCapturesSideBySide(t *testing.T) {
 // continues the second, and the connection open across the boundary goes
 // on whole.
 func TestMergeRingNextFileStartsWithSYN(t *testing.T) {
-	conv := func(port uint16) capwriter.Packets {
-		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
-		c.MSS = 2
-		c.Handshake()
-		c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 20))
-		c.Close()
-		return c.Packets()
-	}
-	one := conv(50000).Restamp(capwriter.DefaultBase, time.Millisecond)
-	two := conv(50001).Restamp(one[9].Time.Add(-time.Microsecond), time.Millisecond)
+	one := xConversation(50000, 20).Restamp(capwriter.DefaultBase, time.Millisecond)
+	two := xConversation(50001, 20).Restamp(one[9].Time.Add(-time.Microsecond), time.Millisecond)
 	third := append(slices.Clone(two[:1]), one[10:]...)
 	third = append(third, two[1:]...)
 	slices.SortStableFunc(third[1:], func(a, b capwriter.Packet) int { return a.Time.Compare(b.Time) })
 	dir := t.TempDir()
 	var paths []string
 	for i, part := range []capwriter.Packets{one[:5], one[5:10], third} {
-		p := filepath.Join(dir, fmt.Sprintf("ring_%05d.pcap", i+1))
-		if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, p)
+		paths = append(paths, writeCapture(t, dir, fmt.Sprintf("ring_%05d.pcap", i+1), part))
 	}
 	src, err := OpenFiles(paths, nil)
 	if err != nil {
@@ -214,23 +198,14 @@ func testTwoHostsRingBuffers(t *testing.T, step time.Duration) {
 		{"hosta", 50000, 0, []int{5, 6, 4, 7}, 2},
 		{"hostb", 50001, step / 2, []int{4, 7, 5, 6}, 0},
 	} {
-		c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), host.port), netip.MustParseAddrPort("10.0.0.2:80"))
-		c.MSS = 2
-		c.Handshake()
-		c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
-		c.Close()
-		ps := c.Packets().Restamp(capwriter.DefaultBase.Add(host.start), step)
+		ps := xConversation(host.port, 40).Restamp(capwriter.DefaultBase.Add(host.start), step)
 		first, off := len(paths), 0
 		for i, n := range host.sizes {
 			part := slices.Clone(ps[off : off+n])
 			if i > 0 && i == host.early {
 				part[0].Time = ps[off-1].Time.Add(-time.Microsecond)
 			}
-			p := filepath.Join(dir, fmt.Sprintf("%s_%05d.pcap", host.name, i+1))
-			if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, part), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			paths = append(paths, p)
+			paths = append(paths, writeCapture(t, dir, fmt.Sprintf("%s_%05d.pcap", host.name, i+1), part))
 			wantChain, wantBase = append(wantChain, first), append(wantBase, int64(off))
 			off += n
 		}
@@ -267,12 +242,7 @@ func FuzzMergeChains(f *testing.F) {
 	f.Fuzz(func(t *testing.T, prog []byte) {
 		var pool [2]capwriter.Packets
 		for i := range pool {
-			c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(50000+i)), netip.MustParseAddrPort("10.0.0.2:80"))
-			c.MSS = 2
-			c.Handshake()
-			c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, 40))
-			c.Close()
-			pool[i] = c.Packets().Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond/3), time.Millisecond)
+			pool[i] = xConversation(uint16(50000+i), 40).Restamp(capwriter.DefaultBase.Add(time.Duration(i)*time.Millisecond/3), time.Millisecond)
 		}
 		dir := t.TempDir()
 		var paths []string
@@ -369,28 +339,16 @@ func TestMergeOtherCaptureKeepsOffRing(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("file %d at %v syn %v", tc.boundary, tc.at, tc.syn), func(t *testing.T) {
 			dir := t.TempDir()
-			conv := func(port uint16, n int) capwriter.Packets {
-				c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
-				c.MSS = 2
-				c.Handshake()
-				c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, n))
-				c.Close()
-				return c.Packets()
-			}
-			ring := conv(50000, 100).Restamp(capwriter.DefaultBase, 10*time.Millisecond)
+			ring := xConversation(50000, 100).Restamp(capwriter.DefaultBase, 10*time.Millisecond)
 			var paths []string
 			write := func(name string, ps capwriter.Packets) {
-				p := filepath.Join(dir, name)
-				if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				paths = append(paths, p)
+				paths = append(paths, writeCapture(t, dir, name, ps))
 			}
 			parts := []capwriter.Packets{ring[:20], ring[20:40], ring[40:]}
 			for i, part := range parts {
 				write(fmt.Sprintf("client_%05d.pcap", i+1), part)
 			}
-			other := conv(50001, 200)
+			other := xConversation(50001, 200)
 			if !tc.syn {
 				other = other[3:] // begins inside the connection
 			}
@@ -413,4 +371,25 @@ func TestMergeOtherCaptureKeepsOffRing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// xConversation returns a connection from 10.0.0.1:port to 10.0.0.2:80 that
+// sends n bytes of 'x' two at a time and closes.
+func xConversation(port uint16, n int) capwriter.Packets {
+	c := capwriter.NewConversation(netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port), netip.MustParseAddrPort("10.0.0.2:80"))
+	c.MSS = 2
+	c.Handshake()
+	c.Send(capwriter.ToServer, bytes.Repeat([]byte{'x'}, n))
+	c.Close()
+	return c.Packets()
+}
+
+// writeCapture writes ps as a pcap named name in dir, and returns its path.
+func writeCapture(t testing.TB, dir, name string, ps capwriter.Packets) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, srcCapture(t, capwriter.PCAP, capwriter.Encap{}, ps), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -25,15 +25,7 @@ import (
 // is left out first (-1: none).
 func splitCapture(t *testing.T, path string, cuts []int, drop int) ([]string, []int64) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readPcap(t, path)
 	dir := t.TempDir()
 	var paths []string
 	var bases []int64
@@ -45,6 +37,7 @@ func splitCapture(t *testing.T, path string, cuts []int, drop int) ([]string, []
 			out.Close()
 		}
 		p := filepath.Join(dir, fmt.Sprintf("ring_%05d.pcap", len(paths)))
+		var err error
 		out, err = os.Create(p)
 		if err != nil {
 			t.Fatal(err)
@@ -82,14 +75,7 @@ func stampBack(t *testing.T, paths []string, back time.Duration) {
 	t.Helper()
 	var last time.Time
 	for i, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := pcapgo.NewReader(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := readPcap(t, p)
 		var out bytes.Buffer
 		w := pcapgo.NewWriterNanos(&out)
 		if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
@@ -321,14 +307,7 @@ func joinCaptures(t *testing.T, paths []string) string {
 	var out bytes.Buffer
 	var w *pcapgo.Writer
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := pcapgo.NewReader(bytes.NewReader(data))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := readPcap(t, p)
 		if w == nil {
 			w = pcapgo.NewWriterNanos(&out)
 			if err := w.WriteFileHeader(r.Snaplen(), r.LinkType()); err != nil {
@@ -355,15 +334,7 @@ func joinCaptures(t *testing.T, paths []string) string {
 // pcapCount returns how many packets the pcap at path holds.
 func pcapCount(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readPcap(t, path)
 	n := 0
 	for {
 		if _, _, err := r.ZeroCopyReadPacketData(); err != nil {
@@ -371,6 +342,21 @@ func pcapCount(t *testing.T, path string) int {
 		}
 		n++
 	}
+}
+
+// readPcap returns a reader of the pcap at path, read whole first (so
+// that the file may be written again while it is read).
+func readPcap(t *testing.T, path string) *pcapgo.Reader {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapgo.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestRingBufferFormats: every format names the files a connection went on
