@@ -97,7 +97,7 @@ func TestReadAhead(t *testing.T) {
 // continue the other, and their packets are merged by time; whether they
 // are named otherwise or alike but for a number.
 func TestMergeShortCapturesSideBySide(t *testing.T) {
-	for _, names := range [][2]string{{"client.pcap", "upstream.pcap"}, {"leg1.pcap", "leg2.pcap"}} {
+	for _, names := range [][2]string{{"client.pcap", "upstream.pcap"}, {"leg_00001.pcap", "leg_00002.pcap"}} {
 		t.Run(names[0], func(t *testing.T) {
 			dir := t.TempDir()
 			var paths []string
@@ -330,14 +330,18 @@ func TestMergeOtherCaptureKeepsOffRing(t *testing.T) {
 		boundary int           // the ring file the other capture begins near the end of
 		at       time.Duration // from that file's last packet
 		syn      bool
+		name     string // the other capture's
 	}{
-		{0, -50 * time.Millisecond, false},
-		{1, -50 * time.Millisecond, false},
-		{1, -50 * time.Millisecond, true},
-		{0, 5 * time.Millisecond, false}, // between the files, 10 ms apart
-		{1, 5 * time.Millisecond, true},
+		{0, -50 * time.Millisecond, false, "server.pcap"},
+		{1, -50 * time.Millisecond, false, "server.pcap"},
+		{1, -50 * time.Millisecond, true, "server.pcap"},
+		{0, 5 * time.Millisecond, false, "server.pcap"}, // between the files, 10 ms apart
+		{1, 5 * time.Millisecond, true, "server.pcap"},
+		// Named as the ring's files are but for their numbers.
+		{0, -50 * time.Millisecond, true, "client.pcap"},
+		{0, -500 * time.Millisecond, false, "client.pcap"},
 	} {
-		t.Run(fmt.Sprintf("file %d at %v syn %v", tc.boundary, tc.at, tc.syn), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s at %v of file %d syn %v", tc.name, tc.at, tc.boundary, tc.syn), func(t *testing.T) {
 			dir := t.TempDir()
 			ring := xConversation(50000, 100).Restamp(capwriter.DefaultBase, 10*time.Millisecond)
 			var paths []string
@@ -353,7 +357,7 @@ func TestMergeOtherCaptureKeepsOffRing(t *testing.T) {
 				other = other[3:] // begins inside the connection
 			}
 			end := parts[tc.boundary][len(parts[tc.boundary])-1].Time
-			write("server.pcap", other.Restamp(end.Add(tc.at), 10*time.Millisecond))
+			write(tc.name, other.Restamp(end.Add(tc.at), 10*time.Millisecond))
 			src, err := OpenFiles(paths, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -97,17 +98,44 @@ func (m *mergeSource) lane(f *captureFile) *lane {
 	return l
 }
 
-// nameStem is the path without what tells a ring buffer's files apart:
-// the numbers at the end of the name, before its extensions (letters only:
-// .pcapng, .gz), or the one glued to its end (tcpdump -C's name,
-// name1, name2 or trace.pcap, trace.pcap1). Numbers at the end are those
-// each led by a separator (dumpcap's and editcap's _00001_20240311080000,
-// a -G time like -20240311-0800), or else one number right after the text
-// (cap1). Numbers earlier in the name stay: they tell hosts and interfaces
-// apart (web01_00001_….pcapng and web02_00001_….pcapng, eth0 and eth1).
+// nameStem is the path without what tells a ring buffer's files apart,
+// so that the files of one ring share it and two hosts' rings do not:
+//   - dumpcap's and editcap's _00001_20240311080000 before the extensions
+//     (letters only: .pcapng, .gz), whatever comes before it (web-01,
+//     ip-10-0-0-5);
+//   - else the numbers at the end of the name, before its extensions, each
+//     led by a separator (a tcpdump -G time: -20240311-0800,
+//     _2024-03-11_08:00:57), but for a short number right after a word
+//     (web-01, node-1: a host's);
+//   - a name of numbers alone (tcpdump -G's %s.pcap) is its extensions;
+//   - a number glued to the end of a name without such extensions is
+//     tcpdump -C's counter (name, name1, name2; trace.pcap, trace.pcap1),
+//     and the rest is read again as above.
+//
+// What the first two leave out is marked (#), so that a lone capture named
+// like a ring's stem (client.pcap beside client_00001_….pcap) is its own.
+// Numbers earlier in the name stay: they tell hosts and interfaces apart
+// (web01_00001_….pcapng and web02_00001_….pcapng, eth0 and eth1).
 func nameStem(path string) string {
 	dir, name := filepath.Split(path)
-	base, ext := name, ""
+	base, ext := splitExt(name)
+	if ext == "" {
+		// tcpdump -C: the counter glued to the end.
+		cut := len(name)
+		for cut > 0 && isDigit(rune(name[cut-1])) {
+			cut--
+		}
+		if cut > 0 && cut < len(name) {
+			base, ext = splitExt(name[:cut])
+		}
+	}
+	return dir + ringBase(base) + ext
+}
+
+// splitExt splits name into its base and its extensions (at most two,
+// letters only: .pcapng, .pcap.gz).
+func splitExt(name string) (base, ext string) {
+	base = name
 	for range 2 {
 		e := filepath.Ext(base)
 		if len(e) < 2 || strings.ContainsFunc(e[1:], func(r rune) bool { return !isLetter(r) }) {
@@ -115,28 +143,46 @@ func nameStem(path string) string {
 		}
 		base, ext = base[:len(base)-len(e)], e+ext
 	}
-	// Numbers led by separators, from the end.
+	return base, ext
+}
+
+// dumpcapSuffix is what dumpcap -b and editcap -c add: _00001_20240311080000.
+var dumpcapSuffix = regexp.MustCompile(`_\d{5,}_\d{14}$`)
+
+// ringBase is base without a ring's numbers at its end (see nameStem).
+func ringBase(base string) string {
+	if loc := dumpcapSuffix.FindStringIndex(base); loc != nil && loc[0] > 0 {
+		return base[:loc[0]] + "#"
+	}
+	sep := func(i int) bool { // base[i] separates two numbers, or a word and a number
+		c := base[i]
+		return c == '-' || c == '_' || c == ' ' || c == ':' || c == 'T' && i > 0 && isDigit(rune(base[i-1]))
+	}
 	cut := len(base)
 	for {
 		i := cut
 		for i > 0 && isDigit(rune(base[i-1])) {
 			i--
 		}
-		if i == cut || i == 0 || !strings.ContainsRune("-_ T", rune(base[i-1])) {
+		if i == cut {
+			break
+		}
+		if i == 0 {
+			return "#" // numbers alone
+		}
+		if !sep(i - 1) {
+			break
+		}
+		// A short number right after a word is a host's (web-01).
+		if cut-i <= 3 && i >= 2 && isLetter(rune(base[i-2])) {
 			break
 		}
 		cut = i - 1
 	}
 	if cut == len(base) {
-		// One number glued to the text.
-		for cut > 0 && isDigit(rune(base[cut-1])) {
-			cut--
-		}
-		if cut == 0 {
-			cut = len(base) // a name of digits only is its own
-		}
+		return base
 	}
-	return dir + base[:cut] + ext
+	return base[:cut] + "#"
 }
 
 func isDigit(r rune) bool  { return '0' <= r && r <= '9' }

@@ -60,7 +60,7 @@ type captureFile struct {
 	chain     int
 	frameBase int64
 	begun     bool
-	// stem is the path without the digits of its name (nameStem): the
+	// stem is the path without a ring's numbers in its name (nameStem): the
 	// files of one ring buffer share it. followed says a file follows on
 	// from this one. hold, until the file begins, is the time the merge
 	// takes its first packet for: just after the last packet of the file

@@ -27,7 +27,7 @@ import (
 // there. Its packets' Chain names the chain's first file, and their Frame
 // counts on from the frames of the chain's files before it
 // (SourceStats.Chain and FrameBase; FrameLocator gives each file's own
-// numbers back). Files whose names differ only in their digits (one ring
+// numbers back). Files whose names differ only in a ring's numbers (one ring
 // buffer's) follow on from each other in the same way while other files
 // are open (two hosts' ring buffers given together). A file that begins a
 // moment (at most overlapTol) before the file it follows ends is held back

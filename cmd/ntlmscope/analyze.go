@@ -40,7 +40,8 @@ numbers in the report stay those of each file, so they match Wireshark. Files
 that follow each other in time (a ring buffer's) are one capture: connections
 go on across them, and the report names the file of each frame and each
 file's tcp.stream. Two hosts' ring buffers can be given together: files named
-alike but for their digits (name_00001_..., name_00002_...) form one capture.
+alike but for a ring's numbers at their end (dumpcap's name_00001_...,
+tcpdump -C's name.pcap1, -G times) form one capture.
 Network Monitor and NetScaler nstrace (.cap) and ETW (.etl) traces must be
 converted first: the error says how.
 
