@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
@@ -148,24 +149,12 @@ func TestMergeRingNextFileStartsWithSYN(t *testing.T) {
 	for i, part := range []capwriter.Packets{one[:5], one[5:10], third} {
 		paths = append(paths, writeCapture(t, dir, fmt.Sprintf("ring_%05d.pcap", i+1), part))
 	}
-	src, err := OpenFiles(paths, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var frames []int64
-	for {
-		p, err := src.Next()
-		if err != nil {
-			break
-		}
-		frames = append(frames, p.Frame)
-	}
-	if st := src.Stats(); !slices.Equal(st.Chain, []int{0, 0, 0}) || !slices.Equal(st.FrameBase, []int64{0, 5, 10}) {
+	segs, st := srcDrainFiles(t, paths)
+	if !slices.Equal(st.Chain, []int{0, 0, 0}) || !slices.Equal(st.FrameBase, []int64{0, 5, 10}) {
 		t.Errorf("chain %v, frame bases %v; want [0 0 0], [0 5 10]", st.Chain, st.FrameBase)
 	}
-	if !slices.IsSorted(frames) {
-		t.Errorf("frames out of capture order: %v", frames)
+	if !slices.IsSortedFunc(segs, func(a, b srcSeg) int { return cmp.Compare(a.Frame, b.Frame) }) {
+		t.Errorf("frames out of capture order: %v", segs)
 	}
 }
 
@@ -210,24 +199,17 @@ func testTwoHostsRingBuffers(t *testing.T, step time.Duration) {
 			off += n
 		}
 	}
-	src, err := OpenFiles(paths, nil)
-	if err != nil {
-		t.Fatal(err)
+	segs, st := srcDrainFiles(t, paths)
+	if !slices.Equal(st.Chain, wantChain) || !slices.Equal(st.FrameBase, wantBase) {
+		t.Fatalf("chain %v, frame bases %v; want %v, %v", st.Chain, st.FrameBase, wantChain, wantBase)
 	}
-	defer src.Close()
 	last := map[int]int64{} // chain → its last frame
-	for {
-		p, err := src.Next()
-		if err != nil {
-			break
+	for _, g := range segs {
+		chain := st.Chain[g.File]
+		if g.Frame <= last[chain] {
+			t.Errorf("file %d: frame %d of chain %d after frame %d", g.File, g.Frame, chain, last[chain])
 		}
-		if p.Frame <= last[p.Chain] {
-			t.Errorf("file %d: frame %d of chain %d after frame %d", p.File, p.Frame, p.Chain, last[p.Chain])
-		}
-		last[p.Chain] = p.Frame
-	}
-	if st := src.Stats(); !slices.Equal(st.Chain, wantChain) || !slices.Equal(st.FrameBase, wantBase) {
-		t.Errorf("chain %v, frame bases %v; want %v, %v", st.Chain, st.FrameBase, wantChain, wantBase)
+		last[chain] = g.Frame
 	}
 }
 
@@ -271,45 +253,25 @@ func FuzzMergeChains(f *testing.F) {
 		if len(paths) == 0 {
 			return
 		}
-		src, err := OpenFiles(paths, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		type got struct {
-			file  int
-			frame int64
-		}
-		var all []got
-		for {
-			p, err := src.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, got{p.File, p.Frame})
-		}
-		st := src.Stats()
+		segs, st := srcDrainFiles(t, paths)
 		loc := NewFrameLocator(st)
 		own := map[int]int64{}
 		last := map[int]int64{}
-		for _, g := range all {
-			own[g.file]++
-			chain, base := g.file, int64(0)
+		for _, g := range segs {
+			own[g.File]++
+			chain, base := g.File, int64(0)
 			if st.Chain != nil {
-				chain, base = st.Chain[g.file], st.FrameBase[g.file]
+				chain, base = st.Chain[g.File], st.FrameBase[g.File]
 			}
-			if g.frame != base+own[g.file] {
-				t.Fatalf("file %d: frame %d, want %d", g.file, g.frame, base+own[g.file])
+			if g.Frame != base+own[g.File] {
+				t.Fatalf("file %d: frame %d, want %d", g.File, g.Frame, base+own[g.File])
 			}
-			if g.frame <= last[chain] {
-				t.Fatalf("chain %d: frame %d after %d", chain, g.frame, last[chain])
+			if g.Frame <= last[chain] {
+				t.Fatalf("chain %d: frame %d after %d", chain, g.Frame, last[chain])
 			}
-			last[chain] = g.frame
-			if file, n := loc.Locate(chain, g.frame); file != g.file || n != own[g.file] {
-				t.Fatalf("Locate(%d, %d) = %d, %d; want %d, %d", chain, g.frame, file, n, g.file, own[g.file])
+			last[chain] = g.Frame
+			if file, n := loc.Locate(chain, g.Frame); file != g.File || n != own[g.File] {
+				t.Fatalf("Locate(%d, %d) = %d, %d; want %d, %d", chain, g.Frame, file, n, g.File, own[g.File])
 			}
 		}
 		for i, n := range sizes {
@@ -358,19 +320,7 @@ func TestMergeOtherCaptureKeepsOffRing(t *testing.T) {
 			}
 			end := parts[tc.boundary][len(parts[tc.boundary])-1].Time
 			write(tc.name, other.Restamp(end.Add(tc.at), 10*time.Millisecond))
-			src, err := OpenFiles(paths, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
-			for {
-				if _, err := src.Next(); err == io.EOF {
-					break
-				} else if err != nil {
-					t.Fatal(err)
-				}
-			}
-			if st := src.Stats(); !slices.Equal(st.Chain, []int{0, 0, 0, 3}) {
+			if _, st := srcDrainFiles(t, paths); !slices.Equal(st.Chain, []int{0, 0, 0, 3}) {
 				t.Errorf("chain %v, frame bases %v; want [0 0 0 3]", st.Chain, st.FrameBase)
 			}
 		})

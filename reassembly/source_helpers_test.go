@@ -72,6 +72,17 @@ func srcDrainErr(src Source) ([]srcSeg, SourceStats, error) {
 	return segs, st, err
 }
 
+// srcDrainFiles opens paths together (OpenFiles) and drains them
+// (srcDrain).
+func srcDrainFiles(t testing.TB, paths []string) ([]srcSeg, SourceStats) {
+	t.Helper()
+	src, err := OpenFiles(paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srcDrain(t, src)
+}
+
 // srcOpenBytes opens capture bytes as a single file through stdin.
 func srcOpenBytes(t testing.TB, b []byte) Source {
 	t.Helper()
