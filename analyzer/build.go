@@ -326,19 +326,17 @@ func (h *handshake) modelInto(m *Handshake, frames *reassembly.FrameLocator) {
 		Upstream:              h.has(fUpstream),
 		Route:                 slices.Clone(h.note().route),
 	}
-	if frames.Chained(int(h.conn.file)) || frames.Chained(int(h.t3conn.file)) || h.conn.file != h.t3conn.file {
-		// Each frame in its own file's numbers; the files are named when
-		// the steps are not all in one file: one of the handshake's
-		// connections spans several, or it was split across connections
-		// in different files.
-		var ff HandshakeFiles
-		ff.Type1, m.Frames.Type1 = frames.Locate(int(h.conn.file), m.Frames.Type1)
-		ff.Type2, m.Frames.Type2 = frames.Locate(int(h.conn.file), m.Frames.Type2)
-		ff.Type3, m.Frames.Type3 = frames.Locate(int(h.t3conn.file), m.Frames.Type3)
-		ff.Final, m.Frames.Final = frames.Locate(int(h.t3conn.file), m.Frames.Final)
-		if len(h.conn.rare().parts) > 0 || len(h.t3conn.rare().parts) > 0 || h.conn.file != h.t3conn.file {
-			m.FrameFiles = &ff
-		}
+	// Each frame in its own file's numbers (Locate changes only a chain's);
+	// the files are named when the steps are not all in one file: one of
+	// the handshake's connections spans several, or it was split across
+	// connections in different files.
+	f1, t1 := frames.Locate(int(h.conn.file), m.Frames.Type1)
+	f2, t2 := frames.Locate(int(h.conn.file), m.Frames.Type2)
+	f3, t3 := frames.Locate(int(h.t3conn.file), m.Frames.Type3)
+	f4, t4 := frames.Locate(int(h.t3conn.file), m.Frames.Final)
+	m.Frames = HandshakeFrames{Type1: t1, Type2: t2, Type3: t3, Final: t4}
+	if h.conn.file != h.t3conn.file || len(h.conn.rare().parts) > 0 || len(h.t3conn.rare().parts) > 0 {
+		m.FrameFiles = &HandshakeFiles{Type1: f1, Type2: f2, Type3: f3, Final: f4}
 	}
 	if m.ServerIdentity == "" {
 		m.ServerIdentity = h.echoIdentity()

@@ -66,7 +66,7 @@ func (m *mergeSource) endsFirst(f *captureFile) bool {
 	if l.open != 1 || l.parallel {
 		return false
 	}
-	g := m.openFile(func(g *captureFile) bool { return g.begun && g.stem == f.stem })
+	g := m.openIn(f.stem)
 	if g == nil {
 		return false
 	}
@@ -74,8 +74,7 @@ func (m *mergeSource) endsFirst(f *captureFile) bool {
 	if g.pkt.Time.After(until) || !g.readAhead(until, aheadBytes) {
 		return false
 	}
-	if f.pkt.TCP.SYN && g.chain == g.index && len(g.ahead) > 0 &&
-		m.openFile(func(h *captureFile) bool { return !h.begun && h != f && h.stem == f.stem }) == nil {
+	if f.pkt.TCP.SYN && g.chain == g.index && len(g.ahead) > 0 && !m.waits(f.stem, f) {
 		return false // captures side by side named alike, or a ring not known yet
 	}
 	last := g.pkt.Time
@@ -89,21 +88,34 @@ func (m *mergeSource) endsFirst(f *captureFile) bool {
 	return true
 }
 
-// openFile returns the first file in the heap (a file with a pending
-// packet: begun and open, or not begun yet) that match accepts, or nil.
-func (m *mergeSource) openFile(match func(*captureFile) bool) *captureFile {
+// openIn returns the open file of the lane of stem (begun, and with a
+// pending packet: in the heap), or nil; the lane has one when its open
+// count is 1.
+func (m *mergeSource) openIn(stem string) *captureFile {
 	for _, g := range m.heap {
-		if match(g) {
+		if g.begun && g.stem == stem {
 			return g
 		}
 	}
 	return nil
 }
 
+// waits reports whether a file of the lane of stem, other than except, has
+// not begun yet.
+func (m *mergeSource) waits(stem string, except *captureFile) bool {
+	for _, g := range m.heap {
+		if !g.begun && g != except && g.stem == stem {
+			return true
+		}
+	}
+	return false
+}
+
 // readAhead reads f's packets after the pending one into f.ahead, copies of
 // their own, until one is stamped after until, or more than limit bytes
-// (aheadPacketCost a packet, and its payload) were read, or the file ends. It reports whether the file ended with no
-// packet stamped after until. The pending packet stays pending.
+// (aheadPacketCost a packet, and its payload) were read, or the file ends.
+// It reports whether the file ended with no packet stamped after until.
+// The pending packet stays pending.
 func (f *captureFile) readAhead(until time.Time, limit int) (ended bool) {
 	size := 0
 	for i := range f.ahead {

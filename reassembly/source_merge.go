@@ -207,7 +207,7 @@ func (m *mergeSource) begin(f *captureFile) {
 		// named otherwise must not take a ring's boundary from the
 		// ring's next file.
 		prev = m.all.follows(f)
-		if prev != nil && m.openFile(func(h *captureFile) bool { return !h.begun && h.stem == prev.stem }) != nil {
+		if prev != nil && m.waits(prev.stem, nil) {
 			prev = nil
 		}
 	}
