@@ -114,16 +114,8 @@ func TestMergeShortCapturesSideBySide(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer src.Close()
-			var times []time.Time
-			for {
-				p, err := src.Next()
-				if err != nil {
-					break
-				}
-				times = append(times, p.Time)
-			}
-			if st := src.Stats(); st.Chain != nil && st.Chain[1] != 1 {
+			times, st := srcTimes(t, src)
+			if st.Chain != nil && st.Chain[1] != 1 {
 				t.Errorf("chain %v: the second capture continues the first", st.Chain)
 			}
 			if !slices.IsSortedFunc(times, time.Time.Compare) {

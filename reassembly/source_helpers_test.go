@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ntlmscope/ntlmscope/internal/capwriter"
 )
@@ -81,6 +82,28 @@ func srcDrainFiles(t testing.TB, paths []string) ([]srcSeg, SourceStats) {
 		t.Fatal(err)
 	}
 	return srcDrain(t, src)
+}
+
+// srcTimes reads src to the end, closes it and returns its packets'
+// times and the final stats. A fatal error fails the test.
+func srcTimes(t testing.TB, src Source) ([]time.Time, SourceStats) {
+	t.Helper()
+	var times []time.Time
+	for {
+		p, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		times = append(times, p.Time)
+	}
+	st := src.Stats()
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return times, st
 }
 
 // srcOpenBytes opens capture bytes as a single file through stdin.

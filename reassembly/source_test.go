@@ -133,15 +133,7 @@ func TestPcapByteOrders(t *testing.T) {
 	for _, f := range []capwriter.Format{capwriter.PCAP, capwriter.PCAPNano} {
 		le := srcCapture(t, f, capwriter.Encap{}, ps)
 		for _, b := range [][]byte{le, srcSwapPcap(le)} {
-			src := srcOpenBytes(t, b)
-			var times []time.Time
-			for {
-				p, err := src.Next()
-				if err != nil {
-					break
-				}
-				times = append(times, p.Time)
-			}
+			times, _ := srcTimes(t, srcOpenBytes(t, b))
 			if len(times) != len(ps) {
 				t.Fatalf("format %d magic % x: %d packets", f, b[:4], len(times))
 			}
